@@ -1,0 +1,233 @@
+/*
+ * main.c: bulkjobs-fcgi, the FastCGI program.
+ *
+ * Three ways to run: under spawn-fcgi / mod_fcgid / a systemd socket (the
+ * listening socket is fd 0), or standalone with --listen and a prefork of
+ * --processes children. Each process holds one database connection and
+ * serves one request at a time. SIGTERM lets the request in hand finish.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <mysql.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "router.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bulkjobs-fcgi [-c FILE] [-v] [--listen PATH|HOST:PORT]\n"
+	    "                     [--processes N] [--socket-mode OCTAL]\n"
+	    "Without --listen, the listening socket must be on standard input\n"
+	    "(spawn-fcgi, mod_fcgid, systemd socket activation).\n");
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+/* Install handler for sig without SA_RESTART, so accept() is interrupted. */
+static void
+catch_signal(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Serve requests on listen_fd until told to stop. */
+static int
+serve(struct bj_conf *conf, int listen_fd)
+{
+	struct bj_app app;
+	FCGX_Request fr;
+	struct bj_req req;
+
+	catch_signal(SIGTERM, on_term);
+	catch_signal(SIGINT, on_term);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&app, 0, sizeof app);
+	app.conf = conf;
+	app.db = bj_db_new(conf);
+	if (bj_db_connect(app.db) == -1)
+		bj_log_warn("database not reachable yet: %s", bj_db_error(app.db));
+	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+		bj_log_err("FCGX_InitRequest failed");
+		return 1;
+	}
+	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		memset(&req, 0, sizeof req);
+		req.app = &app;
+		req.fcgx = &fr;
+		bj_dispatch(&req);
+		if (bj_db_in_tx(app.db))
+			bj_db_rollback(app.db);
+		bj_req_end(&req);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	bj_db_free(app.db);
+	return 0;
+}
+
+/* Run n children serving fd; restart any that die until SIGTERM. */
+static int
+prefork(struct bj_conf *conf, int fd, int n)
+{
+	pid_t *kids = bj_xcalloc((size_t)n, sizeof *kids);
+	sigset_t block, old;
+
+	catch_signal(SIGTERM, on_term);
+	catch_signal(SIGINT, on_term);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		for (int i = 0; i < n && !stopping; i++) {
+			if (kids[i] != 0)
+				continue;
+			sigprocmask(SIG_BLOCK, &block, &old);
+			pid = fork();
+			if (pid == 0) {
+				sigprocmask(SIG_SETMASK, &old, NULL);
+				free(kids);
+				_exit(serve(conf, fd));
+			}
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (pid == -1) {
+				bj_log_err("fork: %s", strerror(errno));
+				sleep(1);
+				continue;
+			}
+			kids[i] = pid;
+		}
+		if (stopping)
+			break;
+		pid = wait(&status);
+		if (pid == -1 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++)
+			if (kids[i] == pid) {
+				kids[i] = 0;
+				if (!stopping)
+					bj_log_warn("worker process %d ended (status %d); restarting",
+					    (int)pid, status);
+				usleep(100000);
+			}
+	}
+	for (int i = 0; i < n; i++)
+		if (kids[i] != 0)
+			kill(kids[i], SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	free(kids);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "processes", required_argument, NULL, 'p' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_path = NULL, *listen_addr = NULL;
+	int processes = 4, ch, fd = 0, verbose = 0;
+	long mode = 0660;
+	struct bj_conf conf;
+	char *cause = NULL;
+
+	while ((ch = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf_path = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'l': listen_addr = optarg; break;
+		case 'p':
+			processes = atoi(optarg);
+			if (processes < 1 || processes > 1024) {
+				fprintf(stderr, "bulkjobs-fcgi: --processes must be 1..1024\n");
+				return 64;
+			}
+			break;
+		case 'm': mode = strtol(optarg, NULL, 8); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts(PACKAGE_STRING); return 0;
+		default: usage(stderr); return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	bj_log_open("bulkjobs-fcgi", 1, 1);
+	bj_log_set_verbose(verbose);
+	bj_conf_defaults(&conf);
+	conf_path = bj_conf_locate(conf_path);
+	if (bj_conf_load(&conf, conf_path, &cause) == -1) {
+		bj_log_err("%s", cause);
+		free(cause);
+		return 78;	/* EX_CONFIG */
+	}
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		bj_fatal("cannot initialise the MariaDB client library");
+	if (FCGX_Init() != 0)
+		bj_fatal("cannot initialise libfcgi");
+	if (listen_addr != NULL) {
+		if (listen_addr[0] == '/')
+			unlink(listen_addr);
+		fd = FCGX_OpenSocket(listen_addr, 128);
+		if (fd < 0)
+			bj_fatal("cannot listen on %s", listen_addr);
+		if (listen_addr[0] == '/' && chmod(listen_addr, (mode_t)mode) == -1)
+			bj_fatal("chmod %s: %s", listen_addr, strerror(errno));
+		bj_log_info("listening on %s with %d processes", listen_addr, processes);
+		ch = prefork(&conf, fd, processes);
+		if (listen_addr[0] == '/')
+			unlink(listen_addr);
+	} else {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		if (getsockname(0, (struct sockaddr *)&ss, &len) == -1) {
+			fprintf(stderr, "bulkjobs-fcgi: standard input is not a socket; "
+			    "use --listen, or run under spawn-fcgi or mod_fcgid\n");
+			bj_conf_free(&conf);
+			return 64;
+		}
+		ch = serve(&conf, 0);
+	}
+	bj_conf_free(&conf);
+	mysql_library_end();
+	return ch;
+}

@@ -1,0 +1,38 @@
+/*
+ * router.h: the route table of bulkjobs-fcgi.
+ *
+ * A pattern is a path below [http] base_path whose "{name}" segments are
+ * captured, in order, into req->args. Handlers reply through http.h.
+ */
+#ifndef BJ_ROUTER_H
+#define BJ_ROUTER_H
+
+#include "http.h"
+
+typedef void (*bj_handler)(struct bj_req *req);
+
+struct bj_route {
+	const char	*method;
+	const char	*pattern;
+	bj_handler	 handler;
+};
+
+/*
+ * Match path against the table: returns the route and fills req->args,
+ * or NULL with *method_mismatch set when the path exists for another
+ * method.
+ */
+const struct bj_route *bj_route_match(struct bj_req *req, const char *method,
+    const char *path, int *method_mismatch);
+
+/* Turn REQUEST_URI (or SCRIPT_NAME + PATH_INFO) into the route path; caller frees. */
+char *bj_route_path(const char *request_uri, const char *script_name,
+    const char *path_info, const char *base_path);
+
+/* Run one request: route, dispatch, reply 404/405 where nothing matches. */
+void bj_dispatch(struct bj_req *req);
+
+/* handlers (one file each group) */
+void bj_api_healthz(struct bj_req *req);
+
+#endif

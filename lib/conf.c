@@ -1,0 +1,401 @@
+/*
+ * conf.c: reading bulkjobs.conf into struct bj_conf.
+ *
+ * The table below is the single list of keys: adding a key is adding a row.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "conf.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH };
+
+struct conf_key {
+	const char	*section;
+	const char	*key;
+	enum conf_type	 type;
+	size_t		 off;
+	const char	*def;		/* default, as text */
+	long long	 min, max;	/* for numbers */
+	const char	*choices[4];	/* for T_ENUM, index = value */
+};
+
+#define O(f) offsetof(struct bj_conf, f)
+
+static const struct conf_key keys[] = {
+	{ "database", "socket", T_PATH, O(db_socket), "/run/mysqld/mysqld.sock", 0, 0, { 0 } },
+	{ "database", "host", T_STR, O(db_host), "", 0, 0, { 0 } },
+	{ "database", "port", T_INT, O(db_port), "3306", 1, 65535, { 0 } },
+	{ "database", "user", T_STR, O(db_user), "bulkjobs", 0, 0, { 0 } },
+	{ "database", "password", T_STR, O(db_password), "", 0, 0, { 0 } },
+	{ "database", "password_file", T_PATH, O(db_password_file), "", 0, 0, { 0 } },
+	{ "database", "name", T_STR, O(db_name), "bulkjobs", 0, 0, { 0 } },
+	{ "database", "connect_timeout", T_INT, O(db_connect_timeout), "5", 1, 300, { 0 } },
+
+	{ "http", "base_path", T_BASEPATH, O(base_path), "/bulkjobs", 0, 0, { 0 } },
+	{ "http", "public_url", T_STR, O(public_url), "http://127.0.0.1:8080/bulkjobs", 0, 0, { 0 } },
+	{ "http", "public_links", T_BOOL, O(public_links), "yes", 0, 0, { 0 } },
+	{ "http", "max_body", T_LLONG, O(max_body), "67108864", 1024, 1LL << 32, { 0 } },
+	{ "http", "max_json_depth", T_INT, O(max_json_depth), "16", 2, 64, { 0 } },
+	{ "http", "default_language", T_STR, O(default_language), "en", 0, 0, { 0 } },
+	{ "http", "time_zone", T_STR, O(time_zone), "UTC", 0, 0, { 0 } },
+	{ "http", "secret", T_STR, O(http_secret), "", 0, 0, { 0 } },
+
+	{ "artifacts", "root", T_PATH, O(artifacts_root), "/var/lib/bulkjobs/artifacts", 0, 0, { 0 } },
+	{ "artifacts", "download", T_ENUM, O(download), "x-accel-redirect", 0, 0,
+	    { "x-accel-redirect", "x-sendfile", "stream", NULL } },
+	{ "artifacts", "internal_prefix", T_STR, O(internal_prefix), "/bulkjobs-internal/", 0, 0, { 0 } },
+
+	{ "mail", "transport", T_STR, O(mail_transport), "sendmail:/usr/sbin/sendmail", 0, 0, { 0 } },
+	{ "mail", "from", T_STR, O(mail_from), "bulkjobs@localhost", 0, 0, { 0 } },
+
+	{ "webhook", "secret", T_STR, O(webhook_secret), "", 0, 0, { 0 } },
+	{ "webhook", "timeout", T_INT, O(webhook_timeout), "15", 1, 600, { 0 } },
+	{ "webhook", "allow_hosts", T_STR, O(webhook_allow_hosts), "", 0, 0, { 0 } },
+	{ "webhook", "deny_networks", T_STR, O(webhook_deny_networks), "", 0, 0, { 0 } },
+
+	{ "notify", "backoff", T_STR, O(notify_backoff), "5,300,1800,7200,18000,36000", 0, 0, { 0 } },
+	{ "notify", "max_attempts", T_INT, O(notify_max_attempts), "12", 1, 1000, { 0 } },
+	{ "notify", "parallel", T_INT, O(notify_parallel), "8", 1, 256, { 0 } },
+
+	{ "jobs", "lease_seconds", T_INT, O(lease_seconds), "300", 1, 86400, { 0 } },
+	{ "jobs", "max_attempts", T_INT, O(max_attempts), "3", 1, 1000, { 0 } },
+	{ "jobs", "deadline_seconds", T_LLONG, O(deadline_seconds), "86400", 1, 365LL * 86400, { 0 } },
+	{ "jobs", "retention_seconds", T_LLONG, O(retention_seconds), "604800", 0, 3650LL * 86400, { 0 } },
+	{ "jobs", "purge_after_seconds", T_LLONG, O(purge_after_seconds), "2592000", 60, 3650LL * 86400, { 0 } },
+	{ "jobs", "max_items", T_INT, O(max_items), "1000000", 1, 1000000, { 0 } },
+	{ "jobs", "on_item_failure", T_ENUM, O(on_item_failure), "fail_job", 0, 0,
+	    { "fail_job", "continue", NULL } },
+
+	{ "reaper", "lock_name", T_STR, O(lock_name), "bulkjobs.reaper", 0, 0, { 0 } },
+	{ "reaper", "batch", T_INT, O(reaper_batch), "1000", 1, 100000, { 0 } },
+	{ "reaper", "notifier", T_STR, O(notifier), BINDIR "/bulkjobs-notify", 0, 0, { 0 } },
+	{ "reaper", "notifier_timeout", T_INT, O(notifier_timeout), "50", 1, 3600, { 0 } },
+	{ "reaper", "metrics_textfile", T_PATH, O(metrics_textfile), "", 0, 0, { 0 } },
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* The default location, after -c and $BULKJOBS_CONF. */
+const char *
+bj_conf_locate(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path != NULL && *explicit_path)
+		return explicit_path;
+	env = getenv("BULKJOBS_CONF");
+	if (env != NULL && *env)
+		return env;
+	return SYSCONFDIR "/bulkjobs/bulkjobs.conf";
+}
+
+static char **
+str_field(struct bj_conf *c, const struct conf_key *k)
+{
+	return (char **)((char *)c + k->off);
+}
+
+static int *
+int_field(struct bj_conf *c, const struct conf_key *k)
+{
+	return (int *)((char *)c + k->off);
+}
+
+static long long *
+llong_field(struct bj_conf *c, const struct conf_key *k)
+{
+	return (long long *)((char *)c + k->off);
+}
+
+/* Parse a decimal integer with an optional K/M/G suffix (binary). */
+static int
+parse_number(const char *v, long long *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': n *= 1024; end++; break;
+	case 'M': case 'm': n *= 1024 * 1024; end++; break;
+	case 'G': case 'g': n *= 1024LL * 1024 * 1024; end++; break;
+	}
+	if (*end != '\0')
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Store value v for key k; on error return a static message. */
+static const char *
+set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
+{
+	long long n;
+	int i;
+
+	switch (k->type) {
+	case T_STR:
+		break;
+	case T_PATH:
+		if (*v != '\0' && *v != '/')
+			return "must be an absolute path";
+		break;
+	case T_BASEPATH:
+		if (*v != '\0' && *v != '/')
+			return "must be empty or start with '/'";
+		for (const char *p = v; *p; p++)
+			if (*p <= ' ' || *p == '?' || *p == '#' || *p == '%' || *p == 0x7f)
+				return "must be a plain URL path";
+		break;
+	case T_INT:
+	case T_LLONG:
+		if (parse_number(v, &n) == -1)
+			return "must be a whole number";
+		if (n < k->min || n > k->max)
+			return "is out of range";
+		if (k->type == T_INT)
+			*int_field(c, k) = (int)n;
+		else
+			*llong_field(c, k) = n;
+		return NULL;
+	case T_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+			*int_field(c, k) = 1;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+			*int_field(c, k) = 0;
+		else
+			return "must be yes or no";
+		return NULL;
+	case T_ENUM:
+		for (i = 0; k->choices[i] != NULL; i++)
+			if (!strcmp(v, k->choices[i])) {
+				*int_field(c, k) = i;
+				return NULL;
+			}
+		return "is not one of the allowed values";
+	}
+	/* strings */
+	{
+		char **f = str_field(c, k);
+		char *s = bj_xstrdup(v);
+
+		if (k->type == T_BASEPATH) {
+			size_t len = strlen(s);
+			while (len > 0 && s[len - 1] == '/')
+				s[--len] = '\0';
+		}
+		free(*f);
+		*f = s;
+	}
+	return NULL;
+}
+
+void
+bj_conf_defaults(struct bj_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (set_value(c, &keys[i], keys[i].def) != NULL)
+			abort();	/* a default that fails its own check */
+}
+
+void
+bj_conf_free(struct bj_conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		if (k->type == T_STR || k->type == T_PATH || k->type == T_BASEPATH) {
+			free(*str_field(c, k));
+			*str_field(c, k) = NULL;
+		}
+	}
+	free(c->path);
+	c->path = NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Read a password file, refusing one that others may read. */
+static const char *
+read_password_file(struct bj_conf *c, const char *path)
+{
+	struct stat st;
+	FILE *f;
+	char line[1024];
+
+	if (stat(path, &st) == -1)
+		return "cannot be read";
+	if (st.st_mode & S_IROTH)
+		return "is world-readable (chmod o-r it)";
+	if ((f = fopen(path, "r")) == NULL)
+		return "cannot be read";
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	free(c->db_password);
+	c->db_password = bj_xstrdup(line);
+	return NULL;
+}
+
+int
+bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **cause)
+{
+	char section[64] = "";
+	const char *p = text;
+	int lineno = 0, pw_line = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *raw = bj_xstrndup(p, n), *line, *eq, *key, *val, *hash;
+		const struct conf_key *k = NULL;
+		const char *err;
+
+		p += n + (nl ? 1 : 0);
+		lineno++;
+		line = trim(raw);
+		if (*line == '\0' || *line == '#' || *line == ';') {
+			free(raw);
+			continue;
+		}
+		if (memchr(raw, '\0', n) != NULL || strlen(raw) != n) {
+			*cause = bj_xasprintf("%s:%d: NUL byte in line", path, lineno);
+			free(raw);
+			return -1;
+		}
+		if (*line == '[') {
+			char *end = strchr(line, ']');
+			if (end == NULL || *trim(end + 1) != '\0' || end - line - 1 >= (long)sizeof section ||
+			    end == line + 1) {
+				*cause = bj_xasprintf("%s:%d: malformed section header", path, lineno);
+				free(raw);
+				return -1;
+			}
+			*end = '\0';
+			snprintf(section, sizeof section, "%s", trim(line + 1));
+			free(raw);
+			continue;
+		}
+		if ((eq = strchr(line, '=')) == NULL) {
+			*cause = bj_xasprintf("%s:%d: expected 'key = value'", path, lineno);
+			free(raw);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(line);
+		val = eq + 1;
+		/* a comment starts at a '#' that follows whitespace */
+		for (hash = val; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == val || isspace((unsigned char)hash[-1])) {
+				*hash = '\0';
+				break;
+			}
+		val = trim(val);
+		if (section[0] == '\0') {
+			*cause = bj_xasprintf("%s:%d: key '%s' outside any [section]", path, lineno, key);
+			free(raw);
+			return -1;
+		}
+		for (size_t i = 0; i < NKEYS; i++)
+			if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key)) {
+				k = &keys[i];
+				break;
+			}
+		if (k == NULL) {
+			*cause = bj_xasprintf("%s:%d: unknown key '%s' in [%s]", path, lineno, key, section);
+			free(raw);
+			return -1;
+		}
+		if ((err = set_value(c, k, val)) != NULL) {
+			*cause = bj_xasprintf("%s:%d: [%s] %s %s", path, lineno, section, key, err);
+			free(raw);
+			return -1;
+		}
+		if (k->off == O(db_password_file))
+			pw_line = lineno;
+		free(raw);
+	}
+	if (pw_line && c->db_password_file[0] != '\0') {
+		const char *err = read_password_file(c, c->db_password_file);
+		if (err != NULL) {
+			*cause = bj_xasprintf("%s:%d: [database] password_file %s %s", path, pw_line,
+			    c->db_password_file, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+bj_conf_load(struct bj_conf *c, const char *path, char **cause)
+{
+	FILE *f;
+	struct bj_buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		*cause = bj_xasprintf("%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		bj_buf_add(&b, chunk, n);
+		if (b.len > 1024 * 1024) {
+			fclose(f);
+			bj_buf_free(&b);
+			*cause = bj_xasprintf("%s:0: file is larger than 1 MiB", path);
+			return -1;
+		}
+	}
+	if (ferror(f)) {
+		*cause = bj_xasprintf("%s:0: read error: %s", path, strerror(errno));
+		fclose(f);
+		bj_buf_free(&b);
+		return -1;
+	}
+	fclose(f);
+	if (b.data != NULL && strlen(b.data) != b.len) {
+		*cause = bj_xasprintf("%s:0: file contains a NUL byte", path);
+		bj_buf_free(&b);
+		return -1;
+	}
+	rc = bj_conf_parse(c, path, b.data ? b.data : "", cause);
+	bj_buf_free(&b);
+	if (rc == 0) {
+		free(c->path);
+		c->path = bj_xstrdup(path);
+	}
+	return rc;
+}

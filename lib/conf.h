@@ -1,0 +1,99 @@
+/*
+ * conf.h: the bulkjobs.conf file.
+ *
+ * Format: "[section]" lines, "key = value" lines, "#" comments (whole-line,
+ * or after whitespace). Every key is declared in the table in conf.c with
+ * its type, bounds and default; an unknown key or a bad value is an error
+ * naming the file and line. A struct bj_conf owns all its strings;
+ * bj_conf_free() releases them.
+ */
+#ifndef BJ_CONF_H
+#define BJ_CONF_H
+
+#include <stddef.h>
+
+enum bj_download { BJ_DL_ACCEL, BJ_DL_SENDFILE, BJ_DL_STREAM };
+enum bj_on_fail { BJ_ON_FAIL_JOB, BJ_ON_FAIL_CONTINUE };
+
+struct bj_conf {
+	char	*path;			/* the file read, or NULL for defaults */
+
+	/* [database] */
+	char	*db_socket;
+	char	*db_host;
+	int	 db_port;
+	char	*db_user;
+	char	*db_password;		/* from password or password_file */
+	char	*db_password_file;
+	char	*db_name;
+	int	 db_connect_timeout;
+
+	/* [http] */
+	char	*base_path;		/* "/bulkjobs", never a trailing slash */
+	char	*public_url;		/* e.g. https://example.org/bulkjobs */
+	int	 public_links;
+	long long max_body;		/* bytes */
+	int	 max_json_depth;
+	char	*default_language;
+	char	*time_zone;
+	char	*http_secret;		/* CSRF key material */
+
+	/* [artifacts] */
+	char	*artifacts_root;
+	int	 download;		/* enum bj_download */
+	char	*internal_prefix;
+
+	/* [mail] */
+	char	*mail_transport;
+	char	*mail_from;
+
+	/* [webhook] */
+	char	*webhook_secret;
+	int	 webhook_timeout;
+	char	*webhook_allow_hosts;
+	char	*webhook_deny_networks;
+
+	/* [notify] */
+	char	*notify_backoff;	/* comma-separated seconds */
+	int	 notify_max_attempts;
+	int	 notify_parallel;
+
+	/* [jobs] */
+	int	 lease_seconds;
+	int	 max_attempts;
+	long long deadline_seconds;
+	long long retention_seconds;
+	long long purge_after_seconds;
+	int	 max_items;
+	int	 on_item_failure;	/* enum bj_on_fail */
+
+	/* [reaper] */
+	char	*lock_name;
+	int	 reaper_batch;
+	char	*notifier;
+	int	 notifier_timeout;
+	char	*metrics_textfile;
+};
+
+/*
+ * Find the config file: explicit (from -c), else $BULKJOBS_CONF, else the
+ * installed default. Returns a borrowed or static string.
+ */
+const char *bj_conf_locate(const char *explicit_path);
+
+/* Fill conf with defaults only (no file). */
+void bj_conf_defaults(struct bj_conf *conf);
+
+/*
+ * Read path over the defaults. Returns 0, or -1 with *cause set to an
+ * allocated "FILE:LINE: message" (caller frees).
+ */
+int bj_conf_load(struct bj_conf *conf, const char *path, char **cause);
+
+/* Parse text as if it were the file named path (used by tests and fuzzing). */
+int bj_conf_parse(struct bj_conf *conf, const char *path, const char *text,
+    char **cause);
+
+void bj_conf_free(struct bj_conf *conf);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * db.c: MariaDB Connector/C wrapped for bulkjobs: one connection, a cache
+ * of prepared statements keyed by SQL text, bound parameters, explicit
+ * reconnection.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "buf.h"
+#include "db.h"
+#include "log.h"
+
+#define MAX_PARAMS 64
+
+struct stmt_entry {
+	const char		*sql;	/* borrowed: texts are static in sql.c */
+	MYSQL_STMT		*stmt;
+	struct stmt_entry	*next;
+};
+
+struct bj_db {
+	const struct bj_conf	*conf;
+	char			*name;
+	MYSQL			*my;
+	struct stmt_entry	*stmts;
+	int			 in_tx;
+	int			 gone;
+	unsigned		 err_no;
+	char			 err[512];
+};
+
+static void
+set_err(struct bj_db *db, unsigned no, const char *msg)
+{
+	db->err_no = no;
+	snprintf(db->err, sizeof db->err, "%s", msg);
+	db->gone = (no == CR_SERVER_GONE_ERROR || no == CR_SERVER_LOST ||
+	    no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR ||
+	    no == CR_SERVER_LOST_EXTENDED || no == ER_CONNECTION_KILLED ||
+	    no == ER_SERVER_SHUTDOWN || no == CR_COMMANDS_OUT_OF_SYNC ||
+	    no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */);
+}
+
+static void
+set_err_my(struct bj_db *db)
+{
+	set_err(db, mysql_errno(db->my), mysql_error(db->my));
+}
+
+static void
+set_err_stmt(struct bj_db *db, MYSQL_STMT *st)
+{
+	set_err(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+}
+
+struct bj_db *
+bj_db_new(const struct bj_conf *conf)
+{
+	struct bj_db *db = bj_xcalloc(1, sizeof *db);
+
+	db->conf = conf;
+	db->name = bj_xstrdup(conf->db_name);
+	return db;
+}
+
+void
+bj_db_set_name(struct bj_db *db, const char *name)
+{
+	free(db->name);
+	db->name = bj_xstrdup(name);
+}
+
+/* Close the link and forget every prepared statement. */
+static void
+db_close(struct bj_db *db)
+{
+	struct stmt_entry *e, *next;
+
+	for (e = db->stmts; e != NULL; e = next) {
+		next = e->next;
+		mysql_stmt_close(e->stmt);
+		free(e);
+	}
+	db->stmts = NULL;
+	if (db->my != NULL)
+		mysql_close(db->my);
+	db->my = NULL;
+	db->in_tx = 0;
+}
+
+void
+bj_db_free(struct bj_db *db)
+{
+	if (db == NULL)
+		return;
+	db_close(db);
+	free(db->name);
+	free(db);
+}
+
+int
+bj_db_connect(struct bj_db *db)
+{
+	const struct bj_conf *c = db->conf;
+	unsigned int timeout = (unsigned int)c->db_connect_timeout;
+	unsigned int rw_timeout = 60;
+	my_bool off = 0;
+	const char *host = NULL, *sock = NULL;
+
+	db_close(db);
+	if ((db->my = mysql_init(NULL)) == NULL) {
+		set_err(db, CR_OUT_OF_MEMORY, "mysql_init failed");
+		return -1;
+	}
+	mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(db->my, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
+	mysql_options(db->my, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
+	mysql_options(db->my, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(db->my, MYSQL_INIT_COMMAND,
+	    "SET time_zone = '+00:00', "
+	    "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+	if (c->db_host != NULL && c->db_host[0] != '\0')
+		host = c->db_host;
+	else
+		sock = c->db_socket;
+	if (mysql_real_connect(db->my, host, c->db_user, c->db_password, db->name,
+	    (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
+		set_err_my(db);
+		db->gone = 1;
+		mysql_close(db->my);
+		db->my = NULL;
+		return -1;
+	}
+	db->gone = 0;
+	db->err_no = 0;
+	db->err[0] = '\0';
+	return 0;
+}
+
+int
+bj_db_gone(const struct bj_db *db)
+{
+	return db->gone || db->my == NULL;
+}
+
+unsigned
+bj_db_errno(const struct bj_db *db)
+{
+	return db->err_no;
+}
+
+const char *
+bj_db_error(const struct bj_db *db)
+{
+	return db->err;
+}
+
+int
+bj_db_in_tx(const struct bj_db *db)
+{
+	return db->in_tx;
+}
+
+void *
+bj_db_mysql(struct bj_db *db)
+{
+	return db->my;
+}
+
+/* Reconnect when the last error lost the link; 0 when usable. */
+static int
+db_ensure(struct bj_db *db)
+{
+	if (db->my != NULL && !db->gone)
+		return 0;
+	return bj_db_connect(db);
+}
+
+int
+bj_db_ping(struct bj_db *db)
+{
+	if (db_ensure(db) == -1)
+		return -1;
+	if (mysql_ping(db->my) != 0) {
+		set_err_my(db);
+		if (!db->gone)
+			return -1;
+		return bj_db_connect(db);
+	}
+	return 0;
+}
+
+int
+bj_db_exec_text(struct bj_db *db, const char *sql)
+{
+	if (db_ensure(db) == -1)
+		return -1;
+	if (mysql_real_query(db->my, sql, strlen(sql)) != 0) {
+		set_err_my(db);
+		return -1;
+	}
+	/* drain any result so the link stays in sync */
+	do {
+		MYSQL_RES *res = mysql_store_result(db->my);
+		if (res != NULL)
+			mysql_free_result(res);
+	} while (mysql_next_result(db->my) == 0);
+	return 0;
+}
+
+int
+bj_db_begin(struct bj_db *db)
+{
+	if (db_ensure(db) == -1)
+		return -1;
+	if (mysql_real_query(db->my, "START TRANSACTION", 17) != 0) {
+		set_err_my(db);
+		if (!db->gone || bj_db_connect(db) == -1 ||
+		    mysql_real_query(db->my, "START TRANSACTION", 17) != 0) {
+			if (db->my != NULL)
+				set_err_my(db);
+			return -1;
+		}
+	}
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+bj_db_commit(struct bj_db *db)
+{
+	db->in_tx = 0;
+	if (db->my == NULL)
+		return -1;
+	if (mysql_commit(db->my) != 0) {
+		set_err_my(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+bj_db_rollback(struct bj_db *db)
+{
+	int was = db->in_tx;
+
+	db->in_tx = 0;
+	if (!was || db->my == NULL || db->gone)
+		return;
+	if (mysql_rollback(db->my) != 0)
+		set_err_my(db);
+}
+
+unsigned long long
+bj_db_insert_id(struct bj_db *db)
+{
+	return db->my ? mysql_insert_id(db->my) : 0;
+}
+
+/* The cached statement for sql, prepared on first use. */
+static MYSQL_STMT *
+stmt_get(struct bj_db *db, const char *sql)
+{
+	struct stmt_entry *e;
+	MYSQL_STMT *st;
+	my_bool on = 1;
+
+	for (e = db->stmts; e != NULL; e = e->next)
+		if (e->sql == sql || strcmp(e->sql, sql) == 0)
+			return e->stmt;
+	if ((st = mysql_stmt_init(db->my)) == NULL) {
+		set_err_my(db);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		set_err_stmt(db, st);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+	e = bj_xcalloc(1, sizeof *e);
+	e->sql = sql;
+	e->stmt = st;
+	e->next = db->stmts;
+	db->stmts = e;
+	return st;
+}
+
+struct params {
+	MYSQL_BIND	 bind[MAX_PARAMS];
+	long long	 ints[MAX_PARAMS];
+	double		 dbls[MAX_PARAMS];
+	unsigned long	 lens[MAX_PARAMS];
+	my_bool		 nulls[MAX_PARAMS];
+	int		 n;
+};
+
+/* Fill p from fmt and the arguments; -1 for a bad format. */
+static int
+params_fill(struct params *p, const char *fmt, va_list ap)
+{
+	memset(p, 0, sizeof *p);
+	for (const char *f = fmt ? fmt : ""; *f; f++) {
+		MYSQL_BIND *b = &p->bind[p->n];
+		int i = p->n;
+		const char *s;
+
+		if (p->n >= MAX_PARAMS)
+			return -1;
+		switch (*f) {
+		case 'i':
+			p->ints[i] = va_arg(ap, long long);
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = &p->ints[i];
+			break;
+		case 'd':
+			p->dbls[i] = va_arg(ap, double);
+			b->buffer_type = MYSQL_TYPE_DOUBLE;
+			b->buffer = &p->dbls[i];
+			break;
+		case 's':
+			s = va_arg(ap, const char *);
+			b->buffer_type = MYSQL_TYPE_STRING;
+			if (s == NULL) {
+				p->nulls[i] = 1;
+				b->is_null = &p->nulls[i];
+			} else {
+				p->lens[i] = strlen(s);
+				b->buffer = (void *)s;
+				b->buffer_length = p->lens[i];
+				b->length = &p->lens[i];
+			}
+			break;
+		case 'b':
+			s = va_arg(ap, const char *);
+			p->lens[i] = (unsigned long)va_arg(ap, size_t);
+			b->buffer_type = MYSQL_TYPE_BLOB;
+			if (s == NULL) {
+				p->nulls[i] = 1;
+				b->is_null = &p->nulls[i];
+			} else {
+				b->buffer = (void *)s;
+				b->buffer_length = p->lens[i];
+				b->length = &p->lens[i];
+			}
+			break;
+		default:
+			return -1;
+		}
+		p->n++;
+	}
+	return 0;
+}
+
+/* Fetch every row of an executed statement into a bj_rows. */
+static struct bj_rows *
+fetch_all(struct bj_db *db, MYSQL_STMT *st)
+{
+	MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+	struct bj_rows *r = bj_xcalloc(1, sizeof *r);
+	MYSQL_BIND *bind = NULL;
+	unsigned long *lens = NULL;
+	my_bool *nulls = NULL, *errs = NULL;
+	char **bufs = NULL;
+	int ncols, cap = 0, rc;
+
+	if (meta == NULL)
+		return r;	/* a statement without a result set */
+	if (mysql_stmt_store_result(st) != 0) {
+		set_err_stmt(db, st);
+		mysql_free_result(meta);
+		free(r);
+		return NULL;
+	}
+	ncols = (int)mysql_num_fields(meta);
+	r->ncols = ncols;
+	bind = bj_xcalloc((size_t)ncols, sizeof *bind);
+	lens = bj_xcalloc((size_t)ncols, sizeof *lens);
+	nulls = bj_xcalloc((size_t)ncols, sizeof *nulls);
+	errs = bj_xcalloc((size_t)ncols, sizeof *errs);
+	bufs = bj_xcalloc((size_t)ncols, sizeof *bufs);
+	for (int c = 0; c < ncols; c++) {
+		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
+		unsigned long sz = f->max_length > 64 ? f->max_length : 64;
+
+		bufs[c] = bj_xmalloc(sz + 1);
+		bind[c].buffer_type = MYSQL_TYPE_STRING;
+		bind[c].buffer = bufs[c];
+		bind[c].buffer_length = sz + 1;
+		bind[c].length = &lens[c];
+		bind[c].is_null = &nulls[c];
+		bind[c].error = &errs[c];
+	}
+	if (mysql_stmt_bind_result(st, bind) != 0) {
+		set_err_stmt(db, st);
+		goto fail;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		if (r->nrows == cap) {
+			cap = cap ? cap * 2 : 16;
+			r->cells = bj_xrealloc(r->cells, (size_t)cap * (size_t)ncols * sizeof *r->cells);
+			r->lens = bj_xrealloc(r->lens, (size_t)cap * (size_t)ncols * sizeof *r->lens);
+		}
+		for (int c = 0; c < ncols; c++) {
+			size_t at = (size_t)r->nrows * (size_t)ncols + (size_t)c;
+			if (nulls[c]) {
+				r->cells[at] = NULL;
+				r->lens[at] = 0;
+				continue;
+			}
+			if (lens[c] >= bind[c].buffer_length) {
+				/* truncated: fetch the whole column */
+				char *big = bj_xmalloc(lens[c] + 1);
+				MYSQL_BIND b1;
+				memset(&b1, 0, sizeof b1);
+				b1.buffer_type = MYSQL_TYPE_STRING;
+				b1.buffer = big;
+				b1.buffer_length = lens[c] + 1;
+				if (mysql_stmt_fetch_column(st, &b1, (unsigned)c, 0) != 0) {
+					free(big);
+					set_err_stmt(db, st);
+					goto fail;
+				}
+				big[lens[c]] = '\0';
+				r->cells[at] = big;
+			} else {
+				r->cells[at] = bj_xstrndup(bufs[c], lens[c]);
+			}
+			r->lens[at] = lens[c];
+		}
+		r->nrows++;
+	}
+	if (rc != MYSQL_NO_DATA) {
+		set_err_stmt(db, st);
+		goto fail;
+	}
+	goto out;
+fail:
+	bj_rows_free(r);
+	r = NULL;
+out:
+	mysql_stmt_free_result(st);
+	mysql_free_result(meta);
+	for (int c = 0; c < ncols; c++)
+		free(bufs[c]);
+	free(bufs);
+	free(bind);
+	free(lens);
+	free(nulls);
+	free(errs);
+	return r;
+}
+
+/* Prepare (cached), bind and execute; retries once after a lost link outside a transaction. */
+static MYSQL_STMT *
+run(struct bj_db *db, const char *sql, const char *fmt, va_list ap)
+{
+	struct params p;
+	MYSQL_STMT *st;
+	int attempt;
+
+	if (params_fill(&p, fmt, ap) == -1) {
+		set_err(db, CR_UNKNOWN_ERROR, "bad parameter format");
+		return NULL;
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(db) == -1)
+			return NULL;
+		if ((st = stmt_get(db, sql)) == NULL)
+			goto retry;
+		if (mysql_stmt_param_count(st) != (unsigned long)p.n) {
+			set_err(db, CR_UNKNOWN_ERROR, "parameter count does not match the statement");
+			bj_log_err("statement needs %lu parameters, got %d: %.80s",
+			    mysql_stmt_param_count(st), p.n, sql);
+			return NULL;
+		}
+		if (p.n > 0 && mysql_stmt_bind_param(st, p.bind) != 0) {
+			set_err_stmt(db, st);
+			return NULL;
+		}
+		if (mysql_stmt_execute(st) == 0)
+			return st;
+		set_err_stmt(db, st);
+retry:
+		if (!db->gone || db->in_tx)
+			return NULL;
+		/* the server went away between requests: reconnect, try once more */
+		db->in_tx = 0;
+	}
+	return NULL;
+}
+
+int
+bj_db_exec(struct bj_db *db, const char *sql, unsigned long long *affected,
+    const char *fmt, ...)
+{
+	va_list ap;
+	MYSQL_STMT *st;
+
+	va_start(ap, fmt);
+	st = run(db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	if (mysql_stmt_field_count(st) > 0)
+		mysql_stmt_free_result(st);
+	return 0;
+}
+
+struct bj_rows *
+bj_db_query(struct bj_db *db, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	MYSQL_STMT *st;
+
+	va_start(ap, fmt);
+	st = run(db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return NULL;
+	return fetch_all(db, st);
+}
+
+const char *
+bj_rows_get(const struct bj_rows *r, int row, int col)
+{
+	if (r == NULL || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
+		return NULL;
+	return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
+}
+
+long long
+bj_rows_int(const struct bj_rows *r, int row, int col)
+{
+	const char *s = bj_rows_get(r, row, col);
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+void
+bj_rows_free(struct bj_rows *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < (size_t)r->nrows * (size_t)r->ncols; i++)
+		free(r->cells[i]);
+	free(r->cells);
+	free(r->lens);
+	free(r);
+}

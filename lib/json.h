@@ -1,0 +1,32 @@
+/*
+ * json.h: strict JSON parsing with json-c for bodies from strangers.
+ *
+ * bj_json_parse() refuses nesting deeper than max_depth before building
+ * it, trailing garbage, and NUL bytes. Getters check the type first
+ * (json-c's own getters silently coerce). Returned objects are owned by
+ * the caller (json_object_put); getter results are borrowed from obj.
+ */
+#ifndef BJ_JSON_H
+#define BJ_JSON_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+
+/* Parse text; on failure returns NULL, *err and a static *why. */
+struct json_object *bj_json_parse(const char *text, size_t len, int max_depth,
+    enum bj_err *err, const char **why);
+
+/* The member name of obj when it is a string, else NULL (borrowed). */
+const char *bj_json_str(struct json_object *obj, const char *name);
+/* 1 and *out when member name is an integer; 0 when absent; -1 when another type. */
+int bj_json_int(struct json_object *obj, const char *name, long long *out);
+/* 1 and *out when member is a boolean; 0 when absent; -1 when another type. */
+int bj_json_bool(struct json_object *obj, const char *name, int *out);
+
+/* Serialise compactly; the string is owned by obj. */
+const char *bj_json_text(struct json_object *obj, size_t *len);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * log.h: messages to stderr and syslog.
+ *
+ * bj_log_open() names the program; until it is called messages go to
+ * stderr only. Values from outside are passed through bj_log_clean() so
+ * that CR/LF never reach a log line intact.
+ */
+#ifndef BJ_LOG_H
+#define BJ_LOG_H
+
+#include <stdarg.h>
+
+enum bj_log_level { BJ_LOG_ERR, BJ_LOG_WARN, BJ_LOG_INFO, BJ_LOG_DEBUG };
+
+void bj_log_open(const char *ident, int use_syslog, int use_stderr);
+void bj_log_set_verbose(int verbose);
+void bj_log(enum bj_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void bj_log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bj_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bj_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Log at error level and exit 1: only at start-up. */
+void bj_fatal(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * sql.h: every runtime SQL text of bulkjobs.
+ *
+ * Each text is a statement prepared once per connection (db.c caches them
+ * by text). Every value is a '?' placeholder; the comment above each says
+ * the parameters it binds, in bj_db_exec()'s format letters.
+ * Grouped by the module that runs them; the model's own queries and the
+ * bulk helpers are in sql_*.c beside this file.
+ */
+#ifndef BJ_SQL_H
+#define BJ_SQL_H
+
+/* --- health and migrations --- */
+extern const char BJ_SQL_PING[];
+extern const char BJ_SQL_MIGRATIONS_MAX[];
+extern const char BJ_SQL_MIGRATIONS_TABLE_EXISTS[];	/* s: database name */
+extern const char BJ_SQL_MIGRATION_RECORD[];		/* i: version, s: name */
+extern const char BJ_SQL_GET_LOCK[];			/* s: name, i: timeout */
+extern const char BJ_SQL_RELEASE_LOCK[];		/* s: name */
+extern const char BJ_SQL_IS_LOCK_MINE[];		/* s: name */
+
+/* --- api tokens --- */
+extern const char BJ_SQL_TOKEN_INSERT[];	/* s name, s hash, s scopes, s owner */
+extern const char BJ_SQL_TOKEN_LIST[];
+extern const char BJ_SQL_TOKEN_REVOKE[];	/* s name */
+extern const char BJ_SQL_TOKEN_LOOKUP[];	/* s hash -> id, name, scopes, owner */
+extern const char BJ_SQL_TOKEN_TOUCH[];		/* i id */
+
+#endif

@@ -1,0 +1,148 @@
+/* test_db.c: the database layer against a real MariaDB: binding, NULLs, big values, reconnect. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "harness.h"
+
+static struct bj_db *db;
+
+static int
+init(void)
+{
+	db = bj_test_db("db");
+	return bj_db_exec_text(db, "CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT,"
+	    " s LONGTEXT NULL, n BIGINT NULL, d DATETIME(6) NULL)");
+}
+
+static const char Q_INS[] = "INSERT INTO t (s, n, d) VALUES (?, ?, NOW(6))";
+static const char Q_GET[] = "SELECT s, n, d FROM t WHERE id = ?";
+static const char Q_TZ[] = "SELECT @@session.time_zone, @@character_set_client";
+
+static void
+test_bind_and_fetch(void)
+{
+	unsigned long long affected = 0, id;
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, &affected, "si", "héllo ✓", 42LL), 0);
+	CU_ASSERT_EQUAL(affected, 1);
+	id = bj_db_insert_id(db);
+	r = bj_db_query(db, Q_GET, "i", (long long)id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->nrows, 1);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "héllo ✓");
+	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 1), 42);
+	CU_ASSERT_PTR_NOT_NULL(bj_rows_get(r, 0, 2));
+	CU_ASSERT_PTR_NULL(bj_rows_get(r, 1, 0));	/* out of range */
+	bj_rows_free(r);
+}
+
+static void
+test_nulls(void)
+{
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "si", NULL, 0LL), 0);
+	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NULL(bj_rows_get(r, 0, 0));
+	bj_rows_free(r);
+}
+
+static void
+test_large_value(void)
+{
+	struct bj_buf b = { 0 };
+	struct bj_rows *r;
+
+	for (int i = 0; i < 300000; i++)
+		bj_buf_addc(&b, (char)('a' + i % 26));
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "bi", b.data, b.len, 1LL), 0);
+	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->lens[0], b.len);
+	CU_ASSERT_EQUAL(memcmp(bj_rows_get(r, 0, 0), b.data, b.len), 0);
+	bj_rows_free(r);
+	bj_buf_free(&b);
+}
+
+static void
+test_session_is_utc_utf8mb4(void)
+{
+	struct bj_rows *r = bj_db_query(db, Q_TZ, "");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "+00:00");
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 1), "utf8mb4");
+	bj_rows_free(r);
+}
+
+/* A killed connection is replaced on the next statement outside a transaction. */
+static void
+test_reconnect_after_kill(void)
+{
+	struct bj_db *other = bj_db_new(bj_test_conf("db"));
+	long long id = bj_test_scalar(db, "SELECT CONNECTION_ID()");
+	char sql[64];
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
+	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
+	r = bj_db_query(db, Q_GET, "i", 1LL);
+	CU_ASSERT_PTR_NOT_NULL(r);
+	bj_rows_free(r);
+	CU_ASSERT_NOT_EQUAL(bj_test_scalar(db, "SELECT CONNECTION_ID()"), id);
+	bj_db_free(other);
+}
+
+/* Inside a transaction a lost link is an error, never a silent retry. */
+static void
+test_no_silent_retry_in_transaction(void)
+{
+	struct bj_db *other = bj_db_new(bj_test_conf("db"));
+	long long id;
+	char sql[64];
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "in-tx", 7LL), 0);
+	id = bj_test_scalar(db, "SELECT CONNECTION_ID()");
+	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
+	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "after-kill", 8LL), -1);
+	CU_ASSERT_TRUE(bj_db_gone(db));
+	bj_db_rollback(db);
+	/* the next transaction starts on a new link, and nothing of the old one survived */
+	CU_ASSERT_EQUAL(bj_db_begin(db), 0);
+	bj_db_rollback(db);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM t WHERE s IN ('in-tx','after-kill')"), 0);
+	bj_db_free(other);
+}
+
+static void
+test_duplicate_key_errno(void)
+{
+	CU_ASSERT_EQUAL(bj_db_exec_text(db, "INSERT INTO t (id) VALUES (1)"), -1);
+	CU_ASSERT_EQUAL(bj_db_errno(db), 1062);
+	CU_ASSERT_FALSE(bj_db_gone(db));
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("db", init, NULL);
+
+	CU_add_test(s, "bind and fetch utf8mb4", test_bind_and_fetch);
+	CU_add_test(s, "NULL binds and fetches", test_nulls);
+	CU_add_test(s, "a 300 kB value round-trips", test_large_value);
+	CU_add_test(s, "sessions are UTC and utf8mb4", test_session_is_utc_utf8mb4);
+	CU_add_test(s, "reconnect after KILL CONNECTION", test_reconnect_after_kill);
+	CU_add_test(s, "no silent retry inside a transaction", test_no_silent_retry_in_transaction);
+	CU_add_test(s, "duplicate key is reported, not fatal", test_duplicate_key_errno);
+	return bj_test_run();
+}

@@ -1,0 +1,125 @@
+/* test_health.c: nginx + bulkjobs-fcgi come up from conf/nginx.conf; healthz, 404, 405, tokens. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct bj_e2e e2e;
+
+static int
+init(void)
+{
+	return bj_e2e_start(&e2e, "health", NULL);
+}
+
+static int
+clean(void)
+{
+	bj_e2e_stop(&e2e);
+	return 0;
+}
+
+static void
+get(const char *method, const char *path, struct bj_http_reply *r)
+{
+	char url[512];
+
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http(method, url, NULL, NULL, 0, r), 0);
+}
+
+static void
+test_healthz(void)
+{
+	struct bj_http_reply r;
+	char *ct;
+
+	get("GET", "/healthz", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"status\":\"ok\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"database\":\"ok\""));
+	ct = bj_http_header(&r, "Content-Type");
+	CU_ASSERT_PTR_NOT_NULL(ct);
+	if (ct)
+		CU_ASSERT_STRING_EQUAL(ct, "application/json");
+	free(ct);
+	bj_http_reply_free(&r);
+}
+
+static void
+test_unknown_path_is_json_404(void)
+{
+	struct bj_http_reply r;
+
+	get("GET", "/no/such/thing", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"code\":\"NOT_FOUND\""));
+	bj_http_reply_free(&r);
+}
+
+static void
+test_wrong_method_is_405(void)
+{
+	struct bj_http_reply r;
+
+	get("DELETE", "/healthz", &r);
+	CU_ASSERT_EQUAL(r.status, 405);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"code\":\"METHOD_NOT_ALLOWED\""));
+	bj_http_reply_free(&r);
+}
+
+static void
+test_token_create_prints_token_last(void)
+{
+	int st = -1;
+	char *tok = bj_e2e_ctl(&e2e, "token create --name e2e-submit --scope submit", &st);
+	char *again;
+
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+	CU_ASSERT_EQUAL(strncmp(tok, "bj_", 3), 0);
+	CU_ASSERT_EQUAL(strlen(tok), 35);
+	free(tok);
+	/* the same name twice is refused */
+	again = bj_e2e_ctl(&e2e, "token create --name e2e-submit --scope submit 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(again);
+	/* a bad scope is a usage error */
+	again = bj_e2e_ctl(&e2e, "token create --name x --scope root 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 64);
+	free(again);
+	again = bj_e2e_ctl(&e2e, "token revoke e2e-submit", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(again);
+	again = bj_e2e_ctl(&e2e, "token revoke e2e-submit 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(again);
+}
+
+static void
+test_migrate_twice_via_ctl(void)
+{
+	int st = -1;
+	char *out = bj_e2e_ctl(&e2e, "migrate", &st);
+
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (out)
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "up to date"));
+	free(out);
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("e2e health", init, clean);
+
+	CU_add_test(s, "GET /healthz through nginx", test_healthz);
+	CU_add_test(s, "unknown path: JSON 404", test_unknown_path_is_json_404);
+	CU_add_test(s, "wrong method: JSON 405", test_wrong_method_is_405);
+	CU_add_test(s, "bulkjobsctl token create/revoke", test_token_create_prints_token_last);
+	CU_add_test(s, "bulkjobsctl migrate twice is a no-op", test_migrate_twice_via_ctl);
+	return bj_test_run();
+}

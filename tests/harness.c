@@ -1,0 +1,493 @@
+/* harness.c: CUnit runner, the private test database, and nginx + fcgi for e2e suites. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <curl/curl.h>
+#include <mysql.h>
+
+#include "buf.h"
+#include "harness.h"
+#include "migrate.h"
+
+static struct bj_conf test_conf;
+static int have_conf;
+static struct bj_db *test_db;
+
+int
+bj_test_run(void)
+{
+	unsigned failed, suites_failed, run;
+
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures();
+	suites_failed = CU_get_number_of_suites_failed();
+	run = CU_get_number_of_tests_run();
+	CU_cleanup_registry();
+	if (test_db != NULL)
+		bj_db_free(test_db);
+	if (have_conf)
+		bj_conf_free(&test_conf);
+	mysql_library_end();
+	if (run == 0) {
+		fprintf(stderr, "no test ran: failing\n");
+		return 1;
+	}
+	return failed || suites_failed ? 1 : 0;
+}
+
+CU_pSuite
+bj_test_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean)
+{
+	CU_pSuite s;
+
+	if (CU_get_registry() == NULL && CU_initialize_registry() != CUE_SUCCESS)
+		abort();
+	if ((s = CU_add_suite(name, init, clean)) == NULL)
+		abort();
+	return s;
+}
+
+const char *
+bj_test_path(const char *leaf)
+{
+	static char buf[1024];
+	const char *dir = getenv("BJ_TEST_DIR");
+
+	snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "tests/tmp", leaf);
+	return buf;
+}
+
+/* The socket of the running test server, from DIR/socket. */
+static char *
+test_socket(void)
+{
+	FILE *f = fopen(bj_test_path("socket"), "r");
+	char line[512];
+
+	if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+		fprintf(stderr, "harness: the test MariaDB is not running (%s missing); "
+		    "run the suite with make check\n", bj_test_path("socket"));
+		exit(1);
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	return bj_xstrdup(line);
+}
+
+struct bj_conf *
+bj_test_conf(const char *name)
+{
+	struct bj_db *admin;
+	char dbname[64], sql[160], *cause = NULL, *sock;
+
+	if (have_conf)
+		return &test_conf;
+	mysql_library_init(0, NULL, NULL);
+	bj_conf_defaults(&test_conf);
+	sock = test_socket();
+	free(test_conf.db_socket);
+	test_conf.db_socket = sock;
+	free(test_conf.db_user);
+	test_conf.db_user = bj_xstrdup("root");
+	snprintf(dbname, sizeof dbname, "bjt_%s_%d", name, (int)getpid());
+	free(test_conf.db_name);
+	test_conf.db_name = bj_xstrdup(dbname);
+
+	admin = bj_db_new(&test_conf);
+	bj_db_set_name(admin, "");
+	if (bj_db_connect(admin) == -1) {
+		fprintf(stderr, "harness: cannot reach the test MariaDB: %s\n", bj_db_error(admin));
+		exit(1);
+	}
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", dbname);
+	bj_db_exec_text(admin, sql);
+	snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", dbname);
+	if (bj_db_exec_text(admin, sql) == -1) {
+		fprintf(stderr, "harness: %s\n", bj_db_error(admin));
+		exit(1);
+	}
+	bj_db_free(admin);
+	admin = bj_db_new(&test_conf);
+	if (bj_db_connect(admin) == -1 || bj_migrate(admin, dbname, &cause) < 0) {
+		fprintf(stderr, "harness: migrating %s: %s\n", dbname, cause ? cause : bj_db_error(admin));
+		exit(1);
+	}
+	bj_db_free(admin);
+	have_conf = 1;
+	return &test_conf;
+}
+
+struct bj_db *
+bj_test_db(const char *name)
+{
+	if (test_db != NULL)
+		return test_db;
+	test_db = bj_db_new(bj_test_conf(name));
+	if (bj_db_connect(test_db) == -1) {
+		fprintf(stderr, "harness: %s\n", bj_db_error(test_db));
+		exit(1);
+	}
+	return test_db;
+}
+
+void
+bj_test_sql(struct bj_db *db, const char *sql)
+{
+	int rc = bj_db_exec_text(db, sql);
+
+	if (rc != 0)
+		fprintf(stderr, "harness: %s: %s\n", sql, bj_db_error(db));
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+long long
+bj_test_scalar(struct bj_db *db, const char *sql)
+{
+	MYSQL *my = bj_db_mysql(db);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long v = -1;
+
+	if (mysql_query(my, sql) != 0) {
+		fprintf(stderr, "harness: %s: %s\n", sql, mysql_error(my));
+		CU_FAIL_FATAL("query failed");
+		return -1;
+	}
+	res = mysql_store_result(my);
+	if (res != NULL && (row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		v = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	return v;
+}
+
+/* --- HTTP client ---------------------------------------------------- */
+
+static int http_quiet;	/* set while polling for a server to come up */
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *ud)
+{
+	bj_buf_add(ud, p, sz * n);
+	return sz * n;
+}
+
+int
+bj_http(const char *method, const char *url, const char *const *headers,
+    const char *body, size_t body_len, struct bj_http_reply *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	struct bj_buf b = { 0 }, hb = { 0 };
+	CURLcode rc;
+
+	memset(out, 0, sizeof *out);
+	if (c == NULL)
+		return -1;
+	for (int i = 0; headers && headers[i]; i++)
+		h = curl_slist_append(h, headers[i]);
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	else if (!http_quiet)
+		fprintf(stderr, "harness: %s %s: %s\n", method, url, curl_easy_strerror(rc));
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	out->len = b.len;
+	out->body = bj_buf_steal(&b);
+	out->headers = bj_buf_steal(&hb);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+void
+bj_http_reply_free(struct bj_http_reply *r)
+{
+	free(r->body);
+	free(r->headers);
+	memset(r, 0, sizeof *r);
+}
+
+char *
+bj_http_header(const struct bj_http_reply *r, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = r->headers;
+
+	while (p != NULL && *p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > n && p[n] == ':' && strncasecmp(p, name, n) == 0) {
+			const char *v = p + n + 1;
+			while (*v == ' ')
+				v++;
+			return bj_xstrndup(v, len - (size_t)(v - p));
+		}
+		p = eol ? eol + 2 : NULL;
+	}
+	return NULL;
+}
+
+/* --- nginx + bulkjobs-fcgi ------------------------------------------ */
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Copy src to dst replacing each occurrence of the pairs in subst. */
+static int
+copy_subst(const char *src, const char *dst, const char *const *subst)
+{
+	FILE *in = fopen(src, "r"), *out;
+	struct bj_buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+
+	if (in == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+		bj_buf_add(&b, chunk, n);
+	fclose(in);
+	for (int i = 0; subst[i] != NULL; i += 2) {
+		struct bj_buf o = { 0 };
+		const char *p = b.data ? b.data : "", *hit;
+		while ((hit = strstr(p, subst[i])) != NULL) {
+			bj_buf_add(&o, p, (size_t)(hit - p));
+			bj_buf_adds(&o, subst[i + 1]);
+			p = hit + strlen(subst[i]);
+		}
+		bj_buf_adds(&o, p);
+		bj_buf_free(&b);
+		b = o;
+	}
+	if ((out = fopen(dst, "w")) == NULL) {
+		bj_buf_free(&b);
+		return -1;
+	}
+	fwrite(b.data ? b.data : "", 1, b.len, out);
+	fclose(out);
+	bj_buf_free(&b);
+	return 0;
+}
+
+static int
+spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return (int)pid;
+}
+
+static struct bj_e2e *running;
+
+static void
+stop_at_exit(void)
+{
+	if (running != NULL)
+		bj_e2e_stop(running);
+}
+
+int
+bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf)
+{
+	struct bj_conf *c = bj_test_conf(name);
+	const char *src = getenv("BJ_SRCDIR"), *bld = getenv("BJ_BUILDDIR");
+	const char *nginx = getenv("NGINX");
+	char path[700], sockdir[] = "/tmp/bje2e.XXXXXX", sock[64], arts[600];
+	char fcgi[600], port_s[16];
+	FILE *f;
+
+	memset(e, 0, sizeof *e);
+	if (src == NULL || bld == NULL) {
+		fprintf(stderr, "harness: BJ_SRCDIR/BJ_BUILDDIR unset; run with make check\n");
+		return -1;
+	}
+	if (nginx == NULL || *nginx == '\0')
+		nginx = "/usr/sbin/nginx";
+	if (snprintf(e->root, sizeof e->root, "%s", bj_test_path(name)) >= (int)sizeof e->root)
+		return -1;
+	mkdir(e->root, 0755);
+	if (mkdtemp(sockdir) == NULL)
+		return -1;
+	chmod(sockdir, 0755);
+	snprintf(sock, sizeof sock, "%s/fcgi.sock", sockdir);
+	snprintf(arts, sizeof arts, "%s/artifacts", e->root);
+	mkdir(arts, 0755);
+	e->port = free_port();
+	snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d/bulkjobs", e->port);
+
+	snprintf(e->conf_path, sizeof e->conf_path, "%s/bulkjobs.conf", e->root);
+	if ((f = fopen(e->conf_path, "w")) == NULL)
+		return -1;
+	fprintf(f, "# written by the e2e harness\n[database]\nsocket = %s\nuser = root\n"
+	    "name = %s\n[http]\nbase_path = /bulkjobs\npublic_url = %s\n"
+	    "[artifacts]\nroot = %s\n%s\n",
+	    c->db_socket, c->db_name, e->url, arts, extra_conf ? extra_conf : "");
+	fclose(f);
+
+	/* nginx: our location block, included by a minimal server */
+	snprintf(path, sizeof path, "%s/conf/nginx.conf", src);
+	{
+		char inc[700], arts_slash[620];
+		snprintf(inc, sizeof inc, "%s/bulkjobs.nginx", e->root);
+		snprintf(arts_slash, sizeof arts_slash, "%s/", arts);
+		const char *subst[] = { "unix:/run/bulkjobs/fcgi.sock", NULL,
+		    "/var/lib/bulkjobs/artifacts/", arts_slash, NULL };
+		char target[80];
+		snprintf(target, sizeof target, "unix:%s", sock);
+		subst[1] = target;
+		if (copy_subst(path, inc, subst) == -1) {
+			fprintf(stderr, "harness: cannot read %s\n", path);
+			return -1;
+		}
+		snprintf(path, sizeof path, "%s/nginx-main.conf", e->root);
+		if ((f = fopen(path, "w")) == NULL)
+			return -1;
+		fprintf(f, "daemon off;\nmaster_process on;\nworker_processes 2;\n%s"
+		    "pid %s/nginx.pid;\nerror_log %s/nginx-error.log;\n"
+		    "events { worker_connections 512; }\n"
+		    "http {\n  access_log %s/nginx-access.log;\n"
+		    "  client_body_temp_path %s/nx-body;\n  fastcgi_temp_path %s/nx-fcgi;\n"
+		    "  proxy_temp_path %s/nx-proxy;\n  uwsgi_temp_path %s/nx-uwsgi;\n"
+		    "  scgi_temp_path %s/nx-scgi;\n"
+		    "  server {\n    listen 127.0.0.1:%d;\n    include %s;\n  }\n}\n",
+		    geteuid() == 0 ? "user root root;\n" : "",
+		    e->root, e->root, e->root, e->root, e->root, e->root, e->root, e->root,
+		    e->port, inc);
+		fclose(f);
+	}
+	snprintf(fcgi, sizeof fcgi, "%s/fcgi/bulkjobs-fcgi", bld);
+	{
+		char *argv[] = { fcgi, "-c", e->conf_path, "--listen", sock, "--processes", "4",
+		    "--socket-mode", "0666", NULL };
+		char log[700];
+		snprintf(log, sizeof log, "%s/fcgi.log", e->root);
+		e->fcgi_pid = spawn(argv, log);
+	}
+	{
+		char nx[600], log[700];
+		snprintf(nx, sizeof nx, "%s", nginx);
+		snprintf(port_s, sizeof port_s, "%d", e->port);
+		char *argv[] = { nx, "-p", e->root, "-c", path, NULL };
+		snprintf(log, sizeof log, "%s/nginx.out", e->root);
+		e->nginx_pid = spawn(argv, log);
+	}
+	running = e;
+	atexit(stop_at_exit);
+	/* wait until /healthz answers through nginx */
+	http_quiet = 1;
+	for (int i = 0; i < 200; i++) {
+		struct bj_http_reply r;
+		char url[300];
+		snprintf(url, sizeof url, "%s/healthz", e->url);
+		if (bj_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
+			bj_http_reply_free(&r);
+			http_quiet = 0;
+			return 0;
+		}
+		bj_http_reply_free(&r);
+		usleep(50000);
+	}
+	http_quiet = 0;
+	fprintf(stderr, "harness: nginx + bulkjobs-fcgi did not come up; see %s\n", e->root);
+	return -1;
+}
+
+void
+bj_e2e_stop(struct bj_e2e *e)
+{
+	int pids[2] = { e->nginx_pid, e->fcgi_pid };
+
+	for (int i = 0; i < 2; i++) {
+		if (pids[i] <= 0)
+			continue;
+		kill(pids[i], SIGTERM);
+		for (int k = 0; k < 100; k++) {
+			if (waitpid(pids[i], NULL, WNOHANG) != 0)
+				break;
+			usleep(50000);
+		}
+		kill(-pids[i], SIGKILL);
+		waitpid(pids[i], NULL, WNOHANG);
+	}
+	e->nginx_pid = e->fcgi_pid = 0;
+	if (running == e)
+		running = NULL;
+}
+
+char *
+bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char *cmd = bj_xasprintf("%s/ctl/bulkjobsctl -c '%s' %s", bld ? bld : ".", e->conf_path, args);
+	FILE *p = popen(cmd, "r");
+	char line[1024], last[1024] = "";
+	int st;
+
+	free(cmd);
+	if (p == NULL)
+		return NULL;
+	while (fgets(line, sizeof line, p) != NULL)
+		snprintf(last, sizeof last, "%s", line);
+	st = pclose(p);
+	if (exit_status)
+		*exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	last[strcspn(last, "\n")] = '\0';
+	return bj_xstrdup(last);
+}

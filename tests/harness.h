@@ -1,0 +1,68 @@
+/*
+ * harness.h: what every CUnit test program shares.
+ *
+ * Unit suites use bj_test_run() only. Database suites get a fresh database
+ * on the private test MariaDB (started by tests/servers.sh) from
+ * bj_test_db(); if the server cannot be reached the program fails, it never
+ * passes silently. End-to-end suites start bulkjobs-fcgi behind a real
+ * nginx with bj_e2e_start() and talk to it with libcurl.
+ */
+#ifndef BJ_TEST_HARNESS_H
+#define BJ_TEST_HARNESS_H
+
+#include <stddef.h>
+
+#include <CUnit/CUnit.h>
+
+#include "conf.h"
+#include "db.h"
+
+/* Run every registered suite verbosely; the exit status for main(). */
+int bj_test_run(void);
+/* Add a suite, aborting on registry errors. */
+CU_pSuite bj_test_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean);
+
+/* A config whose database is a new, migrated one named bjt_<name>_<pid>. */
+struct bj_conf *bj_test_conf(const char *name);
+/* A connection to that database (created and migrated on first call). */
+struct bj_db *bj_test_db(const char *name);
+/* Run a statement with no parameters on the test db; asserts success. */
+void bj_test_sql(struct bj_db *db, const char *sql);
+/* First column of the first row of a query, as an integer. */
+long long bj_test_scalar(struct bj_db *db, const char *sql);
+/* A path under the test directory (static buffer). */
+const char *bj_test_path(const char *leaf);
+
+struct bj_http_reply {
+	long	 status;
+	char	*body;		/* NUL-terminated, owned */
+	size_t	 len;
+	char	*headers;	/* raw header block, owned */
+};
+
+struct bj_e2e {
+	char	 url[256];	/* http://127.0.0.1:PORT + base_path */
+	char	 root[512];	/* the suite's directory */
+	char	 conf_path[600];
+	int	 port;
+	int	 fcgi_pid;
+	int	 nginx_pid;
+};
+
+/* Start bulkjobs-fcgi (prefork) and nginx with conf/nginx.conf; 0 or -1. */
+int bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf);
+void bj_e2e_stop(struct bj_e2e *e);
+/* Run "bulkjobsctl -c CONF args..." and return its last stdout line (caller frees). */
+char *bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status);
+
+/*
+ * An HTTP request with libcurl. headers is NULL or a NULL-terminated
+ * array of "Name: value" strings; body may be NULL. Returns 0 or -1.
+ */
+int bj_http(const char *method, const char *url, const char *const *headers,
+    const char *body, size_t body_len, struct bj_http_reply *out);
+void bj_http_reply_free(struct bj_http_reply *r);
+/* The value of header name in r (case-insensitive), or NULL; caller frees. */
+char *bj_http_header(const struct bj_http_reply *r, const char *name);
+
+#endif
