@@ -9,6 +9,11 @@
 
 static const struct bj_route routes[] = {
 	{ "GET", "/healthz", bj_api_healthz },
+
+	/* JSON API (api_*.c) */
+
+	/* end-user pages (page_*.c) */
+
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

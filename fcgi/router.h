@@ -35,4 +35,9 @@ void bj_dispatch(struct bj_req *req);
 /* handlers (one file each group) */
 void bj_api_healthz(struct bj_req *req);
 
+/* JSON API */
+
+/* end-user pages */
+
+
 #endif

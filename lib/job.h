@@ -1,0 +1,77 @@
+/*
+ * job.h: the job model shared by the API, the pages, the reaper and the
+ * notifier: loading a job, and the transactional state changes that every
+ * program must make the same way.
+ *
+ * Ownership: a struct bj_job and its strings belong to the caller and are
+ * released with bj_job_free(). Times are ISO 8601 UTC strings as the
+ * database formats them ("2026-11-22T08:24:32.123456Z"), or NULL.
+ *
+ * The change functions (bj_job_settle, bj_job_finish, bj_outbox_record,
+ * bj_event_add) run inside the caller's transaction (bj_db_begin) and are
+ * written as conditional UPDATEs / upserts, so running them twice, or from
+ * two processes at once, does no harm.
+ */
+#ifndef BJ_JOB_H
+#define BJ_JOB_H
+
+#include "db.h"
+#include "err.h"
+#include "state.h"
+
+struct bj_job {
+	long long	 id;
+	char		*token;
+	char		*kind;
+	char		*owner;
+	char		*title;
+	char		*params;		/* JSON text or NULL */
+	char		*language;
+	enum bj_job_state state;
+	int		 stage;			/* the open stage */
+	int		 stage_count;
+	long long	 n_total, n_pending, n_claimed, n_succeeded, n_failed, n_cancelled;
+	char		*created_at, *updated_at, *started_at, *finished_at, *deadline_at;
+	char		*artifact;		/* relative to [artifacts] root, or NULL */
+	char		*artifact_expires_at;
+	int		 artifact_deleted;	/* the reaper removed the file */
+	int		 artifact_expired;	/* artifact_expires_at has passed (db clock) */
+	long long	 retention_seconds;
+	int		 max_attempts;
+	int		 lease_seconds;
+	int		 on_item_failure;	/* enum bj_on_fail */
+	char		*idempotency_key;
+};
+
+/* Load by id or by status-page token: BJ_OK, BJ_ERR_JOB_NOT_FOUND or BJ_ERR_DB_UNAVAILABLE. */
+enum bj_err bj_job_get(struct bj_db *db, long long id, struct bj_job **out);
+enum bj_err bj_job_by_token(struct bj_db *db, const char *token, struct bj_job **out);
+void bj_job_free(struct bj_job *job);
+
+/*
+ * Fan-in: if the job's open stage has no pending or claimed item left,
+ * open the next stage that has items, or end the job (succeeded or failed
+ * as DESIGN.md §4 says), recording its notifications and events. Call it
+ * after any item change, inside the same transaction. Idempotent.
+ */
+enum bj_err bj_job_settle(struct bj_db *db, long long job_id);
+
+/*
+ * Move a non-terminal job to a terminal state (failed, cancelled,
+ * expired): conditional on its current state, cancels its pending items
+ * (and, for cancelled/expired, revokes claims), records one notification
+ * per target for the matching event and a timeline event. Returns
+ * BJ_ERR_INVALID_TRANSITION (changing nothing) when the job is already
+ * terminal.
+ */
+enum bj_err bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
+    const char *detail);
+
+/* Record the job's notifications for event ("job.succeeded" …): one row per target, upserted. */
+enum bj_err bj_outbox_record(struct bj_db *db, long long job_id, const char *event);
+
+/* Append to the job's timeline; detail may be NULL. */
+enum bj_err bj_event_add(struct bj_db *db, long long job_id, const char *type,
+    const char *detail);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * render.h: the job and item JSON shared by the API, the webhook bodies
+ * and bulkjobsctl (json-c). Returned objects belong to the caller
+ * (json_object_put).
+ */
+#ifndef BJ_RENDER_H
+#define BJ_RENDER_H
+
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "job.h"
+
+/* A job as DESIGN.md §5 lists it: id, token, state, counts, times, links … */
+struct json_object *bj_render_job(const struct bj_job *job, const struct bj_conf *conf);
+
+#endif
