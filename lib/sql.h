@@ -4,8 +4,8 @@
  * Each text is a statement prepared once per connection (db.c caches them
  * by text). Every value is a '?' placeholder; the comment above each says
  * the parameters it binds, in bj_db_exec()'s format letters.
- * Grouped by the module that runs them; the model's own queries and the
- * bulk helpers are in sql_*.c beside this file.
+ * Grouped by the module that runs them: the texts are defined in sql.c
+ * and sql_<area>.c beside it, and nowhere else.
  */
 #ifndef BJ_SQL_H
 #define BJ_SQL_H
@@ -25,5 +25,13 @@ extern const char BJ_SQL_TOKEN_LIST[];
 extern const char BJ_SQL_TOKEN_REVOKE[];	/* s name */
 extern const char BJ_SQL_TOKEN_LOOKUP[];	/* s hash -> id, name, scopes, owner */
 extern const char BJ_SQL_TOKEN_TOUCH[];		/* i id */
+
+/* --- jobs, claims, leases, fan-in (sql_api.c) --- */
+
+/* --- end-user pages (sql_pages.c) --- */
+
+/* --- reaper sweeps and doctor (sql_reaper.c) --- */
+
+/* --- notifier outbox (sql_notify.c) --- */
 
 #endif
