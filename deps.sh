@@ -9,7 +9,7 @@ BUILD_PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
  libmariadb-dev libfcgi-dev libjson-c-dev libxml2-dev libcunit1-dev
  libcurl4-openssl-dev libssl-dev ca-certificates"
 RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3"
-TEST_PKGS="python3-aiosmtpd"
+TEST_PKGS="python3-aiosmtpd clang libclang-rt-14-dev"
 
 want=""
 for set in "${@:-build}"; do
