@@ -8,7 +8,8 @@
 # (the demo uses these).
 set -u
 cmd=$1
-dir=$2
+mkdir -p "$2"
+dir=$(cd "$2" && pwd)
 MARIADBD=${MARIADBD:-$(command -v mariadbd || echo /usr/sbin/mariadbd)}
 MARIADB_INSTALL_DB=${MARIADB_INSTALL_DB:-$(command -v mariadb-install-db || echo /usr/bin/mariadb-install-db)}
 
