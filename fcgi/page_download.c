@@ -81,7 +81,7 @@ static void
 stream(struct bj_req *req, const char *path, const char *cd)
 {
 	FCGX_Stream *out = req->fcgx->out;
-	char chunk[65536];
+	char chunk[65536], *head;
 	struct stat st;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -93,8 +93,11 @@ stream(struct bj_req *req, const char *path, const char *cd)
 		return;
 	}
 	req->status = 200;
-	FCGX_FPrintF(out, "Status: 200 OK\r\nContent-Type: application/octet-stream\r\n"
+	/* libfcgi's printf knows no %lld: format the head here */
+	head = bj_xasprintf("Status: 200 OK\r\nContent-Type: application/octet-stream\r\n"
 	    "Content-Length: %lld\r\nContent-Disposition: %s\r\n", (long long)st.st_size, cd);
+	FCGX_PutS(head, out);
+	free(head);
 	if (req->headers.len > 0)
 		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
 	FCGX_PutStr("\r\n", 2, out);
