@@ -452,6 +452,59 @@ test_form_posts_need_csrf(void)
 	free(csrf_other);
 }
 
+static struct bj_e2e priv;
+static struct bj_db *privdb;
+
+static int
+init_private(void)
+{
+	if (bj_e2e_start(&priv, "pagespriv", "[http]\npublic_links = no\n") == -1 ||
+	    bj_plant_users(priv.root) == -1)
+		return -1;
+	privdb = bj_test_db("pagespriv");
+	return privdb == NULL ? -1 : 0;
+}
+
+static int
+clean_private(void)
+{
+	bj_e2e_stop(&priv);
+	return 0;
+}
+
+/* public_links = no: only the owner sees the page and gets the file. */
+static void
+test_private_links_need_the_owner(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Private", .state = "running",
+	    .total = 2, .pending = 2, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[120], form[120], *csrf;
+
+	bj_plant_job(privdb, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(priv.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>Private</h1>"));
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+
+	/* bob holds the link: the job does not exist for him */
+	bj_plant_get(priv.url, path, "bob", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s/pause", tok);
+	snprintf(form, sizeof form, "csrf=%s", csrf);
+	bj_plant_post(priv.url, path, "bob", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(bj_test_scalar(privdb, "SELECT COUNT(*) FROM jobs WHERE title = 'Private'"
+	    " AND state = 'running'"), 1);
+	free(csrf);
+}
+
 int
 main(void)
 {
@@ -464,5 +517,7 @@ main(void)
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
 	CU_add_test(s, "download through nginx", test_download_through_nginx);
 	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
+	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
+	CU_add_test(s, "private links need the owner", test_private_links_need_the_owner);
 	return bj_test_run();
 }
