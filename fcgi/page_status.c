@@ -149,6 +149,7 @@ ago_cell(const struct bj_rows *r, int row, int col)
 	return bj_rows_get(r, row, col) ? bj_rows_int(r, row, col) : BJ_NO_TIME;
 }
 
+/* Copy one row of the page job columns (sql_pages.c) into pj. */
 void
 bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 {
@@ -188,6 +189,7 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	pj->run_seconds = ago_cell(r, row, 28);
 }
 
+/* Free the strings of pj, not pj itself. */
 void
 bj_page_job_clear(struct bj_page_job *pj)
 {
@@ -207,6 +209,7 @@ bj_page_job_clear(struct bj_page_job *pj)
 	memset(pj, 0, sizeof *pj);
 }
 
+/* Free a loaded page job. */
 void
 bj_page_job_free(struct bj_page_job *pj)
 {
@@ -216,6 +219,7 @@ bj_page_job_free(struct bj_page_job *pj)
 	free(pj);
 }
 
+/* Load the job of the link and check that this request may see it. */
 struct bj_page_job *
 bj_page_job_load(struct bj_req *req)
 {
@@ -256,6 +260,7 @@ notfound:
 	return NULL;
 }
 
+/* A state as the page words it. */
 const char *
 bj_page_state_words(enum bj_job_state s)
 {
@@ -286,6 +291,7 @@ duration(long long s, char *out, size_t n)
 		snprintf(out, n, "%lld d %lld h", s / 86400, (s % 86400) / 3600);
 }
 
+/* Seconds ago (or ahead, when negative) in words. */
 void
 bj_page_relative(long long ago, char *out, size_t n)
 {
