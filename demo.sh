@@ -1,0 +1,137 @@
+#!/bin/sh
+# demo.sh: build bulkjobs and run the whole system on this machine.
+#
+# Everything lives under ./run of the checkout: a private MariaDB on a unix
+# socket, bulkjobs-fcgi behind nginx on http://127.0.0.1:8080/bulkjobs/, the
+# artifacts root, the logs. Ctrl-C (or SIGTERM) stops every process it
+# started; the data stays in ./run for the next start (rm -rf run to reset).
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+run=$top/run
+port=${BULKJOBS_DEMO_PORT:-8080}
+jobs=${JOBS:-2}
+
+./deps.sh run
+
+echo "== building"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p _build
+(cd _build && { [ -f Makefile ] || "$top/configure" -q; } && make -s -j"$jobs")
+bin=$top/_build
+
+mkdir -p "$run/artifacts" "$run/log" "$run/nginx"
+pids=""
+cleanup() {
+	trap - EXIT INT TERM
+	echo
+	echo "== stopping"
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	[ -f "$run/nginx/nginx.pid" ] && kill "$(cat "$run/nginx/nginx.pid")" 2>/dev/null || true
+	sleep 1
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	sh "$top/tests/servers.sh" stop-keep "$run/db" >/dev/null 2>&1 || true
+	echo "stopped; data kept in $run"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+echo "== MariaDB (private, unix socket under $run/db)"
+sh "$top/tests/servers.sh" start-keep "$run/db"
+sock=$(cat "$run/db/socket")
+mariadb --no-defaults --socket="$sock" -uroot -e \
+	"CREATE DATABASE IF NOT EXISTS bulkjobs CHARACTER SET utf8mb4"
+
+conf=$run/bulkjobs.conf
+cat > "$conf" <<CONF
+# written by demo.sh
+[database]
+socket = $sock
+user = root
+name = bulkjobs
+
+[http]
+base_path = /bulkjobs
+public_url = http://127.0.0.1:$port/bulkjobs
+
+[artifacts]
+root = $run/artifacts
+download = x-accel-redirect
+
+[mail]
+transport = sendmail:/usr/sbin/sendmail
+from = bulkjobs@localhost
+
+[webhook]
+secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+
+[reaper]
+notifier = $bin/notifier/bulkjobs-notify
+CONF
+export BULKJOBS_CONF=$conf
+
+"$bin/ctl/bulkjobsctl" migrate
+token=$("$bin/ctl/bulkjobsctl" token list | awk '$1 == "demo-admin" { print "exists" }')
+if [ -z "$token" ]; then
+	token=$("$bin/ctl/bulkjobsctl" token create --name demo-admin --scope admin | tail -1)
+	echo "$token" > "$run/admin.token"
+	chmod 600 "$run/admin.token"
+fi
+token=$(cat "$run/admin.token")
+
+echo "== bulkjobs-fcgi and nginx on 127.0.0.1:$port"
+"$bin/fcgi/bulkjobs-fcgi" --listen "$run/fcgi.sock" --processes 4 --socket-mode 0666 \
+	>> "$run/log/fcgi.log" 2>&1 &
+pids="$pids $!"
+sed -e "s|unix:/run/bulkjobs/fcgi.sock|unix:$run/fcgi.sock|" \
+    -e "s|/var/lib/bulkjobs/artifacts/|$run/artifacts/|" \
+	"$top/conf/nginx.conf" > "$run/nginx/bulkjobs.conf"
+user_line=
+[ "$(id -u)" = 0 ] && user_line="user root root;"
+cat > "$run/nginx/nginx.conf" <<NGINX
+daemon off;
+worker_processes 2;
+$user_line
+pid $run/nginx/nginx.pid;
+error_log $run/log/nginx-error.log;
+events { worker_connections 512; }
+http {
+    access_log $run/log/nginx-access.log;
+    client_body_temp_path $run/nginx/body;
+    fastcgi_temp_path $run/nginx/fastcgi;
+    proxy_temp_path $run/nginx/proxy;
+    uwsgi_temp_path $run/nginx/uwsgi;
+    scgi_temp_path $run/nginx/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location = / { return 302 /bulkjobs/jobs; }
+        include $run/nginx/bulkjobs.conf;
+    }
+}
+NGINX
+nginx -p "$run/nginx" -c "$run/nginx/nginx.conf" &
+pids="$pids $!"
+
+i=0
+until curl -fsS "http://127.0.0.1:$port/bulkjobs/healthz" >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		echo "demo.sh: bulkjobs did not come up; see $run/log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+cat <<EOT
+
+bulkjobs is running.
+
+  URL:          http://127.0.0.1:$port/bulkjobs/
+  health:       curl http://127.0.0.1:$port/bulkjobs/healthz
+  admin token:  $token
+  config:       $conf   (export BULKJOBS_CONF=$conf for bulkjobsctl)
+  logs:         $run/log/
+
+Press Ctrl-C to stop everything.
+EOT
+wait

@@ -1,0 +1,42 @@
+#!/bin/sh
+# test.sh: install what is missing, build, and run every test.
+#
+#   1. the Debian packages (./deps.sh test)
+#   2. a -Werror build in _build/ and `make check`
+#   3. the same suite in an ASan + UBSan build in _build-asan/
+#   4. the libFuzzer targets in tests/fuzz, each for a bounded time
+#   5. `make distcheck` (the tarball builds, installs and passes on its own)
+#
+# Each suite starts its own MariaDB, nginx and peers on loopback and stops
+# them at the end, also when a test fails.
+set -eu
+cd "$(dirname "$0")"
+top=$(pwd)
+jobs=${JOBS:-2}
+
+./deps.sh test
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+build() {	# build DIR CONFIGURE-ARGS...
+	dir=$1; shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+}
+
+echo "== build with -Werror"
+build _build --enable-werror
+echo "== make check"
+(cd _build && make -s check)
+
+echo "== ASan + UBSan build and make check"
+build _build-asan --enable-werror --enable-sanitizers
+(cd _build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" make -s check)
+
+echo "== fuzzing the parsers (libFuzzer, ${FUZZ_SECONDS:-15}s each)"
+BJ_BUILDDIR="$top/_build" tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" "$top/_build/fuzz"
+
+echo "== make distcheck"
+(cd _build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror)
+echo "== all tests passed"

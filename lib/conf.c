@@ -121,25 +121,27 @@ llong_field(struct bj_conf *c, const struct conf_key *k)
 	return (long long *)((char *)c + k->off);
 }
 
-/* Parse a decimal integer with an optional K/M/G suffix (binary). */
+/* Parse a decimal integer with an optional K/M/G suffix (binary), refusing overflow. */
 static int
 parse_number(const char *v, long long *out)
 {
 	char *end;
-	long long n;
+	long long n, mult = 1;
 
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (errno || end == v)
 		return -1;
 	switch (*end) {
-	case 'K': case 'k': n *= 1024; end++; break;
-	case 'M': case 'm': n *= 1024 * 1024; end++; break;
-	case 'G': case 'g': n *= 1024LL * 1024 * 1024; end++; break;
+	case 'K': case 'k': mult = 1024; end++; break;
+	case 'M': case 'm': mult = 1024 * 1024; end++; break;
+	case 'G': case 'g': mult = 1024LL * 1024 * 1024; end++; break;
 	}
 	if (*end != '\0')
 		return -1;
-	*out = n;
+	if (n > LLONG_MAX / mult || n < LLONG_MIN / mult)
+		return -1;
+	*out = n * mult;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,8 +344,49 @@ stop_at_exit(void)
 		bj_e2e_stop(running);
 }
 
+/* Run argv with a unix socket listening at path as its standard input. */
+static int
+spawn_on_socket(char *const argv[], const char *path, const char *log)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 || listen(fd, 64) == -1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	chmod(path, 0666);
+	pid = fork();
+	if (pid == 0) {
+		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 0);
+		if (lfd >= 0) {
+			dup2(lfd, 1);
+			dup2(lfd, 2);
+		}
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd);
+	return (int)pid;
+}
+
 int
 bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf)
+{
+	return bj_e2e_start_mode(e, name, extra_conf, BJ_E2E_PREFORK);
+}
+
+int
+bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
+    enum bj_e2e_mode mode)
 {
 	struct bj_conf *c = bj_test_conf(name);
 	const char *src = getenv("BJ_SRCDIR"), *bld = getenv("BJ_BUILDDIR");
@@ -416,9 +458,16 @@ bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf)
 	{
 		char *argv[] = { fcgi, "-c", e->conf_path, "--listen", sock, "--processes", "4",
 		    "--socket-mode", "0666", NULL };
-		char log[700];
+		char log[1300];
 		snprintf(log, sizeof log, "%s/fcgi.log", e->root);
-		e->fcgi_pid = spawn(argv, log);
+		if (mode == BJ_E2E_STDIN_SOCKET) {
+			argv[3] = NULL;
+			e->fcgi_pid = spawn_on_socket(argv, sock, log);
+		} else {
+			e->fcgi_pid = spawn(argv, log);
+		}
+		if (e->fcgi_pid <= 0)
+			return -1;
 	}
 	{
 		char nx[600], log[700];

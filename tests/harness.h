@@ -51,6 +51,14 @@ struct bj_e2e {
 
 /* Start bulkjobs-fcgi (prefork) and nginx with conf/nginx.conf; 0 or -1. */
 int bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf);
+
+enum bj_e2e_mode {
+	BJ_E2E_PREFORK,		/* bulkjobs-fcgi --listen PATH --processes 4 */
+	BJ_E2E_STDIN_SOCKET,	/* the listening socket on fd 0, as spawn-fcgi does */
+};
+/* The same, choosing how bulkjobs-fcgi gets its socket. */
+int bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
+    enum bj_e2e_mode mode);
 void bj_e2e_stop(struct bj_e2e *e);
 /* Run "bulkjobsctl -c CONF args..." and return its last stdout line (caller frees). */
 char *bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status);

@@ -1,9 +1,11 @@
 #!/bin/sh
-# servers.sh start|stop DIR: the private MariaDB the test suites share.
+# servers.sh start|stop|start-keep|stop-keep DIR: a private MariaDB.
 #
 # start: a throwaway datadir (mariadb-install-db), mariadbd on a unix socket
 # (no TCP), root allowed by socket, then DIR/socket names the socket.
 # stop: shut it down and remove the datadir. Both are safe to repeat.
+# start-keep / stop-keep: the same, but the datadir is kept between runs
+# (the demo uses these).
 set -u
 cmd=$1
 dir=$2
@@ -20,7 +22,7 @@ sockpath() {
 	echo "$s"
 }
 
-stop() {
+halt() {
 	if [ -f "$dir/mariadb.pid" ]; then
 		pid=$(cat "$dir/mariadb.pid")
 		kill "$pid" 2>/dev/null
@@ -31,18 +33,24 @@ stop() {
 		kill -9 "$pid" 2>/dev/null
 		rm -f "$dir/mariadb.pid"
 	fi
+}
+
+stop() {
+	halt
 	[ -f "$dir/sockdir" ] && rm -rf "$(cat "$dir/sockdir")" "$dir/sockdir"
 	rm -rf "$dir/data" "$dir/socket"
 }
 
 case $cmd in
-start)
-	stop
+start|start-keep)
+	if [ "$cmd" = start ]; then stop; else halt; fi
 	mkdir -p "$dir"
 	sock=$(sockpath)
 	user_opt=
 	[ "$(id -u)" = 0 ] && user_opt=--user=root
-	if ! "$MARIADB_INSTALL_DB" --no-defaults --datadir="$dir/data" $user_opt \
+	if [ -d "$dir/data/mysql" ]; then
+		: # kept from an earlier run
+	elif ! "$MARIADB_INSTALL_DB" --no-defaults --datadir="$dir/data" $user_opt \
 	    --auth-root-authentication-method=socket --skip-test-db \
 	    > "$dir/install.log" 2>&1; then
 		echo "servers.sh: mariadb-install-db failed:" >&2
@@ -66,11 +74,16 @@ start)
 		sleep 0.1
 	done
 	echo "$sock" > "$dir/socket"
-	echo "test MariaDB up on $sock"
+	echo "MariaDB up on $sock"
 	;;
 stop)
 	stop
-	echo "test MariaDB stopped"
+	echo "MariaDB stopped"
+	;;
+stop-keep)
+	halt
+	rm -f "$dir/socket"
+	echo "MariaDB stopped (data kept in $dir/data)"
 	;;
 *)
 	echo "usage: servers.sh start|stop DIR" >&2

@@ -96,6 +96,8 @@ test_bad_values(void)
 		{ "[jobs]\nlease_seconds = soon\n", ":2: [jobs] lease_seconds must be a whole number" },
 		{ "[jobs]\nlease_seconds = 0\n", ":2: [jobs] lease_seconds is out of range" },
 		{ "[jobs]\nmax_attempts = 99999999999999999999\n", ":2:" },
+		/* found by fuzzing: a suffix that overflows */
+		{ "[http]\nmax_body = 999999999999999999K\n", ":2: [http] max_body must be a whole number" },
 		{ "[http]\npublic_links = maybe\n", "must be yes or no" },
 		{ "[artifacts]\ndownload = ftp\n", "not one of the allowed values" },
 		{ "[artifacts]\nroot = relative/path\n", "must be an absolute path" },

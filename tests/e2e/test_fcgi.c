@@ -1,0 +1,152 @@
+/*
+ * test_fcgi.c: how bulkjobs-fcgi is run: with the socket on fd 0 (as
+ * spawn-fcgi, mod_fcgid and systemd hand it), standalone prefork, clean
+ * SIGTERM, and start-up refusal of a bad config.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Wait up to ~5 s for pid to exit; its exit status or -1. */
+static int
+wait_exit(int pid)
+{
+	int st;
+
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void
+healthz_ok(struct bj_e2e *e)
+{
+	struct bj_http_reply r;
+	char url[512];
+
+	snprintf(url, sizeof url, "%s/healthz", e->url);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, NULL, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	bj_http_reply_free(&r);
+}
+
+static void
+test_socket_on_stdin(void)
+{
+	struct bj_e2e e;
+	int pid;
+
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_start_mode(&e, "fcgi-stdin", NULL, BJ_E2E_STDIN_SOCKET), 0);
+	healthz_ok(&e);
+	healthz_ok(&e);		/* the same single process serves request after request */
+	pid = e.fcgi_pid;
+	CU_ASSERT_EQUAL(kill(pid, SIGTERM), 0);
+	CU_ASSERT_EQUAL(wait_exit(pid), 0);
+	e.fcgi_pid = 0;
+	bj_e2e_stop(&e);
+}
+
+static void
+test_prefork_sigterm(void)
+{
+	struct bj_e2e e;
+	int pid;
+
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_start(&e, "fcgi-prefork", NULL), 0);
+	for (int i = 0; i < 10; i++)
+		healthz_ok(&e);
+	pid = e.fcgi_pid;
+	CU_ASSERT_EQUAL(kill(pid, SIGTERM), 0);
+	CU_ASSERT_EQUAL(wait_exit(pid), 0);
+	/* the children went with it: nothing is left in its process group */
+	usleep(200000);
+	CU_ASSERT_EQUAL(kill(-pid, 0), -1);
+	CU_ASSERT_EQUAL(errno, ESRCH);
+	e.fcgi_pid = 0;
+	bj_e2e_stop(&e);
+}
+
+/* Run cmd, return its exit status and (in out) its stderr. */
+static int
+run_capture(const char *cmd, char *out, size_t outlen)
+{
+	char *full = NULL;
+	FILE *p;
+	size_t n;
+	int st;
+
+	if (asprintf(&full, "%s 2>&1", cmd) < 0)
+		return -1;
+	p = popen(full, "r");
+	free(full);
+	if (p == NULL)
+		return -1;
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_bad_config_refused(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char path[1200], cmd[2600], out[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s", bj_test_path("bad.conf"));
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("[database]\nname = x\nnmae = y\n", f);
+	fclose(f);
+
+	snprintf(cmd, sizeof cmd, "%s/fcgi/bulkjobs-fcgi -c '%s' --listen 127.0.0.1:1", bld, path);
+	CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 78);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad.conf:3: unknown key 'nmae' in [database]"));
+
+	snprintf(cmd, sizeof cmd, "%s/ctl/bulkjobsctl -c '%s' migrate", bld, path);
+	CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 78);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad.conf:3:"));
+
+	/* $BULKJOBS_CONF is used when -c is absent */
+	snprintf(cmd, sizeof cmd, "env -i PATH=/usr/bin:/bin BULKJOBS_CONF='%s' %s/ctl/bulkjobsctl migrate",
+	    path, bld);
+	CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 78);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad.conf:3:"));
+	unlink(path);
+}
+
+static void
+test_stdin_not_a_socket(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char cmd[1400], out[4096];
+
+	snprintf(cmd, sizeof cmd, "%s/fcgi/bulkjobs-fcgi -c '%s/conf/bulkjobs.conf.sample' < /dev/null",
+	    bld, getenv("BJ_SRCDIR"));
+	CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 64);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a socket"));
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("e2e fcgi modes", NULL, NULL);
+
+	CU_add_test(s, "listening socket on fd 0 (spawn-fcgi style)", test_socket_on_stdin);
+	CU_add_test(s, "--listen prefork stops cleanly on SIGTERM", test_prefork_sigterm);
+	CU_add_test(s, "a bad config is refused naming file and line", test_bad_config_refused);
+	CU_add_test(s, "stdin that is not a socket is a usage error", test_stdin_not_a_socket);
+	return bj_test_run();
+}
