@@ -169,7 +169,7 @@ echo "== bulkjobs-worker -j 4 running examples/export/export"
 (
 	while :; do
 		BULKJOBS_TOKEN=$(cat "$run/worker.token") EXPORT_DELAY=${EXPORT_DELAY:-1} \
-			"$bin/worker/bulkjobs-worker" -c "$conf" -j 4 --kind project_export \
+			"$bin/worker/bulkjobs-worker" -c "$conf" -j 4 --lease 60 --kind project_export \
 			--worker-id demo-worker -v --exec "$top/examples/export/export" &
 		echo $! > "$run/worker.pid"
 		wait $! && break
