@@ -52,6 +52,7 @@ bj_client_new(const char *url, const char *token)
 	return c;
 }
 
+/* Release the client; NULL is a no-op. */
 void
 bj_client_free(struct bj_client *c)
 {
@@ -71,6 +72,7 @@ bj_client_error(const struct bj_client *c)
 	return c->error;
 }
 
+/* libcurl's write callback: append to a bounded buffer. */
 static size_t
 collect(char *p, size_t sz, size_t n, void *ud)
 {
@@ -150,6 +152,7 @@ post(struct bj_client *c, const char *path, const char *body, struct bj_buf *rep
 	return BJ_CALL_REFUSED;
 }
 
+/* Release a claim; NULL is a no-op. */
 void
 bj_claim_free(struct bj_claim *cl)
 {

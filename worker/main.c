@@ -85,6 +85,7 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/* The synopsis, for -h and usage errors. */
 static void
 usage(FILE *f)
 {
@@ -386,6 +387,7 @@ slot_heartbeat(struct slot *s, struct bj_client *c, const struct opts *o, double
 	}
 }
 
+/* SIGTERM/SIGINT/SIGCHLD wake the loop through a self-pipe; SIGPIPE is an error return instead. */
 static void
 install_signals(void)
 {
@@ -403,6 +405,7 @@ install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Parse options, then claim, run, heartbeat and report until drained or stopped. */
 int
 main(int argc, char **argv)
 {

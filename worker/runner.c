@@ -247,6 +247,7 @@ bj_run_pollfds(const struct bj_run *r, struct pollfd *pfd)
 	return n;
 }
 
+/* Close fd if open and mark it closed. */
 static void
 close_fd(int *fd)
 {
