@@ -1,15 +1,16 @@
 #!/bin/sh
 # deps.sh: install the Debian 12 packages bulkjobs needs, only those missing.
-# Usage: ./deps.sh [build|test|run]...   (sourced or run; needs root for apt-get)
+# Usage: ./deps.sh [build|run|test|bench]...   (sourced or run; needs root for apt-get)
 # Package services are not started during installation: the demo and the
 # tests start their own private servers and stop them again.
 set -eu
 
-BUILD_PKGS="gcc make autoconf automake libtool pkg-config libc6-dev
+BUILD_PKGS="gcc make autoconf automake libtool pkg-config libc6-dev gettext autopoint
  libmariadb-dev libfcgi-dev libjson-c-dev libxml2-dev libcunit1-dev
  libcurl4-openssl-dev libssl-dev ca-certificates"
-RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3"
+RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3 tzdata"
 TEST_PKGS="python3-aiosmtpd clang libclang-rt-14-dev"
+BENCH_PKGS="wrk beanstalkd"
 
 want=""
 for set in "${@:-build}"; do
@@ -17,6 +18,7 @@ for set in "${@:-build}"; do
 	build) want="$want $BUILD_PKGS" ;;
 	run) want="$want $BUILD_PKGS $RUN_PKGS" ;;
 	test) want="$want $BUILD_PKGS $RUN_PKGS $TEST_PKGS" ;;
+	bench) want="$want $BUILD_PKGS $RUN_PKGS $BENCH_PKGS" ;;
 	*) echo "deps.sh: unknown set $set" >&2; exit 64 ;;
 	esac
 done

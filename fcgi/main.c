@@ -198,6 +198,7 @@ main(int argc, char **argv)
 	if (bj_conf_load(&conf, conf_path, &cause) == -1) {
 		bj_log_err("%s", cause);
 		free(cause);
+		bj_conf_free(&conf);
 		return 78;	/* EX_CONFIG */
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0)

@@ -27,6 +27,7 @@
 static struct bj_conf test_conf;
 static int have_conf;
 static struct bj_db *test_db;
+static int server_reports;	/* sanitizer reports found in server logs */
 
 int
 bj_test_run(void)
@@ -46,6 +47,10 @@ bj_test_run(void)
 	mysql_library_end();
 	if (run == 0) {
 		fprintf(stderr, "no test ran: failing\n");
+		return 1;
+	}
+	if (server_reports) {
+		fprintf(stderr, "a server process reported memory errors or leaks: failing\n");
 		return 1;
 	}
 	return failed || suites_failed ? 1 : 0;
@@ -498,9 +503,35 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	return -1;
 }
 
+/* Fail the run if a server's log holds an ASan, LSan or UBSan report. */
+static void
+check_server_log(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int found = 0;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, "AddressSanitizer") || strstr(line, "LeakSanitizer") ||
+		    strstr(line, "runtime error:"))
+			found = 1;
+		if (found)
+			fputs(line, stderr);
+	}
+	fclose(f);
+	if (found) {
+		fprintf(stderr, "harness: sanitizer report in %s\n", path);
+		server_reports++;
+	}
+}
+
 void
 bj_e2e_stop(struct bj_e2e *e)
 {
+	char log[1300];
+
 	int pids[2] = { e->nginx_pid, e->fcgi_pid };
 
 	for (int i = 0; i < 2; i++) {
@@ -514,6 +545,10 @@ bj_e2e_stop(struct bj_e2e *e)
 		}
 		kill(-pids[i], SIGKILL);
 		waitpid(pids[i], NULL, WNOHANG);
+	}
+	if (e->root[0] != '\0') {
+		snprintf(log, sizeof log, "%s/fcgi.log", e->root);
+		check_server_log(log);
 	}
 	e->nginx_pid = e->fcgi_pid = 0;
 	if (running == e)

@@ -8,7 +8,8 @@
 # (the demo uses these).
 set -u
 cmd=$1
-dir=$2
+mkdir -p "$2"
+dir=$(cd "$2" && pwd)
 MARIADBD=${MARIADBD:-$(command -v mariadbd || echo /usr/sbin/mariadbd)}
 MARIADB_INSTALL_DB=${MARIADB_INSTALL_DB:-$(command -v mariadb-install-db || echo /usr/bin/mariadb-install-db)}
 
@@ -48,6 +49,9 @@ start|start-keep)
 	sock=$(sockpath)
 	user_opt=
 	[ "$(id -u)" = 0 ] && user_opt=--user=root
+	# tests trade durability for speed; benchmarks set BJ_DB_DURABLE=1
+	flush=2
+	[ "${BJ_DB_DURABLE:-0}" = 1 ] && flush=1
 	if [ -d "$dir/data/mysql" ]; then
 		: # kept from an earlier run
 	elif ! "$MARIADB_INSTALL_DB" --no-defaults --datadir="$dir/data" $user_opt \
@@ -60,7 +64,7 @@ start|start-keep)
 	"$MARIADBD" --no-defaults --datadir="$dir/data" --socket="$sock" \
 	    --skip-networking --pid-file="$dir/mariadb.pid" $user_opt \
 	    --log-error="$dir/mariadb.err" --innodb-buffer-pool-size=256M \
-	    --innodb-flush-log-at-trx-commit=2 --max-connections=500 \
+	    --innodb-flush-log-at-trx-commit="$flush" --max-connections=500 \
 	    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
 	    > /dev/null 2>&1 &
 	i=0

@@ -1,0 +1,135 @@
+/*
+ * claimer.c: the worker side of claim_complete. W threads claim items of
+ * kind "bench" through the HTTP API in batches of B and complete each one,
+ * until a claim comes back empty; prints items/s as JSON.
+ *
+ * usage: claimer BASE_URL TOKEN WORKERS BATCH
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+static const char *base, *token;
+static int batch;
+
+struct resp {
+	char	*data;
+	size_t	 len;
+};
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *ud)
+{
+	struct resp *r = ud;
+
+	r->data = realloc(r->data, r->len + sz * n + 1);
+	memcpy(r->data + r->len, p, sz * n);
+	r->len += sz * n;
+	r->data[r->len] = '\0';
+	return sz * n;
+}
+
+/* POST body to path; returns the HTTP status and the reply in *out. */
+static long
+post(CURL *c, struct curl_slist *h, const char *path, const char *body, struct resp *out)
+{
+	char url[512];
+	long status = 0;
+
+	snprintf(url, sizeof url, "%s%s", base, path);
+	out->len = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	if (curl_easy_perform(c) != CURLE_OK)
+		return -1;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+static void *
+work(void *arg)
+{
+	long *done = arg;
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	struct resp r = { 0 }, r2 = { 0 };
+	char auth[256], claim[256], path[128], body[256];
+	int empty = 0;
+
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	snprintf(claim, sizeof claim, "{\"worker\":\"bench-%p\",\"kinds\":[\"bench\"],\"limit\":%d,"
+	    "\"lease_seconds\":300}", arg, batch);
+	while (empty < 3) {
+		struct json_object *o, *items;
+		long st = post(c, h, "/v1/claims", claim, &r);
+		size_t n;
+
+		if (st != 200 || (o = json_tokener_parse(r.data)) == NULL) {
+			fprintf(stderr, "claimer: claim answered %ld: %.200s\n", st, r.data ? r.data : "");
+			break;
+		}
+		if (!json_object_object_get_ex(o, "items", &items) ||
+		    (n = json_object_array_length(items)) == 0) {
+			json_object_put(o);
+			empty++;
+			continue;
+		}
+		empty = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *it = json_object_array_get_idx(items, i), *id, *lt;
+			json_object_object_get_ex(it, "id", &id);
+			json_object_object_get_ex(it, "lease_token", &lt);
+			snprintf(path, sizeof path, "/v1/items/%lld/complete",
+			    (long long)json_object_get_int64(id));
+			snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"result\":{\"ok\":true}}",
+			    json_object_get_string(lt));
+			if (post(c, h, path, body, &r2) == 200)
+				(*done)++;
+		}
+		json_object_put(o);
+	}
+	free(r.data);
+	free(r2.data);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	pthread_t t[256];
+	long done[256] = { 0 }, sum = 0;
+	struct timespec a, b;
+	int workers;
+	double secs;
+
+	if (argc != 5)
+		return 64;
+	base = argv[1];
+	token = argv[2];
+	workers = atoi(argv[3]);
+	batch = atoi(argv[4]);
+	curl_global_init(CURL_GLOBAL_ALL);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < workers; i++)
+		pthread_create(&t[i], NULL, work, &done[i]);
+	for (int i = 0; i < workers; i++)
+		pthread_join(t[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	for (int i = 0; i < workers; i++)
+		sum += done[i];
+	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("{\"items\":%ld,\"seconds\":%.3f,\"per_s\":%.1f}\n", sum, secs, sum / secs);
+	return 0;
+}
