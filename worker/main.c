@@ -302,14 +302,18 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 		    s->stop == STOP_LOST ? "lease lost" : "job ended");
 		return 1;
 	}
-	if (s->stop == STOP_SHUTDOWN) {
-		out = BJ_OUT_RETRY;
-		error = bj_xstrdup("the worker shut down and stopped the command");
-	} else if (s->stop == STOP_NOSTART) {
+	if (s->stop == STOP_NOSTART) {
 		out = BJ_OUT_RETRY;
 		error = bj_xstrdup("the worker could not start the command");
-	} else
+	} else {
 		out = bj_run_outcome(&s->run, &error);
+		/* stopped by the shutdown, unless it finished well just before */
+		if (s->stop == STOP_SHUTDOWN && out != BJ_OUT_COMPLETE) {
+			out = BJ_OUT_RETRY;
+			free(error);
+			error = bj_xstrdup("the worker shut down and stopped the command");
+		}
+	}
 	if (out == BJ_OUT_COMPLETE) {
 		bj_run_result(&s->run, &result, &artifact);
 		if (s->run.out.len > 0 && result == NULL)
