@@ -38,6 +38,12 @@ void bj_api_healthz(struct bj_req *req);
 /* JSON API */
 
 /* end-user pages */
+void bj_page_status(struct bj_req *req);
+void bj_page_list(struct bj_req *req);
+void bj_page_download(struct bj_req *req);
+void bj_page_cancel(struct bj_req *req);
+void bj_page_pause(struct bj_req *req);
+void bj_page_resume(struct bj_req *req);
 
 
 #endif
