@@ -26,10 +26,12 @@ cleanup() {
 	trap - EXIT INT TERM
 	echo
 	echo "== stopping"
+	[ -f "$run/worker.pid" ] && kill "$(cat "$run/worker.pid")" 2>/dev/null || true
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	[ -f "$run/nginx/nginx.pid" ] && kill "$(cat "$run/nginx/nginx.pid")" 2>/dev/null || true
 	sleep 1
 	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	[ -f "$run/worker.pid" ] && kill -9 "$(cat "$run/worker.pid")" 2>/dev/null || true
 	sh "$top/tests/servers.sh" stop-keep "$run/db" >/dev/null 2>&1 || true
 	echo "stopped; data kept in $run"
 }
@@ -122,6 +124,61 @@ until curl -fsS "http://127.0.0.1:$port/bulkjobs/healthz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
+# --- the export demo: sample data, webhook receiver, reaper, notifier, worker
+echo "== sample application database and tokens"
+export DEMO_DB_SOCKET=$sock
+sh "$top/examples/export/create-sample-db"
+for t in worker:work submit:submit; do
+	name=${t%%:*}
+	scope=${t#*:}
+	if [ ! -s "$run/$name.token" ]; then
+		"$bin/ctl/bulkjobsctl" token revoke "demo-$name" >/dev/null 2>&1 || true
+		"$bin/ctl/bulkjobsctl" token create --name "demo-$name" --scope "$scope" | tail -1 \
+			> "$run/$name.token"
+		chmod 600 "$run/$name.token"
+	fi
+done
+webhook_port=${BULKJOBS_DEMO_WEBHOOK_PORT:-8099}
+secret=$(sed -n 's/^secret = //p' "$conf" | grep '^whsec_' | head -1)
+
+echo "== webhook receiver on 127.0.0.1:$webhook_port"
+python3 "$top/examples/webhook-receiver" --port "$webhook_port" --secret "$secret" \
+	--log "$run/log/webhooks.jsonl" >> "$run/log/webhooks.log" 2>&1 &
+pids="$pids $!"
+
+# cron's stand-in: the reaper every minute (it runs the notifier after each
+# sweep), and the notifier alone every few seconds so webhooks arrive promptly
+if [ -x "$bin/reaper/bulkjobs-reaper" ]; then
+	echo "== reaper every minute"
+	( while :; do "$bin/reaper/bulkjobs-reaper" -v; sleep 60; done ) >> "$run/log/reaper.log" 2>&1 &
+	pids="$pids $!"
+else
+	echo "== (no bulkjobs-reaper in this build: expired leases are not swept)"
+fi
+if [ -x "$bin/notifier/bulkjobs-notify" ]; then
+	echo "== notifier every 5 seconds"
+	( while :; do "$bin/notifier/bulkjobs-notify" -v; sleep 5; done ) >> "$run/log/notify.log" 2>&1 &
+	pids="$pids $!"
+else
+	echo "== (no bulkjobs-notify in this build: notifications stay queued)"
+fi
+
+# the worker, restarted when it dies as systemd's Restart= would;
+# EXPORT_DELAY slows the export down enough to watch it (and to kill it)
+echo "== bulkjobs-worker -j 4 running examples/export/export"
+(
+	while :; do
+		BULKJOBS_TOKEN=$(cat "$run/worker.token") EXPORT_DELAY=${EXPORT_DELAY:-1} \
+			"$bin/worker/bulkjobs-worker" -c "$conf" -j 4 --lease 60 --kind project_export \
+			--worker-id demo-worker -v --exec "$top/examples/export/export" &
+		echo $! > "$run/worker.pid"
+		wait $! && break
+		echo "worker exited; restarting in 2 s"
+		sleep 2
+	done
+) >> "$run/log/worker.log" 2>&1 &
+pids="$pids $!"
+
 cat <<EOT
 
 bulkjobs is running.
@@ -131,6 +188,22 @@ bulkjobs is running.
   admin token:  $token
   config:       $conf   (export BULKJOBS_CONF=$conf for bulkjobsctl)
   logs:         $run/log/
+
+The tour (in a second terminal, from $top):
+
+  1. Submit a parallel export: one item per table, then a merge into one archive.
+       BULKJOBS_TOKEN=\$(cat run/submit.token) BULKJOBS_URL=http://127.0.0.1:$port/bulkjobs \\
+         examples/export/submit --webhook http://127.0.0.1:$webhook_port/hooks/export
+  2. Open the printed status page and reload it: the progress bar moves as the
+     four worker slots export their tables (tail -f run/log/worker.log).
+  3. When the job has succeeded, the page offers export.tar.gz for download.
+  4. The webhook arrives at the receiver, signature checked:
+       tail run/log/webhooks.log
+  5. Submit again and kill the worker mid-run:  kill -9 \$(cat run/worker.pid)
+     Its items stay claimed until their 60 s lease runs out; the reaper (every
+     minute) hands them out again, the restarted worker runs them as attempt 2,
+     and the job still ends with one archive and one webhook.
+     A plain kill (SIGTERM) instead lets the running exports finish first.
 
 Press Ctrl-C to stop everything.
 EOT
