@@ -96,7 +96,7 @@ security_headers(struct bj_req *req, const char *nonce)
 	char csp[256];
 
 	snprintf(csp, sizeof csp, "default-src 'none'; style-src 'nonce-%s'; "
-	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	    nonce);
 	bj_reply_header(req, "Content-Security-Policy", csp);
 	bj_reply_header(req, "X-Content-Type-Options", "nosniff");
@@ -312,24 +312,37 @@ bj_page_relative(long long ago, char *out, size_t n)
 		snprintf(out, n, "in %s", d);
 }
 
+/* A <time> element showing "2026-11-22 08:24:32 UTC" for an ISO time. */
+static struct bj_html_el *
+add_iso(struct bj_html_el *parent, const char *iso)
+{
+	struct bj_html_el *t;
+	char abs[40];
+
+	if (iso == NULL)
+		return bj_html_add(parent, "span", "");
+	snprintf(abs, sizeof abs, "%.10s %.8s UTC", iso, strlen(iso) >= 19 ? iso + 11 : "");
+	t = bj_html_add(parent, "time", abs);
+	bj_html_attr(t, "datetime", iso);
+	return t;
+}
+
 /* "2026-11-22T08:24:32Z" shown as "2026-11-22 08:24:32 UTC (3 min ago)". */
 static void
 add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ago,
     const char *none)
 {
-	struct bj_html_el *dd, *t;
-	char abs[40], rel[64];
+	struct bj_html_el *dd;
+	char rel[64];
 
 	bj_html_add(dl, "dt", label);
 	if (iso == NULL) {
 		bj_html_add(dl, "dd", none);
 		return;
 	}
-	snprintf(abs, sizeof abs, "%.10s %.8s UTC", iso, strlen(iso) >= 19 ? iso + 11 : "");
 	bj_page_relative(ago, rel, sizeof rel);
 	dd = bj_html_add(dl, "dd", NULL);
-	t = bj_html_add(dd, "time", abs);
-	bj_html_attr(t, "datetime", iso);
+	add_iso(dd, iso);
 	if (*rel) {
 		bj_html_text(dd, " (");
 		bj_html_text(dd, rel);
@@ -501,7 +514,7 @@ add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 		bj_html_add(tr, "td", bj_rows_get(r, i, 0));
 		bj_html_add(tr, "td", bj_rows_get(r, i, 1));
 		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : "(no message)");
-		bj_html_attr(bj_html_add(bj_html_add(tr, "td", NULL), "time", at), "datetime", at);
+		add_iso(bj_html_add(tr, "td", NULL), at);
 	}
 	if (r->nrows > MAX_FAILURES)
 		bj_html_addf(body, "p", "Only the latest %d failures are shown.", MAX_FAILURES);
@@ -568,7 +581,7 @@ add_timeline(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 	for (int i = 0; i < r->nrows; i++) {
 		const char *at = bj_rows_get(r, i, 0), *detail = bj_rows_get(r, i, 2);
 		li = bj_html_add(ol, "li", NULL);
-		bj_html_attr(bj_html_add(li, "time", at), "datetime", at);
+		add_iso(li, at);
 		bj_html_text(li, " ");
 		bj_html_add(li, "strong", bj_rows_get(r, i, 1));
 		if (detail != NULL && *detail) {
