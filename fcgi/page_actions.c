@@ -76,8 +76,9 @@ post(struct bj_req *req, enum action act)
 	char *csrf = NULL, *detail = NULL, *loc = NULL;
 	enum bj_err err;
 
+	bj_page_lang(req, NULL);
 	if (bj_req_read_body(req, 8192) != BJ_OK) {
-		bj_page_error(req, 400, "Bad request", "The form could not be read.");
+		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
 		return;
 	}
 	if ((pj = bj_page_job_load(req)) == NULL)
@@ -85,15 +86,15 @@ post(struct bj_req *req, enum action act)
 	user = bj_page_user(req);
 	csrf = bj_form_get(req->body, "csrf");
 	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The job database is not answering. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
 		goto out;
 	}
 	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
 	    !bj_csrf_check(key, keylen, pj->job.token, user, csrf)) {
-		bj_page_error(req, 403, "Refused",
-		    "This form did not come from the job's page, or the page is too old. "
-		    "Open the job's page again and use its buttons.");
+		bj_page_error(req, 403, _("Refused"),
+		    _("This form did not come from the job's page, or the page is too old. "
+		    "Open the job's page again and use its buttons."));
 		goto out;
 	}
 	detail = user ? bj_xasprintf("from the status page, by %s", user) :
@@ -106,16 +107,16 @@ post(struct bj_req *req, enum action act)
 		err = BJ_ERR_DB_UNAVAILABLE;
 	}
 	if (err == BJ_ERR_INVALID_TRANSITION) {
-		bj_page_error(req, 409, "Not possible now", act == ACT_RESUME ?
-		    "Only a paused job can be resumed." : act == ACT_PAUSE ?
-		    "Only a queued or running job can be paused." :
-		    "This job has already ended.");
+		bj_page_error(req, 409, _("Not possible now"), act == ACT_RESUME ?
+		    _("Only a paused job can be resumed.") : act == ACT_PAUSE ?
+		    _("Only a queued or running job can be paused.") :
+		    _("This job has already ended."));
 		goto out;
 	}
 	if (err != BJ_OK) {
 		bj_log_err("job %lld: page action failed: %s", pj->job.id, bj_db_error(db));
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The change could not be saved. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The change could not be saved. Please try again in a moment."));
 		goto out;
 	}
 	loc = bj_xasprintf("%s/jobs/%s", req->app->conf->base_path, pj->job.token);
