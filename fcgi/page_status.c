@@ -40,7 +40,7 @@ static const char page_css[] =
     "dt{font-weight:600}dd{margin:0}"
     "table{border-collapse:collapse;width:100%;font-size:.95rem}"
     "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #ddd;"
-    "vertical-align:top;overflow-wrap:anywhere}"
+    "vertical-align:top;overflow-wrap:break-word}"
     ".actions form{display:inline-block;margin:0 .5rem .5rem 0}"
     "button,.button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #555;"
     "background:#f4f4f4;color:#1b1b1b;text-decoration:none;display:inline-block;cursor:pointer}"
