@@ -51,11 +51,6 @@ extern const char BJ_SQL_PAGES_NOTIFICATIONS[];	/* i job -> channel, target, sta
 extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 extern const char BJ_SQL_PAGES_SET_STATE[];	/* s new state, i job, s old state */
-extern const char BJ_SQL_PAGES_CANCEL_JOB[];	/* i job, s old state */
-extern const char BJ_SQL_PAGES_CANCEL_ITEMS[];	/* i job */
-extern const char BJ_SQL_PAGES_RECOUNT[];	/* i job */
-extern const char BJ_SQL_PAGES_OUTBOX[];	/* s event, i job */
-extern const char BJ_SQL_PAGES_EVENT_ADD[];	/* i job, s type, s detail */
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
 
