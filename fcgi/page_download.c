@@ -117,6 +117,7 @@ bj_page_download(struct bj_req *req)
 	struct bj_page_job *pj;
 	char *joined = NULL, *cd = NULL, real[PATH_MAX], root[PATH_MAX];
 	struct bj_buf b = { 0 };
+	struct stat st;
 	size_t rlen;
 
 	bj_page_lang(req, NULL);
@@ -139,7 +140,7 @@ bj_page_download(struct bj_req *req)
 	joined = bj_xasprintf("%s/%s", conf->artifacts_root, pj->job.artifact);
 	rlen = strlen(root);
 	if (realpath(joined, real) == NULL || strncmp(real, root, rlen) != 0 ||
-	    real[rlen] != '/') {
+	    real[rlen] != '/' || stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
 		bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 		goto out;
 	}

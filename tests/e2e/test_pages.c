@@ -388,6 +388,14 @@ test_download_through_nginx(void)
 		unlink(link);
 		CU_ASSERT_EQUAL(symlink(target, link), 0);
 	}
+	/* a directory is no file */
+	p.artifact = "out";
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+
 	p.artifact = "out/link.conf";
 	bj_plant_job(db, &p, tok);
 	snprintf(path, sizeof path, "/jobs/%s/download", tok);
