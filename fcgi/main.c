@@ -181,7 +181,16 @@ main(int argc, char **argv)
 				return 64;
 			}
 			break;
-		case 'm': mode = strtol(optarg, NULL, 8); break;
+		case 'm': {
+			char *end;
+			mode = strtol(optarg, &end, 8);
+			if (*optarg == '\0' || *end != '\0' || mode < 0 || mode > 07777) {
+				fprintf(stderr, "bulkjobs-fcgi: --socket-mode must be an octal "
+				    "mode such as 0660\n");
+				return 64;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
 		default: usage(stderr); return 64;

@@ -139,6 +139,23 @@ test_stdin_not_a_socket(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a socket"));
 }
 
+/* A --socket-mode that is not an octal mode is a usage error, not a socket nobody can use. */
+static void
+test_bad_socket_mode(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	const char *bad[] = { "abc", "0999", "660x", "", "17777" };
+	char cmd[1400], out[4096];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(cmd, sizeof cmd, "%s/fcgi/bulkjobs-fcgi -c '%s/conf/bulkjobs.conf.sample'"
+		    " --listen %s/never.sock --socket-mode '%s' < /dev/null",
+		    bld, getenv("BJ_SRCDIR"), bj_test_path("fcgi-mode"), bad[i]);
+		CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 64);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "--socket-mode"));
+	}
+}
+
 int
 main(void)
 {
@@ -148,5 +165,6 @@ main(void)
 	CU_add_test(s, "--listen prefork stops cleanly on SIGTERM", test_prefork_sigterm);
 	CU_add_test(s, "a bad config is refused naming file and line", test_bad_config_refused);
 	CU_add_test(s, "stdin that is not a socket is a usage error", test_stdin_not_a_socket);
+	CU_add_test(s, "a bad --socket-mode is a usage error", test_bad_socket_mode);
 	return bj_test_run();
 }
