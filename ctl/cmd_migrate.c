@@ -12,15 +12,17 @@ int
 bj_ctl_migrate(struct bj_ctl *ctl, int argc, char **argv)
 {
 	char *cause = NULL;
-	int n, cur;
+	int n, cur, pending;
 
 	if (argc == 2 && strcmp(argv[1], "--status") == 0) {
-		if ((cur = bj_migrate_current(ctl->db, ctl->conf->db_name)) == -1) {
+		if ((cur = bj_migrate_current(ctl->db, ctl->conf->db_name)) == -1 ||
+		    (pending = bj_migrate_pending(ctl->db, ctl->conf->db_name)) == -1) {
 			fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
 			return EX_UNAVAIL_;
 		}
-		printf("schema version %d, this program's %d\n", cur, bj_migrate_latest());
-		return cur == bj_migrate_latest() ? EX_OK_ : EX_TEMPFAIL_;
+		printf("schema version %d, this program's %d, %d migration%s pending\n", cur,
+		    bj_migrate_latest(), pending, pending == 1 ? "" : "s");
+		return pending == 0 && cur <= bj_migrate_latest() ? EX_OK_ : EX_TEMPFAIL_;
 	}
 	if (argc != 1) {
 		fprintf(stderr, "usage: bulkjobsctl migrate [--status]\n");

@@ -41,6 +41,37 @@ bj_migrate_current(struct bj_db *db, const char *dbname)
 	return v;
 }
 
+/* 1 when version is recorded in schema_migrations, 0 when not, -1 on error. */
+static int
+recorded(struct bj_db *db, int version)
+{
+	struct bj_rows *r;
+	int n;
+
+	if ((r = bj_db_query(db, BJ_SQL_MIGRATION_APPLIED, "i", (long long)version)) == NULL)
+		return -1;
+	n = bj_rows_int(r, 0, 0) > 0;
+	bj_rows_free(r);
+	return n;
+}
+
+int
+bj_migrate_pending(struct bj_db *db, const char *dbname)
+{
+	int cur, n = 0, rec;
+
+	if ((cur = bj_migrate_current(db, dbname)) == -1)
+		return -1;
+	if (cur == 0)
+		return bj_nmigrations;	/* no table yet, or nothing recorded */
+	for (int i = 0; i < bj_nmigrations; i++) {
+		if ((rec = recorded(db, bj_migrations[i].version)) == -1)
+			return -1;
+		n += !rec;
+	}
+	return n;
+}
+
 /* Run each ';'-terminated statement of one migration text. */
 static int
 run_script(struct bj_db *db, const char *text, char **cause, const char *name)
@@ -118,8 +149,15 @@ bj_migrate(struct bj_db *db, const char *dbname, char **cause)
 	}
 	for (int i = 0; i < bj_nmigrations; i++) {
 		const struct bj_migration *m = &bj_migrations[i];
+		int rec = current == 0 ? 0 : recorded(db, m->version);
 
-		if (m->version <= current)
+		/* not "version <= current": a lower number may land after a higher one */
+		if (rec == -1) {
+			*cause = bj_xasprintf("cannot read schema_migrations: %s", bj_db_error(db));
+			applied = -1;
+			goto out;
+		}
+		if (rec)
 			continue;
 		if (run_script(db, m->sql, cause, m->name) == -1 ||
 		    bj_db_exec(db, BJ_SQL_MIGRATION_RECORD, NULL, "is",

@@ -16,6 +16,9 @@ const char BJ_SQL_MIGRATION_RECORD[] =
     "INSERT INTO schema_migrations (version, name, applied_at)"
     " VALUES (?, ?, NOW(6))";
 
+const char BJ_SQL_MIGRATION_APPLIED[] =
+    "SELECT COUNT(*) FROM schema_migrations WHERE version = ?";
+
 const char BJ_SQL_GET_LOCK[] = "SELECT GET_LOCK(?, ?)";
 const char BJ_SQL_RELEASE_LOCK[] = "SELECT RELEASE_LOCK(?)";
 const char BJ_SQL_IS_LOCK_MINE[] =

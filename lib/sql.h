@@ -15,6 +15,7 @@ extern const char BJ_SQL_PING[];
 extern const char BJ_SQL_MIGRATIONS_MAX[];
 extern const char BJ_SQL_MIGRATIONS_TABLE_EXISTS[];	/* s: database name */
 extern const char BJ_SQL_MIGRATION_RECORD[];		/* i: version, s: name */
+extern const char BJ_SQL_MIGRATION_APPLIED[];		/* i: version */
 extern const char BJ_SQL_GET_LOCK[];			/* s: name, i: timeout */
 extern const char BJ_SQL_RELEASE_LOCK[];		/* s: name */
 extern const char BJ_SQL_IS_LOCK_MINE[];		/* s: name */

@@ -89,6 +89,54 @@ test_refuses_newer_database(void)
 	bj_test_sql(db, "DELETE FROM schema_migrations WHERE version = 9999");
 }
 
+/*
+ * A migration numbered below one already applied (two branches merged in
+ * another order than their numbers) is still applied, not skipped.
+ */
+static void
+test_applies_a_lower_unrecorded_migration(void)
+{
+	const struct bj_conf *c = bj_test_conf("migrate");
+	struct bj_db *gap;
+	char name[80], sql[200], *cause = NULL;
+	int high = bj_migrations[bj_nmigrations - 1].version;
+
+	CU_ASSERT_FATAL(bj_nmigrations >= 2 && bj_migrations[0].version < high);
+	snprintf(name, sizeof name, "%s_gap", c->db_name);
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", name);
+	bj_test_sql(db, sql);
+	snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", name);
+	bj_test_sql(db, sql);
+	gap = bj_db_new(c);
+	bj_db_set_name(gap, name);
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(gap), 0);
+	/* only the highest migration is recorded: every lower one is pending */
+	bj_test_sql(gap, "CREATE TABLE schema_migrations (version INT UNSIGNED NOT NULL"
+	    " PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at DATETIME(6) NOT NULL)");
+	snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, 'x.sql', NOW(6))",
+	    high);
+	bj_test_sql(gap, sql);
+
+	CU_ASSERT_EQUAL(bj_migrate_pending(gap, name), bj_nmigrations - 1);
+	CU_ASSERT_EQUAL(bj_migrate(gap, name, &cause), bj_nmigrations - 1);
+	CU_ASSERT_PTR_NULL(cause);
+	free(cause);
+	cause = NULL;
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM schema_migrations WHERE version = %d",
+	    bj_migrations[0].version);
+	CU_ASSERT_EQUAL(bj_test_scalar(gap, sql), 1);
+	CU_ASSERT_EQUAL(bj_test_scalar(gap, "SELECT COUNT(*) FROM information_schema.tables"
+	    " WHERE table_schema = DATABASE() AND table_name = 'jobs'"), 1);
+	CU_ASSERT_EQUAL(bj_migrate_pending(gap, name), 0);
+	/* and again: nothing left to do */
+	CU_ASSERT_EQUAL(bj_migrate(gap, name, &cause), 0);
+	CU_ASSERT_PTR_NULL(cause);
+	free(cause);
+	snprintf(sql, sizeof sql, "DROP DATABASE `%s`", name);
+	bj_test_sql(db, sql);
+	bj_db_free(gap);
+}
+
 int
 main(void)
 {
@@ -98,5 +146,7 @@ main(void)
 	CU_add_test(s, "migrate twice is a no-op", test_second_run_is_noop);
 	CU_add_test(s, "the contract's unique keys", test_unique_keys_the_contract_needs);
 	CU_add_test(s, "a newer database is refused", test_refuses_newer_database);
+	CU_add_test(s, "a lower unrecorded migration is applied",
+	    test_applies_a_lower_unrecorded_migration);
 	return bj_test_run();
 }
