@@ -108,6 +108,26 @@ bj_route_match(struct bj_req *req, const char *method, const char *path,
 	return NULL;
 }
 
+/* The Allow header of a 405: every method a route of path takes. */
+static char *
+allowed_methods(const char *path)
+{
+	struct bj_buf b = { 0 };
+	char *args[BJ_MAX_ARGS];
+
+	for (size_t i = 0; i < NROUTES; i++) {
+		memset(args, 0, sizeof args);
+		if (!match(routes[i].pattern, path, args))
+			continue;
+		for (int k = 0; k < BJ_MAX_ARGS; k++)
+			free(args[k]);
+		bj_buf_printf(&b, "%s%s", b.len ? ", " : "", routes[i].method);
+		if (strcmp(routes[i].method, "GET") == 0)
+			bj_buf_adds(&b, ", HEAD");
+	}
+	return bj_buf_steal(&b);
+}
+
 void
 bj_dispatch(struct bj_req *req)
 {
@@ -133,6 +153,9 @@ bj_dispatch(struct bj_req *req)
 	if (r == NULL) {
 		req->route = "unmatched";
 		if (mismatch) {
+			char *allow = allowed_methods(req->path);
+			bj_reply_header(req, "Allow", allow);
+			free(allow);
 			bj_reply_error(req, BJ_ERR_METHOD_NOT_ALLOWED,
 			    "method %s is not allowed here", req->method);
 		} else {

@@ -59,6 +59,18 @@ test_unknown_path_is_json_404(void)
 	bj_http_reply_free(&r);
 }
 
+/* A 405 names the methods the resource takes (RFC 9110, 15.5.6). */
+static void
+allow_is(const struct bj_http_reply *r, const char *want)
+{
+	char *allow = bj_http_header(r, "Allow");
+
+	CU_ASSERT_PTR_NOT_NULL(allow);
+	if (allow)
+		CU_ASSERT_STRING_EQUAL(allow, want);
+	free(allow);
+}
+
 static void
 test_wrong_method_is_405(void)
 {
@@ -67,6 +79,7 @@ test_wrong_method_is_405(void)
 	get("DELETE", "/healthz", &r);
 	CU_ASSERT_EQUAL(r.status, 405);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"code\":\"METHOD_NOT_ALLOWED\""));
+	allow_is(&r, "GET, HEAD");
 	bj_http_reply_free(&r);
 }
 
@@ -108,6 +121,12 @@ test_migrate_twice_via_ctl(void)
 	CU_ASSERT_PTR_NOT_NULL(out);
 	if (out)
 		CU_ASSERT_PTR_NOT_NULL(strstr(out, "up to date"));
+	free(out);
+	out = bj_e2e_ctl(&e2e, "migrate --status", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (out)
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 migrations pending"));
 	free(out);
 }
 

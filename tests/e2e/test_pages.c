@@ -107,6 +107,13 @@ test_status_page_of_running_job(void)
 	bj_plant_event(db, id, "started", NULL);
 	bj_plant_notification(db, id, "email", "alice@example.org", "pending", 2,
 	    "451 try later");
+	/* a GET of a form's target is 405 naming the method it takes */
+	snprintf(path, sizeof path, "/jobs/%s/cancel", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 405);
+	assert_header(&r, "Allow", "POST");
+	bj_http_reply_free(&r);
+
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 
 	bj_plant_get(e2e.url, path, "alice", &r);
