@@ -69,7 +69,12 @@ post(struct bj_req *req, enum action act)
 	enum bj_err err;
 
 	bj_page_lang(req, NULL);
-	if (bj_req_read_body(req, 8192) != BJ_OK) {
+	if ((err = bj_req_read_body(req, 8192)) == BJ_ERR_TOO_LARGE) {
+		bj_page_error(req, 413, _("Too large"),
+		    _("The form is far larger than the job's page sends."));
+		return;
+	}
+	if (err != BJ_OK) {
 		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "harness.h"
 #include "pages_plant.h"
 
@@ -460,6 +461,17 @@ test_form_posts_need_csrf(void)
 	bj_plant_post(e2e.url, path, "alice", form, "Sec-Fetch-Site: cross-site", &r);
 	CU_ASSERT_EQUAL(r.status, 403);
 	bj_http_reply_free(&r);
+	/* a form far larger than the page's own is 413, not a bad request */
+	{
+		struct bj_buf big = { 0 };
+		bj_buf_printf(&big, "csrf=%s&pad=", csrf);
+		for (int i = 0; i < 10000; i++)
+			bj_buf_addc(&big, 'x');
+		bj_plant_post(e2e.url, path, "alice", big.data, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 413);
+		bj_http_reply_free(&r);
+		bj_buf_free(&big);
+	}
 	CU_ASSERT_STRING_EQUAL(job_state(tok), "running");
 
 	/* pause, resume, cancel from the page */
