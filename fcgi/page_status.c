@@ -146,6 +146,8 @@ bj_page_error(struct bj_req *req, int status, const char *title, const char *mes
 	bj_html_add(body, "p", message);
 	if (status == 401)
 		bj_reply_header(req, "WWW-Authenticate", "Basic realm=\"bulkjobs\"");
+	if (status == 503)
+		bj_reply_header(req, "Retry-After", "5");	/* as the API's 503 */
 	bj_page_reply(req, status, h, nonce);
 }
 

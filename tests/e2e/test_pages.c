@@ -524,6 +524,33 @@ test_form_posts_need_csrf(void)
 	free(csrf_other);
 }
 
+/* When the database fails, pages are 503 with Retry-After, as bulkjobs-fcgi(8) says. */
+static void
+test_database_trouble_is_503(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Soon back", .state = "running",
+	    .total = 1, .pending = 1, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[120];
+
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_test_sql(db, "RENAME TABLE jobs TO jobs_away");
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 503);
+	assert_header(&r, "Retry-After", "5");
+	bj_http_reply_free(&r);
+	bj_plant_get(e2e.url, "/jobs", "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 503);
+	assert_header(&r, "Retry-After", "5");
+	bj_http_reply_free(&r);
+	bj_test_sql(db, "RENAME TABLE jobs_away TO jobs");
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Soon back"));
+	bj_http_reply_free(&r);
+}
+
 static struct bj_e2e priv;
 static struct bj_db *privdb;
 
@@ -590,6 +617,7 @@ main(void)
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
 	CU_add_test(s, "download through nginx", test_download_through_nginx);
 	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
+	CU_add_test(s, "database trouble is 503 with Retry-After", test_database_trouble_is_503);
 	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
 	CU_add_test(s, "private links need the owner", test_private_links_need_the_owner);
 	return bj_test_run();
