@@ -276,6 +276,7 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 	char section[64] = "";
 	const char *p = text;
 	int lineno = 0, pw_line = 0;
+	size_t i;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -306,6 +307,15 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 			}
 			*end = '\0';
 			snprintf(section, sizeof section, "%s", trim(line + 1));
+			for (k = NULL, i = 0; i < NKEYS && k == NULL; i++)
+				if (!strcmp(keys[i].section, section))
+					k = &keys[i];
+			if (k == NULL) {
+				*cause = bj_xasprintf("%s:%d: unknown section [%s]", path, lineno,
+				    section);
+				free(raw);
+				return -1;
+			}
 			free(raw);
 			continue;
 		}
@@ -329,7 +339,7 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 			free(raw);
 			return -1;
 		}
-		for (size_t i = 0; i < NKEYS; i++)
+		for (i = 0; i < NKEYS; i++)
 			if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key)) {
 				k = &keys[i];
 				break;

@@ -85,6 +85,13 @@ test_unknown_key_names_file_and_line(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "base_pth"));
 	free(err);
 	bj_conf_free(&c);
+	/* a misspelt section is an error too, even before any key under it */
+	err = parse(&c, "[database]\nuser = a\n[databse]\n# password = x\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/etc/bulkjobs/bulkjobs.conf:3:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown section [databse]"));
+	free(err);
+	bj_conf_free(&c);
 }
 
 static void
@@ -105,7 +112,7 @@ test_bad_values(void)
 		{ "user = x\n", ":1: key 'user' outside any [section]" },
 		{ "[database\nuser = x\n", ":1: malformed section header" },
 		{ "[database]\njust words\n", ":2: expected 'key = value'" },
-		{ "[nosuch]\nkey = 1\n", ":2: unknown key 'key' in [nosuch]" },
+		{ "[nosuch]\nkey = 1\n", ":1: unknown section [nosuch]" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
