@@ -20,6 +20,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "migrate", bj_ctl_migrate, "migrate [--status]      apply pending schema migrations" },
 	{ "token", bj_ctl_token, "token create --name N --scope S[,S] [--owner O] | list | revoke NAME" },
+	{ "doctor", bj_ctl_doctor, "doctor                  report inconsistencies the reaper would repair" },
 };
 
 static void

@@ -1,0 +1,240 @@
+/*
+ * sql_reaper.c: SQL texts of the reaper's sweeps and of bulkjobsctl doctor
+ * (see sql.h). Every change is conditional on the state it expects, so a
+ * second reaper running the same statements at the same time does no harm.
+ */
+#include "config.h"
+
+#include "sql.h"
+
+/* --- step 2: expired leases --- */
+
+/* ix_items_lease: claimed items whose lease ended, oldest first */
+const char BJ_SQL_REAPER_ORPHANS[] =
+    "SELECT id, job_id, attempt, stage FROM items"
+    " WHERE state = 'claimed' AND lease_expires_at < NOW(6)"
+    " ORDER BY lease_expires_at LIMIT ?";
+
+/* ix_items_lease + uq_item_failures: claims whose attempt already failed */
+const char BJ_SQL_REAPER_FAILED_CLAIMS[] =
+    "SELECT i.id, i.job_id, i.attempt, i.stage FROM items i"
+    " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt"
+    " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ?";
+
+const char BJ_SQL_REAPER_JOB_LOCK[] =
+    "SELECT state, stage, max_attempts, on_item_failure FROM jobs"
+    " WHERE id = ? FOR UPDATE";
+
+/* the condition every orphan change carries: still this attempt, still lost */
+#define ORPHAN_WHERE \
+    " WHERE id = ? AND state = 'claimed' AND attempt = ?" \
+    " AND (lease_expires_at < NOW(6) OR EXISTS (SELECT 1 FROM item_failures f" \
+    "  WHERE f.item_id = items.id AND f.attempt = items.attempt))"
+
+const char BJ_SQL_REAPER_ITEM_REQUEUE[] =
+    "UPDATE items SET state = 'pending', lease_token = NULL,"
+    " lease_expires_at = NULL, claimed_by = NULL, claimed_at = NULL,"
+    " run_after = NOW(6) + INTERVAL ? SECOND, error = ?"
+    ORPHAN_WHERE;
+
+const char BJ_SQL_REAPER_ITEM_FAIL[] =
+    "UPDATE items SET state = 'failed', lease_token = NULL,"
+    " lease_expires_at = NULL, error = ?, finished_at = NOW(6)"
+    ORPHAN_WHERE;
+
+const char BJ_SQL_REAPER_ITEM_REVOKE[] =
+    "UPDATE items SET state = 'cancelled', lease_token = NULL,"
+    " lease_expires_at = NULL, finished_at = NOW(6)"
+    ORPHAN_WHERE;
+
+const char BJ_SQL_REAPER_FAILURE_UPSERT[] =
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
+    " VALUES (?, ?, ?, ?, NOW(6))"
+    " ON DUPLICATE KEY UPDATE error = COALESCE(item_failures.error, VALUES(error))";
+
+const char BJ_SQL_REAPER_COUNT_REQUEUE[] =
+    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
+    " n_pending = n_pending + 1, updated_at = NOW(6) WHERE id = ?";
+
+const char BJ_SQL_REAPER_COUNT_FAIL[] =
+    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
+    " n_failed = n_failed + 1,"
+    " stage_remaining = stage_remaining - IF(stage = ?, LEAST(stage_remaining, 1), 0),"
+    " updated_at = NOW(6) WHERE id = ?";
+
+const char BJ_SQL_REAPER_COUNT_REVOKE[] =
+    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
+    " n_cancelled = n_cancelled + 1, updated_at = NOW(6) WHERE id = ?";
+
+/* --- job outcomes: settle and finish --- */
+
+const char BJ_SQL_REAPER_JOB_SETTLE_INFO[] =
+    "SELECT state, stage, on_item_failure FROM jobs WHERE id = ? FOR UPDATE";
+
+/* ix_items_claim: what is left of one stage */
+const char BJ_SQL_REAPER_STAGE_OPEN[] =
+    "SELECT COUNT(*) FROM items WHERE job_id = ? AND stage = ?"
+    " AND state IN ('pending','claimed')";
+
+const char BJ_SQL_REAPER_HAS_FAILED[] =
+    "SELECT EXISTS (SELECT 1 FROM items WHERE job_id = ? AND state = 'failed')";
+
+const char BJ_SQL_REAPER_NEXT_STAGE[] =
+    "SELECT MIN(stage) FROM items WHERE job_id = ? AND state IN ('pending','claimed')";
+
+const char BJ_SQL_REAPER_SET_REMAINING[] =
+    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6)"
+    " WHERE id = ? AND stage = ? AND state = ?";
+
+const char BJ_SQL_REAPER_STAGE_ADVANCE[] =
+    "UPDATE jobs SET stage = ?, stage_remaining = ?, updated_at = NOW(6)"
+    " WHERE id = ? AND stage = ? AND state = ?";
+
+/* the job's artifact is the one its last stage set, unless the API set one */
+const char BJ_SQL_REAPER_JOB_END[] =
+    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
+    " started_at = COALESCE(started_at, NOW(6)), stage_remaining = 0,"
+    " artifact = COALESCE(artifact, (SELECT i.artifact FROM items i"
+    "  WHERE i.job_id = jobs.id AND i.state = 'succeeded' AND i.artifact IS NOT NULL"
+    "  ORDER BY i.stage DESC, i.id DESC LIMIT 1)),"
+    " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
+    " WHERE id = ? AND state = ?";
+
+/* failed keeps its artifact for the retention; cancelled and expired lose it now */
+const char BJ_SQL_REAPER_JOB_FINISH[] =
+    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
+    " stage_remaining = 0,"
+    " artifact_expires_at = IF(? = 'failed',"
+    "  NOW(6) + INTERVAL retention_seconds SECOND, NOW(6))"
+    " WHERE id = ? AND state IN ('queued','running','paused')";
+
+/* ix_items_job_state: a batch of a terminal job's leftovers (never an active job's) */
+const char BJ_SQL_REAPER_CANCEL_PENDING[] =
+    "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"
+    " WHERE job_id = ? AND state = 'pending' AND (SELECT j.state FROM jobs j"
+    "  WHERE j.id = ?) IN ('succeeded','failed','cancelled','expired') LIMIT ?";
+
+const char BJ_SQL_REAPER_CANCEL_CLAIMED[] =
+    "UPDATE items SET state = 'cancelled', lease_token = NULL,"
+    " lease_expires_at = NULL, finished_at = NOW(6)"
+    " WHERE job_id = ? AND state = 'claimed' AND (SELECT j.state FROM jobs j"
+    "  WHERE j.id = ?) IN ('succeeded','cancelled','expired') LIMIT ?";
+
+const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[] =
+    "UPDATE jobs SET n_pending = n_pending - LEAST(n_pending, ?),"
+    " n_cancelled = n_cancelled + ? WHERE id = ?";
+
+const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[] =
+    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, ?),"
+    " n_cancelled = n_cancelled + ? WHERE id = ?";
+
+/* one row per target, never a second one for the same event */
+const char BJ_SQL_REAPER_OUTBOX[] =
+    "INSERT INTO notifications (job_id, event, channel, target_hash, target,"
+    " state, attempts, next_attempt_at, created_at)"
+    " SELECT t.job_id, ?, t.channel, t.target_hash, t.target, 'pending', 0,"
+    "  NOW(6), NOW(6) FROM job_targets t WHERE t.job_id = ?"
+    "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.job_id = t.job_id"
+    "   AND n.event = ? AND n.channel = t.channel AND n.target_hash = t.target_hash)"
+    " ON DUPLICATE KEY UPDATE id = id";
+
+const char BJ_SQL_REAPER_EVENT[] =
+    "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";
+
+/* --- step 3: every item of the open stage has ended --- */
+
+/* ix_jobs_state_kind, then one ix_items_claim probe per active job */
+const char BJ_SQL_REAPER_SETTLE_DUE[] =
+    "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
+    " AND j.id > ? AND NOT EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id"
+    "  AND i.state IN ('pending','claimed') AND i.stage = j.stage)"
+    " ORDER BY j.id LIMIT ?";
+
+/* --- step 4: deadlines --- */
+
+/* ix_jobs_deadline */
+const char BJ_SQL_REAPER_EXPIRE_DUE[] =
+    "SELECT id FROM jobs WHERE state IN ('queued','running','paused')"
+    " AND deadline_at < NOW(6) ORDER BY deadline_at LIMIT ?";
+
+/* --- step 5: artifacts and old rows --- */
+
+/* ix_jobs_artifact_due (003) */
+const char BJ_SQL_REAPER_ARTIFACTS_DUE[] =
+    "SELECT id, artifact FROM jobs WHERE artifact_deleted_at IS NULL"
+    " AND artifact_expires_at < NOW(6) ORDER BY artifact_expires_at LIMIT ?";
+
+const char BJ_SQL_REAPER_ARTIFACT_GONE[] =
+    "UPDATE jobs SET artifact_deleted_at = NOW(6)"
+    " WHERE id = ? AND artifact_deleted_at IS NULL AND artifact_expires_at < NOW(6)";
+
+/* ix_jobs_finished: ended jobs past the purge age whose file is gone */
+const char BJ_SQL_REAPER_PURGE_DUE[] =
+    "SELECT id FROM jobs WHERE finished_at < NOW(6) - INTERVAL ? SECOND"
+    " AND state IN ('succeeded','failed','cancelled','expired')"
+    " AND (artifact IS NULL OR artifact_deleted_at IS NOT NULL)"
+    " ORDER BY finished_at LIMIT ?";
+
+const char BJ_SQL_REAPER_PURGE_ITEMS[] = "DELETE FROM items WHERE job_id = ? LIMIT ?";
+const char BJ_SQL_REAPER_PURGE_FAILURES[] =
+    "DELETE FROM item_failures WHERE job_id = ? LIMIT ?";
+const char BJ_SQL_REAPER_PURGE_EVENTS[] = "DELETE FROM job_events WHERE job_id = ? LIMIT ?";
+const char BJ_SQL_REAPER_PURGE_ATTEMPTS[] =
+    "DELETE a FROM notification_attempts a JOIN notifications n"
+    " ON n.id = a.notification_id WHERE n.job_id = ?";
+const char BJ_SQL_REAPER_PURGE_NOTIFICATIONS[] =
+    "DELETE FROM notifications WHERE job_id = ? LIMIT ?";
+const char BJ_SQL_REAPER_PURGE_TARGETS[] = "DELETE FROM job_targets WHERE job_id = ? LIMIT ?";
+/* last, so that a purge cut short is found again by BJ_SQL_REAPER_PURGE_DUE */
+const char BJ_SQL_REAPER_PURGE_JOB[] =
+    "DELETE FROM jobs WHERE id = ? AND finished_at < NOW(6) - INTERVAL ? SECOND";
+
+/* --- step 6: repairs (and bulkjobsctl doctor, which only reads) --- */
+
+/* active jobs whose counters differ from their items (keyset on id) */
+#define DRIFT_EXPR \
+    "(j.n_total <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id)" \
+    " OR j.n_pending <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'pending')" \
+    " OR j.n_claimed <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'claimed')" \
+    " OR j.n_succeeded <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'succeeded')" \
+    " OR j.n_failed <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'failed')" \
+    " OR j.n_cancelled <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'cancelled')" \
+    " OR (j.state IN ('queued','running','paused') AND j.stage_remaining <>" \
+    "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage" \
+    "   AND i.state IN ('pending','claimed'))))"
+
+const char BJ_SQL_REAPER_DRIFTED[] =
+    "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
+    " AND j.id > ? AND " DRIFT_EXPR " ORDER BY j.id LIMIT ?";
+
+/* the same check for one job of any state (after a terminal job's cleanup) */
+const char BJ_SQL_REAPER_JOB_DRIFTED[] =
+    "SELECT COUNT(*) FROM jobs j WHERE j.id = ? AND " DRIFT_EXPR;
+
+const char BJ_SQL_REAPER_RECOUNT[] =
+    "UPDATE jobs j SET"
+    " n_total = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id),"
+    " n_pending = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'pending'),"
+    " n_claimed = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'claimed'),"
+    " n_succeeded = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'succeeded'),"
+    " n_failed = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'failed'),"
+    " n_cancelled = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'cancelled'),"
+    " stage_remaining = IF(j.state IN ('queued','running','paused'),"
+    "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage"
+    "   AND i.state IN ('pending','claimed')), 0),"
+    " updated_at = NOW(6)"
+    " WHERE j.id = ?";
+
+/*
+ * ix_items_state_job (003), read as a loose index scan: terminal jobs that
+ * still have pending items, or claimed ones (a failed job's running claims
+ * may still finish: the lease sweep ends them when their lease runs out).
+ */
+const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[] =
+    "SELECT j.id, j.state, x.state FROM"
+    " (SELECT state, job_id FROM items WHERE state IN ('pending','claimed')"
+    "  GROUP BY state, job_id) x"
+    " JOIN jobs j ON j.id = x.job_id"
+    " WHERE (x.state = 'pending' AND j.state IN ('succeeded','failed','cancelled','expired'))"
+    "  OR (x.state = 'claimed' AND j.state IN ('succeeded','cancelled','expired'))"
+    " ORDER BY j.id LIMIT ?";

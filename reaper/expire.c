@@ -1,0 +1,145 @@
+/*
+ * expire.c: step 4, jobs past their deadline, and how a job is ended by
+ * the reaper (failed, cancelled or expired): the job row, its notifications
+ * (one per target, recorded once whoever records it) and its timeline
+ * entry change in one transaction; the items left over are cancelled in
+ * batches after it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "log.h"
+#include "reaper.h"
+#include "sql.h"
+
+/* Record one notification per target for event, none twice. */
+int
+bj_reaper_outbox(struct bj_reaper *r, long long job_id, const char *event)
+{
+	unsigned long long n = 0;
+
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_OUTBOX, &n, "sis", event, job_id, event) == -1)
+		return -1;
+	r->st.notifications += (long long)n;
+	return 0;
+}
+
+/* Append a timeline entry. */
+int
+bj_reaper_event(struct bj_reaper *r, long long job_id, const char *type, const char *detail)
+{
+	return bj_db_exec(r->db, BJ_SQL_REAPER_EVENT, NULL, "iss", job_id, type, detail);
+}
+
+/* Cancel one batch of a terminal job's items in state; returns the count or -1. */
+static long long
+cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
+{
+	unsigned long long n = 0;
+
+	if (bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_CANCEL_CLAIMED : BJ_SQL_REAPER_CANCEL_PENDING,
+	    &n, "iii", job_id, job_id, (long long)r->batch) == -1)
+		return -1;
+	if (n > 0 && bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED :
+	    BJ_SQL_REAPER_COUNT_CANCELLED_PENDING, NULL, "iii", (long long)n, (long long)n,
+	    job_id) == -1)
+		return -1;
+	return (long long)n;
+}
+
+/* End a non-terminal job; 1 changed, 0 already terminal, -1 error. */
+int
+bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
+    const char *detail)
+{
+	const char *name = bj_job_state_name(to);
+	char event[32];
+	unsigned long long n = 0;
+
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_JOB_FINISH, &n, "ssi", name, name, job_id) == -1)
+		return -1;
+	if (n != 1)
+		return 0;
+	if (cancel_batch(r, job_id, 0) == -1)
+		return -1;
+	if (to != BJ_JOB_FAILED && cancel_batch(r, job_id, 1) == -1)
+		return -1;
+	snprintf(event, sizeof event, "job.%s", name);
+	if (bj_reaper_outbox(r, job_id, event) == -1 ||
+	    bj_reaper_event(r, job_id, to == BJ_JOB_EXPIRED ? "expired" : "finished",
+	    detail ? detail : name) == -1)
+		return -1;
+	if (to == BJ_JOB_EXPIRED)
+		r->st.expired++;
+	else
+		r->st.finished++;
+	return 1;
+}
+
+/* Cancel the rest of a terminal job's items, one batch per transaction. */
+int
+bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
+{
+	for (int claimed = 0; claimed <= (claims_too ? 1 : 0); claimed++) {
+		long long n;
+
+		do {
+			if (!bj_reaper_go_on(r))
+				return 0;
+			if (bj_db_begin(r->db) == -1)
+				goto err;
+			if ((n = cancel_batch(r, job_id, claimed)) == -1 || bj_db_commit(r->db) == -1)
+				goto err;
+		} while (n == r->batch);
+	}
+	return 0;
+err:
+	bj_log_err("job %lld: cancelling its items: %s", job_id, bj_db_error(r->db));
+	bj_db_rollback(r->db);
+	return -1;
+}
+
+/* Step 4: jobs past deadline_at (database clock) become expired. */
+int
+bj_reaper_expire(struct bj_reaper *r)
+{
+	for (;;) {
+		struct bj_rows *rows;
+		int nrows, changed = 0;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		if ((rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch)) == NULL) {
+			bj_log_err("deadline sweep: %s", bj_db_error(r->db));
+			return -1;
+		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows; i++) {
+			long long id = bj_rows_int(rows, i, 0);
+			int rc;
+
+			if (r->dry_run) {
+				bj_log_info("would expire job %lld: past its deadline", id);
+				r->st.expired++;
+				continue;
+			}
+			if (bj_db_begin(r->db) == -1 ||
+			    (rc = bj_reaper_finish(r, id, BJ_JOB_EXPIRED, "past its deadline")) == -1 ||
+			    bj_db_commit(r->db) == -1) {
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				bj_db_rollback(r->db);
+				bj_rows_free(rows);
+				return -1;
+			}
+			changed += rc;
+			if (bj_reaper_leftovers(r, id, 1) == -1) {
+				bj_rows_free(rows);
+				return -1;
+			}
+		}
+		bj_rows_free(rows);
+		if (nrows < r->batch || changed == 0 || r->dry_run)
+			return 0;
+	}
+}

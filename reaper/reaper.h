@@ -1,0 +1,92 @@
+/*
+ * reaper.h: one run of bulkjobs-reaper, step by step (DESIGN.md §7).
+ *
+ * Each step is a file: lock.c (the advisory lock), orphans.c (expired
+ * leases), stages.c (fan-in and job outcomes), expire.c (deadlines),
+ * purge.c (artifacts and old rows), repair.c (inconsistencies). Every step
+ * works in batches of conf->reaper_batch rows, each its own transaction,
+ * and asks bj_reaper_go_on() before each batch: a SIGTERM or a lost lock
+ * ends the run after the batch at hand.
+ *
+ * Ownership: struct bj_reaper borrows conf and both database handles; the
+ * caller creates and frees them.
+ */
+#ifndef BJ_REAPER_H
+#define BJ_REAPER_H
+
+#include <signal.h>
+
+#include "conf.h"
+#include "db.h"
+#include "state.h"
+
+struct bj_reaper_stats {
+	long long	requeued;	/* expired claims back to pending */
+	long long	items_failed;	/* expired claims out of attempts */
+	long long	finished;	/* jobs that succeeded or failed */
+	long long	expired;	/* jobs past their deadline */
+	long long	artifacts;	/* artifact files deleted */
+	long long	rows;		/* rows purged */
+	long long	repairs;	/* inconsistencies repaired (or found, dry run) */
+	long long	notifications;	/* notification rows recorded */
+};
+
+struct bj_reaper {
+	const struct bj_conf	*conf;
+	struct bj_db		*db;		/* the work connection */
+	struct bj_db		*lockdb;	/* holds the lock; NULL: no lock check */
+	int			 dry_run;	/* say what would change, change nothing */
+	int			 batch;
+	volatile sig_atomic_t	*stop;		/* set by SIGTERM; may be NULL */
+	int			 halted;	/* a check said stop */
+	struct bj_reaper_stats	 st;
+};
+
+/* Retry back-off of an item after its attempt'th failure, in seconds. */
+long long bj_reaper_backoff(long long attempt);
+
+/* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
+int bj_reaper_lock(struct bj_reaper *r);
+void bj_reaper_unlock(struct bj_reaper *r);
+/* 1 while the run may start another batch (no SIGTERM, lock still ours). */
+int bj_reaper_go_on(struct bj_reaper *r);
+
+/* Each step returns 0, or -1 after a database error it logged. */
+int bj_reaper_orphans(struct bj_reaper *r);
+int bj_reaper_stages(struct bj_reaper *r);
+int bj_reaper_expire(struct bj_reaper *r);
+int bj_reaper_purge(struct bj_reaper *r);
+int bj_reaper_repair(struct bj_reaper *r);
+/* orphans.c, for step 6: claims whose attempt already has a failure record. */
+int bj_reaper_failed_claims(struct bj_reaper *r);
+/* All steps in order; 0 or -1. */
+int bj_reaper_sweep(struct bj_reaper *r);
+
+/*
+ * stages.c, inside the caller's transaction: if the job's open stage has
+ * ended, open the next one or end the job. Idempotent.
+ */
+int bj_reaper_settle(struct bj_reaper *r, long long job_id);
+/*
+ * expire.c, inside the caller's transaction: a non-terminal job to failed,
+ * cancelled or expired, with one notification per target and an event.
+ * Cancels a first batch of pending items (and claims, unless failed);
+ * bj_reaper_leftovers() does the rest after the commit. 1 changed, 0 the
+ * job was already terminal, -1 error.
+ */
+int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
+    const char *detail);
+/* Cancel a terminal job's remaining pending (and claimed) items, a batch per transaction. */
+int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
+/* Record notifications for event and a timeline entry (in the caller's transaction). */
+int bj_reaper_outbox(struct bj_reaper *r, long long job_id, const char *event);
+int bj_reaper_event(struct bj_reaper *r, long long job_id, const char *type,
+    const char *detail);
+
+/* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
+int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);
+
+/* main.c helpers exposed for tests: write the Prometheus text file atomically. */
+int bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds);
+
+#endif
