@@ -81,6 +81,8 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 int
 bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 {
+	int busy = 0;
+
 	for (int claimed = 0; claimed <= (claims_too ? 1 : 0); claimed++) {
 		long long n;
 
@@ -89,8 +91,15 @@ bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 				return 0;
 			if (bj_db_begin(r->db) == -1)
 				goto err;
-			if ((n = cancel_batch(r, job_id, claimed)) == -1 || bj_db_commit(r->db) == -1)
+			if ((n = cancel_batch(r, job_id, claimed)) == -1 || bj_db_commit(r->db) == -1) {
+				bj_db_rollback(r->db);
+				/* another writer holds these rows: try again, a few times */
+				if (bj_reaper_busy(r->db) && ++busy < 5) {
+					n = r->batch;
+					continue;
+				}
 				goto err;
+			}
 		} while (n == r->batch);
 	}
 	return 0;
@@ -127,8 +136,13 @@ bj_reaper_expire(struct bj_reaper *r)
 			if (bj_db_begin(r->db) == -1 ||
 			    (rc = bj_reaper_finish(r, id, BJ_JOB_EXPIRED, "past its deadline")) == -1 ||
 			    bj_db_commit(r->db) == -1) {
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_db_rollback(r->db);
+				if (bj_reaper_busy(r->db)) {
+					bj_log_info("job %lld: %s; left for the next batch", id,
+					    bj_db_error(r->db));
+					continue;
+				}
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);
 				return -1;
 			}

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <mysqld_error.h>
+
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -69,4 +71,11 @@ bj_reaper_go_on(struct bj_reaper *r)
 		r->halted = 1;
 	}
 	return mine;
+}
+
+/* Row-lock conflicts with another writer are not errors: the work is retried. */
+int
+bj_reaper_busy(struct bj_db *db)
+{
+	return bj_db_errno(db) == ER_LOCK_DEADLOCK || bj_db_errno(db) == ER_LOCK_WAIT_TIMEOUT;
 }

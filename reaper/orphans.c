@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mysqld_error.h>
-
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -137,7 +135,7 @@ count:
 		r->st.items_failed++;
 	goto out;
 dberr:
-	if (bj_db_errno(r->db) == ER_LOCK_DEADLOCK || bj_db_errno(r->db) == ER_LOCK_WAIT_TIMEOUT) {
+	if (bj_reaper_busy(r->db)) {
 		/* someone else holds the rows: the next run tries again */
 		bj_log_info("item %lld: %s; left for the next run", item_id, bj_db_error(r->db));
 		rc = 0;

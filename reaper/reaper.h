@@ -45,6 +45,8 @@ struct bj_reaper {
 /* Retry back-off of an item after its attempt'th failure, in seconds. */
 long long bj_reaper_backoff(long long attempt);
 
+/* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
+int bj_reaper_busy(struct bj_db *db);
 /* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
 int bj_reaper_lock(struct bj_reaper *r);
 void bj_reaper_unlock(struct bj_reaper *r);
@@ -86,7 +88,7 @@ int bj_reaper_event(struct bj_reaper *r, long long job_id, const char *type,
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);
 
-/* main.c helpers exposed for tests: write the Prometheus text file atomically. */
+/* metrics.c: write the Prometheus text file atomically; 0 or -1 (logged). */
 int bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds);
 
 #endif

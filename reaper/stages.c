@@ -128,8 +128,13 @@ bj_reaper_stages(struct bj_reaper *r)
 			}
 			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id) == -1 ||
 			    bj_db_commit(r->db) == -1) {
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_db_rollback(r->db);
+				if (bj_reaper_busy(r->db)) {
+					bj_log_info("job %lld: %s; left for the next run", id,
+					    bj_db_error(r->db));
+					continue;
+				}
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);
 				return -1;
 			}
