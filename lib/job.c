@@ -1,0 +1,183 @@
+/*
+ * job.c: loading a job (struct bj_job) from its row. The caller owns the
+ * result and frees it with bj_job_free().
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "job.h"
+#include "sql.h"
+
+/* A cell duplicated, or NULL for SQL NULL. */
+static char *
+dup_cell(const struct bj_rows *r, int row, int col)
+{
+	const char *s = bj_rows_get(r, row, col);
+
+	return s != NULL ? bj_xstrdup(s) : NULL;
+}
+
+/* Build a job from one row of a JOB_COLUMNS query. */
+static struct bj_job *
+from_row(const struct bj_rows *r, int row)
+{
+	struct bj_job *j = bj_xcalloc(1, sizeof *j);
+	const char *s;
+	int st;
+
+	j->id = bj_rows_int(r, row, 0);
+	j->token = dup_cell(r, row, 1);
+	j->kind = dup_cell(r, row, 2);
+	j->owner = dup_cell(r, row, 3);
+	j->title = dup_cell(r, row, 4);
+	j->params = dup_cell(r, row, 5);
+	j->language = dup_cell(r, row, 6);
+	st = bj_job_state_parse(bj_rows_get(r, row, 7));
+	j->state = st < 0 ? BJ_JOB_QUEUED : (enum bj_job_state)st;
+	j->stage = (int)bj_rows_int(r, row, 8);
+	j->stage_count = (int)bj_rows_int(r, row, 9);
+	j->n_total = bj_rows_int(r, row, 10);
+	j->n_pending = bj_rows_int(r, row, 11);
+	j->n_claimed = bj_rows_int(r, row, 12);
+	j->n_succeeded = bj_rows_int(r, row, 13);
+	j->n_failed = bj_rows_int(r, row, 14);
+	j->n_cancelled = bj_rows_int(r, row, 15);
+	j->created_at = dup_cell(r, row, 16);
+	j->updated_at = dup_cell(r, row, 17);
+	j->started_at = dup_cell(r, row, 18);
+	j->finished_at = dup_cell(r, row, 19);
+	j->deadline_at = dup_cell(r, row, 20);
+	j->artifact = dup_cell(r, row, 21);
+	j->artifact_expires_at = dup_cell(r, row, 22);
+	j->artifact_deleted = bj_rows_int(r, row, 23) != 0;
+	j->artifact_expired = bj_rows_int(r, row, 24) != 0;
+	j->retention_seconds = bj_rows_int(r, row, 25);
+	j->max_attempts = (int)bj_rows_int(r, row, 26);
+	j->lease_seconds = (int)bj_rows_int(r, row, 27);
+	s = bj_rows_get(r, row, 28);
+	j->on_item_failure = (s != NULL && strcmp(s, "continue") == 0) ?
+	    BJ_ON_FAIL_CONTINUE : BJ_ON_FAIL_JOB;
+	j->idempotency_key = dup_cell(r, row, 29);
+	return j;
+}
+
+/* Run a one-row job query and convert the outcome. */
+static enum bj_err
+load(struct bj_db *db, struct bj_rows *r, struct bj_job **out)
+{
+	*out = NULL;
+	if (r == NULL)
+		return bj_db_gone(db) ? BJ_ERR_DB_UNAVAILABLE : BJ_ERR_INTERNAL;
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_JOB_NOT_FOUND;
+	}
+	*out = from_row(r, 0);
+	bj_rows_free(r);
+	return BJ_OK;
+}
+
+enum bj_err
+bj_job_get(struct bj_db *db, long long id, struct bj_job **out)
+{
+	return load(db, bj_db_query(db, BJ_SQL_JOB_GET, "i", id), out);
+}
+
+enum bj_err
+bj_job_by_token(struct bj_db *db, const char *token, struct bj_job **out)
+{
+	return load(db, bj_db_query(db, BJ_SQL_JOB_BY_TOKEN, "s", token), out);
+}
+
+void
+bj_job_free(struct bj_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->token);
+	free(j->kind);
+	free(j->owner);
+	free(j->title);
+	free(j->params);
+	free(j->language);
+	free(j->created_at);
+	free(j->updated_at);
+	free(j->started_at);
+	free(j->finished_at);
+	free(j->deadline_at);
+	free(j->artifact);
+	free(j->artifact_expires_at);
+	free(j->idempotency_key);
+	free(j);
+}
+
+enum bj_err
+bj_job_db_error(const struct bj_db *db)
+{
+	return bj_db_gone(db) ? BJ_ERR_DB_UNAVAILABLE : BJ_ERR_INTERNAL;
+}
+
+enum bj_err
+bj_job_list(struct bj_db *db, const char *owner, const char *state, const char *kind,
+    long long before, int limit, struct bj_job ***out, int *n)
+{
+	const char *v[3] = { owner, state, kind };
+	const char *args[5];
+	char fmt[8];
+	int mask = 0, k = 0;
+	struct bj_rows *r;
+
+	*out = NULL;
+	*n = 0;
+	for (int i = 0; i < 3; i++) {
+		if (v[i] != NULL) {
+			mask |= 1 << i;
+			args[k] = v[i];
+			fmt[k++] = 's';
+		}
+	}
+	fmt[k] = 'i';
+	fmt[k + 1] = 'i';
+	fmt[k + 2] = '\0';
+	if (before <= 0)
+		before = 0x7fffffffffffffffLL;
+	/* bind the present filters, then the cursor and the limit */
+	switch (k) {
+	case 0:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, before, (long long)limit);
+		break;
+	case 1:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], before,
+		    (long long)limit);
+		break;
+	case 2:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], before,
+		    (long long)limit);
+		break;
+	default:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], args[2],
+		    before, (long long)limit);
+		break;
+	}
+	if (r == NULL)
+		return bj_job_db_error(db);
+	*out = bj_xcalloc((size_t)r->nrows + 1, sizeof **out);
+	for (int i = 0; i < r->nrows; i++)
+		(*out)[i] = from_row(r, i);
+	*n = r->nrows;
+	bj_rows_free(r);
+	return BJ_OK;
+}
+
+void
+bj_job_list_free(struct bj_job **jobs, int n)
+{
+	if (jobs == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		bj_job_free(jobs[i]);
+	free(jobs);
+}
