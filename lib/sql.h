@@ -95,20 +95,12 @@ extern const char BJ_SQL_REAPER_FAILURE_UPSERT[];	/* i item, i job, i attempt, s
 extern const char BJ_SQL_REAPER_COUNT_REQUEUE[];	/* i job */
 extern const char BJ_SQL_REAPER_COUNT_FAIL[];	/* i item stage, i job */
 extern const char BJ_SQL_REAPER_COUNT_REVOKE[];	/* i job */
-extern const char BJ_SQL_REAPER_JOB_SETTLE_INFO[];	/* i job -> state, stage, on_item_failure */
-extern const char BJ_SQL_REAPER_STAGE_OPEN[];	/* i job, i stage -> count */
-extern const char BJ_SQL_REAPER_HAS_FAILED[];	/* i job -> 0/1 */
-extern const char BJ_SQL_REAPER_NEXT_STAGE[];	/* i job -> stage or NULL */
-extern const char BJ_SQL_REAPER_SET_REMAINING[];	/* i remaining, i job, i stage, s state */
-extern const char BJ_SQL_REAPER_STAGE_ADVANCE[];	/* i new stage, i remaining, i job, i old stage, s state */
-extern const char BJ_SQL_REAPER_JOB_END[];	/* s new state, i job, s old state */
-extern const char BJ_SQL_REAPER_JOB_FINISH[];	/* s state, s state, i job */
+extern const char BJ_SQL_REAPER_TARGETS[];	/* i job -> count */
+extern const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[];	/* i job */
 extern const char BJ_SQL_REAPER_CANCEL_PENDING[];	/* i job, i job, i limit */
 extern const char BJ_SQL_REAPER_CANCEL_CLAIMED[];	/* i job, i job, i limit */
 extern const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[];	/* i n, i n, i job */
 extern const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[];	/* i n, i n, i job */
-extern const char BJ_SQL_REAPER_OUTBOX[];	/* s event, i job, s event */
-extern const char BJ_SQL_REAPER_EVENT[];	/* i job, s type, s detail */
 extern const char BJ_SQL_REAPER_SETTLE_DUE[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_EXPIRE_DUE[];	/* i limit -> id */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */

@@ -70,47 +70,15 @@ const char BJ_SQL_REAPER_COUNT_REVOKE[] =
     "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
     " n_cancelled = n_cancelled + 1, updated_at = NOW(6) WHERE id = ?";
 
-/* --- job outcomes: settle and finish --- */
+/* --- job outcomes (bj_job_settle and bj_job_finish decide them) --- */
 
-const char BJ_SQL_REAPER_JOB_SETTLE_INFO[] =
-    "SELECT state, stage, on_item_failure FROM jobs WHERE id = ? FOR UPDATE";
+/* how many notifications a job's end records: one per target */
+const char BJ_SQL_REAPER_TARGETS[] = "SELECT COUNT(*) FROM job_targets WHERE job_id = ?";
 
-/* ix_items_claim: what is left of one stage */
-const char BJ_SQL_REAPER_STAGE_OPEN[] =
-    "SELECT COUNT(*) FROM items WHERE job_id = ? AND stage = ?"
-    " AND state IN ('pending','claimed')";
-
-const char BJ_SQL_REAPER_HAS_FAILED[] =
-    "SELECT EXISTS (SELECT 1 FROM items WHERE job_id = ? AND state = 'failed')";
-
-const char BJ_SQL_REAPER_NEXT_STAGE[] =
-    "SELECT MIN(stage) FROM items WHERE job_id = ? AND state IN ('pending','claimed')";
-
-const char BJ_SQL_REAPER_SET_REMAINING[] =
-    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6)"
-    " WHERE id = ? AND stage = ? AND state = ?";
-
-const char BJ_SQL_REAPER_STAGE_ADVANCE[] =
-    "UPDATE jobs SET stage = ?, stage_remaining = ?, updated_at = NOW(6)"
-    " WHERE id = ? AND stage = ? AND state = ?";
-
-/* the job's artifact is the one its last stage set, unless the API set one */
-const char BJ_SQL_REAPER_JOB_END[] =
-    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
-    " started_at = COALESCE(started_at, NOW(6)), stage_remaining = 0,"
-    " artifact = COALESCE(artifact, (SELECT i.artifact FROM items i"
-    "  WHERE i.job_id = jobs.id AND i.state = 'succeeded' AND i.artifact IS NOT NULL"
-    "  ORDER BY i.stage DESC, i.id DESC LIMIT 1)),"
-    " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
-    " WHERE id = ? AND state = ?";
-
-/* failed keeps its artifact for the retention; cancelled and expired lose it now */
-const char BJ_SQL_REAPER_JOB_FINISH[] =
-    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
-    " stage_remaining = 0,"
-    " artifact_expires_at = IF(? = 'failed',"
-    "  NOW(6) + INTERVAL retention_seconds SECOND, NOW(6))"
-    " WHERE id = ? AND state IN ('queued','running','paused')";
+/* an expired job loses its artifact now: step 5 deletes the file */
+const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[] =
+    "UPDATE jobs SET artifact_expires_at = NOW(6)"
+    " WHERE id = ? AND state = 'expired' AND artifact_deleted_at IS NULL";
 
 /* ix_items_job_state: a batch of a terminal job's leftovers (never an active job's) */
 const char BJ_SQL_REAPER_CANCEL_PENDING[] =
@@ -131,19 +99,6 @@ const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[] =
 const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[] =
     "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, ?),"
     " n_cancelled = n_cancelled + ? WHERE id = ?";
-
-/* one row per target, never a second one for the same event */
-const char BJ_SQL_REAPER_OUTBOX[] =
-    "INSERT INTO notifications (job_id, event, channel, target_hash, target,"
-    " state, attempts, next_attempt_at, created_at)"
-    " SELECT t.job_id, ?, t.channel, t.target_hash, t.target, 'pending', 0,"
-    "  NOW(6), NOW(6) FROM job_targets t WHERE t.job_id = ?"
-    "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.job_id = t.job_id"
-    "   AND n.event = ? AND n.channel = t.channel AND n.target_hash = t.target_hash)"
-    " ON DUPLICATE KEY UPDATE id = id";
-
-const char BJ_SQL_REAPER_EVENT[] =
-    "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";
 
 /* --- step 3: every item of the open stage has ended --- */
 

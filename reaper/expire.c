@@ -1,36 +1,19 @@
 /*
- * expire.c: step 4, jobs past their deadline, and how a job is ended by
- * the reaper (failed, cancelled or expired): the job row, its notifications
- * (one per target, recorded once whoever records it) and its timeline
- * entry change in one transaction; the items left over are cancelled in
- * batches after it.
+ * expire.c: step 4, jobs past their deadline, and how the reaper ends a
+ * job (failed or expired): bj_job_finish() changes the job row, cancels
+ * its items, records its notifications (one per target, once whoever
+ * records them) and its timeline entry, all in the caller's transaction.
+ * Leftovers of a terminal job are cancelled in batches by
+ * bj_reaper_leftovers().
  */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "job.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
-
-/* Record one notification per target for event, none twice. */
-int
-bj_reaper_outbox(struct bj_reaper *r, long long job_id, const char *event)
-{
-	unsigned long long n = 0;
-
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_OUTBOX, &n, "sis", event, job_id, event) == -1)
-		return -1;
-	r->st.notifications += (long long)n;
-	return 0;
-}
-
-/* Append a timeline entry. */
-int
-bj_reaper_event(struct bj_reaper *r, long long job_id, const char *type, const char *detail)
-{
-	return bj_db_exec(r->db, BJ_SQL_REAPER_EVENT, NULL, "iss", job_id, type, detail);
-}
 
 /* Cancel one batch of a terminal job's items in state; returns the count or -1. */
 static long long
@@ -48,32 +31,25 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 	return (long long)n;
 }
 
-/* End a non-terminal job; 1 changed, 0 already terminal, -1 error. */
+/* End a non-terminal job the way every program does (bj_job_finish); 1 changed, 0 already ended, -1 error. */
 int
 bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
     const char *detail)
 {
-	const char *name = bj_job_state_name(to);
-	char event[32];
-	unsigned long long n = 0;
+	enum bj_err e;
 
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_JOB_FINISH, &n, "ssi", name, name, job_id) == -1)
+	/* bj_job_finish adjusts the counters: make sure they match the items */
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
 		return -1;
-	if (n != 1)
+	e = bj_job_finish(r->db, job_id, to, detail);
+	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
 		return 0;
-	if (cancel_batch(r, job_id, 0) == -1)
+	if (e != BJ_OK)
 		return -1;
-	if (to != BJ_JOB_FAILED && cancel_batch(r, job_id, 1) == -1)
+	if (to == BJ_JOB_EXPIRED &&
+	    bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW, NULL, "i", job_id) == -1)
 		return -1;
-	snprintf(event, sizeof event, "job.%s", name);
-	if (bj_reaper_outbox(r, job_id, event) == -1 ||
-	    bj_reaper_event(r, job_id, to == BJ_JOB_EXPIRED ? "expired" : "finished",
-	    detail ? detail : name) == -1)
-		return -1;
-	if (to == BJ_JOB_EXPIRED)
-		r->st.expired++;
-	else
-		r->st.finished++;
+	bj_reaper_count_end(r, job_id, to);
 	return 1;
 }
 

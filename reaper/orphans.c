@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "job.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -107,7 +108,7 @@ orphan_one(struct bj_reaper *r, long long item_id, long long job_id,
 			goto dberr;
 		snprintf(detail, sizeof detail, "item %lld attempt %lld: lease expired%s",
 		    item_id, attempt, fate == FATE_FAIL ? ", no attempts left" : ", retrying");
-		if (bj_reaper_event(r, job_id, "item_failed", detail) == -1)
+		if (bj_event_add(r->db, job_id, "item_failed", detail) != BJ_OK)
 			goto dberr;
 	}
 	if (fate == FATE_FAIL) {

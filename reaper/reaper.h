@@ -66,24 +66,21 @@ int bj_reaper_sweep(struct bj_reaper *r);
 
 /*
  * stages.c, inside the caller's transaction: if the job's open stage has
- * ended, open the next one or end the job. Idempotent.
+ * ended, open the next one or end the job, through bj_job_settle() (job.h).
+ * Idempotent.
  */
 int bj_reaper_settle(struct bj_reaper *r, long long job_id);
 /*
- * expire.c, inside the caller's transaction: a non-terminal job to failed,
- * cancelled or expired, with one notification per target and an event.
- * Cancels a first batch of pending items (and claims, unless failed);
- * bj_reaper_leftovers() does the rest after the commit. 1 changed, 0 the
- * job was already terminal, -1 error.
+ * expire.c, inside the caller's transaction: a non-terminal job to failed
+ * or expired through bj_job_finish() (job.h). 1 changed, 0 the job was
+ * already terminal, -1 error.
  */
 int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
     const char *detail);
-/* Cancel a terminal job's remaining pending (and claimed) items, a batch per transaction. */
+/* Cancel the rest of a terminal job's pending (and claimed) items, a batch per transaction. */
 int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
-/* Record notifications for event and a timeline entry (in the caller's transaction). */
-int bj_reaper_outbox(struct bj_reaper *r, long long job_id, const char *event);
-int bj_reaper_event(struct bj_reaper *r, long long job_id, const char *type,
-    const char *detail);
+/* stages.c: count a job's end in the run's summary (notifications: one per target). */
+void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to);
 
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);

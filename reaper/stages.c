@@ -1,7 +1,8 @@
 /*
  * stages.c: step 3, fan-in. Wherever every item of a job's open stage has
  * ended, the next stage opens or the job ends (the API does the same on
- * its hot path; this is the safety net for a crash in between).
+ * its hot path; this is the safety net for a crash in between). How a job
+ * ends is bj_job_settle()'s decision, the same for every program.
  *
  * bj_reaper_settle() runs inside the caller's transaction and locks the
  * job row first, as every writer of a job's counters does.
@@ -11,92 +12,61 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "job.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
 
-/* A one-cell integer query; -1 on error, NULL cells count as -2. */
-static long long
-scalar(struct bj_db *db, const char *sql, long long a, long long b, int two)
+/* The job's state under its row lock; -1 when it is missing, -2 on error. */
+static int
+locked_state(struct bj_reaper *r, long long job_id)
 {
-	struct bj_rows *rows = two ? bj_db_query(db, sql, "ii", a, b) : bj_db_query(db, sql, "i", a);
-	long long v;
+	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_JOB_LOCK, "i", job_id);
+	int st = -1;
 
 	if (rows == NULL)
-		return -1;
-	v = bj_rows_get(rows, 0, 0) == NULL ? -2 : bj_rows_int(rows, 0, 0);
+		return -2;
+	if (rows->nrows == 1)
+		st = bj_job_state_parse(bj_rows_get(rows, 0, 0));
 	bj_rows_free(rows);
-	return v;
+	return st;
 }
 
-/* Open the next stage or end the job when its open stage has ended. */
+/* Count the notifications a job's end just recorded: one per target. */
+void
+bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to)
+{
+	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_TARGETS, "i", job_id);
+
+	if (rows != NULL)
+		r->st.notifications += bj_rows_int(rows, 0, 0);
+	bj_rows_free(rows);
+	if (to == BJ_JOB_EXPIRED)
+		r->st.expired++;
+	else
+		r->st.finished++;
+}
+
+/* Open the next stage or end the job when its open stage has ended (bj_job_settle decides). */
 int
 bj_reaper_settle(struct bj_reaper *r, long long job_id)
 {
-	struct bj_rows *job;
-	const char *state;
-	long long stage, open, failed, next;
-	int fail_job, rc = -1;
-	unsigned long long n = 0;
+	int before, after;
 
-	if ((job = bj_db_query(r->db, BJ_SQL_REAPER_JOB_SETTLE_INFO, "i", job_id)) == NULL)
+	if ((before = locked_state(r, job_id)) == -2)
 		return -1;
-	if (job->nrows == 0 || bj_job_state_terminal(bj_job_state_parse(bj_rows_get(job, 0, 0)))) {
-		rc = 0;
-		goto out;
-	}
-	state = bj_rows_get(job, 0, 0);
-	stage = bj_rows_int(job, 0, 1);
-	fail_job = strcmp(bj_rows_get(job, 0, 2), "fail_job") == 0;
-	if ((open = scalar(r->db, BJ_SQL_REAPER_STAGE_OPEN, job_id, stage, 1)) < 0)
-		goto out;
-	if (open > 0) {
-		rc = bj_db_exec(r->db, BJ_SQL_REAPER_SET_REMAINING, NULL, "iiis",
-		    open, job_id, stage, state);
-		goto out;
-	}
-	if ((failed = scalar(r->db, BJ_SQL_REAPER_HAS_FAILED, job_id, 0, 0)) < 0)
-		goto out;
-	if (failed && fail_job) {
-		rc = bj_reaper_finish(r, job_id, BJ_JOB_FAILED, "an item failed") == -1 ? -1 : 0;
-		goto out;
-	}
-	if ((next = scalar(r->db, BJ_SQL_REAPER_NEXT_STAGE, job_id, 0, 0)) == -1)
-		goto out;
-	if (next >= 0) {
-		char detail[64];
-
-		if ((open = scalar(r->db, BJ_SQL_REAPER_STAGE_OPEN, job_id, next, 1)) < 0)
-			goto out;
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_STAGE_ADVANCE, &n, "iiiis",
-		    next, open, job_id, stage, state) == -1)
-			goto out;
-		if (n == 1) {
-			snprintf(detail, sizeof detail, "stage %lld opened", next);
-			if (bj_reaper_event(r, job_id, "stage_advanced", detail) == -1)
-				goto out;
-		}
-		rc = 0;
-		goto out;
-	}
-	/* every item has ended */
-	{
-		const char *to = failed ? "failed" : "succeeded";
-		const char *event = failed ? "job.failed" : "job.succeeded";
-
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_JOB_END, &n, "sis", to, job_id, state) == -1)
-			goto out;
-		if (n == 1) {
-			if (bj_reaper_outbox(r, job_id, event) == -1 ||
-			    bj_reaper_event(r, job_id, "finished", to) == -1)
-				goto out;
-			r->st.finished++;
-		}
-	}
-	rc = 0;
-out:
-	bj_rows_free(job);
-	return rc;
+	if (before < 0 || bj_job_state_terminal(before))
+		return 0;
+	/* the counters decide what settle does: put them right first */
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
+		return -1;
+	if (bj_job_settle(r->db, job_id) != BJ_OK)
+		return -1;
+	if ((after = locked_state(r, job_id)) == -2)
+		return -1;
+	if (after >= 0 && bj_job_state_terminal(after))
+		bj_reaper_count_end(r, job_id, after);
+	return 0;
 }
 
 /* Step 3: every active job whose open stage has no pending or claimed item. */
