@@ -14,22 +14,12 @@
 #include <string.h>
 
 #include "job.h"
+#include "lease.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
 
 #define LEASE_ERROR "lease expired: the worker stopped sending heartbeats"
-
-/* 10 s doubling per attempt, at most an hour. */
-long long
-bj_reaper_backoff(long long attempt)
-{
-	long long s = 10;
-
-	for (long long i = 1; i < attempt && s < 3600; i++)
-		s *= 2;
-	return s > 3600 ? 3600 : s;
-}
 
 /* What to do with one lost claim, given its job. */
 enum orphan_fate { FATE_REQUEUE, FATE_FAIL, FATE_REVOKE };
@@ -75,7 +65,7 @@ orphan_one(struct bj_reaper *r, long long item_id, long long job_id,
 	switch (fate) {
 	case FATE_REQUEUE:
 		if (bj_db_exec(r->db, BJ_SQL_REAPER_ITEM_REQUEUE, &n, "isii",
-		    bj_reaper_backoff(attempt), LEASE_ERROR, item_id, attempt) == -1)
+		    (long long)bj_lease_backoff((int)attempt), LEASE_ERROR, item_id, attempt) == -1)
 			goto dberr;
 		if (n == 1 && bj_db_exec(r->db, BJ_SQL_REAPER_COUNT_REQUEUE, NULL, "i", job_id) == -1)
 			goto dberr;

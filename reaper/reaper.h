@@ -42,9 +42,6 @@ struct bj_reaper {
 	struct bj_reaper_stats	 st;
 };
 
-/* Retry back-off of an item after its attempt'th failure, in seconds. */
-long long bj_reaper_backoff(long long attempt);
-
 /* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
 int bj_reaper_busy(struct bj_db *db);
 /* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
