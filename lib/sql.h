@@ -79,6 +79,10 @@ extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.
 extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
 extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
 extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
+extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
+extern const char BJ_SQL_METRICS_ITEMS[];	/* -> pending, claimed, succeeded, failed, cancelled */
+extern const char BJ_SQL_METRICS_OLDEST[];	/* -> seconds the oldest claimable item has waited */
+extern const char BJ_SQL_METRICS_NOTIFY[];	/* -> state, count */
 int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items,
     size_t n);
 

@@ -353,3 +353,21 @@ const char BJ_SQL_EVENTS_LIST[] =
     " ORDER BY id LIMIT ?";
 
 const char BJ_SQL_JOB_STATE[] = "SELECT state FROM jobs WHERE id = ?";
+
+/* --- /metrics (api_metrics.c) --- */
+
+const char BJ_SQL_METRICS_JOBS[] = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
+
+const char BJ_SQL_METRICS_ITEMS[] =
+    "SELECT COALESCE(SUM(n_pending), 0), COALESCE(SUM(n_claimed), 0),"
+    " COALESCE(SUM(n_succeeded), 0), COALESCE(SUM(n_failed), 0),"
+    " COALESCE(SUM(n_cancelled), 0) FROM jobs";
+
+const char BJ_SQL_METRICS_OLDEST[] =
+    "SELECT COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(i.run_after), NOW(6)), 0) / 1000000"
+    " FROM jobs j FORCE INDEX (ix_jobs_state_kind) JOIN items i ON i.job_id = j.id"
+    " AND i.state = 'pending' AND i.stage = j.stage AND i.run_after <= NOW(6)"
+    " WHERE j.state IN ('queued', 'running')";
+
+const char BJ_SQL_METRICS_NOTIFY[] =
+    "SELECT state, COUNT(*) FROM notifications GROUP BY state";
