@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
 #include "harness.h"
 #include "sql.h"
@@ -23,20 +25,25 @@
 static struct bj_db *db;
 static char dir[600], conf_path[700], arts[700], calls[700], prom[700], outside[700];
 
-/* Write the config and a notifier that records how it was called. */
+static struct bj_e2e e2e;
+static char token[128];
+
+/*
+ * Start nginx + bulkjobs-fcgi with a config whose [reaper] names a notifier
+ * that records how it was called and whether the reaper's lock was free.
+ */
 static int
 init(void)
 {
 	struct bj_conf *c;
-	char notifier[700];
+	char notifier[700], extra[2400], *tok;
 	FILE *f;
+	int st;
 
 	db = bj_test_db("reaper_cron");
 	c = bj_test_conf("reaper_cron");
-	snprintf(dir, sizeof dir, "%s", bj_test_path("reaper-cron"));
+	snprintf(dir, sizeof dir, "%s", bj_test_path("reaper_cron"));
 	mkdir(dir, 0755);
-	snprintf(arts, sizeof arts, "%s/artifacts", dir);
-	mkdir(arts, 0755);
 	snprintf(outside, sizeof outside, "%s/outside.txt", dir);
 	snprintf(calls, sizeof calls, "%s/notifier.calls", dir);
 	snprintf(prom, sizeof prom, "%s/reaper.prom", dir);
@@ -45,17 +52,30 @@ init(void)
 	snprintf(notifier, sizeof notifier, "%s/notify.sh", dir);
 	if ((f = fopen(notifier, "w")) == NULL)
 		return -1;
-	fprintf(f, "#!/bin/sh\necho \"$*\" >> '%s'\n", calls);
+	fprintf(f, "#!/bin/sh\nfree=$(mariadb --no-defaults -S '%s' -uroot -N -e"
+	    " \"SELECT IS_FREE_LOCK('bulkjobs.reaper')\")\necho \"$* lock-free=$free\" >> '%s'\n",
+	    c->db_socket, calls);
 	fclose(f);
 	chmod(notifier, 0755);
-	snprintf(conf_path, sizeof conf_path, "%s/bulkjobs.conf", dir);
-	if ((f = fopen(conf_path, "w")) == NULL)
-		return -1;
-	fprintf(f, "[database]\nsocket = %s\nuser = root\nname = %s\n"
-	    "[artifacts]\nroot = %s\n"
+	snprintf(extra, sizeof extra,
 	    "[reaper]\nbatch = 3\nnotifier = %s\nnotifier_timeout = 20\nmetrics_textfile = %s\n",
-	    c->db_socket, c->db_name, arts, notifier, prom);
-	fclose(f);
+	    notifier, prom);
+	if (bj_e2e_start(&e2e, "reaper_cron", extra) == -1)
+		return -1;
+	snprintf(conf_path, sizeof conf_path, "%s", e2e.conf_path);
+	snprintf(arts, sizeof arts, "%s/artifacts", e2e.root);
+	tok = bj_e2e_ctl(&e2e, "token create --name reaper-e2e --scope submit,work,admin", &st);
+	if (tok == NULL || st != 0)
+		return -1;
+	snprintf(token, sizeof token, "%s", tok);
+	free(tok);
+	return 0;
+}
+
+static int
+clean(void)
+{
+	bj_e2e_stop(&e2e);
 	return 0;
 }
 
@@ -172,7 +192,8 @@ test_idle_run_is_silent_and_runs_notifier(void)
 	fclose(f);
 	line[strcspn(line, "\n")] = '\0';
 	{
-		char *want = bj_xasprintf("-c %s", conf_path);
+		/* -c passed on, and the lock already released while it runs */
+		char *want = bj_xasprintf("-c %s lock-free=1", conf_path);
 		CU_ASSERT_STRING_EQUAL(line, want);
 		free(want);
 	}
@@ -203,6 +224,130 @@ test_vanished_worker(void)
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld", job), 2);
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
 	    " AND event = 'job.failed' AND channel = 'webhook'", job), 1);
+}
+
+/* An authenticated API call; the parsed JSON reply (caller puts it) and the status. */
+static struct json_object *
+api(const char *method, const char *path, const char *body, long *status)
+{
+	struct bj_http_reply r;
+	char url[512], auth[200];
+	const char *hdrs[] = { auth, "Content-Type: application/json", NULL };
+	struct json_object *o;
+
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	if (bj_http(method, url, hdrs, body, body ? strlen(body) : 0, &r) == -1) {
+		*status = -1;
+		return NULL;
+	}
+	*status = r.status;
+	o = json_tokener_parse(r.body);
+	bj_http_reply_free(&r);
+	return o;
+}
+
+/* An integer or string field at "a.b" style path one level deep into o. */
+static long long
+jint(struct json_object *o, const char *k1, const char *k2)
+{
+	struct json_object *v = NULL;
+
+	if (o == NULL || !json_object_object_get_ex(o, k1, &v))
+		return -1;
+	if (k2 != NULL && !json_object_object_get_ex(v, k2, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Claim one export item as worker; its id, lease token (into tok) and attempt. */
+static long long
+claim_one(const char *worker, char *tok, size_t toklen, long long *attempt)
+{
+	char body[256];
+	long st;
+	struct json_object *o, *items, *it, *v;
+	long long id = -1;
+
+	snprintf(body, sizeof body, "{\"worker\":\"%s\",\"kinds\":[\"export\"],\"limit\":1,"
+	    "\"lease_seconds\":60}", worker);
+	o = api("POST", "/v1/claims", body, &st);
+	CU_ASSERT_EQUAL(st, 200);
+	if (o != NULL && json_object_object_get_ex(o, "items", &items) &&
+	    json_object_array_length(items) == 1) {
+		it = json_object_array_get_idx(items, 0);
+		id = jint(it, "id", NULL);
+		*attempt = jint(it, "attempt", NULL);
+		if (json_object_object_get_ex(it, "lease_token", &v))
+			snprintf(tok, toklen, "%s", json_object_get_string(v));
+	}
+	json_object_put(o);
+	return id;
+}
+
+/*
+ * Through the real API: a worker claims an item and vanishes. Cron's
+ * reaper brings the item back, it is claimed and retried, the second
+ * worker vanishes too, and the job fails with one notification per target.
+ */
+static void
+test_vanished_worker_through_the_api(void)
+{
+	const char *create = "{\"kind\":\"export\",\"owner\":\"carol\",\"max_attempts\":2,"
+	    "\"items\":[{\"key\":\"only\"}],\"notify\":{\"email\":[\"carol@example.org\"],"
+	    "\"webhooks\":[\"http://127.0.0.1:9/hook\"]}}";
+	char lease1[80] = "", lease2[80] = "", path[128], body[200];
+	long long job, item, item2, attempt = 0;
+	struct json_object *o;
+	long st;
+
+	o = api("POST", "/v1/jobs", create, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 201);
+	job = jint(o, "id", NULL);
+	json_object_put(o);
+	item = claim_one("w-vanishing", lease1, sizeof lease1, &attempt);
+	CU_ASSERT_FATAL(item > 0);
+	CU_ASSERT_EQUAL(attempt, 1);
+
+	/* the worker vanished and its lease ran out */
+	sqlf("UPDATE items SET lease_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", item);
+	reap_quietly();
+	snprintf(path, sizeof path, "/v1/jobs/%lld", job);
+	o = api("GET", path, NULL, &st);
+	CU_ASSERT_EQUAL(st, 200);
+	CU_ASSERT_EQUAL(jint(o, "counts", "pending"), 1);
+	CU_ASSERT_EQUAL(jint(o, "counts", "claimed"), 0);
+	json_object_put(o);
+	/* the vanished worker's lease is gone for good */
+	snprintf(path, sizeof path, "/v1/items/%lld/heartbeat", item);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", lease1);
+	o = api("POST", path, body, &st);
+	CU_ASSERT_EQUAL(st, 409);
+	json_object_put(o);
+
+	/* after its back-off the item is claimed again: the retry */
+	sqlf("UPDATE items SET run_after = NOW(6) WHERE id = %lld", item);
+	item2 = claim_one("w-second", lease2, sizeof lease2, &attempt);
+	CU_ASSERT_EQUAL(item2, item);
+	CU_ASSERT_EQUAL(attempt, 2);
+	sqlf("UPDATE items SET lease_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", item);
+	for (int i = 0; i < 3; i++)
+		reap_quietly();
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", job);
+	o = api("GET", path, NULL, &st);
+	CU_ASSERT_EQUAL(st, 200);
+	{
+		struct json_object *v = NULL;
+		CU_ASSERT(json_object_object_get_ex(o, "state", &v) &&
+		    strcmp(json_object_get_string(v), "failed") == 0);
+	}
+	CU_ASSERT_EQUAL(jint(o, "counts", "failed"), 1);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld", job), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
+	    " AND event = 'job.failed'", job), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM item_failures WHERE item_id = %lld", item), 2);
 }
 
 /* A job past its deadline: exactly one job.expired per target however often cron runs. */
@@ -369,10 +514,11 @@ test_bad_config(void)
 int
 main(void)
 {
-	CU_pSuite s = bj_test_suite("reaper under cron", init, NULL);
+	CU_pSuite s = bj_test_suite("reaper under cron", init, clean);
 
 	CU_add_test(s, "idle run is silent, runs the notifier", test_idle_run_is_silent_and_runs_notifier);
 	CU_add_test(s, "vanished worker: retried, then failed once", test_vanished_worker);
+	CU_add_test(s, "vanished worker through the API", test_vanished_worker_through_the_api);
 	CU_add_test(s, "deadline: one job.expired per target", test_deadline);
 	CU_add_test(s, "lock held elsewhere", test_lock_held_elsewhere);
 	CU_add_test(s, "artifact expiry stays in the root", test_artifact_expiry);
