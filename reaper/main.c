@@ -50,7 +50,21 @@ now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run the notifier with -c conf_path, killing it after timeout seconds; 0 or -1. */
+/* SIGTERM the notifier's process group, SIGKILL it after 5 s, and reap it. */
+static void
+stop_child(pid_t pid, int *status)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 50 && waitpid(pid, status, WNOHANG) == 0; i++)
+		usleep(100000);
+	kill(-pid, SIGKILL);
+	waitpid(pid, status, 0);
+}
+
+/*
+ * Run the notifier with -c conf_path in its own process group, stopping it
+ * after timeout seconds or when we are told to stop; 0 or -1.
+ */
 static int
 run_notifier(const struct bj_conf *conf, const char *conf_path)
 {
@@ -75,6 +89,7 @@ run_notifier(const struct bj_conf *conf, const char *conf_path)
 		    strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* as the child does: whichever runs first */
 	end = now_mono() + conf->notifier_timeout;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
@@ -85,17 +100,14 @@ run_notifier(const struct bj_conf *conf, const char *conf_path)
 			bj_log_err("waitpid: %s", strerror(errno));
 			return -1;
 		}
-		if (now_mono() >= end) {
-			bj_log_err("notifier %s still running after %d s; stopped it (it resumes next run)",
-			    conf->notifier, conf->notifier_timeout);
-			kill(-pid, SIGTERM);
-			kill(pid, SIGTERM);
-			for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
-				usleep(100000);
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
+		if (got_term || now_mono() >= end) {
+			if (got_term)
+				bj_log_info("stopping the notifier after a signal");
+			else
+				bj_log_err("notifier %s still running after %d s; stopped it"
+				    " (it resumes next run)", conf->notifier, conf->notifier_timeout);
+			stop_child(pid, &status);
+			return got_term ? 0 : -1;
 		}
 		usleep(50000);
 	}

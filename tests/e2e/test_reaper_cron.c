@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +486,107 @@ test_verbose_and_dry_run(void)
 	    item), 1);
 }
 
+/* A config like the suite's whose notifier is slow; returns its path (static). */
+static const char *
+slow_conf(int timeout, const char *marks)
+{
+	static char path[800];
+	char script[800];
+	struct bj_conf *c = bj_test_conf("reaper_cron");
+	FILE *f;
+
+	snprintf(script, sizeof script, "%s/slow-notify.sh", dir);
+	f = fopen(script, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "#!/bin/sh\ntrap 'echo term >> \"%s\"; exit 0' TERM\n"
+	    "echo started >> \"%s\"\nsleep 30 &\nwait $!\n", marks, marks);
+	fclose(f);
+	chmod(script, 0755);
+	snprintf(path, sizeof path, "%s/slow.conf", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "[database]\nsocket = %s\nuser = root\nname = %s\n[artifacts]\nroot = %s\n"
+	    "[reaper]\nnotifier = %s\nnotifier_timeout = %d\n",
+	    c->db_socket, c->db_name, arts, script, timeout);
+	fclose(f);
+	return path;
+}
+
+/* The contents of a small file (static), or "". */
+static const char *
+slurp(const char *path)
+{
+	static char buf[1024];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A notifier that outlives notifier_timeout is stopped, and the run reports it. */
+static void
+test_slow_notifier_is_stopped(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char marks[800], *cmd, out[2048] = "";
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(marks, sizeof marks, "%s/slow.marks", dir);
+	unlink(marks);
+	cmd = bj_xasprintf("env -i PATH=/usr/bin:/bin %s/reaper/bulkjobs-reaper -c '%s' 2>&1",
+	    bld ? bld : ".", slow_conf(1, marks));
+	p = popen(cmd, "r");
+	free(cmd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = fread(out, 1, sizeof out - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "still running after 1 s"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "started\nterm\n"));
+}
+
+/* SIGTERM while the notifier runs: it is stopped too, and the reaper exits cleanly. */
+static void
+test_sigterm_stops_cleanly(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char marks[800], prog[700];
+	const char *conf = NULL;
+	pid_t pid;
+	int st = -1;
+
+	snprintf(marks, sizeof marks, "%s/term.marks", dir);
+	unlink(marks);
+	conf = slow_conf(20, marks);
+	snprintf(prog, sizeof prog, "%s/reaper/bulkjobs-reaper", bld ? bld : ".");
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl("/usr/bin/env", "env", "-i", "PATH=/usr/bin:/bin", prog, "-c", conf,
+		    (char *)NULL);
+		_exit(127);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	/* wait until the notifier runs, however long that takes here */
+	for (int i = 0; i < 400 && strstr(slurp(marks), "started") == NULL; i++)
+		usleep(25000);
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "started"));
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "term"));
+}
+
 /* A broken config is an error on stderr with exit 1. */
 static void
 test_bad_config(void)
@@ -524,6 +627,8 @@ main(void)
 	CU_add_test(s, "artifact expiry stays in the root", test_artifact_expiry);
 	CU_add_test(s, "impossible rows repaired; doctor", test_impossible_rows_repaired);
 	CU_add_test(s, "-v and --dry-run", test_verbose_and_dry_run);
+	CU_add_test(s, "slow notifier stopped", test_slow_notifier_is_stopped);
+	CU_add_test(s, "SIGTERM stops cleanly", test_sigterm_stops_cleanly);
 	CU_add_test(s, "bad config", test_bad_config);
 	return bj_test_run();
 }
