@@ -202,7 +202,7 @@ main(int argc, char **argv)
 	if (!dry_run && !got_term && run_notifier(&conf, conf_path) == -1)
 		rc = 1;
 	if (conf.metrics_textfile != NULL && *conf.metrics_textfile && !dry_run &&
-	    bj_reaper_write_metrics(&r, conf.metrics_textfile, now_mono() - t0) == -1)
+	    bj_reaper_write_metrics(&r, conf.metrics_textfile, now_mono() - t0, rc == 0) == -1)
 		rc = 1;
 	if (verbose || dry_run)
 		printf("%sorphans requeued %lld, failed %lld; jobs finished %lld, expired %lld;"

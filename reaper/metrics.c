@@ -19,7 +19,7 @@
 
 /* Write Prometheus text for node_exporter's textfile collector: temp file, then rename. */
 int
-bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds)
+bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds, int ok)
 {
 	char *tmp = bj_xasprintf("%s.%d.tmp", path, (int)getpid());
 	FILE *f;
@@ -50,7 +50,7 @@ bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seco
 	    "bulkjobs_reaper_last_run_changes{kind=\"rows_purged\"} %lld\n"
 	    "bulkjobs_reaper_last_run_changes{kind=\"repairs\"} %lld\n"
 	    "bulkjobs_reaper_last_run_changes{kind=\"notifications\"} %lld\n",
-	    (long long)time(NULL), seconds, r->halted ? 0 : 1,
+	    (long long)time(NULL), seconds, ok ? 1 : 0,
 	    s->requeued, s->items_failed, s->finished, s->expired, s->artifacts, s->rows,
 	    s->repairs, s->notifications);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {

@@ -82,7 +82,8 @@ void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_stat
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);
 
-/* metrics.c: write the Prometheus text file atomically; 0 or -1 (logged). */
-int bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds);
+/* metrics.c: write the Prometheus text file atomically (ok: the run had no error); 0 or -1 (logged). */
+int bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds,
+    int ok);
 
 #endif

@@ -729,7 +729,7 @@ test_metrics_file(void)
 	reaper_init(&r, db, 10);
 	r.st.requeued = 3;
 	snprintf(path, sizeof path, "%s", bj_test_path("reaper.prom"));
-	CU_ASSERT_EQUAL(bj_reaper_write_metrics(&r, path, 0.25), 0);
+	CU_ASSERT_EQUAL(bj_reaper_write_metrics(&r, path, 0.25, 1), 0);
 	f = fopen(path, "r");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	n = fread(buf, 1, sizeof buf - 1, f);
