@@ -35,15 +35,20 @@ const char BJ_SQL_REAPER_JOB_LOCK[] =
     " AND (lease_expires_at < NOW(6) OR EXISTS (SELECT 1 FROM item_failures f" \
     "  WHERE f.item_id = items.id AND f.attempt = items.attempt))"
 
+/* the error: the recorded failure's when there is one, else the lease's */
+#define ORPHAN_ERROR \
+    " error = COALESCE((SELECT f.error FROM item_failures f" \
+    "  WHERE f.item_id = items.id AND f.attempt = items.attempt), ?)"
+
 const char BJ_SQL_REAPER_ITEM_REQUEUE[] =
     "UPDATE items SET state = 'pending', lease_token = NULL,"
     " lease_expires_at = NULL, claimed_by = NULL, claimed_at = NULL,"
-    " run_after = NOW(6) + INTERVAL ? SECOND, error = ?"
+    " run_after = NOW(6) + INTERVAL ? SECOND," ORPHAN_ERROR
     ORPHAN_WHERE;
 
 const char BJ_SQL_REAPER_ITEM_FAIL[] =
     "UPDATE items SET state = 'failed', lease_token = NULL,"
-    " lease_expires_at = NULL, error = ?, finished_at = NOW(6)"
+    " lease_expires_at = NULL, finished_at = NOW(6)," ORPHAN_ERROR
     ORPHAN_WHERE;
 
 const char BJ_SQL_REAPER_ITEM_REVOKE[] =

@@ -39,15 +39,10 @@ orphan_one(struct bj_reaper *r, long long item_id, long long job_id,
 		goto dberr;
 	if ((job = bj_db_query(r->db, BJ_SQL_REAPER_JOB_LOCK, "i", job_id)) == NULL)
 		goto dberr;
-	if (job->nrows == 0) {
-		/* an item without its job: nothing to account it to */
-		bj_log_warn("item %lld belongs to missing job %lld; left alone", item_id, job_id);
-		rc = 0;
-		goto out;
-	}
-	jstate = bj_job_state_parse(bj_rows_get(job, 0, 0));
+	/* an item whose job is missing is cancelled like one of an ended job */
+	jstate = job->nrows == 0 ? -1 : bj_job_state_parse(bj_rows_get(job, 0, 0));
 	max_attempts = bj_rows_int(job, 0, 2);
-	fail_job = strcmp(bj_rows_get(job, 0, 3), "fail_job") == 0;
+	fail_job = job->nrows == 0 || strcmp(bj_rows_get(job, 0, 3), "fail_job") == 0;
 	if (jstate < 0 || bj_job_state_terminal(jstate))
 		fate = FATE_REVOKE;
 	else if (attempt < max_attempts)
@@ -96,8 +91,9 @@ orphan_one(struct bj_reaper *r, long long item_id, long long job_id,
 		if (bj_db_exec(r->db, BJ_SQL_REAPER_FAILURE_UPSERT, NULL, "iiis",
 		    item_id, job_id, attempt, LEASE_ERROR) == -1)
 			goto dberr;
-		snprintf(detail, sizeof detail, "item %lld attempt %lld: lease expired%s",
-		    item_id, attempt, fate == FATE_FAIL ? ", no attempts left" : ", retrying");
+		snprintf(detail, sizeof detail, "item %lld attempt %lld: %s%s", item_id, attempt,
+		    repair ? "failed" : "lease expired",
+		    fate == FATE_FAIL ? ", no attempts left" : ", retrying");
 		if (bj_event_add(r->db, job_id, "item_failed", detail) != BJ_OK)
 			goto dberr;
 	}

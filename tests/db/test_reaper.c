@@ -238,9 +238,26 @@ test_claim_with_failure_record(void)
 	reaper_init(&r, db, 10);
 	CU_ASSERT_EQUAL(bj_reaper_repair(&r), 0);
 	CU_ASSERT(item_state_is(item, "pending"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND error = 'worker said no'", item), 1);
 	CU_ASSERT_EQUAL(r.st.repairs, 1);
 	CU_ASSERT(counts_ok(job));
 	CU_ASSERT(job_state_is(job, "running"));
+}
+
+/* A lost claim whose job row is gone is cancelled, not left to block the sweep. */
+static void
+test_lost_claim_of_missing_job(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "fail_job", 3600);
+	long long item = plant_item(job, 0, "claimed", 1, -5);
+
+	sqlf("DELETE FROM jobs WHERE id = %lld", job);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), 0);
+	CU_ASSERT(item_state_is(item, "cancelled"));
+	CU_ASSERT_EQUAL(r.st.repairs, 1);
 }
 
 /* on_item_failure=continue: the last item failing ends the job, notified once. */
@@ -747,6 +764,7 @@ main(void)
 	CU_add_test(s, "lost claim requeued", test_lost_claim_requeued);
 	CU_add_test(s, "existing failure record (Solid Queue #699)", test_existing_failure_record);
 	CU_add_test(s, "claim with a failure record repaired", test_claim_with_failure_record);
+	CU_add_test(s, "lost claim of a missing job", test_lost_claim_of_missing_job);
 	CU_add_test(s, "continue: last failure ends the job", test_continue_ends_job);
 	CU_add_test(s, "stage advance and success", test_stage_advance_and_success);
 	CU_add_test(s, "deadline expires once", test_deadline_expires_once);
