@@ -155,21 +155,40 @@ const char BJ_SQL_REAPER_PURGE_JOB[] =
 
 /* --- step 6: repairs (and bulkjobsctl doctor, which only reads) --- */
 
-/* active jobs whose counters differ from their items (keyset on id) */
-#define DRIFT_EXPR \
+/*
+ * Active jobs whose counters contradict their items, by checks that cost
+ * one index probe each (ix_items_job_state, ix_items_claim), so that a run
+ * costs per active job, not per item: the counts do not add up, or a count
+ * is zero while such items exist (or the reverse). A job that fails one is
+ * recounted in full; every job is also recounted before it ends.
+ */
+#define DRIFT_CHEAP \
+    "(j.n_total <> j.n_pending + j.n_claimed + j.n_succeeded + j.n_failed + j.n_cancelled" \
+    " OR (j.n_pending = 0) = EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id" \
+    "  AND i.state = 'pending')" \
+    " OR (j.n_claimed = 0) = EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id" \
+    "  AND i.state = 'claimed')" \
+    " OR (j.stage_remaining = 0) = EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id" \
+    "  AND i.state IN ('pending','claimed') AND i.stage = j.stage))"
+
+const char BJ_SQL_REAPER_DRIFTED[] =
+    "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
+    " AND j.id > ? AND " DRIFT_CHEAP " ORDER BY j.id LIMIT ?";
+
+/* bulkjobsctl doctor: every counter against a full count of the items */
+#define DRIFT_FULL \
     "(j.n_total <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id)" \
     " OR j.n_pending <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'pending')" \
     " OR j.n_claimed <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'claimed')" \
     " OR j.n_succeeded <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'succeeded')" \
     " OR j.n_failed <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'failed')" \
     " OR j.n_cancelled <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'cancelled')" \
-    " OR (j.state IN ('queued','running','paused') AND j.stage_remaining <>" \
-    "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage" \
-    "   AND i.state IN ('pending','claimed'))))"
+    " OR j.stage_remaining <> (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id" \
+    "  AND i.stage = j.stage AND i.state IN ('pending','claimed')))"
 
-const char BJ_SQL_REAPER_DRIFTED[] =
+const char BJ_SQL_REAPER_DRIFTED_FULL[] =
     "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
-    " AND j.id > ? AND " DRIFT_EXPR " ORDER BY j.id LIMIT ?";
+    " AND j.id > ? AND " DRIFT_FULL " ORDER BY j.id LIMIT ?";
 
 const char BJ_SQL_REAPER_RECOUNT[] =
     "UPDATE jobs j SET"

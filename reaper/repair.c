@@ -4,7 +4,9 @@
  *  - a claim whose attempt already has a failure record (orphans.c ends it);
  *  - a terminal job that still has pending items, or claimed ones (a failed
  *    job's claims excepted: they may finish, or their lease runs out);
- *  - counters of an active job that drifted from its items (recounted).
+ *  - counters of an active job that contradict its items (recounted); the
+ *    checks cost an index probe each, and every job is recounted anyway
+ *    before bj_job_settle()/bj_job_finish() decide how it ends.
  * A job stuck in running with every item ended is step 3's work.
  */
 #include "config.h"

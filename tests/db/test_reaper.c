@@ -535,6 +535,25 @@ test_repairs(void)
 	CU_ASSERT_EQUAL(notifications(done, "job.failed") + notifications(gone, "job.failed"), 0);
 }
 
+/* Counters that add up but lie (failed for succeeded): the job still ends by its items. */
+static void
+test_outcome_decided_by_items(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "fail_job", 3600);
+
+	plant_item(job, 0, "succeeded", 1, 0);
+	plant_item(job, 0, "succeeded", 1, 0);
+	count_job(job);
+	sqlf("UPDATE jobs SET n_succeeded = 0, n_failed = 2 WHERE id = %lld", job);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT(job_state_is(job, "succeeded"));
+	CU_ASSERT_EQUAL(notifications(job, "job.succeeded"), 2);
+	CU_ASSERT_EQUAL(notifications(job, "job.failed"), 0);
+	CU_ASSERT(counts_ok(job));
+}
+
 /* A snapshot of everything the reaper may change. */
 static long long
 checksum(void)
@@ -772,6 +791,7 @@ main(void)
 	CU_add_test(s, "artifact path rules", test_unlink_artifact_rules);
 	CU_add_test(s, "row purge", test_row_purge);
 	CU_add_test(s, "repairs", test_repairs);
+	CU_add_test(s, "outcome decided by the items", test_outcome_decided_by_items);
 	CU_add_test(s, "dry run changes nothing", test_dry_run_changes_nothing);
 	CU_add_test(s, "two sweeps at once", test_two_sweeps_at_once);
 	CU_add_test(s, "killed sweep, then a rerun", test_killed_sweep_then_rerun);
