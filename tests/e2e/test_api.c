@@ -342,6 +342,10 @@ test_bad_bodies(void)
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{} trailing", &r), 400);
 	json_object_put(r);
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"\xc3\x28\"}]}", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_JSON");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
 	    "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", &r), 400);
 	CU_ASSERT_STRING_EQUAL(code(r), "JSON_TOO_DEEP");
 	json_object_put(r);
