@@ -10,6 +10,44 @@
 #include "auth.h"
 #include "json.h"
 
+/* 1 when the n bytes of s are well-formed UTF-8 (no overlongs, surrogates or NUL). */
+static int
+utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k;
+		unsigned cp, min;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			k = 1; cp = c & 0x1f; min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2; cp = c & 0x0f; min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3; cp = c & 0x07; min = 0x10000;
+		} else {
+			return 0;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
 int
 bj_api_body(struct bj_req *req, int optional, struct json_object **out)
 {
@@ -40,6 +78,10 @@ bj_api_body(struct bj_req *req, int optional, struct json_object **out)
 	if (req->body_len == 0 && optional) {
 		*out = json_object_new_object();
 		return 0;
+	}
+	if (!utf8_ok((const unsigned char *)req->body, req->body_len)) {
+		bj_reply_error(req, BJ_ERR_BAD_JSON, "the body is not valid UTF-8");
+		return -1;
 	}
 	*out = bj_json_parse(req->body, req->body_len, req->app->conf->max_json_depth, &e, &why);
 	if (*out == NULL) {
