@@ -219,3 +219,59 @@ bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
 {
 	return in_tx(db, item_id, token, error, NULL, retryable, 1);
 }
+
+/* Requeue inside an open transaction. */
+static enum bj_err
+requeue_tx(struct bj_db *db, long long item_id)
+{
+	struct bj_rows *r;
+	unsigned long long n;
+	long long job, stage, open;
+	char from[16];
+	int js;
+	enum bj_err e = BJ_OK;
+
+	if ((r = bj_db_query(db, BJ_SQL_REQUEUE_LOCK, "i", item_id)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_ITEM_NOT_FOUND;
+	}
+	job = bj_rows_int(r, 0, 0);
+	snprintf(from, sizeof from, "%s", bj_rows_get(r, 0, 1));
+	stage = bj_rows_int(r, 0, 2);
+	js = bj_job_state_parse(bj_rows_get(r, 0, 3));
+	open = bj_rows_int(r, 0, 4);
+	bj_rows_free(r);
+	if (js < 0 || bj_job_state_terminal((enum bj_job_state)js) ||
+	    strcmp(from, "pending") == 0 || stage < open)
+		return BJ_ERR_INVALID_TRANSITION;
+	if (bj_db_exec(db, BJ_SQL_ITEM_REQUEUE, &n, "is", item_id, from) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_INVALID_TRANSITION;
+	if (bj_db_exec(db, BJ_SQL_COUNT_REQUEUE, NULL, "ssssii", from, from, from, from,
+	    stage, job) == -1)
+		return bj_job_db_error(db);
+	{
+		char detail[64];
+		snprintf(detail, sizeof detail, "item %lld requeued from %s", item_id, from);
+		e = bj_event_add(db, job, "item_requeued", detail);
+	}
+	return e;
+}
+
+enum bj_err
+bj_item_requeue(struct bj_db *db, long long item_id)
+{
+	enum bj_err e;
+
+	if (bj_db_begin(db) == -1)
+		return bj_job_db_error(db);
+	e = requeue_tx(db, item_id);
+	if (e == BJ_OK && bj_db_commit(db) == -1)
+		e = bj_job_db_error(db);
+	if (e != BJ_OK)
+		bj_db_rollback(db);
+	return e;
+}

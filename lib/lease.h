@@ -38,6 +38,13 @@ enum bj_err bj_lease_complete(struct bj_db *db, long long item_id, const char *t
 enum bj_err bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
     const char *error, int retryable);
 
+/*
+ * The operator's requeue: a claimed, failed or cancelled item of a job
+ * that has not ended goes back to pending, due now, in its job's open
+ * stage or a later one. BJ_ERR_INVALID_TRANSITION otherwise.
+ */
+enum bj_err bj_item_requeue(struct bj_db *db, long long item_id);
+
 /* The retry delay in seconds after failed attempt n (1, 2, …). */
 int bj_lease_backoff(int attempt);
 

@@ -83,6 +83,9 @@ extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
 extern const char BJ_SQL_METRICS_ITEMS[];	/* -> pending, claimed, succeeded, failed, cancelled */
 extern const char BJ_SQL_METRICS_OLDEST[];	/* -> seconds the oldest claimable item has waited */
 extern const char BJ_SQL_METRICS_NOTIFY[];	/* -> state, count */
+extern const char BJ_SQL_REQUEUE_LOCK[];	/* i item -> job_id, item state, item stage, job state, job stage */
+extern const char BJ_SQL_ITEM_REQUEUE[];	/* i item, s from-state */
+extern const char BJ_SQL_COUNT_REQUEUE[];	/* s from x4, i item stage, i job */
 int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items,
     size_t n);
 

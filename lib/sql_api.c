@@ -371,3 +371,22 @@ const char BJ_SQL_METRICS_OLDEST[] =
 
 const char BJ_SQL_METRICS_NOTIFY[] =
     "SELECT state, COUNT(*) FROM notifications GROUP BY state";
+
+/* --- operator requeue (lease.c) --- */
+
+const char BJ_SQL_REQUEUE_LOCK[] =
+    "SELECT i.job_id, i.state, i.stage, j.state, j.stage FROM items i JOIN jobs j"
+    " ON j.id = i.job_id WHERE i.id = ? FOR UPDATE";
+
+const char BJ_SQL_ITEM_REQUEUE[] =
+    "UPDATE items SET state = 'pending', lease_token = NULL, lease_expires_at = NULL,"
+    " claimed_by = NULL, finished_at = NULL, run_after = NOW(6)"
+    " WHERE id = ? AND state = ?";
+
+const char BJ_SQL_COUNT_REQUEUE[] =
+    "UPDATE jobs SET n_pending = n_pending + 1,"
+    " n_claimed = n_claimed - IF(? = 'claimed', 1, 0),"
+    " n_failed = n_failed - IF(? = 'failed', 1, 0),"
+    " n_cancelled = n_cancelled - IF(? = 'cancelled', 1, 0),"
+    " stage_remaining = stage_remaining + IF(? = 'claimed' OR stage <> ?, 0, 1),"
+    " updated_at = NOW(6) WHERE id = ?";

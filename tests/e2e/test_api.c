@@ -467,6 +467,63 @@ test_fail_and_retry(void)
 }
 
 static void
+test_ctl_jobs_requeue_cancel(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	char body[200], args[128], path[64];
+	long long id, item;
+	char *out;
+	int st = -1;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"ops\",\"owner\":\"alice\",\"max_attempts\":1,"
+	    "\"on_item_failure\":\"continue\",\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}",
+	    &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim("ops", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	item = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
+	json_object_put(r);
+
+	snprintf(args, sizeof args, "requeue %lld", item);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(out);
+	out = bj_e2e_ctl(&e2e, "requeue 99999999 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.failed"), 0);
+	json_object_put(r);
+
+	out = bj_e2e_ctl(&e2e, "jobs --kind ops", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "running"));
+	free(out);
+	snprintf(args, sizeof args, "job %lld | grep -c '\"kind\": \"ops\"'", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (out)
+		CU_ASSERT_STRING_EQUAL(out, "1");
+	free(out);
+	snprintf(args, sizeof args, "cancel %lld", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(out);
+	snprintf(args, sizeof args, "cancel %lld 2>/dev/null", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+}
+
+static void
 test_metrics(void)
 {
 	struct bj_http_reply r;
@@ -495,5 +552,6 @@ main(void)
 	    test_heartbeat_learns_of_cancel);
 	CU_add_test(s, "a failure without attempts left fails item and job", test_fail_and_retry);
 	CU_add_test(s, "/metrics", test_metrics);
+	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
 	return bj_test_run();
 }
