@@ -20,6 +20,11 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "migrate", bj_ctl_migrate, "migrate [--status]      apply pending schema migrations" },
 	{ "token", bj_ctl_token, "token create --name N --scope S[,S] [--owner O] | list | revoke NAME" },
+	{ "jobs", bj_ctl_jobs, "jobs [--state S] [--owner O] [--kind K] [--limit N]   list jobs, newest first" },
+	{ "job", bj_ctl_job, "job ID                  show one job as JSON" },
+	{ "requeue", bj_ctl_requeue, "requeue ITEM            send a claimed, failed or cancelled item back to pending" },
+	{ "cancel", bj_ctl_cancel, "cancel JOB              cancel a job that has not ended" },
+	{ "doctor", bj_ctl_doctor, "doctor                  report inconsistencies the reaper would repair" },
 };
 
 static void

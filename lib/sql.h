@@ -10,6 +10,8 @@
 #ifndef BJ_SQL_H
 #define BJ_SQL_H
 
+#include <stddef.h>
+
 /* --- health and migrations --- */
 extern const char BJ_SQL_PING[];
 extern const char BJ_SQL_MIGRATIONS_MAX[];
@@ -41,6 +43,52 @@ extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
 extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
 extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
+#define BJ_SQL_MAX_KINDS 16
+/* s kind x nkinds: active jobs of nkinds kinds (s each) -> id, stage, lease_seconds */
+const char *bj_sql_claim_jobs(int nkinds);
+extern const char BJ_SQL_CLAIM_ITEMS[];		/* i job, i stage, i limit -> id (locks, skips locked) */
+extern const char BJ_SQL_CLAIM_ITEM[];		/* s lease token, i seconds, s worker, i id */
+extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
+extern const char BJ_SQL_JOB_START[];		/* i job */
+extern const char BJ_SQL_CLAIMED_GET[];		/* i item -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at */
+extern const char BJ_SQL_ITEM_EXISTS[];		/* i item -> state */
+extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
+extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
+extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */
+extern const char BJ_SQL_ITEM_SUCCEED[];	/* s result, s artifact, i item, s token */
+extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
+extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
+extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error */
+extern const char BJ_SQL_COUNT_ENDED[];		/* i succ, i failed, i stage, s artifact, i job */
+extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
+extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
+extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language */
+extern const char BJ_SQL_TARGET_INSERT[];	/* i job, s channel, s hash, s target */
+#define BJ_SQL_ITEM_BATCH 500
+/* (i job, i stage, s key, s payload) x n rows; n is 1 or BJ_SQL_ITEM_BATCH */
+const char *bj_sql_items_insert(int n);
+struct bj_db;
+struct bj_item_spec;
+/* Insert n items of job in batches of BJ_SQL_ITEM_BATCH inside the caller's transaction; 0 or -1. */
+extern const char BJ_SQL_JOB_STATE[];	/* i job -> state */
+extern const char BJ_SQL_JOB_PAUSE[];		/* i job */
+extern const char BJ_SQL_JOB_RESUME[];		/* i job */
+/* job list for filter mask (1 owner, 2 state, 4 kind): s per filter, i before-id, i limit */
+const char *bj_sql_jobs_list(int mask);
+extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
+extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.h item columns */
+extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
+extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
+extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
+extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
+extern const char BJ_SQL_METRICS_ITEMS[];	/* -> pending, claimed, succeeded, failed, cancelled */
+extern const char BJ_SQL_METRICS_OLDEST[];	/* -> seconds the oldest claimable item has waited */
+extern const char BJ_SQL_METRICS_NOTIFY[];	/* -> state, count */
+extern const char BJ_SQL_REQUEUE_LOCK[];	/* i item -> job_id, item state, item stage, job state, job stage */
+extern const char BJ_SQL_ITEM_REQUEUE[];	/* i item, s from-state */
+extern const char BJ_SQL_COUNT_REQUEUE[];	/* s from x4, i item stage, i job */
+int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items,
+    size_t n);
 
 /* --- end-user pages (sql_pages.c) --- */
 extern const char BJ_SQL_PAGES_JOB_BY_TOKEN[];	/* s token -> the page's job columns */
@@ -54,6 +102,38 @@ extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 extern const char BJ_SQL_PAGES_SET_STATE[];	/* s new state, i job, s old state */
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
+extern const char BJ_SQL_REAPER_ORPHANS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_FAILED_CLAIMS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_JOB_LOCK[];	/* i job -> state, stage, max_attempts, on_item_failure */
+extern const char BJ_SQL_REAPER_ITEM_REQUEUE[];	/* i backoff seconds, s error, i item, i attempt */
+extern const char BJ_SQL_REAPER_ITEM_FAIL[];	/* s error, i item, i attempt */
+extern const char BJ_SQL_REAPER_ITEM_REVOKE[];	/* i item, i attempt */
+extern const char BJ_SQL_REAPER_FAILURE_UPSERT[];	/* i item, i job, i attempt, s error */
+extern const char BJ_SQL_REAPER_COUNT_REQUEUE[];	/* i job */
+extern const char BJ_SQL_REAPER_COUNT_FAIL[];	/* i item stage, i job */
+extern const char BJ_SQL_REAPER_COUNT_REVOKE[];	/* i job */
+extern const char BJ_SQL_REAPER_TARGETS[];	/* i job -> count */
+extern const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[];	/* i job */
+extern const char BJ_SQL_REAPER_CANCEL_PENDING[];	/* i job, i job, i limit */
+extern const char BJ_SQL_REAPER_CANCEL_CLAIMED[];	/* i job, i job, i limit */
+extern const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[];	/* i n, i n, i job */
+extern const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[];	/* i n, i n, i job */
+extern const char BJ_SQL_REAPER_SETTLE_DUE[];	/* i after id, i limit -> id */
+extern const char BJ_SQL_REAPER_EXPIRE_DUE[];	/* i limit -> id */
+extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
+extern const char BJ_SQL_REAPER_ARTIFACT_GONE[];	/* i job */
+extern const char BJ_SQL_REAPER_PURGE_DUE[];	/* i age seconds, i limit -> id */
+extern const char BJ_SQL_REAPER_PURGE_ITEMS[];	/* i job, i limit */
+extern const char BJ_SQL_REAPER_PURGE_FAILURES[];	/* i job, i limit */
+extern const char BJ_SQL_REAPER_PURGE_EVENTS[];	/* i job, i limit */
+extern const char BJ_SQL_REAPER_PURGE_ATTEMPTS[];	/* i job */
+extern const char BJ_SQL_REAPER_PURGE_NOTIFICATIONS[];	/* i job, i limit */
+extern const char BJ_SQL_REAPER_PURGE_TARGETS[];	/* i job, i limit */
+extern const char BJ_SQL_REAPER_PURGE_JOB[];	/* i job, i age seconds */
+extern const char BJ_SQL_REAPER_DRIFTED[];	/* i after id, i limit -> id */
+extern const char BJ_SQL_REAPER_DRIFTED_FULL[];	/* i after id, i limit -> id */
+extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job */
+extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
 
 /* --- notifier outbox (sql_notify.c) --- */
 

@@ -1,0 +1,135 @@
+/*
+ * expire.c: step 4, jobs past their deadline, and how the reaper ends a
+ * job (failed or expired): bj_job_finish() changes the job row, cancels
+ * its items, records its notifications (one per target, once whoever
+ * records them) and its timeline entry, all in the caller's transaction.
+ * Leftovers of a terminal job are cancelled in batches by
+ * bj_reaper_leftovers().
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "job.h"
+#include "log.h"
+#include "reaper.h"
+#include "sql.h"
+
+/* Cancel one batch of a terminal job's items in state; returns the count or -1. */
+static long long
+cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
+{
+	unsigned long long n = 0;
+
+	if (bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_CANCEL_CLAIMED : BJ_SQL_REAPER_CANCEL_PENDING,
+	    &n, "iii", job_id, job_id, (long long)r->batch) == -1)
+		return -1;
+	if (n > 0 && bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED :
+	    BJ_SQL_REAPER_COUNT_CANCELLED_PENDING, NULL, "iii", (long long)n, (long long)n,
+	    job_id) == -1)
+		return -1;
+	return (long long)n;
+}
+
+/* End a non-terminal job the way every program does (bj_job_finish); 1 changed, 0 already ended, -1 error. */
+int
+bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
+    const char *detail)
+{
+	enum bj_err e;
+
+	/* bj_job_finish adjusts the counters: make sure they match the items */
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
+		return -1;
+	e = bj_job_finish(r->db, job_id, to, detail);
+	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
+		return 0;
+	if (e != BJ_OK)
+		return -1;
+	if (to == BJ_JOB_EXPIRED &&
+	    bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW, NULL, "i", job_id) == -1)
+		return -1;
+	bj_reaper_count_end(r, job_id, to);
+	return 1;
+}
+
+/* Cancel the rest of a terminal job's items, one batch per transaction. */
+int
+bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
+{
+	int busy = 0;
+
+	for (int claimed = 0; claimed <= (claims_too ? 1 : 0); claimed++) {
+		long long n;
+
+		do {
+			if (!bj_reaper_go_on(r))
+				return 0;
+			if (bj_db_begin(r->db) == -1)
+				goto err;
+			if ((n = cancel_batch(r, job_id, claimed)) == -1 || bj_db_commit(r->db) == -1) {
+				bj_db_rollback(r->db);
+				/* another writer holds these rows: try again, a few times */
+				if (bj_reaper_busy(r->db) && ++busy < 5) {
+					n = r->batch;
+					continue;
+				}
+				goto err;
+			}
+		} while (n == r->batch);
+	}
+	return 0;
+err:
+	bj_log_err("job %lld: cancelling its items: %s", job_id, bj_db_error(r->db));
+	bj_db_rollback(r->db);
+	return -1;
+}
+
+/* Step 4: jobs past deadline_at (database clock) become expired. */
+int
+bj_reaper_expire(struct bj_reaper *r)
+{
+	for (;;) {
+		struct bj_rows *rows;
+		int nrows, changed = 0;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		if ((rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch)) == NULL) {
+			bj_log_err("deadline sweep: %s", bj_db_error(r->db));
+			return -1;
+		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows; i++) {
+			long long id = bj_rows_int(rows, i, 0);
+			int rc;
+
+			if (r->dry_run) {
+				bj_log_info("would expire job %lld: past its deadline", id);
+				r->st.expired++;
+				continue;
+			}
+			if (bj_db_begin(r->db) == -1 ||
+			    (rc = bj_reaper_finish(r, id, BJ_JOB_EXPIRED, "past its deadline")) == -1 ||
+			    bj_db_commit(r->db) == -1) {
+				bj_db_rollback(r->db);
+				if (bj_reaper_busy(r->db)) {
+					bj_log_info("job %lld: %s; left for the next batch", id,
+					    bj_db_error(r->db));
+					continue;
+				}
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				bj_rows_free(rows);
+				return -1;
+			}
+			changed += rc;
+			if (bj_reaper_leftovers(r, id, 1) == -1) {
+				bj_rows_free(rows);
+				return -1;
+			}
+		}
+		bj_rows_free(rows);
+		if (nrows < r->batch || changed == 0 || r->dry_run)
+			return 0;
+	}
+}

@@ -1,0 +1,230 @@
+/*
+ * purge.c: step 5, artifacts past artifact_expires_at and rows past the
+ * purge age.
+ *
+ * An artifact path comes from the database, so it is walked component by
+ * component from [artifacts] root with openat(O_NOFOLLOW): no symlink is
+ * followed, "." and ".." are refused, and only a regular file is unlinked.
+ * Nothing outside the root can be touched whatever the row says.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "reaper.h"
+#include "sql.h"
+
+/* Unlink root/rel safely: 1 deleted, 0 already gone, -1 refused or failed (*cause set). */
+int
+bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause)
+{
+	char *copy = NULL, *p, *slash;
+	int dfd = -1, rc = -1;
+	struct stat st;
+
+	*cause = NULL;
+	if (root == NULL || *root != '/' || rel == NULL || *rel == '\0' || *rel == '/') {
+		*cause = bj_xstrdup("not a relative path under the artifacts root");
+		return -1;
+	}
+	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		*cause = bj_xasprintf("artifacts root: %s", strerror(errno));
+		return -1;
+	}
+	copy = bj_xstrdup(rel);
+	for (p = copy; ; p = slash + 1) {
+		int next;
+
+		slash = strchr(p, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+			*cause = bj_xstrdup("empty, '.' or '..' path component");
+			goto out;
+		}
+		if (slash == NULL)
+			break;
+		next = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next == -1) {
+			if (errno == ENOENT) {
+				rc = 0;
+				goto out;
+			}
+			*cause = bj_xasprintf("%s: %s", p, errno == ELOOP || errno == ENOTDIR ?
+			    "not a directory (a symlink is never followed)" : strerror(errno));
+			goto out;
+		}
+		close(dfd);
+		dfd = next;
+	}
+	if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		*cause = bj_xasprintf("%s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*cause = bj_xstrdup("not a regular file; left alone");
+		goto out;
+	}
+	if (unlinkat(dfd, p, 0) == -1) {
+		if (errno == ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		*cause = bj_xasprintf("unlink: %s", strerror(errno));
+		goto out;
+	}
+	rc = 1;
+out:
+	free(copy);
+	if (dfd != -1)
+		close(dfd);
+	return rc;
+}
+
+/* Delete expired artifact files and mark them deleted; 0 or -1. */
+static int
+purge_artifacts(struct bj_reaper *r)
+{
+	for (;;) {
+		struct bj_rows *rows;
+		int nrows;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		rows = bj_db_query(r->db, BJ_SQL_REAPER_ARTIFACTS_DUE, "i", (long long)r->batch);
+		if (rows == NULL) {
+			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
+			return -1;
+		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows; i++) {
+			long long id = bj_rows_int(rows, i, 0);
+			const char *rel = bj_rows_get(rows, i, 1);
+			char *cause = NULL;
+			int rc;
+
+			if (r->dry_run) {
+				if (rel != NULL) {
+					bj_log_info("would delete artifact %s of job %lld", rel, id);
+					r->st.artifacts++;
+				}
+				continue;
+			}
+			rc = rel == NULL ? 0 :
+			    bj_reaper_unlink_artifact(r->conf->artifacts_root, rel, &cause);
+			if (rc == -1)
+				/* refused rows are marked too, or they would come back every run */
+				bj_log_warn("job %lld: artifact '%s' not deleted: %s", id, rel, cause);
+			else if (rc == 1)
+				r->st.artifacts++;
+			free(cause);
+			if (bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, "i", id) == -1) {
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				bj_rows_free(rows);
+				return -1;
+			}
+		}
+		bj_rows_free(rows);
+		if (nrows < r->batch || r->dry_run)
+			return 0;
+	}
+}
+
+/* Delete one table's rows of job_id in batches; 0, -1 on error, -2 told to stop. */
+static int
+purge_children(struct bj_reaper *r, const char *sql, long long job_id, int limited)
+{
+	unsigned long long n;
+	int rc;
+
+	do {
+		n = 0;
+		if (!bj_reaper_go_on(r))
+			return -2;
+		if (limited)
+			rc = bj_db_exec(r->db, sql, &n, "ii", job_id, (long long)r->batch);
+		else
+			rc = bj_db_exec(r->db, sql, &n, "i", job_id);
+		if (rc == -1)
+			return -1;
+		r->st.rows += (long long)n;
+	} while (limited && n == (unsigned long long)r->batch);
+	return 0;
+}
+
+/* Delete ended jobs older than purge_after_seconds with everything that is theirs. */
+static int
+purge_rows(struct bj_reaper *r)
+{
+	static const char *const children[] = {
+		BJ_SQL_REAPER_PURGE_ITEMS, BJ_SQL_REAPER_PURGE_FAILURES,
+		BJ_SQL_REAPER_PURGE_EVENTS, BJ_SQL_REAPER_PURGE_ATTEMPTS,
+		BJ_SQL_REAPER_PURGE_NOTIFICATIONS, BJ_SQL_REAPER_PURGE_TARGETS,
+	};
+	long long age = r->conf->purge_after_seconds;
+
+	for (;;) {
+		struct bj_rows *rows;
+		int nrows;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		rows = bj_db_query(r->db, BJ_SQL_REAPER_PURGE_DUE, "ii", age, (long long)r->batch);
+		if (rows == NULL) {
+			bj_log_err("row purge: %s", bj_db_error(r->db));
+			return -1;
+		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows; i++) {
+			long long id = bj_rows_int(rows, i, 0);
+			unsigned long long n = 0;
+
+			if (r->dry_run) {
+				bj_log_info("would purge job %lld and its rows", id);
+				r->st.rows++;
+				continue;
+			}
+			for (size_t c = 0; c < sizeof children / sizeof children[0]; c++) {
+				int rc = purge_children(r, children[c], id,
+				    children[c] != BJ_SQL_REAPER_PURGE_ATTEMPTS);
+				if (rc == -2) {
+					bj_rows_free(rows);
+					return 0;
+				}
+				if (rc == -1)
+					goto err;
+			}
+			if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_JOB, &n, "ii", id, age) == -1)
+				goto err;
+			r->st.rows += (long long)n;
+			continue;
+err:
+			bj_log_err("purging job %lld: %s", id, bj_db_error(r->db));
+			bj_rows_free(rows);
+			return -1;
+		}
+		bj_rows_free(rows);
+		if (nrows < r->batch || r->dry_run)
+			return 0;
+	}
+}
+
+/* Step 5. */
+int
+bj_reaper_purge(struct bj_reaper *r)
+{
+	if (purge_artifacts(r) == -1)
+		return -1;
+	return purge_rows(r);
+}

@@ -1,0 +1,89 @@
+/*
+ * reaper.h: one run of bulkjobs-reaper, step by step (DESIGN.md §7).
+ *
+ * Each step is a file: lock.c (the advisory lock), orphans.c (expired
+ * leases), stages.c (fan-in and job outcomes), expire.c (deadlines),
+ * purge.c (artifacts and old rows), repair.c (inconsistencies). Every step
+ * works in batches of conf->reaper_batch rows, each its own transaction,
+ * and asks bj_reaper_go_on() before each batch: a SIGTERM or a lost lock
+ * ends the run after the batch at hand.
+ *
+ * Ownership: struct bj_reaper borrows conf and both database handles; the
+ * caller creates and frees them.
+ */
+#ifndef BJ_REAPER_H
+#define BJ_REAPER_H
+
+#include <signal.h>
+
+#include "conf.h"
+#include "db.h"
+#include "state.h"
+
+struct bj_reaper_stats {
+	long long	requeued;	/* expired claims back to pending */
+	long long	items_failed;	/* expired claims out of attempts */
+	long long	finished;	/* jobs that succeeded or failed */
+	long long	expired;	/* jobs past their deadline */
+	long long	artifacts;	/* artifact files deleted */
+	long long	rows;		/* rows purged */
+	long long	repairs;	/* inconsistencies repaired (or found, dry run) */
+	long long	notifications;	/* notification rows recorded */
+};
+
+struct bj_reaper {
+	const struct bj_conf	*conf;
+	struct bj_db		*db;		/* the work connection */
+	struct bj_db		*lockdb;	/* holds the lock; NULL: no lock check */
+	int			 dry_run;	/* say what would change, change nothing */
+	int			 batch;
+	volatile sig_atomic_t	*stop;		/* set by SIGTERM; may be NULL */
+	int			 halted;	/* a check said stop */
+	struct bj_reaper_stats	 st;
+};
+
+/* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
+int bj_reaper_busy(struct bj_db *db);
+/* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
+int bj_reaper_lock(struct bj_reaper *r);
+void bj_reaper_unlock(struct bj_reaper *r);
+/* 1 while the run may start another batch (no SIGTERM, lock still ours). */
+int bj_reaper_go_on(struct bj_reaper *r);
+
+/* Each step returns 0, or -1 after a database error it logged. */
+int bj_reaper_orphans(struct bj_reaper *r);
+int bj_reaper_stages(struct bj_reaper *r);
+int bj_reaper_expire(struct bj_reaper *r);
+int bj_reaper_purge(struct bj_reaper *r);
+int bj_reaper_repair(struct bj_reaper *r);
+/* orphans.c, for step 6: claims whose attempt already has a failure record. */
+int bj_reaper_failed_claims(struct bj_reaper *r);
+/* All steps in order; 0 or -1. */
+int bj_reaper_sweep(struct bj_reaper *r);
+
+/*
+ * stages.c, inside the caller's transaction: if the job's open stage has
+ * ended, open the next one or end the job, through bj_job_settle() (job.h).
+ * Idempotent.
+ */
+int bj_reaper_settle(struct bj_reaper *r, long long job_id);
+/*
+ * expire.c, inside the caller's transaction: a non-terminal job to failed
+ * or expired through bj_job_finish() (job.h). 1 changed, 0 the job was
+ * already terminal, -1 error.
+ */
+int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
+    const char *detail);
+/* Cancel the rest of a terminal job's pending (and claimed) items, a batch per transaction. */
+int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
+/* stages.c: count a job's end in the run's summary (notifications: one per target). */
+void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to);
+
+/* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
+int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);
+
+/* metrics.c: write the Prometheus text file atomically (ok: the run had no error); 0 or -1 (logged). */
+int bj_reaper_write_metrics(const struct bj_reaper *r, const char *path, double seconds,
+    int ok);
+
+#endif

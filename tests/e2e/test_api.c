@@ -1,0 +1,557 @@
+/*
+ * test_api.c: the JSON API through nginx: a two-stage job from submission
+ * to success by claims and completions, and every documented error status.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "harness.h"
+
+static struct bj_e2e e2e;
+static char *submit_tok, *work_tok, *admin_tok, *bob_tok;
+
+/* Make a token with scope (and owner) through bulkjobsctl. */
+static char *
+make_token(const char *name, const char *scope, const char *owner)
+{
+	char args[256];
+	int st = -1;
+	char *t;
+
+	snprintf(args, sizeof args, "token create --name %s --scope %s%s%s", name, scope,
+	    owner ? " --owner " : "", owner ? owner : "");
+	t = bj_e2e_ctl(&e2e, args, &st);
+	return st == 0 ? t : NULL;
+}
+
+static int
+init(void)
+{
+	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 65536\nmax_json_depth = 8\n") == -1)
+		return -1;
+	submit_tok = make_token("alice-submit", "submit", "alice");
+	work_tok = make_token("worker", "work", NULL);
+	admin_tok = make_token("root", "admin", NULL);
+	bob_tok = make_token("bob-submit", "submit", "bob");
+	return submit_tok && work_tok && admin_tok && bob_tok ? 0 : -1;
+}
+
+static int
+clean(void)
+{
+	bj_e2e_stop(&e2e);
+	free(submit_tok);
+	free(work_tok);
+	free(admin_tok);
+	free(bob_tok);
+	return 0;
+}
+
+/*
+ * One request: tok (or NULL) as Bearer, extra header (or NULL), body
+ * JSON (or NULL). Returns the status; *out gets the parsed body if wanted.
+ */
+static long
+call(const char *method, const char *path, const char *tok, const char *extra,
+    const char *body, struct json_object **out)
+{
+	char url[512], auth[128];
+	const char *h[4];
+	int n = 0;
+	struct bj_http_reply r;
+	long status;
+
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	if (tok != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+		h[n++] = auth;
+	}
+	if (body != NULL)
+		h[n++] = "Content-Type: application/json";
+	if (extra != NULL)
+		h[n++] = extra;
+	h[n] = NULL;
+	if (bj_http(method, url, h, body, body ? strlen(body) : 0, &r) == -1)
+		return -1;
+	status = r.status;
+	if (out != NULL)
+		*out = json_tokener_parse(r.body);
+	bj_http_reply_free(&r);
+	return status;
+}
+
+/* The error code of an error reply, or "". */
+static const char *
+code(struct json_object *o)
+{
+	struct json_object *e, *c;
+
+	if (o && json_object_object_get_ex(o, "error", &e) &&
+	    json_object_object_get_ex(e, "code", &c))
+		return json_object_get_string(c);
+	return "";
+}
+
+/* A member of o by dotted path ("counts.total"), or NULL. */
+static struct json_object *
+get(struct json_object *o, const char *path)
+{
+	char buf[128], *p, *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	for (p = strtok_r(buf, ".", &save); p && o; p = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, p, &o))
+			return NULL;
+	return o;
+}
+
+static long long
+geti(struct json_object *o, const char *path)
+{
+	struct json_object *v = get(o, path);
+	return v ? json_object_get_int64(v) : -1;
+}
+
+static const char *
+gets_(struct json_object *o, const char *path)
+{
+	struct json_object *v = get(o, path);
+	return v ? json_object_get_string(v) : "";
+}
+
+static const char JOB2[] =
+    "{\"kind\":\"export\",\"owner\":\"alice\",\"title\":\"Orders 2026\","
+    "\"params\":{\"year\":2026},\"max_attempts\":2,"
+    "\"notify\":{\"email\":[\"alice@example.org\"],\"webhooks\":[\"http://127.0.0.1:9/h\"]},"
+    "\"items\":[{\"key\":\"a\",\"stage\":0,\"payload\":{\"n\":1}},"
+    "{\"key\":\"b\",\"stage\":0},{\"key\":\"merge\",\"stage\":1}]}";
+
+/* Claim for the worker: returns the items array (owned by *root). */
+static struct json_object *
+claim(const char *kind, int limit, struct json_object **root)
+{
+	char body[200];
+	long st;
+
+	snprintf(body, sizeof body, "{\"worker\":\"w1\",\"kinds\":[\"%s\"],\"limit\":%d}",
+	    kind, limit);
+	st = call("POST", "/v1/claims", work_tok, NULL, body, root);
+	CU_ASSERT_EQUAL(st, 200);
+	return get(*root, "items");
+}
+
+/* POST /v1/items/ID/what with body. */
+static long
+item_post(long long id, const char *what, const char *body, struct json_object **out)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/v1/items/%lld/%s", id, what);
+	return call("POST", path, work_tok, NULL, body, out);
+}
+
+static void
+test_two_stage_job_to_success(void)
+{
+	struct json_object *job = NULL, *again = NULL, *cl = NULL, *items, *r = NULL;
+	char path[128], body[300], tok0[64], tok1[64];
+	long long id, i0, i1;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, "Idempotency-Key: k-1", JOB2,
+	    &job), 201);
+	id = geti(job, "id");
+	CU_ASSERT_STRING_EQUAL(gets_(job, "state"), "queued");
+	CU_ASSERT_EQUAL(geti(job, "counts.total"), 3);
+	CU_ASSERT_EQUAL(geti(job, "counts.pending"), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(job, "links.self"), "/v1/jobs/"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(job, "links.status_page"), "/jobs/"));
+	CU_ASSERT_EQUAL(geti(job, "params.year"), 2026);
+
+	/* the idempotent retry: same job, 200 */
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, "Idempotency-Key: k-1", JOB2,
+	    &again), 200);
+	CU_ASSERT_EQUAL(geti(again, "id"), id);
+	json_object_put(again);
+	/* the same key with another body */
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, "Idempotency-Key: k-1",
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"z\"}]}", &again), 422);
+	CU_ASSERT_STRING_EQUAL(code(again), "IDEMPOTENCY_MISMATCH");
+	json_object_put(again);
+
+	/* stage 0: two items; stage 1 waits */
+	items = claim("export", 10, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 2);
+	i0 = geti(json_object_array_get_idx(items, 0), "id");
+	i1 = geti(json_object_array_get_idx(items, 1), "id");
+	snprintf(tok0, sizeof tok0, "%s", gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	snprintf(tok1, sizeof tok1, "%s", gets_(json_object_array_get_idx(items, 1), "lease_token"));
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "attempt"), 1);
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "stage"), 0);
+	json_object_put(cl);
+
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"progress\":{\"done\":1,\"total\":2}}", tok0);
+	CU_ASSERT_EQUAL(item_post(i0, "heartbeat", body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "job_state"), "running");
+	CU_ASSERT_PTR_NOT_NULL(strchr(gets_(r, "lease_expires_at"), 'Z'));
+	json_object_put(r);
+
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"result\":{\"rows\":10}}", tok0);
+	CU_ASSERT_EQUAL(item_post(i0, "complete", body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
+	CU_ASSERT_EQUAL(geti(r, "result.rows"), 10);
+	json_object_put(r);
+	/* the second completion, and a stale token: 409 LEASE_LOST */
+	CU_ASSERT_EQUAL(item_post(i0, "complete", body, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(item_post(i1, "complete",
+	    "{\"lease_token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	json_object_put(r);
+	/* a bad artifact path is refused and changes nothing */
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"artifact\":\"../../etc/passwd\"}", tok1);
+	CU_ASSERT_EQUAL(item_post(i1, "complete", body, &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_ARTIFACT_PATH");
+	json_object_put(r);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", tok1);
+	CU_ASSERT_EQUAL(item_post(i1, "complete", body, &r), 200);
+	json_object_put(r);
+
+	/* stage 1 is open now */
+	items = claim("export", 10, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "stage"), 1);
+	CU_ASSERT_STRING_EQUAL(gets_(json_object_array_get_idx(items, 0), "key"), "merge");
+	i0 = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"artifact\":\"./exports//orders.csv\"}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+	CU_ASSERT_EQUAL(item_post(i0, "complete", body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "artifact"), "exports/orders.csv");
+	json_object_put(r);
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 3);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 0);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "artifact"), "exports/orders.csv");
+	CU_ASSERT_PTR_NOT_NULL(get(r, "finished_at"));
+	json_object_put(r);
+
+	/* a forbidden transition: a finished job cannot be cancelled */
+	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
+	json_object_put(r);
+
+	/* items and events */
+	snprintf(path, sizeof path, "/v1/jobs/%lld/items?limit=2", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 2);
+	CU_ASSERT_STRING_EQUAL(gets_(json_object_array_get_idx(get(r, "items"), 0), "key"), "a");
+	snprintf(path, sizeof path, "/v1/jobs/%lld/items?limit=2&after=%s", id, gets_(r, "next"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 1);
+	CU_ASSERT_PTR_NULL(get(r, "next"));
+	json_object_put(r);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/events", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	{
+		struct json_object *ev = get(r, "events");
+		int created = 0, started = 0, advanced = 0, finished = 0;
+		for (size_t i = 0; ev && i < json_object_array_length(ev); i++) {
+			const char *t = gets_(json_object_array_get_idx(ev, i), "type");
+			created += strcmp(t, "created") == 0;
+			started += strcmp(t, "started") == 0;
+			advanced += strcmp(t, "stage_advanced") == 0;
+			finished += strcmp(t, "finished") == 0;
+		}
+		CU_ASSERT(created == 1 && started == 1 && advanced == 1 && finished == 1);
+	}
+	json_object_put(r);
+	json_object_put(job);
+}
+
+static void
+test_auth_and_scopes(void)
+{
+	struct json_object *r = NULL, *job = NULL;
+	char path[64];
+	long long id;
+
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs", NULL, NULL, NULL, &r), 401);
+	CU_ASSERT_STRING_EQUAL(code(r), "UNAUTHORIZED");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs", "bj_nottherightthingatall000000000", NULL, NULL, &r), 401);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", work_tok, NULL, JOB2, &r), 403);
+	CU_ASSERT_STRING_EQUAL(code(r), "FORBIDDEN");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/claims", submit_tok, NULL,
+	    "{\"worker\":\"w\",\"kinds\":[\"x\"]}", &r), 403);
+	json_object_put(r);
+	/* bob may not submit for alice, nor see her jobs */
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", bob_tok, NULL, JOB2, &r), 403);
+	json_object_put(r);
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"private\",\"owner\":\"alice\",\"items\":[{\"key\":\"p\"}]}", &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, bob_tok, NULL, NULL, &r), 404);
+	CU_ASSERT_STRING_EQUAL(code(r), "JOB_NOT_FOUND");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs/99999999", bob_tok, NULL, NULL, &r), 404);
+	CU_ASSERT_STRING_EQUAL(code(r), "JOB_NOT_FOUND");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
+	json_object_put(r);
+	/* lists show only the token's owner */
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs?limit=100", bob_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "jobs")), 0);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs?owner=alice", bob_tok, NULL, NULL, &r), 403);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs?kind=private", submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "jobs")), 1);
+	json_object_put(r);
+}
+
+static void
+test_bad_bodies(void)
+{
+	struct json_object *r = NULL;
+	struct bj_buf big = { 0 };
+	char url[300];
+	struct bj_http_reply hr;
+	char auth[128];
+	const char *h[3];
+
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{\"kind\":", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_JSON");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{} trailing", &r), 400);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"\xc3\x28\"}]}", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_JSON");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "JSON_TOO_DEEP");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\",\"stage\":\"x\"}]}", &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "items[0].stage"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}],"
+	    "\"notify\":{\"webhooks\":[\"javascript:alert(1)\"]}}", &r), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "notify.webhooks[0]"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}", &r), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "kind"));
+	json_object_put(r);
+
+	/* wrong Content-Type: 415 */
+	snprintf(url, sizeof url, "%s/v1/jobs", e2e.url);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", submit_tok);
+	h[0] = auth;
+	h[1] = "Content-Type: text/plain";
+	h[2] = NULL;
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, "{}", 2, &hr), 0);
+	CU_ASSERT_EQUAL(hr.status, 415);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hr.body, "\"UNSUPPORTED_MEDIA_TYPE\""));
+	bj_http_reply_free(&hr);
+
+	/* over [http] max_body: 413 */
+	bj_buf_adds(&big, "{\"kind\":\"export\",\"owner\":\"alice\",\"title\":\"");
+	for (int i = 0; i < 70000; i++)
+		bj_buf_addc(&big, 'x');
+	bj_buf_adds(&big, "\",\"items\":[{\"key\":\"a\"}]}");
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, big.data, &r), 413);
+	CU_ASSERT_STRING_EQUAL(code(r), "PAYLOAD_TOO_LARGE");
+	json_object_put(r);
+	bj_buf_free(&big);
+}
+
+static void
+test_heartbeat_learns_of_cancel(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	char path[64], body[200];
+	long long id, item;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"cancelme\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}",
+	    &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim("cancelme", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	item = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"progress\":3}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+
+	/* pause, resume twice (the second is a forbidden transition), cancel */
+	snprintf(path, sizeof path, "/v1/jobs/%lld/pause", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "paused");
+	json_object_put(r);
+	items = claim("cancelme", 1, &cl);	/* paused: nothing handed out */
+	CU_ASSERT_EQUAL(json_object_array_length(items), 0);
+	json_object_put(cl);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/resume", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
+	json_object_put(r);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "cancelled");
+	CU_ASSERT_EQUAL(geti(r, "counts.cancelled"), 2);
+	json_object_put(r);
+
+	CU_ASSERT_EQUAL(item_post(item, "heartbeat", body, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	CU_ASSERT_STRING_EQUAL(gets_(r, "job_state"), "cancelled");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(item_post(99999999, "heartbeat", body, &r), 404);
+	json_object_put(r);
+}
+
+static void
+test_fail_and_retry(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	char body[200];
+	long long item;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"flaky\",\"owner\":\"alice\",\"max_attempts\":1,"
+	    "\"items\":[{\"key\":\"a\"}]}", &job), 201);
+	items = claim("flaky", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	item = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"disk full\",\"retryable\":true}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");	/* no attempts left */
+	CU_ASSERT_STRING_EQUAL(gets_(r, "error"), "disk full");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 409);
+	json_object_put(r);
+	{
+		char path[64];
+		snprintf(path, sizeof path, "/v1/jobs/%lld", geti(job, "id"));
+		CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+		CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
+		json_object_put(r);
+	}
+	json_object_put(job);
+}
+
+static void
+test_ctl_jobs_requeue_cancel(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	char body[200], args[128], path[64];
+	long long id, item;
+	char *out;
+	int st = -1;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"ops\",\"owner\":\"alice\",\"max_attempts\":1,"
+	    "\"on_item_failure\":\"continue\",\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}",
+	    &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim("ops", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	item = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
+	json_object_put(r);
+
+	snprintf(args, sizeof args, "requeue %lld", item);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(out);
+	out = bj_e2e_ctl(&e2e, "requeue 99999999 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.failed"), 0);
+	json_object_put(r);
+
+	out = bj_e2e_ctl(&e2e, "jobs --kind ops", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "running"));
+	free(out);
+	snprintf(args, sizeof args, "job %lld | grep -c '\"kind\": \"ops\"'", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (out)
+		CU_ASSERT_STRING_EQUAL(out, "1");
+	free(out);
+	snprintf(args, sizeof args, "cancel %lld", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(out);
+	snprintf(args, sizeof args, "cancel %lld 2>/dev/null", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+}
+
+static void
+test_metrics(void)
+{
+	struct bj_http_reply r;
+	char url[300];
+
+	snprintf(url, sizeof url, "%s/metrics", e2e.url);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, NULL, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_jobs{state=\"succeeded\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_items{state=\"cancelled\"} 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_notifications{state=\"pending\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_oldest_claimable_item_age_seconds "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "# TYPE bulkjobs_http_requests_total counter"));
+	bj_http_reply_free(&r);
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("e2e api", init, clean);
+
+	CU_add_test(s, "a two-stage job from submission to success", test_two_stage_job_to_success);
+	CU_add_test(s, "401, 403 and another owner's 404", test_auth_and_scopes);
+	CU_add_test(s, "malformed, deep, invalid, wrong type, too large", test_bad_bodies);
+	CU_add_test(s, "pause, resume, cancel; the heartbeat learns of it",
+	    test_heartbeat_learns_of_cancel);
+	CU_add_test(s, "a failure without attempts left fails item and job", test_fail_and_retry);
+	CU_add_test(s, "/metrics", test_metrics);
+	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
+	return bj_test_run();
+}
