@@ -47,5 +47,16 @@ extern const char BJ_SQL_PAGES_EVENT_ADD[];	/* i job, s type, s detail */
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
 
 /* --- notifier outbox (sql_notify.c) --- */
+extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */
+extern const char BJ_SQL_NOTIFY_LEASE[];	/* i lease seconds, i id */
+extern const char BJ_SQL_NOTIFY_GET[];		/* i id -> id, job_id, event, channel, target, attempts, now */
+extern const char BJ_SQL_NOTIFY_JOB[];		/* i job id -> the job's fields (see sql_notify.c) */
+extern const char BJ_SQL_NOTIFY_FIRST_ERRORS[];	/* i job id, i limit -> key, error */
+extern const char BJ_SQL_NOTIFY_SENT[];		/* i status, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, i status, s error, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_DEAD[];		/* i status, s error, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_ATTEMPT[];	/* i notification id, i attempt, i status, s error */
+extern const char BJ_SQL_NOTIFY_EVENT[];	/* i job id, s type, s detail */
+extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications and attempts */
 
 #endif

@@ -1,0 +1,354 @@
+/*
+ * mail.c: the notification email: its text and HTML, and its transport,
+ * "sendmail:PATH" (PATH -t -oi, the message on stdin) or an SMTP URL
+ * through libcurl ("smtp://", "smtps://", or "smtp+starttls://" to
+ * require STARTTLS; credentials as user:password@ in the URL).
+ *
+ * Headers come only from bj_mailmsg_build(), which refuses bad addresses
+ * and strips CR/LF from every value. Ownership: everything allocated here
+ * is freed before bj_mail_deliver() returns; the note is borrowed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "html.h"
+#include "log.h"
+#include "mailmsg.h"
+#include "notify.h"
+
+#define EX_TEMPFAIL_CODE	75	/* sysexits: try again later */
+
+/* How the outcome reads in a sentence: "succeeded", "was cancelled" … */
+static const char *
+outcome_words(const char *event)
+{
+	if (strcmp(event, "job.succeeded") == 0)
+		return "succeeded";
+	if (strcmp(event, "job.failed") == 0)
+		return "failed";
+	if (strcmp(event, "job.cancelled") == 0)
+		return "was cancelled";
+	if (strcmp(event, "job.expired") == 0)
+		return "expired before it finished";
+	return "finished";
+}
+
+/* The job's name in the mail: its title, else "kind #id" (caller frees). */
+static char *
+job_name(const struct bj_note *note)
+{
+	const struct bj_job *j = &note->job;
+
+	if (j->title != NULL && j->title[0] != '\0')
+		return bj_xstrdup(j->title);
+	return bj_xasprintf("%s #%lld", j->kind ? j->kind : "job", j->id);
+}
+
+/* The download link when the job has an artifact still on offer (caller frees), else NULL. */
+static char *
+download_url(const struct bj_conf *conf, const struct bj_note *note)
+{
+	char *status, *url;
+
+	if (note->job.artifact == NULL || note->job.artifact_deleted || note->job.artifact_expired)
+		return NULL;
+	status = bj_note_status_url(conf, note);
+	url = bj_xasprintf("%s/download", status);
+	free(status);
+	return url;
+}
+
+/* The text/plain body (caller frees). */
+static char *
+mail_text(const struct bj_conf *conf, const struct bj_note *note)
+{
+	const struct bj_job *j = &note->job;
+	struct bj_buf b = { 0 };
+	char *name = job_name(note), *status = bj_note_status_url(conf, note);
+	char *dl = download_url(conf, note);
+
+	bj_buf_printf(&b, "Your job \"%s\" (%s, #%lld) %s.\n\n", name, j->kind ? j->kind : "",
+	    j->id, outcome_words(note->event));
+	bj_buf_printf(&b, "Items: %lld in total, %lld succeeded, %lld failed, %lld cancelled.\n",
+	    j->n_total, j->n_succeeded, j->n_failed, j->n_cancelled);
+	if (note->n_errors > 0) {
+		bj_buf_adds(&b, "\nFirst errors:\n");
+		for (int i = 0; i < note->n_errors; i++)
+			bj_buf_printf(&b, "  - %s: %s\n", note->err_key[i], note->err_text[i]);
+	}
+	bj_buf_printf(&b, "\nStatus page: %s\n", status);
+	if (dl != NULL)
+		bj_buf_printf(&b, "Download: %s\n  (available until %s)\n", dl,
+		    j->artifact_expires_at ? j->artifact_expires_at : "it is purged");
+	bj_buf_adds(&b, "\n-- \nbulkjobs\n");
+	free(name);
+	free(status);
+	free(dl);
+	return bj_buf_steal(&b);
+}
+
+/* The text/html alternative, built (and escaped) by the HTML module (caller frees). */
+static char *
+mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *subject)
+{
+	const struct bj_job *j = &note->job;
+	struct bj_html *h = bj_html_new(j->language ? j->language : "en", subject);
+	struct bj_html_el *body = bj_html_body(h), *p, *ul;
+	char *name = job_name(note), *status = bj_note_status_url(conf, note);
+	char *dl = download_url(conf, note), *out;
+
+	bj_html_add(body, "h1", subject);
+	p = bj_html_add(body, "p", "Your job ");
+	bj_html_add(p, "strong", name);
+	bj_html_text(p, " ");
+	bj_html_text(p, outcome_words(note->event));
+	bj_html_text(p, ".");
+	ul = bj_html_add(body, "ul", NULL);
+	bj_html_addf(ul, "li", "%lld items in total", j->n_total);
+	bj_html_addf(ul, "li", "%lld succeeded", j->n_succeeded);
+	bj_html_addf(ul, "li", "%lld failed", j->n_failed);
+	bj_html_addf(ul, "li", "%lld cancelled", j->n_cancelled);
+	if (note->n_errors > 0) {
+		bj_html_add(body, "h2", "First errors");
+		ul = bj_html_add(body, "ul", NULL);
+		for (int i = 0; i < note->n_errors; i++) {
+			struct bj_html_el *li = bj_html_add(ul, "li", NULL);
+			bj_html_add(li, "code", note->err_key[i]);
+			bj_html_text(li, ": ");
+			bj_html_text(li, note->err_text[i]);
+		}
+	}
+	p = bj_html_add(body, "p", NULL);
+	bj_html_link(p, status, "Status page");
+	if (dl != NULL) {
+		p = bj_html_add(body, "p", NULL);
+		bj_html_link(p, dl, "Download");
+		if (j->artifact_expires_at != NULL) {
+			bj_html_text(p, " (available until ");
+			bj_html_text(p, j->artifact_expires_at);
+			bj_html_text(p, ")");
+		}
+	}
+	out = bj_html_render(h, NULL);
+	bj_html_free(h);
+	free(name);
+	free(status);
+	free(dl);
+	return out;
+}
+
+/* The domain of the sender, for Message-ID. */
+static const char *
+from_domain(const char *from)
+{
+	const char *at = strrchr(from, '@');
+
+	return at ? at + 1 : "localhost";
+}
+
+int
+bj_mail_transport_check(const char *t, const char **why)
+{
+	if (t == NULL || *t == '\0') {
+		*why = "is empty";
+		return -1;
+	}
+	if (strncmp(t, "sendmail:", 9) == 0) {
+		if (t[9] != '/') {
+			*why = "sendmail: needs an absolute path";
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(t, "smtp://", 7) == 0 || strncmp(t, "smtps://", 8) == 0 ||
+	    strncmp(t, "smtp+starttls://", 16) == 0)
+		return 0;
+	*why = "must be sendmail:PATH, smtp://, smtps:// or smtp+starttls://";
+	return -1;
+}
+
+/* Write all of msg to fd; 0 or -1. */
+static int
+write_all(int fd, const char *msg, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, msg, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		msg += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Hand the message to PATH -t -oi; exit 75 (and failing to run it) retries. */
+static void
+send_sendmail(const char *path, const char *msg, struct bj_note *note)
+{
+	struct bj_buf lf = { 0 };
+	int fds[2], st = 0;
+	pid_t pid;
+	char err[256];
+	void (*old)(int);
+
+	/* a local mailer takes local line ends */
+	for (const char *p = msg; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			bj_buf_addc(&lf, *p);
+	if (pipe(fds) == -1) {
+		bj_note_set(note, BJ_NOTE_RETRY, 0, "pipe failed");
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		bj_note_set(note, BJ_NOTE_RETRY, 0, "fork failed");
+		goto out;
+	}
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		close(fds[0]);
+		close(fds[1]);
+		execl(path, path, "-t", "-oi", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	old = signal(SIGPIPE, SIG_IGN);
+	write_all(fds[1], lf.data ? lf.data : "", lf.len);
+	close(fds[1]);
+	signal(SIGPIPE, old);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		bj_note_set(note, BJ_NOTE_SENT, 0, NULL);
+	} else if (WIFEXITED(st)) {
+		int code = WEXITSTATUS(st);
+		snprintf(err, sizeof err, "%s exited with status %d", path, code);
+		/* sysexits other than EX_TEMPFAIL are final; anything else may pass */
+		bj_note_set(note, code >= 64 && code <= 78 && code != EX_TEMPFAIL_CODE ?
+		    BJ_NOTE_DEAD : BJ_NOTE_RETRY, code, err);
+	} else {
+		snprintf(err, sizeof err, "%s was killed by signal %d", path,
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		bj_note_set(note, BJ_NOTE_RETRY, 0, err);
+	}
+out:
+	bj_buf_free(&lf);
+}
+
+struct upload {
+	const char	*data;
+	size_t		 left;
+};
+
+/* libcurl reads the message from here. */
+static size_t
+read_msg(char *buf, size_t sz, size_t n, void *ud)
+{
+	struct upload *u = ud;
+	size_t len = sz * n < u->left ? sz * n : u->left;
+
+	memcpy(buf, u->data, len);
+	u->data += len;
+	u->left -= len;
+	return len;
+}
+
+/* Send through an SMTP server; a 5xx reply is final, everything else retries. */
+static void
+send_smtp(const struct bj_conf *conf, const char *msg, struct bj_note *note)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *rcpt = NULL;
+	struct upload up = { msg, strlen(msg) };
+	char errbuf[CURL_ERROR_SIZE] = "", from[300], to[300], *url;
+	long code = 0;
+	long ssl = CURLUSESSL_TRY;
+	CURLcode rc;
+
+	if (strncmp(conf->mail_transport, "smtp+starttls://", 16) == 0) {
+		url = bj_xasprintf("smtp://%s", conf->mail_transport + 16);
+		ssl = CURLUSESSL_ALL;
+	} else {
+		url = bj_xstrdup(conf->mail_transport);
+	}
+	snprintf(from, sizeof from, "<%s>", conf->mail_from);
+	snprintf(to, sizeof to, "<%s>", note->target);
+	rcpt = curl_slist_append(rcpt, to);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(c, CURLOPT_USE_SSL, ssl);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_msg);
+	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)conf->webhook_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)conf->webhook_timeout * 2);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (rc == CURLE_OK) {
+		bj_note_set(note, BJ_NOTE_SENT, (int)code, NULL);
+	} else {
+		char err[CURL_ERROR_SIZE + 64];
+		snprintf(err, sizeof err, "%s%s%s", curl_easy_strerror(rc), errbuf[0] ? ": " : "",
+		    errbuf);
+		bj_note_set(note, code >= 500 && code < 600 ? BJ_NOTE_DEAD : BJ_NOTE_RETRY,
+		    (int)code, err);
+	}
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(c);
+	free(url);
+}
+
+void
+bj_mail_deliver(const struct bj_conf *conf, struct bj_note *note)
+{
+	char *name, *subject, *text, *html, *msg, *mid;
+	const char *why = NULL;
+	struct bj_mailmsg m;
+
+	if (!bj_mailmsg_addr_ok(note->target)) {
+		bj_note_set(note, BJ_NOTE_DEAD, 0, "the recipient address is not valid");
+		return;
+	}
+	name = job_name(note);
+	subject = bj_xasprintf("[bulkjobs] %s %s", name, outcome_words(note->event));
+	text = mail_text(conf, note);
+	html = mail_html(conf, note, subject);
+	mid = bj_xasprintf("<bulkjobs.%lld.%lld@%s>", note->job_id, note->id,
+	    from_domain(conf->mail_from));
+	m.from = conf->mail_from;
+	m.to = note->target;
+	m.subject = subject;
+	m.date = note->now;
+	m.message_id = mid;
+	m.text = text;
+	m.html = html;
+	if ((msg = bj_mailmsg_build(&m, &why)) == NULL)
+		bj_note_set(note, BJ_NOTE_DEAD, 0, why);
+	else if (strncmp(conf->mail_transport, "sendmail:", 9) == 0)
+		send_sendmail(conf->mail_transport + 9, msg, note);
+	else
+		send_smtp(conf, msg, note);
+	free(name);
+	free(subject);
+	free(text);
+	free(html);
+	free(mid);
+	free(msg);
+}
