@@ -218,8 +218,7 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 	unsigned long long affected = 0;
 	enum bj_note_outcome outcome = note->outcome;
 	const char *err = note->error;
-	long long status = note->status;
-	char *detail = NULL;
+	char status_s[16], *status = NULL, *detail = NULL;
 	int rc;
 
 	if (outcome == BJ_NOTE_UNTRIED) {
@@ -229,11 +228,16 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 	}
 	if (outcome == BJ_NOTE_RETRY && note->attempt >= conf->notify_max_attempts)
 		outcome = BJ_NOTE_DEAD;
+	/* no status (a connection that failed) is stored as NULL */
+	if (note->status != 0) {
+		snprintf(status_s, sizeof status_s, "%d", note->status);
+		status = status_s;
+	}
 	if (bj_db_begin(db) == -1)
 		return -1;
 	switch (outcome) {
 	case BJ_NOTE_SENT:
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_SENT, &affected, "iii", status, note->id,
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_SENT, &affected, "sii", status, note->id,
 		    (long long)note->attempt);
 		break;
 	case BJ_NOTE_RETRY: {
@@ -241,13 +245,13 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 
 		if (note->retry_after > 0)
 			delay = note->retry_after > 86400 ? 86400 : note->retry_after;
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_RETRY, &affected, "iisii", delay, status, err,
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_RETRY, &affected, "issii", delay, status, err,
 		    note->id, (long long)note->attempt);
 		break;
 	}
 	case BJ_NOTE_DEAD:
 	default:
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_DEAD, &affected, "isii", status, err, note->id,
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_DEAD, &affected, "ssii", status, err, note->id,
 		    (long long)note->attempt);
 		break;
 	}
@@ -258,7 +262,7 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 		bj_db_rollback(db);
 		return 0;
 	}
-	if (bj_db_exec(db, BJ_SQL_NOTIFY_ATTEMPT, NULL, "iiis", note->id, (long long)note->attempt,
+	if (bj_db_exec(db, BJ_SQL_NOTIFY_ATTEMPT, NULL, "iiss", note->id, (long long)note->attempt,
 	    status, outcome == BJ_NOTE_SENT ? NULL : err) == -1)
 		goto fail;
 	if (outcome != BJ_NOTE_RETRY) {

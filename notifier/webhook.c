@@ -191,12 +191,13 @@ url_refused(const struct bj_conf *conf, const char *url)
 	char *scheme = NULL, *host = NULL;
 	const char *why = NULL;
 
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
 		why = "the webhook URL is not valid";
 	else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
 		why = "only http and https webhook URLs are allowed";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		why = "the webhook URL has no host";
 	else if (!host_allowed(conf->webhook_allow_hosts, host))
 		why = "the host is not in [webhook] allow_hosts";
 	curl_free(scheme);

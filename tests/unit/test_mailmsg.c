@@ -180,7 +180,6 @@ test_structure(void)
 	    "<notify-7@example.org>", "plain text ✓\n", "<p>html</p>" };
 	const char *why = NULL;
 	char *msg = bj_mailmsg_build(&m, &why), *hb, *d;
-	const char *ct;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
 	hb = header_block(msg);
@@ -190,7 +189,8 @@ test_structure(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(hb, "To: alice@example.org\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(hb, "Message-ID: <notify-7@example.org>\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(hb, "MIME-Version: 1.0\r\n"));
-	CU_ASSERT_PTR_NOT_NULL((ct = strstr(hb, "Content-Type: multipart/alternative; boundary=\"=_bj_")));
+	CU_ASSERT_PTR_NOT_NULL(strstr(hb, "Content-Type: multipart/alternative;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(hb, "boundary=\"=_bj_"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "Content-Type: text/plain; charset=UTF-8\r\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "Content-Type: text/html; charset=UTF-8\r\n"));
 	/* no bare LF anywhere in the message */
