@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT = int(sys.argv[1])
@@ -63,25 +64,26 @@ class Handler(BaseHTTPRequestHandler):
             with open(os.path.join(DIR, "received.jsonl"), "a") as f:
                 f.write(json.dumps(rec) + "\n")
         extra = {}
-        if self.path == "/ok":
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/ok":
             status = 200
-        elif self.path == "/fail":
+        elif path == "/fail":
             status = 500
-        elif self.path == "/gone":
+        elif path == "/gone":
             status = 410
-        elif self.path == "/retry-after":
+        elif path == "/retry-after":
             status = 503
             extra["Retry-After"] = "3600"
-        elif self.path == "/flaky":
+        elif path == "/flaky":
             try:
                 with open(os.path.join(DIR, "flaky")) as f:
                     status = int(f.read().strip())
             except OSError:
                 status = 500
-        elif self.path == "/slow":
+        elif path == "/slow":
             time.sleep(5)
             status = 200
-        elif self.path == "/hang":
+        elif path == "/hang":
             time.sleep(60)
             status = 200
         else:

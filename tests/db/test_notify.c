@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "harness.h"
+#include "notify.h"
 
 static const char SECRET[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -45,6 +46,8 @@ static const char Q_ITEM[] =
 static const char Q_NOTE[] =
     "INSERT INTO notifications (job_id, event, channel, target_hash, target, next_attempt_at,"
     " created_at) VALUES (?, ?, ?, SHA2(?, 256), ?, NOW(6), NOW(6))";
+static const char Q_LATER[] =
+    "UPDATE notifications SET next_attempt_at = NOW(6) + INTERVAL 1 DAY WHERE state = 'pending'";
 static const char Q_DUE[] =
     "UPDATE notifications SET next_attempt_at = NOW(6) WHERE id = ?";
 
@@ -506,6 +509,70 @@ test_timeout_retries(void)
 	CU_ASSERT_EQUAL(received(wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
 	    " AND last_error LIKE 'Timeout was reached%%'", wh), 1);
+	/* keep it out of the later tests' passes */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+}
+
+/* Two notifiers at once (two hosts): every row is delivered exactly once. */
+static void
+test_two_notifiers_at_once(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	long long job = plant_job("parallel", "succeeded"), first = 0, id;
+	char url[128], *cmd;
+	int st;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(url, sizeof url, "%s/ok?n=%d", hook, i);
+		id = plant_note(job, "job.succeeded", "webhook", url);
+		if (i == 0)
+			first = id;
+	}
+	cmd = bj_xasprintf("N='%s/notifier/bulkjobs-notify -c %s'; $N --limit 7 & $N & $N & wait",
+	    bld ? bld : ".", conf_path);
+	st = system(cmd);
+	free(cmd);
+	CU_ASSERT_EQUAL(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	for (id = first; id < first + 40; id++)
+		CU_ASSERT_EQUAL(received(id), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'"
+	    " AND attempts = 1", job), 40);
+}
+
+/* A leased row is not claimed again; a notifier that lost its lease records nothing. */
+static void
+test_lease(void)
+{
+	struct bj_conf *conf = bj_test_conf("notify");
+	long long job = plant_job("lease", "succeeded"), wh;
+	struct bj_note **notes = NULL;
+	char url[128];
+	int n;
+
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	snprintf(url, sizeof url, "%s/ok", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	n = bj_notify_claim(db, 10, 600, &notes);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(notes[0]->id, wh);
+	CU_ASSERT_EQUAL(notes[0]->attempt, 1);
+	CU_ASSERT_EQUAL(bj_notify_load(db, notes[0]), 0);
+	CU_ASSERT_STRING_EQUAL(notes[0]->job.title, "lease");
+	/* while the lease holds, another notifier leaves the row alone */
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 0);
+	/* the lease runs out (the first notifier hung): another one delivers */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	/* the first one wakes up: its outcome is not recorded */
+	bj_note_set(notes[0], BJ_NOTE_RETRY, 500, "HTTP 500");
+	CU_ASSERT_EQUAL(bj_notify_record(db, conf, notes[0]), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2 AND last_status = 200", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld", wh), 1);
+	bj_notes_free(notes, n);
 }
 
 /* Done when: a title carrying \r\nBcc: adds no header; a bad address is never used. */
@@ -667,6 +734,8 @@ main(void)
 	CU_add_test(s, "Retry-After is honoured", test_retry_after_is_honoured);
 	CU_add_test(s, "a receiver down for a while gets it later, once", test_receiver_down_then_up);
 	CU_add_test(s, "a time-out is retried", test_timeout_retries);
+	CU_add_test(s, "two notifiers at once deliver each row once", test_two_notifiers_at_once);
+	CU_add_test(s, "leases: held rows are skipped, a lost lease records nothing", test_lease);
 	CU_add_test(s, "header injection through titles and addresses", test_header_injection);
 	CU_add_test(s, "deny_networks and allow_hosts", test_fences);
 	CU_add_test(s, "only http and https", test_other_schemes_refused);
