@@ -25,12 +25,15 @@
 #include "buf.h"
 #include "harness.h"
 #include "notify.h"
+#include "notify_hist.h"
+#include "render_notify.h"
 
 static const char SECRET[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 static struct bj_db *db;
 static char dir[600], conf_path[700], hook[64];
 static int hook_port, smtp_port;
+static long long flaky_job;	/* the job of test_500_then_200 */
 static pid_t helpers[8];
 static int nhelpers;
 
@@ -367,7 +370,7 @@ test_finished_job_one_webhook_one_email(void)
 static void
 test_500_then_200(void)
 {
-	long long job = plant_job("flaky", "failed");
+	long long job = flaky_job = plant_job("flaky", "failed");
 	char url[128], id[32];
 	long long wh;
 	struct json_object *r;
@@ -409,6 +412,40 @@ test_500_then_200(void)
 	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 2);
+}
+
+/* Each attempt's outcome is there for the job's JSON and page. */
+static void
+test_history(void)
+{
+	struct bj_notify_hists *h = NULL;
+	struct json_object *j, *n, *log;
+
+	CU_ASSERT_EQUAL_FATAL(bj_notify_hist_load(db, flaky_job, &h), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(h->n, 1);
+	CU_ASSERT_STRING_EQUAL(h->items[0].state, "sent");
+	CU_ASSERT_STRING_EQUAL(h->items[0].channel, "webhook");
+	CU_ASSERT_EQUAL_FATAL(h->items[0].n_tries, 2);
+	CU_ASSERT_EQUAL(h->items[0].tries[0].status, 500);
+	CU_ASSERT_STRING_EQUAL(h->items[0].tries[0].error, "HTTP 500");
+	CU_ASSERT_EQUAL(h->items[0].tries[1].status, 200);
+	CU_ASSERT_PTR_NULL(h->items[0].tries[1].error);
+	j = bj_render_notifications(h);
+	CU_ASSERT_EQUAL(json_object_array_length(j), 1);
+	n = json_object_array_get_idx(j, 0);
+	CU_ASSERT_STRING_EQUAL(str(n, "event"), "job.failed");
+	CU_ASSERT_PTR_NULL(json_object_object_get(n, "next_attempt_at"));
+	log = json_object_object_get(n, "attempts_log");
+	CU_ASSERT_EQUAL(json_object_array_length(log), 2);
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(json_object_array_get_idx(log, 0),
+	    "status")), 500);
+	CU_ASSERT_EQUAL(str(json_object_array_get_idx(log, 1), "at")[4], '-');
+	json_object_put(j);
+	bj_notify_hist_free(h);
+	/* a job without notifications has an empty history */
+	CU_ASSERT_EQUAL_FATAL(bj_notify_hist_load(db, 999999, &h), BJ_OK);
+	CU_ASSERT_EQUAL(h->n, 0);
+	bj_notify_hist_free(h);
 }
 
 /* Done when: 410 is not retried. */
@@ -729,6 +766,7 @@ main(void)
 	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
 	    test_finished_job_one_webhook_one_email);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
+	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
 	CU_add_test(s, "410 is not retried", test_410_is_dead_at_once);
 	CU_add_test(s, "retries end at max_attempts", test_max_attempts_then_dead);
 	CU_add_test(s, "Retry-After is honoured", test_retry_after_is_honoured);
