@@ -5,9 +5,9 @@
  * and nothing changes. A state the action does not apply to is 409. After
  * the change the browser is sent back to the page (303).
  *
- * The changes are conditional UPDATEs on the state the page loaded, in
- * one transaction with the job's timeline event (and, for cancel, its
- * pending items and its job.cancelled notifications).
+ * Cancel goes through the model's bj_job_finish(), exactly as the API's
+ * cancel; pause and resume are UPDATEs conditional on the state the page
+ * loaded, in one transaction with their timeline event.
  */
 #include "config.h"
 
@@ -23,45 +23,37 @@
 
 enum action { ACT_CANCEL, ACT_PAUSE, ACT_RESUME };
 
-/* The state change itself, in the caller's transaction. */
+/*
+ * The state change itself, in the caller's transaction: cancel is the
+ * model's bj_job_finish(), as the API does it; pause and resume are
+ * conditional UPDATEs with their timeline event.
+ */
 static enum bj_err
 apply(struct bj_db *db, const struct bj_job *j, enum action act, const char *detail)
 {
-	const char *from = bj_job_state_name(j->state);
+	const char *from = bj_job_state_name(j->state), *to;
 	unsigned long long n = 0;
 
 	switch (act) {
+	case ACT_CANCEL:
+		return bj_job_finish(db, j->id, BJ_JOB_CANCELLED, detail);
 	case ACT_PAUSE:
 		if (!bj_job_can(j->state, BJ_JOB_PAUSED))
 			return BJ_ERR_INVALID_TRANSITION;
-		if (bj_db_exec(db, BJ_SQL_PAGES_SET_STATE, &n, "sis", "paused", j->id, from) == -1)
-			return BJ_ERR_DB_UNAVAILABLE;
+		to = "paused";
 		break;
 	case ACT_RESUME:
+	default:
 		if (j->state != BJ_JOB_PAUSED)
 			return BJ_ERR_INVALID_TRANSITION;
-		if (bj_db_exec(db, BJ_SQL_PAGES_SET_STATE, &n, "sis",
-		    j->started_at != NULL ? "running" : "queued", j->id, from) == -1)
-			return BJ_ERR_DB_UNAVAILABLE;
-		break;
-	case ACT_CANCEL:
-		if (!bj_job_can(j->state, BJ_JOB_CANCELLED))
-			return BJ_ERR_INVALID_TRANSITION;
-		if (bj_db_exec(db, BJ_SQL_PAGES_CANCEL_JOB, &n, "is", j->id, from) == -1)
-			return BJ_ERR_DB_UNAVAILABLE;
-		if (n == 1 && (bj_db_exec(db, BJ_SQL_PAGES_CANCEL_ITEMS, NULL, "i", j->id) == -1 ||
-		    bj_db_exec(db, BJ_SQL_PAGES_RECOUNT, NULL, "i", j->id) == -1 ||
-		    bj_db_exec(db, BJ_SQL_PAGES_OUTBOX, NULL, "si", "job.cancelled", j->id) == -1))
-			return BJ_ERR_DB_UNAVAILABLE;
+		to = j->started_at != NULL ? "running" : "queued";
 		break;
 	}
+	if (bj_db_exec(db, BJ_SQL_PAGES_SET_STATE, &n, "sis", to, j->id, from) == -1)
+		return BJ_ERR_DB_UNAVAILABLE;
 	if (n != 1)
 		return BJ_ERR_INVALID_TRANSITION;	/* changed under us */
-	if (bj_db_exec(db, BJ_SQL_PAGES_EVENT_ADD, NULL, "iss", j->id,
-	    act == ACT_CANCEL ? "cancelled" : act == ACT_PAUSE ? "paused" : "resumed",
-	    detail) == -1)
-		return BJ_ERR_DB_UNAVAILABLE;
-	return BJ_OK;
+	return bj_event_add(db, j->id, act == ACT_PAUSE ? "paused" : "resumed", detail);
 }
 
 /* Check the form, change the state, send the browser back to the page. */
@@ -76,8 +68,9 @@ post(struct bj_req *req, enum action act)
 	char *csrf = NULL, *detail = NULL, *loc = NULL;
 	enum bj_err err;
 
+	bj_page_lang(req, NULL);
 	if (bj_req_read_body(req, 8192) != BJ_OK) {
-		bj_page_error(req, 400, "Bad request", "The form could not be read.");
+		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
 		return;
 	}
 	if ((pj = bj_page_job_load(req)) == NULL)
@@ -85,15 +78,15 @@ post(struct bj_req *req, enum action act)
 	user = bj_page_user(req);
 	csrf = bj_form_get(req->body, "csrf");
 	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The job database is not answering. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
 		goto out;
 	}
 	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
 	    !bj_csrf_check(key, keylen, pj->job.token, user, csrf)) {
-		bj_page_error(req, 403, "Refused",
-		    "This form did not come from the job's page, or the page is too old. "
-		    "Open the job's page again and use its buttons.");
+		bj_page_error(req, 403, _("Refused"),
+		    _("This form did not come from the job's page, or the page is too old. "
+		    "Open the job's page again and use its buttons."));
 		goto out;
 	}
 	detail = user ? bj_xasprintf("from the status page, by %s", user) :
@@ -106,16 +99,16 @@ post(struct bj_req *req, enum action act)
 		err = BJ_ERR_DB_UNAVAILABLE;
 	}
 	if (err == BJ_ERR_INVALID_TRANSITION) {
-		bj_page_error(req, 409, "Not possible now", act == ACT_RESUME ?
-		    "Only a paused job can be resumed." : act == ACT_PAUSE ?
-		    "Only a queued or running job can be paused." :
-		    "This job has already ended.");
+		bj_page_error(req, 409, _("Not possible now"), act == ACT_RESUME ?
+		    _("Only a paused job can be resumed.") : act == ACT_PAUSE ?
+		    _("Only a queued or running job can be paused.") :
+		    _("This job has already ended."));
 		goto out;
 	}
 	if (err != BJ_OK) {
 		bj_log_err("job %lld: page action failed: %s", pj->job.id, bj_db_error(db));
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The change could not be saved. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The change could not be saved. Please try again in a moment."));
 		goto out;
 	}
 	loc = bj_xasprintf("%s/jobs/%s", req->app->conf->base_path, pj->job.token);

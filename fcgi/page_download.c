@@ -89,7 +89,7 @@ stream(struct bj_req *req, const char *path, const char *cd)
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (fd != -1)
 			close(fd);
-		bj_page_error(req, 404, "Not found", "The file of this job is missing.");
+		bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 		return;
 	}
 	req->status = 200;
@@ -114,32 +114,34 @@ void
 bj_page_download(struct bj_req *req)
 {
 	const struct bj_conf *conf = req->app->conf;
-	struct bj_page_job *pj = bj_page_job_load(req);
+	struct bj_page_job *pj;
 	char *joined = NULL, *cd = NULL, real[PATH_MAX], root[PATH_MAX];
 	struct bj_buf b = { 0 };
+	struct stat st;
 	size_t rlen;
 
-	if (pj == NULL)
+	bj_page_lang(req, NULL);
+	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
 	if (pj->job.artifact == NULL) {
-		bj_page_error(req, 404, "No file", "This job has no file to download.");
+		bj_page_error(req, 404, _("No file"), _("This job has no file to download."));
 		goto out;
 	}
 	if (pj->job.artifact_deleted || pj->job.artifact_expired) {
-		bj_page_error(req, 410, "Expired",
-		    "The file of this job has expired and is no longer available.");
+		bj_page_error(req, 410, _("Expired"),
+		    _("The file of this job has expired and is no longer available."));
 		goto out;
 	}
 	if (!artifact_ok(pj->job.artifact) || realpath(conf->artifacts_root, root) == NULL) {
 		bj_log_warn("job %lld: artifact path refused", pj->job.id);
-		bj_page_error(req, 404, "No file", "This job has no file to download.");
+		bj_page_error(req, 404, _("No file"), _("This job has no file to download."));
 		goto out;
 	}
 	joined = bj_xasprintf("%s/%s", conf->artifacts_root, pj->job.artifact);
 	rlen = strlen(root);
 	if (realpath(joined, real) == NULL || strncmp(real, root, rlen) != 0 ||
-	    real[rlen] != '/') {
-		bj_page_error(req, 404, "Not found", "The file of this job is missing.");
+	    real[rlen] != '/' || stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+		bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 		goto out;
 	}
 	cd = disposition(real);
@@ -159,7 +161,7 @@ bj_page_download(struct bj_req *req)
 	case BJ_DL_SENDFILE:
 		bj_reply_header(req, "Content-Disposition", cd);
 		if (bj_reply_header(req, "X-Sendfile", real) == -1) {
-			bj_page_error(req, 404, "Not found", "The file of this job is missing.");
+			bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 			break;
 		}
 		bj_reply(req, 200, "application/octet-stream", "", 0);

@@ -43,39 +43,40 @@ bj_page_list(struct bj_req *req)
 	char nonce[32], cls[40], *url;
 	int shown;
 
+	bj_page_lang(req, NULL);
 	if (user == NULL) {
-		bj_page_error(req, 401, "Please sign in", "Sign in to see your jobs.");
+		bj_page_error(req, 401, _("Please sign in"), _("Sign in to see your jobs."));
 		return;
 	}
 	if (!parse_after(req->query, &after)) {
-		bj_page_error(req, 400, "Bad request",
-		    "The page link is broken: \"after\" must be a job number.");
+		bj_page_error(req, 400, _("Bad request"),
+		    _("The page link is broken: \"after\" must be a job number."));
 		return;
 	}
 	r = bj_db_query(req->app->db, BJ_SQL_PAGES_LIST, "sii", user, after,
 	    (long long)PAGE_SIZE + 1);
 	if (r == NULL) {
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The job database is not answering. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
 		return;
 	}
-	h = bj_page_new("Your jobs", nonce);
+	h = bj_page_new(_("Your jobs"), nonce);
 	body = bj_html_body(h);
-	bj_html_add(body, "h1", "Your jobs");
-	p = bj_html_add(body, "p", "Signed in as ");
+	bj_html_add(body, "h1", _("Your jobs"));
+	p = bj_html_add(body, "p", _("Signed in as "));
 	bj_html_add(p, "strong", user);
 	if (r->nrows == 0) {
 		bj_html_add(body, "p", after == 0x7fffffffffffffffLL ?
-		    "You have no jobs yet." : "There are no older jobs.");
+		    _("You have no jobs yet.") : _("There are no older jobs."));
 		goto send;
 	}
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
-	bj_html_add(tr, "th", "Job");
-	bj_html_add(tr, "th", "State");
-	bj_html_add(tr, "th", "Progress");
-	bj_html_add(tr, "th", "Kind");
-	bj_html_add(tr, "th", "Created");
+	bj_html_add(tr, "th", _("Job"));
+	bj_html_add(tr, "th", _("State"));
+	bj_html_add(tr, "th", _("Progress"));
+	bj_html_add(tr, "th", _("Kind"));
+	bj_html_add(tr, "th", _("Created"));
 	t = bj_html_add(t, "tbody", NULL);
 	shown = r->nrows > PAGE_SIZE ? PAGE_SIZE : r->nrows;
 	for (int i = 0; i < shown; i++) {
@@ -89,12 +90,12 @@ bj_page_list(struct bj_req *req)
 		tr = bj_html_add(t, "tr", NULL);
 		url = bj_xasprintf("%s/jobs/%s", base, j->token);
 		bj_html_link(bj_html_add(tr, "td", NULL), url,
-		    j->title && *j->title ? j->title : "Untitled job");
+		    j->title && *j->title ? j->title : _("Untitled job"));
 		free(url);
 		s = bj_html_add(bj_html_add(tr, "td", NULL), "span", bj_page_state_words(j->state));
 		snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 		bj_html_attr(s, "class", cls);
-		bj_html_addf(tr, "td", "%lld of %lld", done, j->n_total);
+		bj_html_addf(tr, "td", _("%lld of %lld"), done, j->n_total);
 		bj_html_add(tr, "td", j->kind);
 		td = bj_html_add(tr, "td", NULL);
 		bj_page_relative(pj.created_ago, rel, sizeof rel);
@@ -104,7 +105,7 @@ bj_page_list(struct bj_req *req)
 		if (i == shown - 1 && r->nrows > PAGE_SIZE) {
 			url = bj_xasprintf("%s/jobs?after=%lld", base, j->id);
 			p = bj_html_add(body, "nav", NULL);
-			bj_html_link(p, url, "Older jobs");
+			bj_html_link(p, url, _("Older jobs"));
 			free(url);
 		}
 		bj_page_job_clear(&pj);

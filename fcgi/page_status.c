@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "csrf.h"
@@ -39,7 +40,7 @@ static const char page_css[] =
     "dt{font-weight:600}dd{margin:0}"
     "table{border-collapse:collapse;width:100%;font-size:.95rem}"
     "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #ddd;"
-    "vertical-align:top;overflow-wrap:anywhere}"
+    "vertical-align:top;overflow-wrap:break-word}"
     ".actions form{display:inline-block;margin:0 .5rem .5rem 0}"
     "button,.button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #555;"
     "background:#f4f4f4;color:#1b1b1b;text-decoration:none;display:inline-block;cursor:pointer}"
@@ -63,6 +64,21 @@ token_ok(const char *t)
 	return n > 0 && n <= 64;
 }
 
+/* Pick the reply's language (the catalogs are bound on first use). */
+void
+bj_page_lang(struct bj_req *req, const char *job_lang)
+{
+	static int bound;
+	const char *fallback = job_lang != NULL && bj_i18n_supported(job_lang) ?
+	    job_lang : req->app->conf->default_language;
+
+	if (!bound) {
+		bj_i18n_init();
+		bound = 1;
+	}
+	bj_i18n_use(bj_i18n_negotiate(bj_req_header(req, "HTTP_ACCEPT_LANGUAGE"), fallback));
+}
+
 /* REMOTE_USER as the web server set it; empty means nobody. */
 const char *
 bj_page_user(struct bj_req *req)
@@ -78,7 +94,7 @@ bj_page_new(const char *title, char nonce[32])
 {
 	unsigned char raw[16];
 	char *b64;
-	struct bj_html *h = bj_html_new("en", title);
+	struct bj_html *h = bj_html_new(bj_i18n_current(), title);
 
 	if (bj_random_bytes(raw, sizeof raw) == -1)
 		memset(raw, 0, sizeof raw);	/* still a valid page; CSP weaker */
@@ -96,7 +112,7 @@ security_headers(struct bj_req *req, const char *nonce)
 	char csp[256];
 
 	snprintf(csp, sizeof csp, "default-src 'none'; style-src 'nonce-%s'; "
-	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	    nonce);
 	bj_reply_header(req, "Content-Security-Policy", csp);
 	bj_reply_header(req, "X-Content-Type-Options", "nosniff");
@@ -149,6 +165,7 @@ ago_cell(const struct bj_rows *r, int row, int col)
 	return bj_rows_get(r, row, col) ? bj_rows_int(r, row, col) : BJ_NO_TIME;
 }
 
+/* Copy one row of the page job columns (sql_pages.c) into pj. */
 void
 bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 {
@@ -188,6 +205,7 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	pj->run_seconds = ago_cell(r, row, 28);
 }
 
+/* Free the strings of pj, not pj itself. */
 void
 bj_page_job_clear(struct bj_page_job *pj)
 {
@@ -207,6 +225,7 @@ bj_page_job_clear(struct bj_page_job *pj)
 	memset(pj, 0, sizeof *pj);
 }
 
+/* Free a loaded page job. */
 void
 bj_page_job_free(struct bj_page_job *pj)
 {
@@ -216,6 +235,7 @@ bj_page_job_free(struct bj_page_job *pj)
 	free(pj);
 }
 
+/* Load the job of the link and check that this request may see it. */
 struct bj_page_job *
 bj_page_job_load(struct bj_req *req)
 {
@@ -227,8 +247,8 @@ bj_page_job_load(struct bj_req *req)
 	if (!token_ok(token))
 		goto notfound;
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
-		bj_page_error(req, 503, "Temporarily unavailable",
-		    "The job database is not answering. Please try again in a moment.");
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
 		return NULL;
 	}
 	if (r->nrows == 1) {
@@ -241,8 +261,8 @@ bj_page_job_load(struct bj_req *req)
 	if (!conf->public_links) {
 		if (user == NULL) {
 			bj_page_job_free(pj);
-			bj_page_error(req, 401, "Please sign in",
-			    "This page is only shown to the person who asked for the job.");
+			bj_page_error(req, 401, _("Please sign in"),
+			    _("This page is only shown to the person who asked for the job."));
 			return NULL;
 		}
 		if (strcmp(user, pj->job.owner) != 0) {
@@ -252,78 +272,84 @@ bj_page_job_load(struct bj_req *req)
 	}
 	return pj;
 notfound:
-	bj_page_error(req, 404, "Not found", "There is no job at this address.");
+	bj_page_error(req, 404, _("Not found"), _("There is no job at this address."));
 	return NULL;
 }
 
+/* A state as the page words it. */
 const char *
 bj_page_state_words(enum bj_job_state s)
 {
 	switch (s) {
-	case BJ_JOB_QUEUED: return "Queued";
-	case BJ_JOB_RUNNING: return "Running";
-	case BJ_JOB_PAUSED: return "Paused";
-	case BJ_JOB_SUCCEEDED: return "Succeeded";
-	case BJ_JOB_FAILED: return "Failed";
-	case BJ_JOB_CANCELLED: return "Cancelled";
-	case BJ_JOB_EXPIRED: return "Expired";
+	case BJ_JOB_QUEUED: return _("Queued");
+	case BJ_JOB_RUNNING: return _("Running");
+	case BJ_JOB_PAUSED: return _("Paused");
+	case BJ_JOB_SUCCEEDED: return _("Succeeded");
+	case BJ_JOB_FAILED: return _("Failed");
+	case BJ_JOB_CANCELLED: return _("Cancelled");
+	case BJ_JOB_EXPIRED: return _("Expired");
 	case BJ_JOB_NSTATES: break;
 	}
-	return "Unknown";
-}
-
-/* A duration in the largest fitting unit, e.g. "3 min", "2 h 5 min". */
-static void
-duration(long long s, char *out, size_t n)
-{
-	if (s < 60)
-		snprintf(out, n, "%lld s", s);
-	else if (s < 3600)
-		snprintf(out, n, "%lld min", s / 60);
-	else if (s < 86400)
-		snprintf(out, n, "%lld h %lld min", s / 3600, (s % 3600) / 60);
-	else
-		snprintf(out, n, "%lld d %lld h", s / 86400, (s % 86400) / 3600);
+	return _("Unknown");
 }
 
 void
 bj_page_relative(long long ago, char *out, size_t n)
 {
-	char d[48];
-
 	if (ago == BJ_NO_TIME) {
 		snprintf(out, n, "%s", "");
 		return;
 	}
-	if (ago >= -1 && ago <= 1) {
-		snprintf(out, n, "just now");
+	bj_i18n_relative(-ago, out, n);
+}
+
+/* Format an ISO UTC time ("2026-11-22T08:24:32Z") for the reader, in [http] time_zone. */
+static void
+format_iso(const char *iso, const char *tz, char *out, size_t n)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		snprintf(out, n, "%s", iso);
 		return;
 	}
-	duration(ago < 0 ? -ago : ago, d, sizeof d);
-	if (ago > 0)
-		snprintf(out, n, "%s ago", d);
-	else
-		snprintf(out, n, "in %s", d);
+	bj_i18n_datetime((long long)timegm(&tm), tz, out, n);
+}
+
+/* A <time> element showing an ISO time in the reader's convention. */
+static struct bj_html_el *
+add_iso(struct bj_html_el *parent, const char *iso, const char *tz)
+{
+	struct bj_html_el *t;
+	char abs[80];
+
+	if (iso == NULL)
+		return bj_html_add(parent, "span", "");
+	format_iso(iso, tz, abs, sizeof abs);
+	t = bj_html_add(parent, "time", abs);
+	bj_html_attr(t, "datetime", iso);
+	return t;
 }
 
 /* "2026-11-22T08:24:32Z" shown as "2026-11-22 08:24:32 UTC (3 min ago)". */
 static void
 add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ago,
-    const char *none)
+    const char *none, const char *tz)
 {
-	struct bj_html_el *dd, *t;
-	char abs[40], rel[64];
+	struct bj_html_el *dd;
+	char rel[64];
 
 	bj_html_add(dl, "dt", label);
 	if (iso == NULL) {
 		bj_html_add(dl, "dd", none);
 		return;
 	}
-	snprintf(abs, sizeof abs, "%.10s %.8s UTC", iso, strlen(iso) >= 19 ? iso + 11 : "");
 	bj_page_relative(ago, rel, sizeof rel);
 	dd = bj_html_add(dl, "dd", NULL);
-	t = bj_html_add(dd, "time", abs);
-	bj_html_attr(t, "datetime", iso);
+	add_iso(dd, iso, tz);
 	if (*rel) {
 		bj_html_text(dd, " (");
 		bj_html_text(dd, rel);
@@ -347,9 +373,9 @@ add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 	nitems = bj_rows_int(r, 0, 1);
 	key = bj_rows_get(r, 0, 2);
 	if (nitems == 1 && key != NULL)
-		bj_html_addf(parent, "p", "Stage %lld of %d: %s", ordinal, count, key);
+		bj_html_addf(parent, "p", _("Stage %lld of %d: %s"), ordinal, count, key);
 	else
-		bj_html_addf(parent, "p", "Stage %lld of %d", ordinal, count);
+		bj_html_addf(parent, "p", _("Stage %lld of %d"), ordinal, count);
 out:
 	bj_rows_free(r);
 }
@@ -377,21 +403,28 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 
 	snprintf(v, sizeof v, "%lld", done);
 	snprintf(m, sizeof m, "%lld", j->n_total > 0 ? j->n_total : 1);
-	p = bj_html_addf(body, "progress", "%d%%", pct);
+	p = bj_html_addf(body, "progress", "%d%%", pct);	/* the fallback for old browsers */
 	bj_html_attr(p, "max", m);
 	bj_html_attr(p, "value", j->n_total > 0 ? v : (pct == 100 ? "1" : "0"));
-	bj_html_attr(p, "aria-label", "Progress");
-	bj_html_addf(body, "p", "%d%% done: %lld of %lld items ended "
-	    "(%lld succeeded, %lld failed, %lld cancelled, %lld in progress, %lld waiting)",
-	    pct, done, j->n_total, j->n_succeeded, j->n_failed, j->n_cancelled,
-	    j->n_claimed, j->n_pending);
+	bj_html_attr(p, "aria-label", _("Progress"));
+	p = bj_html_addf(body, "p", ngettext("%d%% done: %lld of %lld item ended",
+	    "%d%% done: %lld of %lld items ended", (unsigned long)j->n_total),
+	    pct, done, j->n_total);
+	bj_html_text(p, " ");
+	{
+		char *counts = bj_xasprintf(_("(%lld succeeded, %lld failed, %lld cancelled, "
+		    "%lld in progress, %lld waiting)"), j->n_succeeded, j->n_failed,
+		    j->n_cancelled, j->n_claimed, j->n_pending);
+		bj_html_text(p, counts);
+		free(counts);
+	}
 	if (j->state == BJ_JOB_RUNNING && done > 0 && done < j->n_total &&
 	    pj->run_seconds > 0) {
-		char d[48];
+		char d[64];
 		double left = (double)pj->run_seconds / (double)done *
 		    (double)(j->n_total - done);
-		duration((long long)left + 1, d, sizeof d);
-		p = bj_html_addf(body, "p", "About %s left at the current rate.", d);
+		bj_i18n_relative((long long)left + 1, d, sizeof d);
+		p = bj_html_addf(body, "p", _("Expected to finish %s at the current rate."), d);
 		bj_html_attr(p, "class", "estimate");
 	}
 }
@@ -428,18 +461,18 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 	if (bj_job_state_terminal(j->state))
 		return;
 	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_html_add(body, "p", "The buttons are unavailable right now.");
+		bj_html_add(body, "p", _("The buttons are unavailable right now."));
 		return;
 	}
 	bj_csrf_make(key, keylen, j->token, bj_page_user(req), csrf);
 	div = bj_html_add(body, "div", NULL);
 	bj_html_attr(div, "class", "actions");
 	if (bj_job_can(j->state, BJ_JOB_PAUSED))
-		add_form(req, div, j, "pause", "Pause", csrf);
+		add_form(req, div, j, "pause", _("Pause"), csrf);
 	if (j->state == BJ_JOB_PAUSED)
-		add_form(req, div, j, "resume", "Resume", csrf);
+		add_form(req, div, j, "resume", _("Resume"), csrf);
 	if (bj_job_can(j->state, BJ_JOB_CANCELLED))
-		add_form(req, div, j, "cancel", "Cancel job", csrf);
+		add_form(req, div, j, "cancel", _("Cancel job"), csrf);
 }
 
 /* The download button and how long the file stays. */
@@ -448,26 +481,24 @@ add_download(struct bj_req *req, const struct bj_page_job *pj, struct bj_html_el
 {
 	const struct bj_job *j = &pj->job;
 	struct bj_html_el *p, *a;
-	char *url, rel[64];
+	char *url, rel[64], abs[80];
 
 	if (j->artifact == NULL)
 		return;
-	bj_html_add(body, "h2", "Download");
+	bj_html_add(body, "h2", _("Download"));
 	if (j->artifact_deleted || j->artifact_expired) {
-		bj_html_add(body, "p", "The file is no longer available: it has expired.");
+		bj_html_add(body, "p", _("The file is no longer available: it has expired."));
 		return;
 	}
 	url = bj_xasprintf("%s/jobs/%s/download", req->app->conf->base_path, j->token);
 	p = bj_html_add(body, "p", NULL);
-	a = bj_html_link(p, url, "Download the result");
+	a = bj_html_link(p, url, _("Download the result"));
 	bj_html_attr(a, "class", "button download");
 	free(url);
 	if (j->artifact_expires_at != NULL) {
 		bj_page_relative(pj->expires_ago, rel, sizeof rel);
-		bj_html_addf(body, "p", "Available until %.10s %.8s UTC (%s).",
-		    j->artifact_expires_at,
-		    strlen(j->artifact_expires_at) >= 19 ? j->artifact_expires_at + 11 : "",
-		    rel);
+		format_iso(j->artifact_expires_at, req->app->conf->time_zone, abs, sizeof abs);
+		bj_html_addf(body, "p", _("Available until %s (%s)."), abs, rel);
 	}
 }
 
@@ -481,24 +512,24 @@ add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILURES, "ii", j->id,
 	    (long long)MAX_FAILURES + 1)) == NULL || r->nrows == 0)
 		goto out;
-	bj_html_add(body, "h2", "Failed items");
+	bj_html_add(body, "h2", _("Failed items"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
-	bj_html_add(tr, "th", "Item");
-	bj_html_add(tr, "th", "Attempt");
-	bj_html_add(tr, "th", "Error");
-	bj_html_add(tr, "th", "When");
+	bj_html_add(tr, "th", _("Item"));
+	bj_html_add(tr, "th", _("Attempt"));
+	bj_html_add(tr, "th", _("Error"));
+	bj_html_add(tr, "th", _("When"));
 	t = bj_html_add(t, "tbody", NULL);
 	for (int i = 0; i < r->nrows && i < MAX_FAILURES; i++) {
 		const char *at = bj_rows_get(r, i, 3);
 		tr = bj_html_add(t, "tr", NULL);
 		bj_html_add(tr, "td", bj_rows_get(r, i, 0));
 		bj_html_add(tr, "td", bj_rows_get(r, i, 1));
-		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : "(no message)");
-		bj_html_attr(bj_html_add(bj_html_add(tr, "td", NULL), "time", at), "datetime", at);
+		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : _("(no message)"));
+		add_iso(bj_html_add(tr, "td", NULL), at, req->app->conf->time_zone);
 	}
 	if (r->nrows > MAX_FAILURES)
-		bj_html_addf(body, "p", "Only the latest %d failures are shown.", MAX_FAILURES);
+		bj_html_addf(body, "p", _("Only the latest %d failures are shown."), MAX_FAILURES);
 out:
 	bj_rows_free(r);
 }
@@ -513,13 +544,13 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_NOTIFICATIONS, "i", j->id)) == NULL ||
 	    r->nrows == 0)
 		goto out;
-	bj_html_add(body, "h2", "Notifications");
+	bj_html_add(body, "h2", _("Notifications"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
-	bj_html_add(tr, "th", "Channel");
-	bj_html_add(tr, "th", "Status");
-	bj_html_add(tr, "th", "Attempts");
-	bj_html_add(tr, "th", "Last error");
+	bj_html_add(tr, "th", _("Channel"));
+	bj_html_add(tr, "th", _("Status"));
+	bj_html_add(tr, "th", _("Attempts"));
+	bj_html_add(tr, "th", _("Last error"));
 	t = bj_html_add(t, "tbody", NULL);
 	for (int i = 0; i < r->nrows; i++) {
 		const char *ch = bj_rows_get(r, i, 0), *st = bj_rows_get(r, i, 2);
@@ -527,17 +558,17 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 		const char *words;
 
 		if (st != NULL && strcmp(st, "sent") == 0)
-			words = "sent";
+			words = _("sent");
 		else if (st != NULL && strcmp(st, "dead") == 0)
-			words = "failed";
+			words = _("failed");
 		else
-			words = attempts > 0 ? "retrying" : "waiting to be sent";
+			words = attempts > 0 ? _("retrying") : _("waiting to be sent");
 		tr = bj_html_add(t, "tr", NULL);
 		/* email shows its address; a webhook URL may hold secrets */
 		if (ch != NULL && strcmp(ch, "email") == 0)
-			bj_html_addf(tr, "td", "email to %s", bj_rows_get(r, i, 1));
+			bj_html_addf(tr, "td", _("email to %s"), bj_rows_get(r, i, 1));
 		else
-			bj_html_add(tr, "td", "webhook");
+			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
 		bj_html_add(tr, "td", bj_rows_get(r, i, 4) ? bj_rows_get(r, i, 4) : "");
@@ -556,13 +587,13 @@ add_timeline(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_EVENTS, "ii", j->id,
 	    (long long)MAX_EVENTS)) == NULL || r->nrows == 0)
 		goto out;
-	bj_html_add(body, "h2", "Timeline");
+	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
 	for (int i = 0; i < r->nrows; i++) {
 		const char *at = bj_rows_get(r, i, 0), *detail = bj_rows_get(r, i, 2);
 		li = bj_html_add(ol, "li", NULL);
-		bj_html_attr(bj_html_add(li, "time", at), "datetime", at);
+		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
 		bj_html_add(li, "strong", bj_rows_get(r, i, 1));
 		if (detail != NULL && *detail) {
@@ -578,30 +609,32 @@ out:
 void
 bj_page_status(struct bj_req *req)
 {
-	struct bj_page_job *pj = bj_page_job_load(req);
+	struct bj_page_job *pj;
 	const struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
 	char nonce[32], cls[40];
-	const char *title;
+	const char *title, *tz = req->app->conf->time_zone;
 
-	if (pj == NULL)
+	bj_page_lang(req, NULL);
+	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
 	j = &pj->job;
-	title = j->title != NULL && *j->title ? j->title : "Untitled job";
+	bj_page_lang(req, j->language);
+	title = j->title != NULL && *j->title ? j->title : _("Untitled job");
 	h = bj_page_new(title, nonce);
 	if (!bj_job_state_terminal(j->state))
 		bj_html_refresh(h, REFRESH_SECONDS);
 	body = bj_html_body(h);
 	if (bj_page_user(req) != NULL) {
 		char *list = bj_xasprintf("%s/jobs", req->app->conf->base_path);
-		bj_html_link(bj_html_add(body, "nav", NULL), list, "All my jobs");
+		bj_html_link(bj_html_add(body, "nav", NULL), list, _("All my jobs"));
 		free(list);
 	}
 	bj_html_add(body, "h1", title);
-	p = bj_html_add(body, "p", "Kind: ");
+	p = bj_html_add(body, "p", _("Kind: "));
 	bj_html_add(p, "code", j->kind);
-	p = bj_html_add(body, "p", "State: ");
+	p = bj_html_add(body, "p", _("State: "));
 	s = bj_html_add(p, "strong", bj_page_state_words(j->state));
 	snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 	bj_html_attr(s, "class", cls);
@@ -611,18 +644,19 @@ bj_page_status(struct bj_req *req)
 		add_stage(req, j, body);
 	add_actions(req, j, body);
 	add_download(req, pj, body);
-	bj_html_add(body, "h2", "Times");
+	bj_html_add(body, "h2", _("Times"));
 	dl = bj_html_add(body, "dl", NULL);
-	add_time(dl, "Created", j->created_at, pj->created_ago, "");
-	add_time(dl, "Started", j->started_at, pj->started_ago, "not yet");
-	add_time(dl, "Finished", j->finished_at, pj->finished_ago, "not yet");
-	add_time(dl, "Deadline", j->deadline_at, pj->deadline_ago, "none");
+	add_time(dl, _("Created"), j->created_at, pj->created_ago, "", tz);
+	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
+	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
+	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
 	add_failures(req, j, body);
 	add_notifications(req, j, body);
 	add_timeline(req, j, body);
 	if (!bj_job_state_terminal(j->state)) {
-		p = bj_html_addf(body, "p", "This page refreshes itself every %d seconds "
-		    "until the job has ended.", REFRESH_SECONDS);
+		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "
+		    "until the job has ended.", "This page refreshes itself every %d seconds "
+		    "until the job has ended.", REFRESH_SECONDS), REFRESH_SECONDS);
 		bj_html_attr(p, "class", "muted");
 	}
 	bj_page_reply(req, 200, h, nonce);

@@ -14,6 +14,7 @@
 #define BJ_PAGES_H
 
 #include "html.h"
+#include "i18n.h"
 #include "http.h"
 #include "job.h"
 #include "router.h"
@@ -28,6 +29,12 @@ struct bj_page_job {
 	long long	 run_seconds;		/* started → finished or now */
 };
 
+/*
+ * Choose the language of this reply: the reader's Accept-Language among
+ * the catalogs, else job_lang (a job's language, may be NULL), else
+ * [http] default_language. Call before building any text.
+ */
+void bj_page_lang(struct bj_req *req, const char *job_lang);
 /* The signed-in user, or NULL when nobody is. */
 const char *bj_page_user(struct bj_req *req);
 /* A new document with the site's style sheet; *nonce filled for the CSP. */
@@ -51,7 +58,7 @@ struct bj_page_job *bj_page_job_load(struct bj_req *req);
 
 /* State in words, e.g. "Running". */
 const char *bj_page_state_words(enum bj_job_state s);
-/* "3 min ago" / "in 2 h" for seconds ago (negative: in the future). */
+/* "3 minutes ago" / "in 2 hours" for seconds ago (negative: in the future). */
 void bj_page_relative(long long ago, char *out, size_t n);
 
 #endif

@@ -27,6 +27,19 @@ extern const char BJ_SQL_TOKEN_LOOKUP[];	/* s hash -> id, name, scopes, owner */
 extern const char BJ_SQL_TOKEN_TOUCH[];		/* i id */
 
 /* --- jobs, claims, leases, fan-in (sql_api.c) --- */
+extern const char BJ_SQL_JOB_GET[];		/* i id -> the columns of struct bj_job */
+extern const char BJ_SQL_JOB_BY_TOKEN[];	/* s token -> same */
+extern const char BJ_SQL_JOB_LOCK[];		/* i id -> state, stage, stage_remaining, on_item_failure, n_total, n_succeeded, n_failed */
+extern const char BJ_SQL_STAGE_LEFT[];		/* i job, i stage -> items not ended */
+extern const char BJ_SQL_STAGE_REMAINING_SET[];	/* i n, i job, i stage */
+extern const char BJ_SQL_STAGE_NEXT[];		/* i job, i stage -> next stage with pending items or NULL */
+extern const char BJ_SQL_STAGE_OPEN[];		/* i new, i job, i new, i job, i old */
+extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
+extern const char BJ_SQL_ITEMS_CANCEL_PENDING[];	/* i job */
+extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
+extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
+extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
+extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 
 /* --- end-user pages (sql_pages.c) --- */
 extern const char BJ_SQL_PAGES_JOB_BY_TOKEN[];	/* s token -> the page's job columns */
@@ -38,11 +51,6 @@ extern const char BJ_SQL_PAGES_NOTIFICATIONS[];	/* i job -> channel, target, sta
 extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 extern const char BJ_SQL_PAGES_SET_STATE[];	/* s new state, i job, s old state */
-extern const char BJ_SQL_PAGES_CANCEL_JOB[];	/* i job, s old state */
-extern const char BJ_SQL_PAGES_CANCEL_ITEMS[];	/* i job */
-extern const char BJ_SQL_PAGES_RECOUNT[];	/* i job */
-extern const char BJ_SQL_PAGES_OUTBOX[];	/* s event, i job */
-extern const char BJ_SQL_PAGES_EVENT_ADD[];	/* i job, s type, s detail */
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
 

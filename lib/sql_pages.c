@@ -50,34 +50,6 @@ const char BJ_SQL_PAGES_SECRET_GET[] =
 const char BJ_SQL_PAGES_SECRET_INSERT[] =
     "INSERT IGNORE INTO http_secrets (id, secret, created_at) VALUES (1, ?, NOW(6))";
 
-/* form posts: until the model's own pause/resume/cancel land, these are the
- * conditional state changes of the pages */
+/* form posts: pause and resume (cancel is bj_job_finish) */
 const char BJ_SQL_PAGES_SET_STATE[] =
     "UPDATE jobs SET state = ?, updated_at = NOW(6) WHERE id = ? AND state = ?";
-
-const char BJ_SQL_PAGES_CANCEL_JOB[] =
-    "UPDATE jobs SET state = 'cancelled', finished_at = NOW(6), updated_at = NOW(6)"
-    " WHERE id = ? AND state = ?";
-
-const char BJ_SQL_PAGES_CANCEL_ITEMS[] =
-    "UPDATE items SET state = 'cancelled', lease_token = NULL, lease_expires_at = NULL,"
-    " finished_at = NOW(6) WHERE job_id = ? AND state IN ('pending', 'claimed')";
-
-const char BJ_SQL_PAGES_RECOUNT[] =
-    "UPDATE jobs j SET"
-    " n_pending = (SELECT COUNT(*) FROM items WHERE job_id = j.id AND state = 'pending'),"
-    " n_claimed = (SELECT COUNT(*) FROM items WHERE job_id = j.id AND state = 'claimed'),"
-    " n_succeeded = (SELECT COUNT(*) FROM items WHERE job_id = j.id AND state = 'succeeded'),"
-    " n_failed = (SELECT COUNT(*) FROM items WHERE job_id = j.id AND state = 'failed'),"
-    " n_cancelled = (SELECT COUNT(*) FROM items WHERE job_id = j.id AND state = 'cancelled')"
-    " WHERE j.id = ?";
-
-const char BJ_SQL_PAGES_OUTBOX[] =
-    "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
-    " attempts, next_attempt_at, created_at)"
-    " SELECT job_id, ?, channel, target_hash, target, 'pending', 0, NOW(6), NOW(6)"
-    " FROM job_targets WHERE job_id = ?"
-    " ON DUPLICATE KEY UPDATE id = id";
-
-const char BJ_SQL_PAGES_EVENT_ADD[] =
-    "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";

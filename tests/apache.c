@@ -91,12 +91,14 @@ fcgi_socket(const struct bj_e2e *e, char *out, size_t n)
 	return 0;
 }
 
+/* Debian's module directory holds mod_xsendfile. */
 int
 bj_apache_has_xsendfile(void)
 {
 	return access(MODDIR "/mod_xsendfile.so", R_OK) == 0;
 }
 
+/* Write httpd.conf around conf/apache.conf and wait for /healthz through it. */
 int
 bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 {
@@ -192,6 +194,7 @@ bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 	return -1;
 }
 
+/* Stop apache2 and all its children. */
 void
 bj_apache_stop(struct bj_apache *a)
 {

@@ -39,6 +39,7 @@ bj_plant_job(struct bj_db *db, const struct bj_plant *p, char token[33])
 	return (long long)bj_db_insert_id(db);
 }
 
+/* Insert one item of a job. */
 long long
 bj_plant_item(struct bj_db *db, long long job, int stage, const char *key, const char *state)
 {
@@ -48,6 +49,7 @@ bj_plant_item(struct bj_db *db, long long job, int stage, const char *key, const
 	return (long long)bj_db_insert_id(db);
 }
 
+/* Insert one failure record. */
 void
 bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
     const char *error)
@@ -57,6 +59,7 @@ bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
 	    (long long)attempt, error) == 0);
 }
 
+/* Append to a job's timeline. */
 void
 bj_plant_event(struct bj_db *db, long long job, const char *type, const char *detail)
 {
@@ -64,6 +67,7 @@ bj_plant_event(struct bj_db *db, long long job, const char *type, const char *de
 	    " VALUES (?, NOW(6), ?, ?)", NULL, "iss", job, type, detail) == 0);
 }
 
+/* Insert a notification row as the notifier would leave it. */
 void
 bj_plant_notification(struct bj_db *db, long long job, const char *channel,
     const char *target, const char *state, int attempts, const char *error)
@@ -100,6 +104,7 @@ bj_plant_users(const char *dir)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Basic credentials of a planted user. */
 const char *
 bj_plant_auth(const char *user)
 {
@@ -113,6 +118,7 @@ bj_plant_auth(const char *user)
 	return hdr;
 }
 
+/* GET through the web server, signed in or not. */
 void
 bj_plant_get(const char *base, const char *path, const char *user, struct bj_http_reply *r)
 {
@@ -125,6 +131,7 @@ bj_plant_get(const char *base, const char *path, const char *user, struct bj_htt
 	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, r), 0);
 }
 
+/* POST a form through the web server. */
 void
 bj_plant_post(const char *base, const char *path, const char *user, const char *form,
     const char *extra_header, struct bj_http_reply *r)
@@ -142,6 +149,7 @@ bj_plant_post(const char *base, const char *path, const char *user, const char *
 	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, form, strlen(form), r), 0);
 }
 
+/* Pipe html through tests/validate_html.py. */
 int
 bj_plant_valid_html(const char *html)
 {
@@ -158,6 +166,7 @@ bj_plant_valid_html(const char *html)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Pick an attribute value out of a page. */
 char *
 bj_plant_attr_after(const char *html, const char *marker, const char *attr)
 {

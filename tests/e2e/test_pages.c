@@ -17,10 +17,25 @@
 static struct bj_e2e e2e;
 static struct bj_db *db;
 
+/* Compile po/ja.po where bulkjobs-fcgi will look for it ($BULKJOBS_LOCALEDIR). */
+static int
+catalogs(void)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char cmd[1500];
+
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
+	    bj_test_path("locale"), PACKAGE, src ? src : ".");
+	if (system(cmd) != 0)
+		return -1;
+	return setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1);
+}
+
 static int
 init(void)
 {
-	if (bj_e2e_start(&e2e, "pages", NULL) == -1)
+	if (catalogs() == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
 		return -1;
 	if (bj_plant_users(e2e.root) == -1)
 		return -1;
@@ -101,7 +116,7 @@ test_status_page_of_running_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<progress max=\"4\" value=\"3\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "75% done: 3 of 4 items"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 2 of 2: merging"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "left at the current rate"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Expected to finish in 3 minutes at the current rate."));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "http-equiv=\"refresh\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "disk full while writing invoices.csv"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "retrying"));
@@ -133,6 +148,36 @@ test_status_page_of_running_job(void)
 	bj_http_reply_free(&r);
 }
 
+/* A reader whose browser asks for Japanese gets the page in Japanese. */
+static void
+test_page_in_the_readers_language(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "月次エクスポート", .state = "running",
+	    .total = 2, .succeeded = 1, .pending = 1, .started_min_ago = 4 };
+	struct bj_http_reply r;
+	char tok[33], url[300];
+	const char *ja[] = { bj_plant_auth("alice"), "Accept-Language: ja-JP,ja;q=0.9,en;q=0.5",
+	    NULL };
+	const char *en[] = { bj_plant_auth("alice"), "Accept-Language: en-GB,en;q=0.9", NULL };
+
+	bj_plant_job(db, &p, tok);
+	snprintf(url, sizeof url, "%s/jobs/%s", e2e.url, tok);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"ja\">"));
+	/* libxml2 writes non-ASCII as character references: 実行中 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#23455;&#34892;&#20013;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#19968;&#26178;&#20572;&#27490;"));	/* 一時停止 */
+	CU_ASSERT_PTR_NULL(strstr(r.body, ">Pause<"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, en, NULL, 0, &r), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"en\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, ">Pause<"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "4 minutes ago"));
+	bj_http_reply_free(&r);
+}
+
 /* A finished job: no refresh, no buttons, a download button with its expiry. */
 static void
 test_finished_job_stops_refreshing(void)
@@ -152,7 +197,7 @@ test_finished_job_stops_refreshing(void)
 	CU_ASSERT_PTR_NULL(strstr(r.body, "<form"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/download\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Available until"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 23 h 59 min)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 24 hours)"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
 }
@@ -343,6 +388,14 @@ test_download_through_nginx(void)
 		unlink(link);
 		CU_ASSERT_EQUAL(symlink(target, link), 0);
 	}
+	/* a directory is no file */
+	p.artifact = "out";
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+
 	p.artifact = "out/link.conf";
 	bj_plant_job(db, &p, tok);
 	snprintf(path, sizeof path, "/jobs/%s/download", tok);
@@ -452,17 +505,73 @@ test_form_posts_need_csrf(void)
 	free(csrf_other);
 }
 
+static struct bj_e2e priv;
+static struct bj_db *privdb;
+
+static int
+init_private(void)
+{
+	if (bj_e2e_start(&priv, "pagespriv", "[http]\npublic_links = no\n") == -1 ||
+	    bj_plant_users(priv.root) == -1)
+		return -1;
+	privdb = bj_test_db("pagespriv");
+	return privdb == NULL ? -1 : 0;
+}
+
+static int
+clean_private(void)
+{
+	bj_e2e_stop(&priv);
+	return 0;
+}
+
+/* public_links = no: only the owner sees the page and gets the file. */
+static void
+test_private_links_need_the_owner(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Private", .state = "running",
+	    .total = 2, .pending = 2, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[120], form[120], *csrf;
+
+	bj_plant_job(privdb, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(priv.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>Private</h1>"));
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+
+	/* bob holds the link: the job does not exist for him */
+	bj_plant_get(priv.url, path, "bob", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s/pause", tok);
+	snprintf(form, sizeof form, "csrf=%s", csrf);
+	bj_plant_post(priv.url, path, "bob", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(bj_test_scalar(privdb, "SELECT COUNT(*) FROM jobs WHERE title = 'Private'"
+	    " AND state = 'running'"), 1);
+	free(csrf);
+}
+
 int
 main(void)
 {
 	CU_pSuite s = bj_test_suite("pages", init, clean);
 
 	CU_add_test(s, "status page of a running job", test_status_page_of_running_job);
+	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
 	CU_add_test(s, "download through nginx", test_download_through_nginx);
 	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
+	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
+	CU_add_test(s, "private links need the owner", test_private_links_need_the_owner);
 	return bj_test_run();
 }
