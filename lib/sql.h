@@ -58,7 +58,6 @@ extern const char BJ_SQL_PAGES_SET_STATE[];	/* s new state, i job, s old state *
 extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */
 extern const char BJ_SQL_NOTIFY_LEASE[];	/* i lease seconds, i id */
 extern const char BJ_SQL_NOTIFY_GET[];		/* i id -> id, job_id, event, channel, target, attempts, now */
-extern const char BJ_SQL_NOTIFY_JOB[];		/* i job id -> the job's fields (see sql_notify.c) */
 extern const char BJ_SQL_NOTIFY_FIRST_ERRORS[];	/* i job id, i limit -> key, error */
 extern const char BJ_SQL_NOTIFY_SENT[];		/* s status (NULL: none), i id, i attempts */
 extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, s status, s error, i id, i attempts */

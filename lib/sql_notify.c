@@ -28,14 +28,6 @@ const char BJ_SQL_NOTIFY_GET[] =
     "SELECT id, job_id, event, channel, target, attempts, UNIX_TIMESTAMP(NOW())"
     " FROM notifications WHERE id = ?";
 
-const char BJ_SQL_NOTIFY_JOB[] =
-    "SELECT id, token, kind, owner, title, state, n_total, n_pending, n_claimed,"
-    " n_succeeded, n_failed, n_cancelled, " ISO("created_at") ", " ISO("started_at") ","
-    " " ISO("finished_at") ", " ISO("deadline_at") ", artifact, " ISO("artifact_expires_at") ","
-    " artifact_deleted_at IS NOT NULL, language, params,"
-    " COALESCE(artifact_expires_at <= NOW(6), 0)"
-    " FROM jobs WHERE id = ?";
-
 /* served by ix_items_job_state (job_id, state, id) */
 const char BJ_SQL_NOTIFY_FIRST_ERRORS[] =
     "SELECT `key`, COALESCE(error, '') FROM items"

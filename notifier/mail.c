@@ -47,7 +47,7 @@ outcome_words(const char *event)
 static char *
 job_name(const struct bj_note *note)
 {
-	const struct bj_job *j = &note->job;
+	const struct bj_job *j = note->job;
 
 	if (j->title != NULL && j->title[0] != '\0')
 		return bj_xstrdup(j->title);
@@ -60,7 +60,7 @@ download_url(const struct bj_conf *conf, const struct bj_note *note)
 {
 	char *status, *url;
 
-	if (note->job.artifact == NULL || note->job.artifact_deleted || note->job.artifact_expired)
+	if (note->job->artifact == NULL || note->job->artifact_deleted || note->job->artifact_expired)
 		return NULL;
 	status = bj_note_status_url(conf, note);
 	url = bj_xasprintf("%s/download", status);
@@ -72,7 +72,7 @@ download_url(const struct bj_conf *conf, const struct bj_note *note)
 static char *
 mail_text(const struct bj_conf *conf, const struct bj_note *note)
 {
-	const struct bj_job *j = &note->job;
+	const struct bj_job *j = note->job;
 	struct bj_buf b = { 0 };
 	char *name = job_name(note), *status = bj_note_status_url(conf, note);
 	char *dl = download_url(conf, note);
@@ -101,7 +101,7 @@ mail_text(const struct bj_conf *conf, const struct bj_note *note)
 static char *
 mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *subject)
 {
-	const struct bj_job *j = &note->job;
+	const struct bj_job *j = note->job;
 	struct bj_html *h = bj_html_new(j->language ? j->language : "en", subject);
 	struct bj_html_el *body = bj_html_body(h), *p, *ul;
 	char *name = job_name(note), *status = bj_note_status_url(conf, note);

@@ -92,17 +92,19 @@ batch(struct bj_db *db, const struct bj_conf *conf, int limit, struct counts *c)
 
 	if ((n = bj_notify_claim(db, limit, lease, &notes)) <= 0)
 		return n;
-	for (int i = 0; i < n; i++)
-		if (bj_notify_load(db, notes[i]) == -1) {
-			if (bj_db_gone(db) || bj_db_errno(db) != 0) {
-				rc = -1;
-				goto out;
-			}
-			bj_note_set(notes[i], BJ_NOTE_DEAD, 0, "the job no longer exists");
+	for (int i = 0; i < n; i++) {
+		int r = bj_notify_load(db, notes[i]);
+
+		if (r == -1) {
+			rc = -1;
+			goto out;
 		}
+		if (r == 1)
+			bj_note_set(notes[i], BJ_NOTE_DEAD, 0, "the job no longer exists");
+	}
 	bj_webhook_deliver(conf, notes, n);
 	for (int i = 0; i < n; i++)
-		if (notes[i]->job_loaded && strcmp(notes[i]->channel, "email") == 0)
+		if (notes[i]->job != NULL && strcmp(notes[i]->channel, "email") == 0)
 			bj_mail_deliver(conf, notes[i]);
 	for (int i = 0; i < n; i++) {
 		struct bj_note *note = notes[i];

@@ -35,8 +35,7 @@ struct bj_note {
 	char		*target;	/* address or URL */
 	int		 attempt;	/* this attempt's number, 1 … */
 	long long	 now;		/* database time at the claim, unix seconds */
-	struct bj_job	 job;
-	int		 job_loaded;
+	struct bj_job	*job;		/* NULL until bj_notify_load() */
 	int		 n_errors;
 	char		*err_key[BJ_NOTE_MAX_ERRORS];
 	char		*err_text[BJ_NOTE_MAX_ERRORS];
@@ -54,7 +53,7 @@ struct bj_note {
  * database error.
  */
 int bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out);
-/* Read the note's job and its first failed items; 0 or -1. */
+/* Read the note's job and its first failed items: 0, 1 when the job is gone, -1 on a database error. */
 int bj_notify_load(struct bj_db *db, struct bj_note *note);
 /*
  * Write the note's outcome: sent, rescheduled after the back-off, or

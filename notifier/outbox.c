@@ -83,42 +83,13 @@ fail:
 int
 bj_notify_load(struct bj_db *db, struct bj_note *note)
 {
-	struct bj_job *j = &note->job;
-	struct bj_rows *r, *e;
-	int st;
+	struct bj_rows *e;
+	enum bj_err err;
 
-	if ((r = bj_db_query(db, BJ_SQL_NOTIFY_JOB, "i", note->job_id)) == NULL)
+	if ((err = bj_job_get(db, note->job_id, &note->job)) == BJ_ERR_JOB_NOT_FOUND)
+		return 1;
+	if (err != BJ_OK)
 		return -1;
-	if (r->nrows != 1) {
-		bj_rows_free(r);
-		return -1;
-	}
-	j->id = bj_rows_int(r, 0, 0);
-	j->token = cell_dup(r, 0, 1);
-	j->kind = cell_dup(r, 0, 2);
-	j->owner = cell_dup(r, 0, 3);
-	j->title = cell_dup(r, 0, 4);
-	st = bj_job_state_parse(bj_rows_get(r, 0, 5));
-	j->state = st < 0 ? BJ_JOB_FAILED : (enum bj_job_state)st;
-	j->n_total = bj_rows_int(r, 0, 6);
-	j->n_pending = bj_rows_int(r, 0, 7);
-	j->n_claimed = bj_rows_int(r, 0, 8);
-	j->n_succeeded = bj_rows_int(r, 0, 9);
-	j->n_failed = bj_rows_int(r, 0, 10);
-	j->n_cancelled = bj_rows_int(r, 0, 11);
-	j->created_at = cell_dup(r, 0, 12);
-	j->started_at = cell_dup(r, 0, 13);
-	j->finished_at = cell_dup(r, 0, 14);
-	j->deadline_at = cell_dup(r, 0, 15);
-	j->artifact = cell_dup(r, 0, 16);
-	j->artifact_expires_at = cell_dup(r, 0, 17);
-	j->artifact_deleted = (int)bj_rows_int(r, 0, 18);
-	j->language = cell_dup(r, 0, 19);
-	j->params = cell_dup(r, 0, 20);
-	j->artifact_expired = (int)bj_rows_int(r, 0, 21);
-	bj_rows_free(r);
-	note->job_loaded = 1;
-
 	if ((e = bj_db_query(db, BJ_SQL_NOTIFY_FIRST_ERRORS, "ii", note->job_id,
 	    (long long)BJ_NOTE_MAX_ERRORS)) == NULL)
 		return -1;
@@ -201,7 +172,7 @@ bj_note_status_url(const struct bj_conf *conf, const struct bj_note *note)
 
 	while (len > 0 && base[len - 1] == '/')
 		len--;
-	return bj_xasprintf("%.*s/jobs/%s", (int)len, base, note->job.token ? note->job.token : "");
+	return bj_xasprintf("%.*s/jobs/%s", (int)len, base, note->job && note->job->token ? note->job->token : "");
 }
 
 /* The timeline entry of a delivered or abandoned notification. */
@@ -283,26 +254,6 @@ fail:
 	return -1;
 }
 
-/* Release a note's job strings (the same fields the job model owns). */
-static void
-note_job_clear(struct bj_job *j)
-{
-	free(j->token);
-	free(j->kind);
-	free(j->owner);
-	free(j->title);
-	free(j->params);
-	free(j->language);
-	free(j->created_at);
-	free(j->updated_at);
-	free(j->started_at);
-	free(j->finished_at);
-	free(j->deadline_at);
-	free(j->artifact);
-	free(j->artifact_expires_at);
-	free(j->idempotency_key);
-}
-
 void
 bj_notes_free(struct bj_note **notes, int n)
 {
@@ -316,7 +267,7 @@ bj_notes_free(struct bj_note **notes, int n)
 		free(note->event);
 		free(note->channel);
 		free(note->target);
-		note_job_clear(&note->job);
+		bj_job_free(note->job);
 		for (int k = 0; k < note->n_errors; k++) {
 			free(note->err_key[k]);
 			free(note->err_text[k]);

@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "log.h"
 #include "notify.h"
+#include "render.h"
 #include "webhook_sig.h"
 
 #define MAX_NETS 64
@@ -224,46 +225,6 @@ add_str(struct json_object *obj, const char *name, const char *value)
 	json_object_object_add(obj, name, value ? json_object_new_string(value) : NULL);
 }
 
-/* The job as the webhook's "data": the fields of the job's API JSON. */
-static struct json_object *
-job_json(const struct bj_conf *conf, const struct bj_note *note)
-{
-	const struct bj_job *j = &note->job;
-	struct json_object *o = json_object_new_object(), *c = json_object_new_object();
-	struct json_object *links = json_object_new_object();
-	char *status_url = bj_note_status_url(conf, note), *self;
-	size_t len = strlen(conf->public_url);
-
-	while (len > 0 && conf->public_url[len - 1] == '/')
-		len--;
-	self = bj_xasprintf("%.*s/v1/jobs/%lld", (int)len, conf->public_url, j->id);
-	json_object_object_add(o, "id", json_object_new_int64(j->id));
-	add_str(o, "token", j->token);
-	add_str(o, "kind", j->kind);
-	add_str(o, "owner", j->owner);
-	add_str(o, "title", j->title);
-	add_str(o, "state", bj_job_state_name(j->state));
-	json_object_object_add(c, "total", json_object_new_int64(j->n_total));
-	json_object_object_add(c, "pending", json_object_new_int64(j->n_pending));
-	json_object_object_add(c, "claimed", json_object_new_int64(j->n_claimed));
-	json_object_object_add(c, "succeeded", json_object_new_int64(j->n_succeeded));
-	json_object_object_add(c, "failed", json_object_new_int64(j->n_failed));
-	json_object_object_add(c, "cancelled", json_object_new_int64(j->n_cancelled));
-	json_object_object_add(o, "counts", c);
-	add_str(o, "created_at", j->created_at);
-	add_str(o, "started_at", j->started_at);
-	add_str(o, "finished_at", j->finished_at);
-	add_str(o, "deadline_at", j->deadline_at);
-	add_str(o, "artifact", j->artifact);
-	add_str(o, "artifact_expires_at", j->artifact_expires_at);
-	add_str(links, "self", self);
-	add_str(links, "status_page", status_url);
-	json_object_object_add(o, "links", links);
-	free(self);
-	free(status_url);
-	return o;
-}
-
 /* The request body: {"type":event,"timestamp":…,"data":job} (caller frees). */
 static char *
 webhook_body(const struct bj_conf *conf, const struct bj_note *note)
@@ -274,7 +235,7 @@ webhook_body(const struct bj_conf *conf, const struct bj_note *note)
 	iso_time(note->now, ts);
 	add_str(o, "type", note->event);
 	add_str(o, "timestamp", ts);
-	json_object_object_add(o, "data", job_json(conf, note));
+	json_object_object_add(o, "data", bj_render_job(note->job, conf));
 	out = bj_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -409,7 +370,7 @@ bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 	if (fence_parse(&fence, conf->webhook_deny_networks, &why) == -1) {
 		/* main() checks this at start-up; be safe anyway */
 		for (int i = 0; i < n; i++)
-			if (notes[i]->job_loaded && strcmp(notes[i]->channel, "webhook") == 0)
+			if (notes[i]->job != NULL && strcmp(notes[i]->channel, "webhook") == 0)
 				bj_note_set(notes[i], BJ_NOTE_RETRY, 0, "[webhook] deny_networks is not valid");
 		return;
 	}
@@ -425,7 +386,7 @@ bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 			struct bj_note *note = notes[next++];
 			struct xfer *x;
 
-			if (!note->job_loaded || strcmp(note->channel, "webhook") != 0)
+			if (note->job == NULL || strcmp(note->channel, "webhook") != 0)
 				continue;
 			if ((x = xfer_new(conf, &fence, key, keylen, note)) == NULL)
 				continue;

@@ -595,7 +595,7 @@ test_lease(void)
 	CU_ASSERT_EQUAL(notes[0]->id, wh);
 	CU_ASSERT_EQUAL(notes[0]->attempt, 1);
 	CU_ASSERT_EQUAL(bj_notify_load(db, notes[0]), 0);
-	CU_ASSERT_STRING_EQUAL(notes[0]->job.title, "lease");
+	CU_ASSERT_STRING_EQUAL(notes[0]->job->title, "lease");
 	/* while the lease holds, another notifier leaves the row alone */
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 0);
