@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "harness.h"
+#include "job.h"
 #include "notify.h"
 #include "notify_hist.h"
 #include "render_notify.h"
@@ -49,6 +50,8 @@ static const char Q_ITEM[] =
 static const char Q_NOTE[] =
     "INSERT INTO notifications (job_id, event, channel, target_hash, target, next_attempt_at,"
     " created_at) VALUES (?, ?, ?, SHA2(?, 256), ?, NOW(6), NOW(6))";
+static const char Q_TARGET[] =
+    "INSERT INTO job_targets (job_id, channel, target_hash, target) VALUES (?, ?, SHA2(?, 256), ?)";
 static const char Q_LATER[] =
     "UPDATE notifications SET next_attempt_at = NOW(6) + INTERVAL 1 DAY WHERE state = 'pending'";
 static const char Q_DUE[] =
@@ -364,6 +367,47 @@ test_finished_job_one_webhook_one_email(void)
 	mails = mails_to("alice@example.org");
 	CU_ASSERT_EQUAL(json_object_array_length(mails), 1);
 	json_object_put(mails);
+}
+
+/* The job model's own state change records the notifications; the notifier delivers them. */
+static void
+test_from_a_state_change(void)
+{
+	long long job = plant_job("Cancelled export", "running"), wh, em;
+	char url[128];
+	struct json_object *r, *body, *mails;
+
+	snprintf(url, sizeof url, "%s/ok", hook);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "webhook", url, url), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "email",
+	    "erin@example.org", "erin@example.org"), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_finish(db, job, BJ_JOB_CANCELLED, "cancelled by the test"), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	wh = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'webhook'"
+	    " AND event = 'job.cancelled'", job);
+	em = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'email'"
+	    " AND event = 'job.cancelled'", job);
+	CU_ASSERT_TRUE_FATAL(wh > 0 && em > 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	snprintf(url, sizeof url, "msg_%lld", wh);
+	r = records("notify/received.jsonl", "id", url);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(r), 1);
+	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(json_object_array_get_idx(r, 0), "sig_ok")));
+	body = json_tokener_parse(str(json_object_array_get_idx(r, 0), "body"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_STRING_EQUAL(str(body, "type"), "job.cancelled");
+	CU_ASSERT_STRING_EQUAL(str(json_object_object_get(body, "data"), "state"), "cancelled");
+	json_object_put(body);
+	json_object_put(r);
+	mails = mails_to("erin@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	CU_ASSERT_STRING_EQUAL(str(json_object_array_get_idx(mails, 0), "subject"),
+	    "[bulkjobs] Cancelled export was cancelled");
+	json_object_put(mails);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'", job), 2);
 }
 
 /* Done when: a 500 gets the same webhook-id again after the back-off, nothing more after a 200. */
@@ -765,6 +809,7 @@ main(void)
 
 	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
 	    test_finished_job_one_webhook_one_email);
+	CU_add_test(s, "a state change's notifications are delivered once", test_from_a_state_change);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
 	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
 	CU_add_test(s, "410 is not retried", test_410_is_dead_at_once);
