@@ -46,7 +46,10 @@ bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 	}
 	if (bj_db_commit(db) == -1)
 		goto fail;
-
+	if (ids->nrows == 0) {
+		bj_rows_free(ids);
+		return 0;
+	}
 	notes = bj_xcalloc((size_t)ids->nrows, sizeof *notes);
 	for (int i = 0; i < ids->nrows; i++) {
 		struct bj_note *note;
