@@ -52,6 +52,7 @@ bj_mailmsg_addr_ok(const char *addr)
 	return 1;
 }
 
+/* Control characters become spaces: what a header value may never carry. */
 char *
 bj_mailmsg_clean(const char *v)
 {
@@ -73,6 +74,7 @@ plain_ascii(const char *s)
 	return 1;
 }
 
+/* RFC 2047 "B" words for non-ASCII text, split on character boundaries. */
 char *
 bj_mailmsg_encode_words(const char *v)
 {
@@ -105,6 +107,7 @@ bj_mailmsg_encode_words(const char *v)
 	return bj_buf_steal(&b);
 }
 
+/* An RFC 5322 date in UTC, with English names whatever the locale. */
 char *
 bj_mailmsg_date(long long t)
 {
@@ -166,6 +169,7 @@ part_add(struct bj_buf *b, const char *type, const char *body)
 	free(enc);
 }
 
+/* Headers through header_add() only, then the text (and HTML) parts in base64. */
 char *
 bj_mailmsg_build(const struct bj_mailmsg *m, const char **why)
 {

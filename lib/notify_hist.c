@@ -17,6 +17,7 @@ dup_cell(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
+/* One query, folded into one entry per notification with its attempts. */
 enum bj_err
 bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists **out)
 {
@@ -61,6 +62,7 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 	return BJ_OK;
 }
 
+/* Release a history; NULL is a no-op. */
 void
 bj_notify_hist_free(struct bj_notify_hists *h)
 {

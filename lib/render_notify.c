@@ -10,6 +10,7 @@ add_str(struct json_object *o, const char *name, const char *v)
 	json_object_object_add(o, name, v ? json_object_new_string(v) : NULL);
 }
 
+/* The history as a JSON array, attempts in order. */
 struct json_object *
 bj_render_notifications(const struct bj_notify_hists *h)
 {

@@ -156,6 +156,7 @@ from_domain(const char *from)
 	return at ? at + 1 : "localhost";
 }
 
+/* Check [mail] transport at start-up, so a typo is a config error, not a dead letter. */
 int
 bj_mail_transport_check(const char *t, const char **why)
 {
@@ -195,7 +196,7 @@ write_all(int fd, const char *msg, size_t len)
 
 /* Hand the message to PATH -t -oi; exit 75 (and failing to run it) retries. */
 static void
-send_sendmail(const char *path, const char *msg, struct bj_note *note)
+send_sendmail(const char *path, int timeout, const char *msg, struct bj_note *note)
 {
 	struct bj_buf lf = { 0 };
 	int fds[2], st = 0;
@@ -229,8 +230,22 @@ send_sendmail(const char *path, const char *msg, struct bj_note *note)
 	write_all(fds[1], lf.data ? lf.data : "", lf.len);
 	close(fds[1]);
 	signal(SIGPIPE, old);
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
+	/* a mailer that hangs is killed after the time an SMTP exchange gets */
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid || (r == -1 && errno != EINTR))
+			break;
+		if (waited >= timeout * 10) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+				;
+			snprintf(err, sizeof err, "%s did not finish within %d s", path, timeout);
+			bj_note_set(note, BJ_NOTE_RETRY, 0, err);
+			goto out;
+		}
+		usleep(100000);
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		bj_note_set(note, BJ_NOTE_SENT, 0, NULL);
 	} else if (WIFEXITED(st)) {
@@ -315,6 +330,7 @@ send_smtp(const struct bj_conf *conf, const char *msg, struct bj_note *note)
 	free(url);
 }
 
+/* Build the job's message and hand it to the transport; the outcome lands in the note. */
 void
 bj_mail_deliver(const struct bj_conf *conf, struct bj_note *note)
 {
@@ -342,7 +358,7 @@ bj_mail_deliver(const struct bj_conf *conf, struct bj_note *note)
 	if ((msg = bj_mailmsg_build(&m, &why)) == NULL)
 		bj_note_set(note, BJ_NOTE_DEAD, 0, why);
 	else if (strncmp(conf->mail_transport, "sendmail:", 9) == 0)
-		send_sendmail(conf->mail_transport + 9, msg, note);
+		send_sendmail(conf->mail_transport + 9, conf->webhook_timeout * 2, msg, note);
 	else
 		send_smtp(conf, msg, note);
 	free(name);

@@ -40,6 +40,7 @@ on_signal(int sig)
 	stopping = 1;
 }
 
+/* The synopsis, for -h and usage errors. */
 static void
 usage(FILE *f)
 {
@@ -87,7 +88,9 @@ batch(struct bj_db *db, const struct bj_conf *conf, int limit, struct counts *c)
 {
 	struct bj_note **notes = NULL;
 	int lanes = conf->notify_parallel;
-	int lease = (limit / lanes + 1) * conf->webhook_timeout * 2 + 60;
+	/* long enough for the webhooks in lanes and every email one after another */
+	int lease = (limit / lanes + 1) * conf->webhook_timeout +
+	    limit * conf->webhook_timeout * 2 + 60;
 	int n, rc = 0;
 
 	if ((n = bj_notify_claim(db, limit, lease, &notes)) <= 0)
@@ -164,6 +167,7 @@ pass(struct bj_db *db, const struct bj_conf *conf, int limit, struct counts *c)
 	return 0;
 }
 
+/* Options, config, one pass or a --watch loop; see the header for exit codes. */
 int
 main(int argc, char **argv)
 {

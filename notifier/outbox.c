@@ -25,6 +25,7 @@ cell_dup(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
+/* Lease due rows in one short transaction, then read them outside it. */
 int
 bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 {
@@ -83,6 +84,7 @@ fail:
 	return -1;
 }
 
+/* The job through the job model, and its first failed items for the email. */
 int
 bj_notify_load(struct bj_db *db, struct bj_note *note)
 {
@@ -105,6 +107,7 @@ bj_notify_load(struct bj_db *db, struct bj_note *note)
 	return 0;
 }
 
+/* Validate a back-off list: whole seconds from 1 s to a week, comma-separated. */
 int
 bj_backoff_check(const char *spec)
 {
@@ -134,6 +137,7 @@ bj_backoff_check(const char *spec)
 	return n > 0 ? 0 : -1;
 }
 
+/* The delay after a failed attempt: its step of the list, the last one repeating, with jitter. */
 long long
 bj_backoff_delay(const char *spec, int attempt)
 {
@@ -158,6 +162,7 @@ bj_backoff_delay(const char *spec, int attempt)
 	return v;
 }
 
+/* Record what a delivery did; the error text is copied. */
 void
 bj_note_set(struct bj_note *note, enum bj_note_outcome outcome, int status, const char *error)
 {
@@ -167,6 +172,7 @@ bj_note_set(struct bj_note *note, enum bj_note_outcome outcome, int status, cons
 	note->error = error ? bj_xstrdup(error) : NULL;
 }
 
+/* The job's status page link, as the emails and webhooks give it. */
 char *
 bj_note_status_url(const struct bj_conf *conf, const struct bj_note *note)
 {
@@ -186,6 +192,7 @@ event_detail(const struct bj_note *note, const char *what)
 	    note->target, note->attempt);
 }
 
+/* Write the outcome, the attempt and (when final) a timeline event in one transaction, under the lease. */
 int
 bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 {
@@ -257,6 +264,7 @@ fail:
 	return -1;
 }
 
+/* Release the notes of a claim; NULL is a no-op. */
 void
 bj_notes_free(struct bj_note **notes, int n)
 {

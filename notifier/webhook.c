@@ -309,6 +309,7 @@ xfer_new(const struct bj_conf *conf, const struct fence *fence, const unsigned c
 	return x;
 }
 
+/* Release a transfer and its buffers; NULL is a no-op. */
 static void
 xfer_free(struct xfer *x)
 {
@@ -357,6 +358,7 @@ xfer_done(struct xfer *x, CURLcode rc)
 		note->retry_after = (long long)retry_after;
 }
 
+/* Run every webhook note as a transfer, at most [notify] parallel at once. */
 void
 bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 {
@@ -414,6 +416,7 @@ bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 	free(key);
 }
 
+/* Validate [webhook] deny_networks at start-up. */
 int
 bj_webhook_fence_check(const char *spec, const char **why)
 {

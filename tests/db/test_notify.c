@@ -122,6 +122,7 @@ start_helper(const char *script, int port, const char *arg3)
 	return pid;
 }
 
+/* Stop one helper and its process group, and forget it. */
 static void
 stop_helper(pid_t pid)
 {
@@ -135,6 +136,7 @@ stop_helper(pid_t pid)
 			helpers[i] = 0;
 }
 
+/* Stop every helper still running (also at exit). */
 static void
 stop_all(void)
 {
@@ -160,6 +162,7 @@ write_conf(const char *path, const char *mail_transport, const char *webhook_ext
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The database, the receiver, the SMTP server and the notifier's config. */
 static int
 init(void)
 {
@@ -183,6 +186,7 @@ init(void)
 	return write_conf(conf_path, transport, NULL);
 }
 
+/* Stop the peers. */
 static int
 clean(void)
 {
@@ -282,6 +286,7 @@ received(long long note)
 	return n;
 }
 
+/* A string member of o, or "" when absent or not a string. */
 static const char *
 str(struct json_object *o, const char *key)
 {
@@ -802,6 +807,7 @@ test_exit_codes(void)
 	CU_ASSERT_EQUAL(run_notify(conf_path, "extra"), 64);
 }
 
+/* Register the suite and run it. */
 int
 main(void)
 {

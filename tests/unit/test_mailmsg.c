@@ -54,6 +54,7 @@ assert_well_formed(const char *block)
 	}
 }
 
+/* Only plain addr-specs pass; anything that could carry a header does not. */
 static void
 test_addresses(void)
 {
@@ -93,6 +94,7 @@ test_subject_injection(void)
 	free(msg);
 }
 
+/* A bad sender or recipient yields no message and says which. */
 static void
 test_bad_address_refused(void)
 {
@@ -136,6 +138,7 @@ decode_words(const char *s)
 	return bj_buf_steal(&b);
 }
 
+/* Non-ASCII titles become encoded words that decode back exactly. */
 static void
 test_rfc2047(void)
 {
@@ -173,6 +176,7 @@ test_long_subject_folds(void)
 	free(msg);
 }
 
+/* The headers a mail reader expects, CRLF everywhere, both alternatives. */
 static void
 test_structure(void)
 {
@@ -203,6 +207,7 @@ test_structure(void)
 	free(msg);
 }
 
+/* Register the suite and run it. */
 int
 main(void)
 {

@@ -12,6 +12,7 @@ static const char SECRET[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 static const char MSG_ID[] = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 static const char BODY[] = "{\"test\": 2432232314}";
 
+/* The signature matches the one the Standard Webhooks libraries compute. */
 static void
 test_reference_vector(void)
 {
@@ -52,6 +53,7 @@ test_every_part_is_signed(void)
 	free(key);
 }
 
+/* A secret without whsec_, without a key, or not base64 is refused. */
 static void
 test_bad_secrets_are_refused(void)
 {
@@ -68,6 +70,7 @@ test_bad_secrets_are_refused(void)
 	CU_ASSERT_EQUAL(keylen, 0);
 }
 
+/* The webhook-id depends on the notification id only. */
 static void
 test_msg_id_is_stable(void)
 {
@@ -79,6 +82,7 @@ test_msg_id_is_stable(void)
 	free(b);
 }
 
+/* Register the suite and run it. */
 int
 main(void)
 {
