@@ -3,7 +3,8 @@
 
 Each message is saved as DIR/mail-N.eml, and a summary parsed with Python's
 email package is appended to DIR/mail.jsonl: envelope, every header name,
-the decoded Subject, and the text and HTML parts.
+the decoded Subject, and the text and HTML parts. Recipients named reject@…
+get a 550 and busy@… a 451.
 """
 import email
 import email.header
@@ -23,6 +24,15 @@ COUNT = [0]
 
 
 class Sink:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """reject@… is refused for good, busy@… for now; everyone else is accepted."""
+        if address.startswith("reject@"):
+            return "550 5.1.1 no such user"
+        if address.startswith("busy@"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         msg = email.message_from_bytes(raw, policy=email.policy.default)

@@ -734,6 +734,44 @@ test_other_schemes_refused(void)
 	    " AND last_error = 'only http and https webhook URLs are allowed'", n), 1);
 }
 
+/* An SMTP 5xx refusal is final, a 4xx one is retried; nothing was accepted either way. */
+static void
+test_smtp_refusals(void)
+{
+	long long job = plant_job("refused", "succeeded");
+	long long rej = plant_note(job, "job.succeeded", "email", "reject@example.org");
+	long long busy = plant_note(job, "job.succeeded", "email", "busy@example.org");
+
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_status = 550", rej), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_status = 451 AND next_attempt_at > NOW(6)", busy), 1);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+}
+
+/* Without a [webhook] secret nothing goes out unsigned: the row waits, saying why. */
+static void
+test_no_secret_no_webhook(void)
+{
+	char path[700], transport[64], url[128];
+	long long job = plant_job("unsigned", "succeeded"), wh;
+
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	snprintf(path, sizeof path, "%s/nosecret.conf", dir);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "secret ="), 0);
+	snprintf(url, sizeof url, "%s/ok", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_error LIKE '[webhook] secret is not set%%'", wh), 1);
+	/* with the secret back, it goes out signed */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+}
+
 /* sendmail:PATH gets -t -oi and the message on stdin; exit 75 retries. */
 static void
 test_sendmail_transport(void)
@@ -828,6 +866,8 @@ main(void)
 	CU_add_test(s, "header injection through titles and addresses", test_header_injection);
 	CU_add_test(s, "deny_networks and allow_hosts", test_fences);
 	CU_add_test(s, "only http and https", test_other_schemes_refused);
+	CU_add_test(s, "SMTP 5xx is final, 4xx is retried", test_smtp_refusals);
+	CU_add_test(s, "no secret, no webhook", test_no_secret_no_webhook);
 	CU_add_test(s, "sendmail transport", test_sendmail_transport);
 	CU_add_test(s, "exit codes", test_exit_codes);
 	return bj_test_run();
