@@ -4,7 +4,8 @@
  * through libcurl ("smtp://", "smtps://", or "smtp+starttls://" to
  * require STARTTLS; credentials as user:password@ in the URL).
  *
- * Headers come only from bj_mailmsg_build(), which refuses bad addresses
+ * The text is in the job's language (gettext, as the pages). Headers
+ * come only from bj_mailmsg_build(), which refuses bad addresses
  * and strips CR/LF from every value. Ownership: everything allocated here
  * is freed before bj_mail_deliver() returns; the note is borrowed.
  */
@@ -16,31 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "buf.h"
 #include "html.h"
+#include "i18n.h"
 #include "log.h"
 #include "mailmsg.h"
 #include "notify.h"
 
 #define EX_TEMPFAIL_CODE	75	/* sysexits: try again later */
 
-/* How the outcome reads in a sentence: "succeeded", "was cancelled" … */
+/* The outcome as the pages name it, in the reader's language. */
 static const char *
-outcome_words(const char *event)
+outcome_label(const char *event)
 {
 	if (strcmp(event, "job.succeeded") == 0)
-		return "succeeded";
+		return _("Succeeded");
 	if (strcmp(event, "job.failed") == 0)
-		return "failed";
+		return _("Failed");
 	if (strcmp(event, "job.cancelled") == 0)
-		return "was cancelled";
-	if (strcmp(event, "job.expired") == 0)
-		return "expired before it finished";
-	return "finished";
+		return _("Cancelled");
+	return _("Expired");
 }
 
 /* The job's name in the mail: its title, else "kind #id" (caller frees). */
@@ -68,32 +69,87 @@ download_url(const struct bj_conf *conf, const struct bj_note *note)
 	return url;
 }
 
-/* The text/plain body (caller frees). */
+/* Unix seconds of a database time "YYYY-MM-DDTHH:MM:SS…Z", or -1. */
+static long long
+iso_epoch(const char *iso)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (iso == NULL || sscanf(iso, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm);
+}
+
+/* "Available until <date> (<in 7 days>)." for the artifact, or NULL (caller frees). */
+static char *
+expiry_text(const struct bj_conf *conf, const struct bj_note *note)
+{
+	long long at = iso_epoch(note->job->artifact_expires_at);
+	char date[128], rel[128];
+
+	if (at < 0)
+		return NULL;
+	bj_i18n_datetime(at, conf->time_zone, date, sizeof date);
+	bj_i18n_relative(at - note->now, rel, sizeof rel);
+	return bj_xasprintf(_("Available until %s (%s)."), date, rel);
+}
+
+/* "67% done: 2 of 3 items ended" (caller frees). */
+static char *
+progress_text(const struct bj_job *j)
+{
+	long long ended = j->n_succeeded + j->n_failed + j->n_cancelled;
+	int pct = j->n_total > 0 ? (int)(ended * 100 / j->n_total) : 100;
+
+	return bj_xasprintf(ngettext("%d%% done: %lld of %lld item ended",
+	    "%d%% done: %lld of %lld items ended", (unsigned long)j->n_total),
+	    pct, ended, j->n_total);
+}
+
+/* "(2 succeeded, 1 failed, …)" (caller frees). */
+static char *
+counts_text(const struct bj_job *j)
+{
+	return bj_xasprintf(_("(%lld succeeded, %lld failed, %lld cancelled, %lld in progress, %lld waiting)"),
+	    j->n_succeeded, j->n_failed, j->n_cancelled, j->n_claimed, j->n_pending);
+}
+
+/* The text/plain body, in the current language (caller frees). */
 static char *
 mail_text(const struct bj_conf *conf, const struct bj_note *note)
 {
 	const struct bj_job *j = note->job;
 	struct bj_buf b = { 0 };
 	char *name = job_name(note), *status = bj_note_status_url(conf, note);
-	char *dl = download_url(conf, note);
+	char *dl = download_url(conf, note), *progress = progress_text(j);
+	char *counts = counts_text(j), *expiry = dl ? expiry_text(conf, note) : NULL;
 
-	bj_buf_printf(&b, "Your job \"%s\" (%s, #%lld) %s.\n\n", name, j->kind ? j->kind : "",
-	    j->id, outcome_words(note->event));
-	bj_buf_printf(&b, "Items: %lld in total, %lld succeeded, %lld failed, %lld cancelled.\n",
-	    j->n_total, j->n_succeeded, j->n_failed, j->n_cancelled);
+	bj_buf_printf(&b, "%s: %s\n", _("Job"), name);
+	bj_buf_printf(&b, "%s%s\n", _("Kind: "), j->kind ? j->kind : "");
+	bj_buf_printf(&b, "%s%s\n\n", _("State: "), outcome_label(note->event));
+	bj_buf_printf(&b, "%s\n%s\n", progress, counts);
 	if (note->n_errors > 0) {
-		bj_buf_adds(&b, "\nFirst errors:\n");
+		bj_buf_printf(&b, "\n%s:\n", _("Failed items"));
 		for (int i = 0; i < note->n_errors; i++)
 			bj_buf_printf(&b, "  - %s: %s\n", note->err_key[i], note->err_text[i]);
 	}
-	bj_buf_printf(&b, "\nStatus page: %s\n", status);
-	if (dl != NULL)
-		bj_buf_printf(&b, "Download: %s\n  (available until %s)\n", dl,
-		    j->artifact_expires_at ? j->artifact_expires_at : "it is purged");
+	bj_buf_printf(&b, "\n%s: %s\n", _("Status page"), status);
+	if (dl != NULL) {
+		bj_buf_printf(&b, "%s: %s\n", _("Download"), dl);
+		if (expiry != NULL)
+			bj_buf_printf(&b, "  %s\n", expiry);
+	}
 	bj_buf_adds(&b, "\n-- \nbulkjobs\n");
 	free(name);
 	free(status);
 	free(dl);
+	free(progress);
+	free(counts);
+	free(expiry);
 	return bj_buf_steal(&b);
 }
 
@@ -102,24 +158,28 @@ static char *
 mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *subject)
 {
 	const struct bj_job *j = note->job;
-	struct bj_html *h = bj_html_new(j->language ? j->language : "en", subject);
+	struct bj_html *h = bj_html_new(bj_i18n_current(), subject);
 	struct bj_html_el *body = bj_html_body(h), *p, *ul;
 	char *name = job_name(note), *status = bj_note_status_url(conf, note);
-	char *dl = download_url(conf, note), *out;
+	char *dl = download_url(conf, note), *progress = progress_text(j);
+	char *counts = counts_text(j), *expiry = dl ? expiry_text(conf, note) : NULL, *out;
 
 	bj_html_add(body, "h1", subject);
-	p = bj_html_add(body, "p", "Your job ");
+	p = bj_html_add(body, "p", NULL);
+	bj_html_text(p, _("Job"));
+	bj_html_text(p, ": ");
 	bj_html_add(p, "strong", name);
-	bj_html_text(p, " ");
-	bj_html_text(p, outcome_words(note->event));
-	bj_html_text(p, ".");
-	ul = bj_html_add(body, "ul", NULL);
-	bj_html_addf(ul, "li", "%lld items in total", j->n_total);
-	bj_html_addf(ul, "li", "%lld succeeded", j->n_succeeded);
-	bj_html_addf(ul, "li", "%lld failed", j->n_failed);
-	bj_html_addf(ul, "li", "%lld cancelled", j->n_cancelled);
+	bj_html_add(p, "br", NULL);
+	bj_html_text(p, _("Kind: "));
+	bj_html_text(p, j->kind ? j->kind : "");
+	bj_html_add(p, "br", NULL);
+	bj_html_text(p, _("State: "));
+	bj_html_text(p, outcome_label(note->event));
+	p = bj_html_add(body, "p", progress);
+	bj_html_add(p, "br", NULL);
+	bj_html_text(p, counts);
 	if (note->n_errors > 0) {
-		bj_html_add(body, "h2", "First errors");
+		bj_html_add(body, "h2", _("Failed items"));
 		ul = bj_html_add(body, "ul", NULL);
 		for (int i = 0; i < note->n_errors; i++) {
 			struct bj_html_el *li = bj_html_add(ul, "li", NULL);
@@ -129,14 +189,13 @@ mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *su
 		}
 	}
 	p = bj_html_add(body, "p", NULL);
-	bj_html_link(p, status, "Status page");
+	bj_html_link(p, status, _("Status page"));
 	if (dl != NULL) {
 		p = bj_html_add(body, "p", NULL);
-		bj_html_link(p, dl, "Download");
-		if (j->artifact_expires_at != NULL) {
-			bj_html_text(p, " (available until ");
-			bj_html_text(p, j->artifact_expires_at);
-			bj_html_text(p, ")");
+		bj_html_link(p, dl, _("Download"));
+		if (expiry != NULL) {
+			bj_html_text(p, " ");
+			bj_html_text(p, expiry);
 		}
 	}
 	out = bj_html_render(h, NULL);
@@ -144,6 +203,9 @@ mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *su
 	free(name);
 	free(status);
 	free(dl);
+	free(progress);
+	free(counts);
+	free(expiry);
 	return out;
 }
 
@@ -342,8 +404,10 @@ bj_mail_deliver(const struct bj_conf *conf, struct bj_note *note)
 		bj_note_set(note, BJ_NOTE_DEAD, 0, "the recipient address is not valid");
 		return;
 	}
+	/* the job's language, as its pages fall back to */
+	bj_i18n_use(note->job->language ? note->job->language : conf->default_language);
 	name = job_name(note);
-	subject = bj_xasprintf("[bulkjobs] %s %s", name, outcome_words(note->event));
+	subject = bj_xasprintf("[bulkjobs] %s: %s", name, outcome_label(note->event));
 	text = mail_text(conf, note);
 	html = mail_html(conf, note, subject);
 	mid = bj_xasprintf("<bulkjobs.%lld.%lld@%s>", note->job_id, note->id,

@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 #include <mysql.h>
 
+#include "i18n.h"
 #include "log.h"
 #include "mailmsg.h"
 #include "notify.h"
@@ -227,6 +228,7 @@ main(int argc, char **argv)
 		bj_conf_free(&conf);
 		return 1;
 	}
+	bj_i18n_init();
 	mysql_library_init(0, NULL, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	signal(SIGTERM, on_signal);

@@ -344,17 +344,19 @@ test_finished_job_one_webhook_one_email(void)
 	mails = mails_to("alice@example.org");
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
 	m = json_object_array_get_idx(mails, 0);
-	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] Orders 2026 succeeded");
+	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] Orders 2026: Succeeded");
 	CU_ASSERT_STRING_EQUAL(str(m, "mail_from"), "bulkjobs@example.org");
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(
 	    json_object_object_get(m, "rcpt_tos"), 0)), "alice@example.org");
 	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(m, "defects")), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "message_id"), "@example.org>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "date"), "+0000"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "3 in total, 2 succeeded, 1 failed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "Job: Orders 2026\nKind: export\nState: Succeeded\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "100% done: 3 of 3 items ended\n"
+	    "(2 succeeded, 1 failed, 0 cancelled, 0 in progress, 0 waiting)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "orders-2026.csv: row 17: bad date"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "Status page: https://jobs.example.org/bulkjobs/jobs/tok"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "/download\n  (available until 20"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "/download\n  Available until "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "<strong>Orders 2026</strong>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "href=\"https://jobs.example.org/bulkjobs/jobs/tok"));
 	json_object_put(mails);
@@ -410,9 +412,39 @@ test_from_a_state_change(void)
 	mails = mails_to("erin@example.org");
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
 	CU_ASSERT_STRING_EQUAL(str(json_object_array_get_idx(mails, 0), "subject"),
-	    "[bulkjobs] Cancelled export was cancelled");
+	    "[bulkjobs] Cancelled export: Cancelled");
 	json_object_put(mails);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'", job), 2);
+}
+
+/* A job in Japanese gets its email in Japanese (the pages' catalog). */
+static void
+test_email_in_the_jobs_language(void)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char cmd[1500];
+	long long job = plant_job("月次レポート", "succeeded"), em;
+	struct json_object *mails, *m;
+
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
+	    bj_test_path("locale"), PACKAGE, src ? src : ".");
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	CU_ASSERT_EQUAL_FATAL(setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1), 0);
+	snprintf(cmd, sizeof cmd, "UPDATE jobs SET language = 'ja' WHERE id = %lld", job);
+	bj_test_sql(db, cmd);
+	em = plant_note(job, "job.succeeded", "email", "hana@example.org");
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	unsetenv("BULKJOBS_LOCALEDIR");
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'", em), 1);
+	mails = mails_to("hana@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	m = json_object_array_get_idx(mails, 0);
+	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] 月次レポート: 完了");
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "ジョブ: 月次レポート\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "ステータスページ: https://jobs.example.org/bulkjobs/jobs/tok"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "lang=\"ja\""));
+	json_object_put(mails);
 }
 
 /* Done when: a 500 gets the same webhook-id again after the back-off, nothing more after a 200. */
@@ -854,6 +886,7 @@ main(void)
 	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
 	    test_finished_job_one_webhook_one_email);
 	CU_add_test(s, "a state change's notifications are delivered once", test_from_a_state_change);
+	CU_add_test(s, "the email speaks the job's language", test_email_in_the_jobs_language);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
 	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
 	CU_add_test(s, "410 is not retried", test_410_is_dead_at_once);
