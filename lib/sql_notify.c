@@ -53,9 +53,6 @@ const char BJ_SQL_NOTIFY_ATTEMPT[] =
     " VALUES (?, ?, NOW(6), ?, ?)"
     " ON DUPLICATE KEY UPDATE status = VALUES(status), error = VALUES(error)";
 
-const char BJ_SQL_NOTIFY_EVENT[] =
-    "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";
-
 /*
  * For the job's JSON and status page: one row per attempt (or one row with
  * NULL attempt columns for a notification not tried yet): notification

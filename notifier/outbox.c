@@ -248,8 +248,8 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 		goto fail;
 	if (outcome != BJ_NOTE_RETRY) {
 		detail = event_detail(note, outcome == BJ_NOTE_SENT ? "sent" : "given up");
-		if (bj_db_exec(db, BJ_SQL_NOTIFY_EVENT, NULL, "iss", note->job_id,
-		    outcome == BJ_NOTE_SENT ? "notified" : "notify_failed", detail) == -1)
+		if (bj_event_add(db, note->job_id, outcome == BJ_NOTE_SENT ? "notified" : "notify_failed",
+		    detail) != BJ_OK)
 			goto fail;
 	}
 	if (bj_db_commit(db) == -1)
