@@ -136,5 +136,14 @@ extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
 
 /* --- notifier outbox (sql_notify.c) --- */
+extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */
+extern const char BJ_SQL_NOTIFY_LEASE[];	/* i lease seconds, i id */
+extern const char BJ_SQL_NOTIFY_GET[];		/* i id -> id, job_id, event, channel, target, attempts, now */
+extern const char BJ_SQL_NOTIFY_FIRST_ERRORS[];	/* i job id, i limit -> key, error */
+extern const char BJ_SQL_NOTIFY_SENT[];		/* s status (NULL: none), i id, i attempts */
+extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, s status, s error, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_DEAD[];		/* s status, s error, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_ATTEMPT[];	/* i notification id, i attempt, s status, s error */
+extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications and attempts */
 
 #endif

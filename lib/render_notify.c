@@ -1,0 +1,45 @@
+/* render_notify.c: the notification history as JSON (see render_notify.h). */
+#include "config.h"
+
+#include "render_notify.h"
+
+/* A string member, or null. */
+static void
+add_str(struct json_object *o, const char *name, const char *v)
+{
+	json_object_object_add(o, name, v ? json_object_new_string(v) : NULL);
+}
+
+/* The history as a JSON array, attempts in order. */
+struct json_object *
+bj_render_notifications(const struct bj_notify_hists *h)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; h != NULL && i < h->n; i++) {
+		const struct bj_notify_hist *n = &h->items[i];
+		struct json_object *o = json_object_new_object(), *log = json_object_new_array();
+
+		json_object_object_add(o, "id", json_object_new_int64(n->id));
+		add_str(o, "event", n->event);
+		add_str(o, "channel", n->channel);
+		add_str(o, "target", n->target);
+		add_str(o, "state", n->state);
+		json_object_object_add(o, "attempts", json_object_new_int(n->attempts));
+		/* only a pending row has a next attempt */
+		add_str(o, "next_attempt_at", n->state && n->state[0] == 'p' ? n->next_attempt_at : NULL);
+		for (int k = 0; k < n->n_tries; k++) {
+			const struct bj_notify_attempt *a = &n->tries[k];
+			struct json_object *t = json_object_new_object();
+
+			json_object_object_add(t, "attempt", json_object_new_int(a->attempt));
+			add_str(t, "at", a->at);
+			json_object_object_add(t, "status", a->has_status ? json_object_new_int(a->status) : NULL);
+			add_str(t, "error", a->error);
+			json_object_array_add(log, t);
+		}
+		json_object_object_add(o, "attempts_log", log);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

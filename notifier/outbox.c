@@ -1,0 +1,290 @@
+/*
+ * outbox.c: claiming due notifications under a lease and recording what
+ * became of them (see notify.h). Every write is conditional on the lease
+ * (id, state 'pending', attempts), so a slow notifier that was overtaken
+ * changes nothing and nothing is recorded twice.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "notify.h"
+#include "sql.h"
+#include "token.h"
+
+/* A copy of a cell, or NULL for SQL NULL. */
+static char *
+cell_dup(const struct bj_rows *r, int row, int col)
+{
+	const char *s = bj_rows_get(r, row, col);
+
+	return s ? bj_xstrdup(s) : NULL;
+}
+
+/* Lease due rows in one short transaction, then read them outside it. */
+int
+bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
+{
+	struct bj_rows *ids = NULL, *r;
+	struct bj_note **notes = NULL;
+	int n = 0;
+
+	*out = NULL;
+	if (bj_db_begin(db) == -1)
+		return -1;
+	if ((ids = bj_db_query(db, BJ_SQL_NOTIFY_DUE, "i", (long long)limit)) == NULL)
+		goto fail;
+	for (int i = 0; i < ids->nrows; i++) {
+		unsigned long long affected = 0;
+
+		if (bj_db_exec(db, BJ_SQL_NOTIFY_LEASE, &affected, "ii", (long long)lease,
+		    bj_rows_int(ids, i, 0)) == -1)
+			goto fail;
+	}
+	if (bj_db_commit(db) == -1)
+		goto fail;
+	if (ids->nrows == 0) {
+		bj_rows_free(ids);
+		return 0;
+	}
+	notes = bj_xcalloc((size_t)ids->nrows, sizeof *notes);
+	for (int i = 0; i < ids->nrows; i++) {
+		struct bj_note *note;
+
+		if ((r = bj_db_query(db, BJ_SQL_NOTIFY_GET, "i", bj_rows_int(ids, i, 0))) == NULL) {
+			bj_notes_free(notes, n);
+			bj_rows_free(ids);
+			return -1;
+		}
+		if (r->nrows == 1) {
+			note = bj_xcalloc(1, sizeof *note);
+			note->id = bj_rows_int(r, 0, 0);
+			note->job_id = bj_rows_int(r, 0, 1);
+			note->event = cell_dup(r, 0, 2);
+			note->channel = cell_dup(r, 0, 3);
+			note->target = cell_dup(r, 0, 4);
+			note->attempt = (int)bj_rows_int(r, 0, 5);
+			note->now = bj_rows_int(r, 0, 6);
+			note->retry_after = -1;
+			notes[n++] = note;
+		}
+		bj_rows_free(r);
+	}
+	bj_rows_free(ids);
+	*out = notes;
+	return n;
+fail:
+	bj_log_err("claiming notifications: %s", bj_db_error(db));
+	bj_db_rollback(db);
+	bj_rows_free(ids);
+	return -1;
+}
+
+/* The job through the job model, and its first failed items for the email. */
+int
+bj_notify_load(struct bj_db *db, struct bj_note *note)
+{
+	struct bj_rows *e;
+	enum bj_err err;
+
+	if ((err = bj_job_get(db, note->job_id, &note->job)) == BJ_ERR_JOB_NOT_FOUND)
+		return 1;
+	if (err != BJ_OK)
+		return -1;
+	if ((e = bj_db_query(db, BJ_SQL_NOTIFY_FIRST_ERRORS, "ii", note->job_id,
+	    (long long)BJ_NOTE_MAX_ERRORS)) == NULL)
+		return -1;
+	for (int i = 0; i < e->nrows && i < BJ_NOTE_MAX_ERRORS; i++) {
+		note->err_key[i] = cell_dup(e, i, 0);
+		note->err_text[i] = cell_dup(e, i, 1);
+		note->n_errors++;
+	}
+	bj_rows_free(e);
+	return 0;
+}
+
+/* Validate a back-off list: whole seconds from 1 s to a week, comma-separated. */
+int
+bj_backoff_check(const char *spec)
+{
+	const char *p = spec;
+	int n = 0;
+
+	if (spec == NULL || *spec == '\0')
+		return -1;
+	while (*p) {
+		char *end;
+		long long v;
+
+		while (*p == ' ')
+			p++;
+		v = strtoll(p, &end, 10);
+		if (end == p || *p == '-' || *p == '+' || v < 1 || v > 7 * 86400)
+			return -1;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			return -1;
+		n++;
+	}
+	return n > 0 ? 0 : -1;
+}
+
+/* The delay after a failed attempt: its step of the list, the last one repeating, with jitter. */
+long long
+bj_backoff_delay(const char *spec, int attempt)
+{
+	const char *p = spec;
+	long long v = 300, jitter;
+	unsigned int rnd = 0;
+
+	for (int i = 1; p != NULL && *p; i++) {
+		v = strtoll(p, NULL, 10);
+		if (i >= attempt)
+			break;
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
+	if (v < 1)
+		v = 1;
+	/* ±10 % so that rows that failed together do not retry together */
+	jitter = v / 10;
+	if (jitter > 0 && bj_random_bytes(&rnd, sizeof rnd) == 0)
+		v += (long long)(rnd % (unsigned)(2 * jitter + 1)) - jitter;
+	return v;
+}
+
+/* Record what a delivery did; the error text is copied. */
+void
+bj_note_set(struct bj_note *note, enum bj_note_outcome outcome, int status, const char *error)
+{
+	note->outcome = outcome;
+	note->status = status;
+	free(note->error);
+	note->error = error ? bj_xstrdup(error) : NULL;
+}
+
+/* The job's status page link, as the emails and webhooks give it. */
+char *
+bj_note_status_url(const struct bj_conf *conf, const struct bj_note *note)
+{
+	const char *base = conf->public_url ? conf->public_url : "";
+	size_t len = strlen(base);
+
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	return bj_xasprintf("%.*s/jobs/%s", (int)len, base, note->job && note->job->token ? note->job->token : "");
+}
+
+/* The timeline entry of a delivered or abandoned notification. */
+static char *
+event_detail(const struct bj_note *note, const char *what)
+{
+	return bj_xasprintf("%s %s %s to %s (attempt %d)", note->event, note->channel, what,
+	    note->target, note->attempt);
+}
+
+/* Write the outcome, the attempt and (when final) a timeline event in one transaction, under the lease. */
+int
+bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
+{
+	unsigned long long affected = 0;
+	enum bj_note_outcome outcome = note->outcome;
+	const char *err = note->error;
+	char status_s[16], *status = NULL, *detail = NULL;
+	int rc;
+
+	if (outcome == BJ_NOTE_UNTRIED) {
+		outcome = BJ_NOTE_RETRY;
+		if (err == NULL)
+			err = "not attempted";
+	}
+	if (outcome == BJ_NOTE_RETRY && note->attempt >= conf->notify_max_attempts)
+		outcome = BJ_NOTE_DEAD;
+	/* no status (a connection that failed) is stored as NULL */
+	if (note->status != 0) {
+		snprintf(status_s, sizeof status_s, "%d", note->status);
+		status = status_s;
+	}
+	if (bj_db_begin(db) == -1)
+		return -1;
+	switch (outcome) {
+	case BJ_NOTE_SENT:
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_SENT, &affected, "sii", status, note->id,
+		    (long long)note->attempt);
+		break;
+	case BJ_NOTE_RETRY: {
+		long long delay = bj_backoff_delay(conf->notify_backoff, note->attempt);
+
+		if (note->retry_after > 0)
+			delay = note->retry_after > 86400 ? 86400 : note->retry_after;
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_RETRY, &affected, "issii", delay, status, err,
+		    note->id, (long long)note->attempt);
+		break;
+	}
+	case BJ_NOTE_DEAD:
+	default:
+		rc = bj_db_exec(db, BJ_SQL_NOTIFY_DEAD, &affected, "ssii", status, err, note->id,
+		    (long long)note->attempt);
+		break;
+	}
+	if (rc == -1)
+		goto fail;
+	if (affected != 1) {
+		/* the lease ran out and another notifier took the row over */
+		bj_db_rollback(db);
+		return 0;
+	}
+	if (bj_db_exec(db, BJ_SQL_NOTIFY_ATTEMPT, NULL, "iiss", note->id, (long long)note->attempt,
+	    status, outcome == BJ_NOTE_SENT ? NULL : err) == -1)
+		goto fail;
+	if (outcome != BJ_NOTE_RETRY) {
+		detail = event_detail(note, outcome == BJ_NOTE_SENT ? "sent" : "given up");
+		if (bj_event_add(db, note->job_id, outcome == BJ_NOTE_SENT ? "notified" : "notify_failed",
+		    detail) != BJ_OK)
+			goto fail;
+	}
+	if (bj_db_commit(db) == -1)
+		goto fail;
+	free(detail);
+	note->outcome = outcome;
+	return 1;
+fail:
+	bj_log_err("recording notification %lld: %s", note->id, bj_db_error(db));
+	bj_db_rollback(db);
+	free(detail);
+	return -1;
+}
+
+/* Release the notes of a claim; NULL is a no-op. */
+void
+bj_notes_free(struct bj_note **notes, int n)
+{
+	if (notes == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct bj_note *note = notes[i];
+
+		if (note == NULL)
+			continue;
+		free(note->event);
+		free(note->channel);
+		free(note->target);
+		bj_job_free(note->job);
+		for (int k = 0; k < note->n_errors; k++) {
+			free(note->err_key[k]);
+			free(note->err_text[k]);
+		}
+		free(note->error);
+		free(note);
+	}
+	free(notes);
+}

@@ -1,0 +1,907 @@
+/*
+ * test_notify.c: bulkjobs-notify against a real MariaDB, a real webhook
+ * receiver (tests/notify_receiver.py, which checks signatures itself with
+ * Python's hmac) and a real SMTP server (aiosmtpd, tests/smtp_sink.py), all
+ * on loopback. Jobs and notifications are planted by SQL; the program is
+ * run as the reaper runs it. "Time passing" is a due date moved by SQL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "harness.h"
+#include "job.h"
+#include "notify.h"
+#include "notify_hist.h"
+#include "render_notify.h"
+
+static const char SECRET[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+static struct bj_db *db;
+static char dir[600], conf_path[700], hook[64];
+static int hook_port, smtp_port;
+static long long flaky_job;	/* the job of test_500_then_200 */
+static pid_t helpers[8];
+static int nhelpers;
+
+static const char Q_JOB[] =
+    "INSERT INTO jobs (token, kind, owner, title, state, n_total, n_succeeded, n_failed,"
+    " created_at, updated_at, started_at, finished_at, deadline_at, artifact,"
+    " artifact_expires_at, retention_seconds, max_attempts, lease_seconds)"
+    " VALUES (?, 'export', 'alice', ?, ?, 3, 2, 1, NOW(6), NOW(6), NOW(6), NOW(6),"
+    " NOW(6) + INTERVAL 1 DAY, 'exports/a.zip', NOW(6) + INTERVAL 7 DAY, 604800, 3, 300)";
+static const char Q_ITEM[] =
+    "INSERT INTO items (job_id, `key`, state, attempt, run_after, error)"
+    " VALUES (?, ?, 'failed', 3, NOW(6), ?)";
+static const char Q_NOTE[] =
+    "INSERT INTO notifications (job_id, event, channel, target_hash, target, next_attempt_at,"
+    " created_at) VALUES (?, ?, ?, SHA2(?, 256), ?, NOW(6), NOW(6))";
+static const char Q_TARGET[] =
+    "INSERT INTO job_targets (job_id, channel, target_hash, target) VALUES (?, ?, SHA2(?, 256), ?)";
+static const char Q_LATER[] =
+    "UPDATE notifications SET next_attempt_at = NOW(6) + INTERVAL 1 DAY WHERE state = 'pending'";
+static const char Q_DUE[] =
+    "UPDATE notifications SET next_attempt_at = NOW(6) WHERE id = ?";
+
+/* A loopback TCP port nobody listens on right now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* 1 once something accepts connections on port. */
+static int
+port_open(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Start a Python helper from the source tree and wait for its port. */
+static pid_t
+start_helper(const char *script, int port, const char *arg3)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char path[700], port_s[16], log[700];
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/tests/%s", src ? src : ".", script);
+	snprintf(port_s, sizeof port_s, "%d", port);
+	snprintf(log, sizeof log, "%s/%s.log", dir, script);
+	if ((pid = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setpgid(0, 0);
+		/* Debian's python3-aiosmtpd belongs to the system interpreter */
+		execl("/usr/bin/python3", "python3", path, port_s, dir, arg3, (char *)NULL);
+		_exit(127);
+	}
+	helpers[nhelpers++] = pid;
+	for (int i = 0; i < 200 && !port_open(port); i++)
+		usleep(50000);
+	if (!port_open(port))
+		fprintf(stderr, "test_notify: %s did not come up; see %s\n", script, log);
+	return pid;
+}
+
+/* Stop one helper and its process group, and forget it. */
+static void
+stop_helper(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGTERM);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < nhelpers; i++)
+		if (helpers[i] == pid)
+			helpers[i] = 0;
+}
+
+/* Stop every helper still running (also at exit). */
+static void
+stop_all(void)
+{
+	for (int i = 0; i < nhelpers; i++)
+		stop_helper(helpers[i]);
+}
+
+/* Write a config for the notifier; extra lines go into the named sections. */
+static int
+write_conf(const char *path, const char *mail_transport, const char *webhook_extra)
+{
+	struct bj_conf *c = bj_test_conf("notify");
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "[database]\nsocket = %s\nuser = root\nname = %s\n"
+	    "[http]\npublic_url = https://jobs.example.org/bulkjobs\n"
+	    "[mail]\ntransport = %s\nfrom = bulkjobs@example.org\n"
+	    "[webhook]\nsecret = %s\ntimeout = 2\n%s\n"
+	    "[notify]\nbackoff = 5, 300\nmax_attempts = 3\nparallel = 4\n",
+	    c->db_socket, c->db_name, mail_transport, SECRET, webhook_extra ? webhook_extra : "");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The database, the receiver, the SMTP server and the notifier's config. */
+static int
+init(void)
+{
+	char transport[64];
+
+	db = bj_test_db("notify");
+	snprintf(dir, sizeof dir, "%s", bj_test_path("notify"));
+	mkdir(dir, 0755);
+	unlink(bj_test_path("notify/received.jsonl"));
+	unlink(bj_test_path("notify/mail.jsonl"));
+	hook_port = free_port();
+	smtp_port = free_port();
+	snprintf(hook, sizeof hook, "http://127.0.0.1:%d", hook_port);
+	atexit(stop_all);
+	start_helper("notify_receiver.py", hook_port, SECRET);
+	start_helper("smtp_sink.py", smtp_port, "");
+	if (!port_open(hook_port) || !port_open(smtp_port))
+		return -1;
+	snprintf(conf_path, sizeof conf_path, "%s/bulkjobs.conf", dir);
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	return write_conf(conf_path, transport, NULL);
+}
+
+/* Stop the peers. */
+static int
+clean(void)
+{
+	stop_all();
+	return 0;
+}
+
+/* Run bulkjobs-notify with conf and extra arguments; its exit status. */
+static int
+run_notify(const char *conf, const char *args)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char *cmd = bj_xasprintf("%s/notifier/bulkjobs-notify -c '%s' %s >>'%s/notify.out' 2>&1",
+	    bld ? bld : ".", conf, args ? args : "", dir);
+	int st = system(cmd);
+
+	free(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Plant a finished job with one failed item; its id. */
+static long long
+plant_job(const char *title, const char *state)
+{
+	static int seq;
+	char token[40];
+	long long id;
+
+	snprintf(token, sizeof token, "tok%029d", ++seq);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_JOB, NULL, "sss", token, title, state), 0);
+	id = (long long)bj_db_insert_id(db);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_ITEM, NULL, "iss", id, "orders-2026.csv",
+	    "row 17: bad date"), 0);
+	return id;
+}
+
+/* Plant a due notification; its id. */
+static long long
+plant_note(long long job, const char *event, const char *channel, const char *target)
+{
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_NOTE, NULL, "issss", job, event, channel, target,
+	    target), 0);
+	return (long long)bj_db_insert_id(db);
+}
+
+static long long scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A one-value query, printf-style. */
+static long long
+scalar(const char *fmt, ...)
+{
+	char sql[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	return bj_test_scalar(db, sql);
+}
+
+/* The lines of a JSONL file whose member key equals value (all when key is NULL); caller puts. */
+static struct json_object *
+records(const char *file, const char *key, const char *value)
+{
+	struct json_object *out = json_object_new_array();
+	FILE *f = fopen(bj_test_path(file), "r");
+	char line[65536];
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		struct json_object *o = json_tokener_parse(line), *v;
+		if (o == NULL)
+			continue;
+		if (key == NULL || (json_object_object_get_ex(o, key, &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), value) == 0))
+			json_object_array_add(out, o);
+		else
+			json_object_put(o);
+	}
+	if (f != NULL)
+		fclose(f);
+	return out;
+}
+
+/* How many webhooks with this webhook-id the receiver got. */
+static int
+received(long long note)
+{
+	char id[32];
+	struct json_object *r;
+	int n;
+
+	snprintf(id, sizeof id, "msg_%lld", note);
+	r = records("notify/received.jsonl", "id", id);
+	n = (int)json_object_array_length(r);
+	json_object_put(r);
+	return n;
+}
+
+/* A string member of o, or "" when absent or not a string. */
+static const char *
+str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* The mails whose To header is exactly addr; caller puts. */
+static struct json_object *
+mails_to(const char *addr)
+{
+	return records("notify/mail.jsonl", "to", addr);
+}
+
+/* Done when: a finished job produces one signed webhook that verifies, and one email. */
+static void
+test_finished_job_one_webhook_one_email(void)
+{
+	long long job = plant_job("Orders 2026", "succeeded");
+	char url[128];
+	long long wh, em;
+	struct json_object *r, *rec, *body, *data, *mails, *m;
+
+	snprintf(url, sizeof url, "%s/ok", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	em = plant_note(job, "job.succeeded", "email", "alice@example.org");
+	CU_ASSERT_EQUAL(run_notify(conf_path, "-v"), 0);
+
+	CU_ASSERT_EQUAL(received(wh), 1);
+	snprintf(url, sizeof url, "msg_%lld", wh);
+	r = records("notify/received.jsonl", "id", url);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(r), 1);
+	rec = json_object_array_get_idx(r, 0);
+	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(rec, "sig_ok")));
+	CU_ASSERT_STRING_EQUAL(str(rec, "content_type"), "application/json");
+	CU_ASSERT_EQUAL(strspn(str(rec, "timestamp"), "0123456789"), strlen(str(rec, "timestamp")));
+	body = json_tokener_parse(str(rec, "body"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_STRING_EQUAL(str(body, "type"), "job.succeeded");
+	CU_ASSERT_EQUAL(str(body, "timestamp")[4], '-');
+	data = json_object_object_get(body, "data");
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(data, "id")), job);
+	CU_ASSERT_STRING_EQUAL(str(data, "state"), "succeeded");
+	CU_ASSERT_STRING_EQUAL(str(data, "title"), "Orders 2026");
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(
+	    json_object_object_get(data, "counts"), "failed")), 1);
+	CU_ASSERT_EQUAL(strncmp(str(json_object_object_get(data, "links"), "status_page"),
+	    "https://jobs.example.org/bulkjobs/jobs/tok", 42), 0);
+	json_object_put(body);
+	json_object_put(r);
+
+	mails = mails_to("alice@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	m = json_object_array_get_idx(mails, 0);
+	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] Orders 2026: Succeeded");
+	CU_ASSERT_STRING_EQUAL(str(m, "mail_from"), "bulkjobs@example.org");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_array_get_idx(
+	    json_object_object_get(m, "rcpt_tos"), 0)), "alice@example.org");
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(m, "defects")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "message_id"), "@example.org>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "date"), "+0000"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "Job: Orders 2026\nKind: export\nState: Succeeded\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "100% done: 3 of 3 items ended\n"
+	    "(2 succeeded, 1 failed, 0 cancelled, 0 in progress, 0 waiting)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "orders-2026.csv: row 17: bad date"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "Status page: https://jobs.example.org/bulkjobs/jobs/tok"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "/download\n  Available until "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "<strong>Orders 2026</strong>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "href=\"https://jobs.example.org/bulkjobs/jobs/tok"));
+	json_object_put(mails);
+
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 1 AND last_status = 200", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'", em), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld"
+	    " AND attempt = 1 AND status = 200 AND error IS NULL", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'", job), 2);
+
+	/* running the notifier again sends nothing twice */
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	mails = mails_to("alice@example.org");
+	CU_ASSERT_EQUAL(json_object_array_length(mails), 1);
+	json_object_put(mails);
+}
+
+/* The job model's own state change records the notifications; the notifier delivers them. */
+static void
+test_from_a_state_change(void)
+{
+	long long job = plant_job("Cancelled export", "running"), wh, em;
+	char url[128];
+	struct json_object *r, *body, *mails;
+
+	snprintf(url, sizeof url, "%s/ok", hook);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "webhook", url, url), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "email",
+	    "erin@example.org", "erin@example.org"), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_finish(db, job, BJ_JOB_CANCELLED, "cancelled by the test"), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	wh = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'webhook'"
+	    " AND event = 'job.cancelled'", job);
+	em = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'email'"
+	    " AND event = 'job.cancelled'", job);
+	CU_ASSERT_TRUE_FATAL(wh > 0 && em > 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	snprintf(url, sizeof url, "msg_%lld", wh);
+	r = records("notify/received.jsonl", "id", url);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(r), 1);
+	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(json_object_array_get_idx(r, 0), "sig_ok")));
+	body = json_tokener_parse(str(json_object_array_get_idx(r, 0), "body"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_STRING_EQUAL(str(body, "type"), "job.cancelled");
+	CU_ASSERT_STRING_EQUAL(str(json_object_object_get(body, "data"), "state"), "cancelled");
+	json_object_put(body);
+	json_object_put(r);
+	mails = mails_to("erin@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	CU_ASSERT_STRING_EQUAL(str(json_object_array_get_idx(mails, 0), "subject"),
+	    "[bulkjobs] Cancelled export: Cancelled");
+	json_object_put(mails);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'", job), 2);
+}
+
+/* A job in Japanese gets its email in Japanese (the pages' catalog). */
+static void
+test_email_in_the_jobs_language(void)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char cmd[1500];
+	long long job = plant_job("月次レポート", "succeeded"), em;
+	struct json_object *mails, *m;
+
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
+	    bj_test_path("locale"), PACKAGE, src ? src : ".");
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	CU_ASSERT_EQUAL_FATAL(setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1), 0);
+	snprintf(cmd, sizeof cmd, "UPDATE jobs SET language = 'ja' WHERE id = %lld", job);
+	bj_test_sql(db, cmd);
+	em = plant_note(job, "job.succeeded", "email", "hana@example.org");
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	unsetenv("BULKJOBS_LOCALEDIR");
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'", em), 1);
+	mails = mails_to("hana@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	m = json_object_array_get_idx(mails, 0);
+	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] 月次レポート: 完了");
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "ジョブ: 月次レポート\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "ステータスページ: https://jobs.example.org/bulkjobs/jobs/tok"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "lang=\"ja\""));
+	json_object_put(mails);
+}
+
+/* Done when: a 500 gets the same webhook-id again after the back-off, nothing more after a 200. */
+static void
+test_500_then_200(void)
+{
+	long long job = flaky_job = plant_job("flaky", "failed");
+	char url[128], id[32];
+	long long wh;
+	struct json_object *r;
+	FILE *f = fopen(bj_test_path("notify/flaky"), "w");
+
+	fputs("500\n", f);
+	fclose(f);
+	snprintf(url, sizeof url, "%s/flaky", hook);
+	wh = plant_note(job, "job.failed", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND attempts = 1 AND last_status = 500 AND last_error = 'HTTP 500'", wh), 1);
+	/* rescheduled by the first back-off step (5 s, less 10 % jitter at most) */
+	CU_ASSERT_EQUAL(scalar("SELECT next_attempt_at > NOW(6) + INTERVAL 4 SECOND"
+	    " FROM notifications WHERE id = %lld", wh), 1);
+	/* not due yet: a second run leaves it alone */
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+
+	f = fopen(bj_test_path("notify/flaky"), "w");
+	fputs("200\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 2);
+	snprintf(id, sizeof id, "msg_%lld", wh);
+	r = records("notify/received.jsonl", "id", id);
+	for (size_t i = 0; i < json_object_array_length(r); i++) {
+		struct json_object *rec = json_object_array_get_idx(r, i);
+		CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(rec, "sig_ok")));
+	}
+	json_object_put(r);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT GROUP_CONCAT(status ORDER BY attempt) = '500,200'"
+	    " FROM notification_attempts WHERE notification_id = %lld", wh), 1);
+	/* nothing more once it answered 200, even when asked to look again */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 2);
+}
+
+/* Each attempt's outcome is there for the job's JSON and page. */
+static void
+test_history(void)
+{
+	struct bj_notify_hists *h = NULL;
+	struct json_object *j, *n, *log;
+
+	CU_ASSERT_EQUAL_FATAL(bj_notify_hist_load(db, flaky_job, &h), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(h->n, 1);
+	CU_ASSERT_STRING_EQUAL(h->items[0].state, "sent");
+	CU_ASSERT_STRING_EQUAL(h->items[0].channel, "webhook");
+	CU_ASSERT_EQUAL_FATAL(h->items[0].n_tries, 2);
+	CU_ASSERT_EQUAL(h->items[0].tries[0].status, 500);
+	CU_ASSERT_STRING_EQUAL(h->items[0].tries[0].error, "HTTP 500");
+	CU_ASSERT_EQUAL(h->items[0].tries[1].status, 200);
+	CU_ASSERT_PTR_NULL(h->items[0].tries[1].error);
+	j = bj_render_notifications(h);
+	CU_ASSERT_EQUAL(json_object_array_length(j), 1);
+	n = json_object_array_get_idx(j, 0);
+	CU_ASSERT_STRING_EQUAL(str(n, "event"), "job.failed");
+	CU_ASSERT_PTR_NULL(json_object_object_get(n, "next_attempt_at"));
+	log = json_object_object_get(n, "attempts_log");
+	CU_ASSERT_EQUAL(json_object_array_length(log), 2);
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(json_object_array_get_idx(log, 0),
+	    "status")), 500);
+	CU_ASSERT_EQUAL(str(json_object_array_get_idx(log, 1), "at")[4], '-');
+	json_object_put(j);
+	bj_notify_hist_free(h);
+	/* a job without notifications has an empty history */
+	CU_ASSERT_EQUAL_FATAL(bj_notify_hist_load(db, 999999, &h), BJ_OK);
+	CU_ASSERT_EQUAL(h->n, 0);
+	bj_notify_hist_free(h);
+}
+
+/* Done when: 410 is not retried. */
+static void
+test_410_is_dead_at_once(void)
+{
+	long long job = plant_job("gone", "cancelled");
+	char url[128];
+	long long wh;
+
+	snprintf(url, sizeof url, "%s/gone", hook);
+	wh = plant_note(job, "job.cancelled", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND attempts = 1 AND last_status = 410", wh), 1);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notify_failed'", job), 1);
+}
+
+/* Other failures retry until [notify] max_attempts, then the row is dead. */
+static void
+test_max_attempts_then_dead(void)
+{
+	long long job = plant_job("always failing", "failed");
+	char url[128];
+	long long wh;
+
+	snprintf(url, sizeof url, "%s/fail", hook);
+	wh = plant_note(job, "job.failed", "webhook", url);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+		CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	}
+	CU_ASSERT_EQUAL(received(wh), 3);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND attempts = 3 AND last_error = 'HTTP 500'", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld", wh), 3);
+}
+
+/* A Retry-After answer decides when the next attempt is. */
+static void
+test_retry_after_is_honoured(void)
+{
+	long long job = plant_job("busy receiver", "succeeded");
+	char url[128];
+	long long wh;
+
+	snprintf(url, sizeof url, "%s/retry-after", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT next_attempt_at > NOW(6) + INTERVAL 3000 SECOND"
+	    " AND state = 'pending' AND last_status = 503 FROM notifications WHERE id = %lld", wh), 1);
+}
+
+/* A receiver that is down for a while gets the notification later, exactly once. */
+static void
+test_receiver_down_then_up(void)
+{
+	long long job = plant_job("late receiver", "succeeded");
+	int port = free_port();
+	char url[128];
+	long long wh;
+	pid_t late;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", port);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND attempts = 1 AND last_status IS NULL AND last_error LIKE 'Couldn''t connect%%'", wh), 1);
+	CU_ASSERT_EQUAL(received(wh), 0);
+
+	late = start_helper("notify_receiver.py", port, SECRET);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2", wh), 1);
+	stop_helper(late);
+}
+
+/* A receiver slower than [webhook] timeout is a failed attempt, retried later. */
+static void
+test_timeout_retries(void)
+{
+	long long job = plant_job("slow receiver", "succeeded");
+	char url[128];
+	long long wh;
+
+	snprintf(url, sizeof url, "%s/hang", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_error LIKE 'Timeout was reached%%'", wh), 1);
+	/* keep it out of the later tests' passes */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+}
+
+/* Two notifiers at once (two hosts): every row is delivered exactly once. */
+static void
+test_two_notifiers_at_once(void)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	long long job = plant_job("parallel", "succeeded"), first = 0, id;
+	char url[128], *cmd;
+	int st;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(url, sizeof url, "%s/ok?n=%d", hook, i);
+		id = plant_note(job, "job.succeeded", "webhook", url);
+		if (i == 0)
+			first = id;
+	}
+	cmd = bj_xasprintf("N='%s/notifier/bulkjobs-notify -c %s'; $N --limit 7 & $N & $N & wait",
+	    bld ? bld : ".", conf_path);
+	st = system(cmd);
+	free(cmd);
+	CU_ASSERT_EQUAL(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	for (id = first; id < first + 40; id++)
+		CU_ASSERT_EQUAL(received(id), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'"
+	    " AND attempts = 1", job), 40);
+}
+
+/* A leased row is not claimed again; a notifier that lost its lease records nothing. */
+static void
+test_lease(void)
+{
+	struct bj_conf *conf = bj_test_conf("notify");
+	long long job = plant_job("lease", "succeeded"), wh;
+	struct bj_note **notes = NULL;
+	char url[128];
+	int n;
+
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	snprintf(url, sizeof url, "%s/ok", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	n = bj_notify_claim(db, 10, 600, &notes);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(notes[0]->id, wh);
+	CU_ASSERT_EQUAL(notes[0]->attempt, 1);
+	CU_ASSERT_EQUAL(bj_notify_load(db, notes[0]), 0);
+	CU_ASSERT_STRING_EQUAL(notes[0]->job->title, "lease");
+	/* while the lease holds, another notifier leaves the row alone */
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 0);
+	/* the lease runs out (the first notifier hung): another one delivers */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	/* the first one wakes up: its outcome is not recorded */
+	bj_note_set(notes[0], BJ_NOTE_RETRY, 500, "HTTP 500");
+	CU_ASSERT_EQUAL(bj_notify_record(db, conf, notes[0]), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2 AND last_status = 200", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld", wh), 1);
+	bj_notes_free(notes, n);
+}
+
+/* Done when: a title carrying \r\nBcc: adds no header; a bad address is never used. */
+static void
+test_header_injection(void)
+{
+	long long job = plant_job("Report\r\nBcc: eve@evil.test\r\nX-Evil: 1", "succeeded");
+	long long em, bad;
+	struct json_object *mails, *m, *names;
+
+	em = plant_note(job, "job.succeeded", "email", "bob@example.org");
+	bad = plant_note(job, "job.succeeded", "email", "carol@example.org\r\nBcc: eve@evil.test");
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	mails = mails_to("bob@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	m = json_object_array_get_idx(mails, 0);
+	names = json_object_object_get(m, "header_names");
+	for (size_t i = 0; i < json_object_array_length(names); i++) {
+		const char *n = json_object_get_string(json_object_array_get_idx(names, i));
+		CU_ASSERT_NOT_EQUAL(strcasecmp(n, "Bcc"), 0);
+		CU_ASSERT_NOT_EQUAL(strcasecmp(n, "X-Evil"), 0);
+	}
+	CU_ASSERT_EQUAL(json_object_array_length(json_object_object_get(m, "rcpt_tos")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "subject"), "Bcc: eve@evil.test"));
+	json_object_put(mails);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'", em), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_error = 'the recipient address is not valid'", bad), 1);
+	mails = records("notify/mail.jsonl", NULL, NULL);
+	for (size_t i = 0; i < json_object_array_length(mails); i++) {
+		struct json_object *rc = json_object_object_get(json_object_array_get_idx(mails, i), "rcpt_tos");
+		for (size_t k = 0; k < json_object_array_length(rc); k++)
+			CU_ASSERT_PTR_NULL(strstr(json_object_get_string(json_object_array_get_idx(rc, k)), "evil"));
+	}
+	json_object_put(mails);
+}
+
+/* [webhook] deny_networks is checked against the address connected to; allow_hosts by name. */
+static void
+test_fences(void)
+{
+	char path[700], transport[64], url[128];
+	long long job = plant_job("fenced", "succeeded"), a, b;
+
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	snprintf(path, sizeof path, "%s/fenced.conf", dir);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "deny_networks = 10.0.0.0/8, 127.0.0.0/8"), 0);
+	snprintf(url, sizeof url, "http://localhost:%d/ok", hook_port);
+	a = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(a), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_error = 'the address is in [webhook] deny_networks'", a), 1);
+
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "allow_hosts = hooks.example.org, .example.net"), 0);
+	snprintf(url, sizeof url, "%s/ok", hook);
+	b = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(b), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_error = 'the host is not in [webhook] allow_hosts'", b), 1);
+}
+
+/* Only http and https URLs are ever fetched. */
+static void
+test_other_schemes_refused(void)
+{
+	long long job = plant_job("file url", "succeeded");
+	long long n = plant_note(job, "job.succeeded", "webhook", "file:///etc/passwd");
+
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_error = 'only http and https webhook URLs are allowed'", n), 1);
+}
+
+/* An SMTP 5xx refusal is final, a 4xx one is retried; nothing was accepted either way. */
+static void
+test_smtp_refusals(void)
+{
+	long long job = plant_job("refused", "succeeded");
+	long long rej = plant_note(job, "job.succeeded", "email", "reject@example.org");
+	long long busy = plant_note(job, "job.succeeded", "email", "busy@example.org");
+
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_status = 550", rej), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_status = 451 AND next_attempt_at > NOW(6)", busy), 1);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+}
+
+/* Without a [webhook] secret nothing goes out unsigned: the row waits, saying why. */
+static void
+test_no_secret_no_webhook(void)
+{
+	char path[700], transport[64], url[128];
+	long long job = plant_job("unsigned", "succeeded"), wh;
+
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	snprintf(path, sizeof path, "%s/nosecret.conf", dir);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "secret ="), 0);
+	snprintf(url, sizeof url, "%s/ok", hook);
+	wh = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_error LIKE '[webhook] secret is not set%%'", wh), 1);
+	/* with the secret back, it goes out signed */
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+}
+
+/* sendmail:PATH gets -t -oi and the message on stdin; exit 75 retries. */
+static void
+test_sendmail_transport(void)
+{
+	char path[700], script[700], transport[720], out[700], code[700];
+	long long job = plant_job("Exporté ✓", "succeeded"), n;
+	FILE *f;
+	struct bj_buf b = { 0 };
+	char chunk[4096];
+	size_t got;
+
+	snprintf(script, sizeof script, "%s/sendmail", dir);
+	snprintf(out, sizeof out, "%s/sendmail.out", dir);
+	snprintf(code, sizeof code, "%s/sendmail.code", dir);
+	f = fopen(script, "w");
+	fprintf(f, "#!/bin/sh\necho \"$@\" > '%s.args'\ncat > '%s'\nexit $(cat '%s')\n", out, out, code);
+	fclose(f);
+	chmod(script, 0755);
+	f = fopen(code, "w");
+	fputs("75\n", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/sendmail.conf", dir);
+	snprintf(transport, sizeof transport, "sendmail:%s", script);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, NULL), 0);
+	n = plant_note(job, "job.succeeded", "email", "dave@example.org");
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND last_status = 75", n), 1);
+
+	f = fopen(code, "w");
+	fputs("0\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", n), 0);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2", n), 1);
+	f = fopen(out, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		bj_buf_add(&b, chunk, got);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "To: dave@example.org\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "Subject: =?UTF-8?B?"));
+	CU_ASSERT_PTR_NULL(strchr(b.data, '\r'));
+	bj_buf_free(&b);
+	snprintf(chunk, sizeof chunk, "%s.args", out);
+	f = fopen(chunk, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_PTR_NOT_NULL(fgets(chunk, sizeof chunk, f));
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(chunk, "-t -oi\n");
+}
+
+/* Exit 1 on a config or database error; 64 on bad usage. */
+static void
+test_exit_codes(void)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/bad.conf", dir);
+	f = fopen(path, "w");
+	fputs("[notify]\nbackoff = soon\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	f = fopen(path, "w");
+	fputs("[database]\nsocket = /nonexistent/mysql.sock\nuser = root\n", f);
+	fclose(f);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	CU_ASSERT_EQUAL(run_notify(conf_path, "--limit 0"), 64);
+	CU_ASSERT_EQUAL(run_notify(conf_path, "extra"), 64);
+}
+
+/* Register the suite and run it. */
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("notify", init, clean);
+
+	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
+	    test_finished_job_one_webhook_one_email);
+	CU_add_test(s, "a state change's notifications are delivered once", test_from_a_state_change);
+	CU_add_test(s, "the email speaks the job's language", test_email_in_the_jobs_language);
+	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
+	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
+	CU_add_test(s, "410 is not retried", test_410_is_dead_at_once);
+	CU_add_test(s, "retries end at max_attempts", test_max_attempts_then_dead);
+	CU_add_test(s, "Retry-After is honoured", test_retry_after_is_honoured);
+	CU_add_test(s, "a receiver down for a while gets it later, once", test_receiver_down_then_up);
+	CU_add_test(s, "a time-out is retried", test_timeout_retries);
+	CU_add_test(s, "two notifiers at once deliver each row once", test_two_notifiers_at_once);
+	CU_add_test(s, "leases: held rows are skipped, a lost lease records nothing", test_lease);
+	CU_add_test(s, "header injection through titles and addresses", test_header_injection);
+	CU_add_test(s, "deny_networks and allow_hosts", test_fences);
+	CU_add_test(s, "only http and https", test_other_schemes_refused);
+	CU_add_test(s, "SMTP 5xx is final, 4xx is retried", test_smtp_refusals);
+	CU_add_test(s, "no secret, no webhook", test_no_secret_no_webhook);
+	CU_add_test(s, "sendmail transport", test_sendmail_transport);
+	CU_add_test(s, "exit codes", test_exit_codes);
+	return bj_test_run();
+}
