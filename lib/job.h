@@ -47,6 +47,8 @@ struct bj_job {
 enum bj_err bj_job_get(struct bj_db *db, long long id, struct bj_job **out);
 enum bj_err bj_job_by_token(struct bj_db *db, const char *token, struct bj_job **out);
 void bj_job_free(struct bj_job *job);
+/* The error for a failed statement: BJ_ERR_DB_UNAVAILABLE when the link is gone, else BJ_ERR_INTERNAL. */
+enum bj_err bj_job_db_error(const struct bj_db *db);
 
 /*
  * Fan-in: if the job's open stage has no pending or claimed item left,

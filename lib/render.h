@@ -14,4 +14,11 @@
 /* A job as DESIGN.md §5 lists it: id, token, state, counts, times, links … */
 struct json_object *bj_render_job(const struct bj_job *job, const struct bj_conf *conf);
 
+/*
+ * One item from row of a BJ_SQL_ITEMS_* query, whose columns are: id,
+ * job_id, key, stage, state, attempt, error, result, artifact, claimed_by,
+ * lease_expires_at, progress_done, progress_total, finished_at.
+ */
+struct json_object *bj_render_item_row(const struct bj_rows *r, int row);
+
 #endif

@@ -10,6 +10,8 @@
 #ifndef BJ_SQL_H
 #define BJ_SQL_H
 
+#include <stddef.h>
+
 /* --- health and migrations --- */
 extern const char BJ_SQL_PING[];
 extern const char BJ_SQL_MIGRATIONS_MAX[];
@@ -27,6 +29,48 @@ extern const char BJ_SQL_TOKEN_LOOKUP[];	/* s hash -> id, name, scopes, owner */
 extern const char BJ_SQL_TOKEN_TOUCH[];		/* i id */
 
 /* --- jobs, claims, leases, fan-in (sql_api.c) --- */
+extern const char BJ_SQL_JOB_GET[];		/* i id -> the columns of struct bj_job */
+extern const char BJ_SQL_JOB_BY_TOKEN[];	/* s token -> same */
+extern const char BJ_SQL_JOB_LOCK[];		/* i id -> state, stage, stage_remaining, on_item_failure, n_total, n_succeeded, n_failed */
+extern const char BJ_SQL_STAGE_LEFT[];		/* i job, i stage -> items not ended */
+extern const char BJ_SQL_STAGE_REMAINING_SET[];	/* i n, i job, i stage */
+extern const char BJ_SQL_STAGE_NEXT[];		/* i job, i stage -> next stage with pending items or NULL */
+extern const char BJ_SQL_STAGE_OPEN[];		/* i new, i job, i new, i job, i old */
+extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
+extern const char BJ_SQL_ITEMS_CANCEL_PENDING[];	/* i job */
+extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
+extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
+extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
+extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
+#define BJ_SQL_MAX_KINDS 16
+/* s kind x nkinds: active jobs of nkinds kinds (s each) -> id, stage, lease_seconds */
+const char *bj_sql_claim_jobs(int nkinds);
+extern const char BJ_SQL_CLAIM_ITEMS[];		/* i job, i stage, i limit -> id (locks, skips locked) */
+extern const char BJ_SQL_CLAIM_ITEM[];		/* s lease token, i seconds, s worker, i id */
+extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
+extern const char BJ_SQL_JOB_START[];		/* i job */
+extern const char BJ_SQL_CLAIMED_GET[];		/* i item -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at */
+extern const char BJ_SQL_ITEM_EXISTS[];		/* i item -> state */
+extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
+extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
+extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */
+extern const char BJ_SQL_ITEM_SUCCEED[];	/* s result, s artifact, i item, s token */
+extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
+extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
+extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error */
+extern const char BJ_SQL_COUNT_ENDED[];		/* i succ, i failed, i stage, s artifact, i job */
+extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
+extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
+extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language */
+extern const char BJ_SQL_TARGET_INSERT[];	/* i job, s channel, s hash, s target */
+#define BJ_SQL_ITEM_BATCH 500
+/* (i job, i stage, s key, s payload) x n rows; n is 1 or BJ_SQL_ITEM_BATCH */
+const char *bj_sql_items_insert(int n);
+struct bj_db;
+struct bj_item_spec;
+/* Insert n items of job in batches of BJ_SQL_ITEM_BATCH inside the caller's transaction; 0 or -1. */
+int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items,
+    size_t n);
 
 /* --- end-user pages (sql_pages.c) --- */
 

@@ -1,0 +1,227 @@
+/*
+ * create.c: checking a job spec and inserting a job whole: the job row,
+ * its items in multi-row batches, its notification targets and its
+ * "created" event, all in one transaction. An Idempotency-Key is unique
+ * per owner; the request hash tells a retry from a different request.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "create.h"
+#include "job.h"
+#include "sql.h"
+
+/* 1 when s has a byte below 0x20 or DEL. */
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* 1 when s is 1..max chars of [A-Za-z0-9._-]. */
+static int
+is_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == n;
+}
+
+int
+bj_email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n < 3 || n > 254 || at == NULL || at == s || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || has_control(s))
+		return 0;
+	return strpbrk(s, " <>,;:\"()[]\\") == NULL;
+}
+
+int
+bj_webhook_ok(const char *s)
+{
+	size_t n = strlen(s), p;
+
+	if (n > 2048 || has_control(s) || strpbrk(s, " <>\"\\") != NULL)
+		return 0;
+	if (strncmp(s, "https://", 8) == 0)
+		p = 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		p = 7;
+	else
+		return 0;
+	return s[p] != '\0' && s[p] != '/' && s[p] != '?' && s[p] != '#';
+}
+
+enum bj_err
+bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t len)
+{
+#define BAD(...) do { snprintf(why, len, __VA_ARGS__); return BJ_ERR_VALIDATION; } while (0)
+	if (s->kind == NULL || !is_name(s->kind, 64))
+		BAD("kind: required, 1-64 characters of A-Z a-z 0-9 . _ -");
+	if (s->owner == NULL || *s->owner == '\0' || strlen(s->owner) > 191 ||
+	    has_control(s->owner))
+		BAD("owner: required, 1-191 characters without control characters");
+	if (s->title != NULL && (strlen(s->title) > 500 || has_control(s->title)))
+		BAD("title: at most 500 characters without control characters");
+	if (s->language != NULL && !is_name(s->language, 35))
+		BAD("language: a language tag such as en or pt-BR");
+	if (s->idempotency_key != NULL && (*s->idempotency_key == '\0' ||
+	    strlen(s->idempotency_key) > 255 || has_control(s->idempotency_key)))
+		BAD("Idempotency-Key: 1-255 characters without control characters");
+	if (s->max_attempts < 1 || s->max_attempts > 100)
+		BAD("max_attempts: between 1 and 100");
+	if (s->lease_seconds < 1 || s->lease_seconds > 86400)
+		BAD("lease_seconds: between 1 and 86400");
+	if (s->deadline_seconds < 1 || s->deadline_seconds > 366LL * 86400)
+		BAD("deadline_seconds: between 1 and 31622400");
+	if (s->retention_seconds < 0 || s->retention_seconds > 3660LL * 86400)
+		BAD("retention_seconds: between 0 and 316224000");
+	if (s->nitems == 0)
+		BAD("items: at least one item is required");
+	if (s->nitems > (size_t)max_items)
+		BAD("items: at most %d items per job", max_items);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct bj_item_spec *it = &s->items[i];
+
+		if (it->key == NULL || *it->key == '\0' || strlen(it->key) > 255 ||
+		    has_control(it->key))
+			BAD("items[%zu].key: required, 1-255 characters without control characters", i);
+		if (it->stage < 0 || it->stage > 1000)
+			BAD("items[%zu].stage: between 0 and 1000", i);
+	}
+	for (size_t i = 0; i < s->nemails; i++)
+		if (!bj_email_ok(s->emails[i]))
+			BAD("notify.email[%zu]: not a plain email address", i);
+	for (size_t i = 0; i < s->nwebhooks; i++)
+		if (!bj_webhook_ok(s->webhooks[i]))
+			BAD("notify.webhooks[%zu]: not an http or https URL of at most 2048 characters", i);
+	return BJ_OK;
+#undef BAD
+}
+
+/* Look up the owner's job with this key: BJ_OK (*id set), JOB_NOT_FOUND, MISMATCH. */
+static enum bj_err
+find_idem(struct bj_db *db, const struct bj_job_spec *s, long long *id)
+{
+	struct bj_rows *r = bj_db_query(db, BJ_SQL_JOB_BY_IDEM, "ss", s->owner,
+	    s->idempotency_key);
+	enum bj_err e;
+
+	if (r == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		e = BJ_ERR_JOB_NOT_FOUND;
+	} else if (bj_rows_get(r, 0, 1) == NULL ||
+	    strcmp(bj_rows_get(r, 0, 1), s->request_hash) != 0) {
+		e = BJ_ERR_IDEMPOTENCY_MISMATCH;
+	} else {
+		*id = bj_rows_int(r, 0, 0);
+		e = BJ_OK;
+	}
+	bj_rows_free(r);
+	return e;
+}
+
+/* Add targets of one channel. */
+static enum bj_err
+add_targets(struct bj_db *db, long long id, const char *channel, const char **t, size_t n)
+{
+	char hash[BJ_SHA256_HEX];
+
+	for (size_t i = 0; i < n; i++) {
+		bj_sha256_hex(t[i], strlen(t[i]), hash);
+		if (bj_db_exec(db, BJ_SQL_TARGET_INSERT, NULL, "isss", id, channel, hash,
+		    t[i]) == -1)
+			return bj_job_db_error(db);
+	}
+	return BJ_OK;
+}
+
+/* The insert itself, inside an open transaction. */
+static enum bj_err
+insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
+{
+	char token[BJ_TOKEN_LEN + 1];
+	long long first = s->items[0].stage, remaining = 0, stages = 0;
+	unsigned char seen[1001] = { 0 };
+	enum bj_err e;
+
+	for (size_t i = 0; i < s->nitems; i++) {
+		long long st = s->items[i].stage;
+		if (!seen[st]) {
+			seen[st] = 1;
+			stages++;
+		}
+		if (st < first)
+			first = st;
+	}
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].stage == first)
+			remaining++;
+	if (bj_token_new(token) == -1)
+		return BJ_ERR_INTERNAL;
+	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiisssiiss", token, s->kind,
+	    s->owner, s->title ? s->title : "", s->params, first, stages, remaining,
+	    (long long)s->nitems, (long long)s->nitems, s->deadline_seconds,
+	    s->retention_seconds, s->idempotency_key,
+	    s->idempotency_key ? s->request_hash : NULL, (long long)s->max_attempts,
+	    (long long)s->lease_seconds,
+	    s->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job",
+	    s->language ? s->language : "en") == -1) {
+		if (bj_db_errno(db) == 1062)
+			return BJ_ERR_CONFLICT;		/* the key raced us */
+		return bj_job_db_error(db);
+	}
+	*id = (long long)bj_db_insert_id(db);
+	if (bj_sql_items_bulk(db, *id, s->items, s->nitems) == -1)
+		return bj_job_db_error(db);
+	if ((e = add_targets(db, *id, "email", s->emails, s->nemails)) != BJ_OK ||
+	    (e = add_targets(db, *id, "webhook", s->webhooks, s->nwebhooks)) != BJ_OK)
+		return e;
+	return bj_event_add(db, *id, "created", NULL);
+}
+
+enum bj_err
+bj_job_create(struct bj_db *db, const struct bj_job_spec *s, long long *id, int *existed)
+{
+	enum bj_err e;
+
+	*existed = 0;
+	*id = 0;
+	for (int round = 0; round < 2; round++) {
+		if (s->idempotency_key != NULL) {
+			e = find_idem(db, s, id);
+			if (e == BJ_OK) {
+				*existed = 1;
+				return BJ_OK;
+			}
+			if (e != BJ_ERR_JOB_NOT_FOUND)
+				return e;
+		}
+		if (bj_db_begin(db) == -1)
+			return bj_job_db_error(db);
+		e = insert_tx(db, s, id);
+		if (e == BJ_OK && bj_db_commit(db) == -1)
+			e = bj_job_db_error(db);
+		if (e == BJ_OK)
+			return BJ_OK;
+		bj_db_rollback(db);
+		*id = 0;
+		if (e != BJ_ERR_CONFLICT)
+			return e;
+	}
+	return BJ_ERR_CONFLICT;
+}

@@ -1,0 +1,221 @@
+/*
+ * lease.c: heartbeat, complete and fail of a claimed item. Complete and
+ * fail are one transaction each: the conditional item UPDATE, the job's
+ * counters (only when the item UPDATE matched), then fan-in
+ * (bj_job_settle) or the job's failure.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "job.h"
+#include "lease.h"
+#include "sql.h"
+
+#define MAX_TRIES 3
+
+/* Why a conditional item change matched nothing: lease lost or no such item. */
+static enum bj_err
+why_not(struct bj_db *db, long long item_id)
+{
+	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_EXISTS, "i", item_id);
+	enum bj_err e;
+
+	if (r == NULL)
+		return bj_job_db_error(db);
+	e = r->nrows == 0 ? BJ_ERR_ITEM_NOT_FOUND : BJ_ERR_LEASE_LOST;
+	bj_rows_free(r);
+	return e;
+}
+
+/* 1 when the failed transaction is worth running again (deadlock, lock wait). */
+static int
+retryable_db(struct bj_db *db, enum bj_err e)
+{
+	return e == BJ_ERR_INTERNAL && (bj_db_errno(db) == 1213 || bj_db_errno(db) == 1205);
+}
+
+int
+bj_lease_backoff(int attempt)
+{
+	int s = 2;
+
+	for (int i = 1; i < attempt && s < 3600; i++)
+		s *= 4;
+	return s > 3600 ? 3600 : s;
+}
+
+void
+bj_lease_status_free(struct bj_lease_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->lease_expires_at);
+	st->lease_expires_at = NULL;
+}
+
+enum bj_err
+bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
+    int lease_seconds, long long done, long long total, struct bj_lease_status *st)
+{
+	unsigned long long n;
+	struct bj_rows *r;
+	const char *s;
+	enum bj_err e = BJ_OK;
+	int js;
+	char sdone[24], stotal[24];
+
+	memset(st, 0, sizeof *st);
+	/* progress binds as decimal text so that "unchanged" can be NULL */
+	snprintf(sdone, sizeof sdone, "%lld", done);
+	snprintf(stotal, sizeof stotal, "%lld", total);
+	if (bj_db_exec(db, BJ_SQL_LEASE_HEARTBEAT, &n, "iissis", (long long)lease_seconds,
+	    (long long)lease_seconds, done >= 0 ? sdone : NULL, total >= 0 ? stotal : NULL,
+	    item_id, token) == -1)
+		return bj_job_db_error(db);
+	if ((r = bj_db_query(db, BJ_SQL_LEASE_STATUS, "i", item_id)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_ITEM_NOT_FOUND;
+	}
+	if (n == 0)
+		e = BJ_ERR_LEASE_LOST;
+	else if ((s = bj_rows_get(r, 0, 0)) != NULL)
+		st->lease_expires_at = bj_xstrdup(s);
+	js = bj_job_state_parse(bj_rows_get(r, 0, 1));
+	st->job_state = js < 0 ? BJ_JOB_QUEUED : (enum bj_job_state)js;
+	st->item_state = bj_item_state_parse(bj_rows_get(r, 0, 2));
+	bj_rows_free(r);
+	return e;
+}
+
+/* Complete inside an open transaction. */
+static enum bj_err
+complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
+    const char *artifact)
+{
+	struct bj_rows *r;
+	unsigned long long n;
+	long long job, stage;
+	enum bj_err e;
+
+	if ((r = bj_db_query(db, BJ_SQL_LEASE_HOLDER, "is", item_id, token)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return why_not(db, item_id);
+	}
+	job = bj_rows_int(r, 0, 0);
+	stage = bj_rows_int(r, 0, 1);
+	bj_rows_free(r);
+	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
+	    token) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_LEASE_LOST;
+	if (bj_db_exec(db, BJ_SQL_COUNT_ENDED, NULL, "iiisi", 1LL, 0LL, stage, artifact,
+	    job) == -1)
+		return bj_job_db_error(db);
+	if ((e = bj_job_settle(db, job)) != BJ_OK)
+		return e;
+	return BJ_OK;
+}
+
+/* Fail inside an open transaction. */
+static enum bj_err
+fail_tx(struct bj_db *db, long long item_id, const char *token, const char *error,
+    int retryable)
+{
+	struct bj_rows *r;
+	unsigned long long n;
+	long long job, stage, attempt, max;
+	int cont;
+	char detail[600];
+	enum bj_err e;
+
+	if ((r = bj_db_query(db, BJ_SQL_LEASE_HOLDER, "is", item_id, token)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return why_not(db, item_id);
+	}
+	job = bj_rows_int(r, 0, 0);
+	stage = bj_rows_int(r, 0, 1);
+	attempt = bj_rows_int(r, 0, 2);
+	max = bj_rows_int(r, 0, 3);
+	cont = strcmp(bj_rows_get(r, 0, 4), "continue") == 0;
+	bj_rows_free(r);
+	if (bj_db_exec(db, BJ_SQL_FAILURE_RECORD, NULL, "iiis", item_id, job, attempt,
+	    error) == -1)
+		return bj_job_db_error(db);
+	snprintf(detail, sizeof detail, "item %lld attempt %lld: %.500s", item_id, attempt,
+	    error ? error : "failed");
+	if ((e = bj_event_add(db, job, "item_failed", detail)) != BJ_OK)
+		return e;
+	if (retryable && attempt < max) {
+		if (bj_db_exec(db, BJ_SQL_ITEM_RETRY, &n, "siis", error,
+		    (long long)bj_lease_backoff((int)attempt), item_id, token) == -1)
+			return bj_job_db_error(db);
+		if (n == 0)
+			return BJ_ERR_LEASE_LOST;
+		if (bj_db_exec(db, BJ_SQL_COUNT_RETRY, NULL, "i", job) == -1)
+			return bj_job_db_error(db);
+		return BJ_OK;
+	}
+	if (bj_db_exec(db, BJ_SQL_ITEM_FAIL, &n, "sis", error, item_id, token) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_LEASE_LOST;
+	if (bj_db_exec(db, BJ_SQL_COUNT_ENDED, NULL, "iiisi", 0LL, 1LL, stage,
+	    (const char *)NULL, job) == -1)
+		return bj_job_db_error(db);
+	if (!cont) {
+		snprintf(detail, sizeof detail, "item %lld failed", item_id);
+		e = bj_job_finish(db, job, BJ_JOB_FAILED, detail);
+		if (e == BJ_ERR_INVALID_TRANSITION)
+			e = BJ_OK;	/* already ended: the item's end is still recorded */
+		return e;
+	}
+	return bj_job_settle(db, job);
+}
+
+/* Run one of the transactions above, retrying deadlocks. */
+static enum bj_err
+in_tx(struct bj_db *db, long long item_id, const char *token, const char *a,
+    const char *b, int flag, int fail)
+{
+	enum bj_err e = BJ_ERR_INTERNAL;
+
+	for (int i = 0; i < MAX_TRIES; i++) {
+		if (bj_db_begin(db) == -1)
+			return bj_job_db_error(db);
+		e = fail ? fail_tx(db, item_id, token, a, flag) :
+		    complete_tx(db, item_id, token, a, b);
+		if (e == BJ_OK && bj_db_commit(db) == -1)
+			e = bj_job_db_error(db);
+		if (e == BJ_OK)
+			return BJ_OK;
+		bj_db_rollback(db);
+		if (!retryable_db(db, e))
+			break;
+	}
+	return e;
+}
+
+enum bj_err
+bj_lease_complete(struct bj_db *db, long long item_id, const char *token,
+    const char *result, const char *artifact)
+{
+	return in_tx(db, item_id, token, result, artifact, 0, 0);
+}
+
+enum bj_err
+bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
+    const char *error, int retryable)
+{
+	return in_tx(db, item_id, token, error, NULL, retryable, 1);
+}

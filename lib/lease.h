@@ -1,0 +1,46 @@
+/*
+ * lease.h: what a worker does with a claimed item: heartbeat, complete,
+ * fail. Each is conditional on the item being claimed under the given
+ * lease token; otherwise BJ_ERR_LEASE_LOST (or BJ_ERR_ITEM_NOT_FOUND) and
+ * nothing changes. Strings in results are owned by the caller.
+ */
+#ifndef BJ_LEASE_H
+#define BJ_LEASE_H
+
+#include "db.h"
+#include "err.h"
+#include "state.h"
+
+struct bj_lease_status {
+	char			*lease_expires_at;	/* NULL when the lease is gone */
+	enum bj_job_state	 job_state;
+	int			 item_state;		/* enum bj_item_state */
+};
+
+/*
+ * Extend the lease from the database clock by lease_seconds (0: the
+ * job's), storing progress (done/total < 0: unchanged). On BJ_OK and on
+ * BJ_ERR_LEASE_LOST, *st says the job's state so a worker learns of a
+ * cancel.
+ */
+enum bj_err bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
+    int lease_seconds, long long done, long long total, struct bj_lease_status *st);
+
+/* Succeed the item; result is JSON text or NULL, artifact a normalised relative path or NULL. */
+enum bj_err bj_lease_complete(struct bj_db *db, long long item_id, const char *token,
+    const char *result, const char *artifact);
+
+/*
+ * Fail the attempt: recorded in item_failures; with retryable and
+ * attempts left the item goes back to pending after a back-off, else it
+ * fails (and with on_item_failure=fail_job, so does the job).
+ */
+enum bj_err bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
+    const char *error, int retryable);
+
+/* The retry delay in seconds after failed attempt n (1, 2, …). */
+int bj_lease_backoff(int attempt);
+
+void bj_lease_status_free(struct bj_lease_status *st);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * settle.c: the job-level state changes shared by the API, the reaper and
+ * the pages: fan-in (stage advance, job completion), terminal moves, the
+ * notification outbox and the timeline. Every function runs inside the
+ * caller's transaction and writes only conditionally, so a second run, or
+ * a run from another process, changes nothing.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "job.h"
+#include "sql.h"
+
+/* The outbox event for a terminal state, or NULL. */
+static const char *
+event_for(enum bj_job_state s)
+{
+	switch (s) {
+	case BJ_JOB_SUCCEEDED:	return "job.succeeded";
+	case BJ_JOB_FAILED:	return "job.failed";
+	case BJ_JOB_CANCELLED:	return "job.cancelled";
+	case BJ_JOB_EXPIRED:	return "job.expired";
+	default:		return NULL;
+	}
+}
+
+/* Timeline entry and notifications for a job that just reached state to. */
+static enum bj_err
+record_end(struct bj_db *db, long long job_id, enum bj_job_state to, const char *detail)
+{
+	char text[600];
+	const char *type = "finished";
+	enum bj_err e;
+
+	if (to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED)
+		type = bj_job_state_name(to);
+	if (detail != NULL && *detail)
+		snprintf(text, sizeof text, "%s: %s", bj_job_state_name(to), detail);
+	else
+		snprintf(text, sizeof text, "%s", bj_job_state_name(to));
+	if ((e = bj_event_add(db, job_id, type, text)) != BJ_OK)
+		return e;
+	return bj_outbox_record(db, job_id, event_for(to));
+}
+
+enum bj_err
+bj_job_settle(struct bj_db *db, long long job_id)
+{
+	struct bj_rows *r = NULL, *c = NULL;
+	enum bj_err e = BJ_OK;
+	enum bj_job_state st, to;
+	long long stage, remaining, left, succeeded, failed;
+	int cont, s;
+	unsigned long long n;
+	char detail[64];
+
+	if ((r = bj_db_query(db, BJ_SQL_JOB_LOCK, "i", job_id)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		e = BJ_ERR_JOB_NOT_FOUND;
+		goto out;
+	}
+	s = bj_job_state_parse(bj_rows_get(r, 0, 0));
+	if (s < 0 || bj_job_state_terminal((enum bj_job_state)s))
+		goto out;
+	st = (enum bj_job_state)s;
+	stage = bj_rows_int(r, 0, 1);
+	remaining = bj_rows_int(r, 0, 2);
+	cont = strcmp(bj_rows_get(r, 0, 3), "continue") == 0;
+	succeeded = bj_rows_int(r, 0, 5);
+	failed = bj_rows_int(r, 0, 6);
+	if (remaining > 0)
+		goto out;
+
+	/* The counter says the stage is over: make sure the items agree. */
+	if ((c = bj_db_query(db, BJ_SQL_STAGE_LEFT, "ii", job_id, stage)) == NULL) {
+		e = bj_job_db_error(db);
+		goto out;
+	}
+	left = bj_rows_int(c, 0, 0);
+	bj_rows_free(c);
+	c = NULL;
+	if (left > 0) {
+		if (bj_db_exec(db, BJ_SQL_STAGE_REMAINING_SET, NULL, "iii", left,
+		    job_id, stage) == -1)
+			e = bj_job_db_error(db);
+		goto out;
+	}
+
+	if (!cont && failed > 0) {
+		e = bj_job_finish(db, job_id, BJ_JOB_FAILED, "an item failed");
+		goto out;
+	}
+
+	if ((c = bj_db_query(db, BJ_SQL_STAGE_NEXT, "ii", job_id, stage)) == NULL) {
+		e = bj_job_db_error(db);
+		goto out;
+	}
+	if (bj_rows_get(c, 0, 0) != NULL) {
+		long long next = bj_rows_int(c, 0, 0);
+
+		if (bj_db_exec(db, BJ_SQL_STAGE_OPEN, &n, "iiiii", next, job_id, next,
+		    job_id, stage) == -1) {
+			e = bj_job_db_error(db);
+			goto out;
+		}
+		if (n == 1) {
+			snprintf(detail, sizeof detail, "stage %lld", next);
+			e = bj_event_add(db, job_id, "stage_advanced", detail);
+		}
+		goto out;
+	}
+
+	/* Every item has ended. */
+	to = BJ_JOB_SUCCEEDED;
+	if (failed > 0 && (!cont || succeeded == 0))
+		to = BJ_JOB_FAILED;
+	if (bj_db_exec(db, BJ_SQL_JOB_END, &n, "sis", bj_job_state_name(to), job_id,
+	    bj_job_state_name(st)) == -1) {
+		e = bj_job_db_error(db);
+		goto out;
+	}
+	if (n == 1)
+		e = record_end(db, job_id, to, NULL);
+out:
+	bj_rows_free(c);
+	bj_rows_free(r);
+	return e;
+}
+
+enum bj_err
+bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
+    const char *detail)
+{
+	struct bj_rows *r;
+	unsigned long long n, np = 0, nc = 0;
+	enum bj_job_state from;
+	int s;
+
+	if ((r = bj_db_query(db, BJ_SQL_JOB_LOCK, "i", job_id)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_JOB_NOT_FOUND;
+	}
+	s = bj_job_state_parse(bj_rows_get(r, 0, 0));
+	bj_rows_free(r);
+	if (s < 0)
+		return BJ_ERR_INTERNAL;
+	from = (enum bj_job_state)s;
+	if (!bj_job_state_terminal(to) || !bj_job_can(from, to))
+		return BJ_ERR_INVALID_TRANSITION;
+	if (bj_db_exec(db, BJ_SQL_JOB_END, &n, "sis", bj_job_state_name(to), job_id,
+	    bj_job_state_name(from)) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_INVALID_TRANSITION;
+	if (bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_PENDING, &np, "i", job_id) == -1)
+		return bj_job_db_error(db);
+	if (to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED) {
+		if (bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, "i", job_id) == -1)
+			return bj_job_db_error(db);
+	}
+	if ((np > 0 || nc > 0) && bj_db_exec(db, BJ_SQL_JOB_COUNT_CANCEL, NULL, "iiiii",
+	    (long long)np, (long long)nc, (long long)np, (long long)nc, job_id) == -1)
+		return bj_job_db_error(db);
+	return record_end(db, job_id, to, detail);
+}
+
+enum bj_err
+bj_outbox_record(struct bj_db *db, long long job_id, const char *event)
+{
+	if (event == NULL)
+		return BJ_ERR_INTERNAL;
+	if (bj_db_exec(db, BJ_SQL_OUTBOX_RECORD, NULL, "si", event, job_id) == -1)
+		return bj_job_db_error(db);
+	return BJ_OK;
+}
+
+enum bj_err
+bj_event_add(struct bj_db *db, long long job_id, const char *type, const char *detail)
+{
+	if (bj_db_exec(db, BJ_SQL_EVENT_ADD, NULL, "iss", job_id, type, detail) == -1)
+		return bj_job_db_error(db);
+	return BJ_OK;
+}

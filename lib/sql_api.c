@@ -1,0 +1,290 @@
+/* sql_api.c: SQL texts of the job model, claims, leases and fan-in (see sql.h). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "buf.h"
+#include "create.h"
+#include "db.h"
+#include "sql.h"
+
+/* ISO 8601 UTC with microseconds, as every JSON time is written. */
+#define T(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+
+#define JOB_COLUMNS \
+    "SELECT id, token, kind, owner, title, params, language, state, stage," \
+    " stage_count, n_total, n_pending, n_claimed, n_succeeded, n_failed," \
+    " n_cancelled, " T("created_at") ", " T("updated_at") ", " T("started_at") "," \
+    " " T("finished_at") ", " T("deadline_at") ", artifact, " T("artifact_expires_at") "," \
+    " artifact_deleted_at IS NOT NULL," \
+    " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
+    " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
+    " idempotency_key FROM jobs"
+
+const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
+const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
+
+const char BJ_SQL_JOB_LOCK[] =
+    "SELECT state, stage, stage_remaining, on_item_failure, n_total,"
+    " n_succeeded, n_failed FROM jobs WHERE id = ? FOR UPDATE";
+
+const char BJ_SQL_STAGE_LEFT[] =
+    "SELECT COUNT(*) FROM items WHERE job_id = ? AND state IN ('pending', 'claimed')"
+    " AND stage = ?";
+
+const char BJ_SQL_STAGE_REMAINING_SET[] =
+    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6)"
+    " WHERE id = ? AND stage = ?";
+
+const char BJ_SQL_STAGE_NEXT[] =
+    "SELECT MIN(stage) FROM items WHERE job_id = ? AND state = 'pending' AND stage > ?";
+
+const char BJ_SQL_STAGE_OPEN[] =
+    "UPDATE jobs SET stage = ?, stage_remaining ="
+    " (SELECT COUNT(*) FROM items WHERE job_id = ? AND state = 'pending' AND stage = ?),"
+    " updated_at = NOW(6)"
+    " WHERE id = ? AND stage = ? AND state IN ('queued', 'running', 'paused')";
+
+const char BJ_SQL_JOB_END[] =
+    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
+    " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
+    " WHERE id = ? AND state = ?";
+
+const char BJ_SQL_ITEMS_CANCEL_PENDING[] =
+    "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"
+    " WHERE job_id = ? AND state = 'pending'";
+
+const char BJ_SQL_ITEMS_CANCEL_CLAIMED[] =
+    "UPDATE items SET state = 'cancelled', finished_at = NOW(6), lease_token = NULL,"
+    " lease_expires_at = NULL WHERE job_id = ? AND state = 'claimed'";
+
+const char BJ_SQL_JOB_COUNT_CANCEL[] =
+    "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed - ?,"
+    " n_cancelled = n_cancelled + ? + ?, updated_at = NOW(6) WHERE id = ?";
+
+const char BJ_SQL_OUTBOX_RECORD[] =
+    "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
+    " attempts, next_attempt_at, created_at)"
+    " SELECT job_id, ?, channel, target_hash, target, 'pending', 0, NOW(6), NOW(6)"
+    " FROM job_targets WHERE job_id = ?"
+    " ON DUPLICATE KEY UPDATE id = id";
+
+const char BJ_SQL_EVENT_ADD[] =
+    "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";
+
+/* --- claims (claim.c) --- */
+
+const char BJ_SQL_CLAIM_ITEMS[] =
+    "SELECT id FROM items WHERE job_id = ? AND state = 'pending' AND stage = ?"
+    " AND run_after <= NOW(6) ORDER BY run_after, id LIMIT ? FOR UPDATE SKIP LOCKED";
+
+const char BJ_SQL_CLAIM_ITEM[] =
+    "UPDATE items SET state = 'claimed', attempt = attempt + 1, lease_token = ?,"
+    " lease_expires_at = NOW(6) + INTERVAL ? SECOND, claimed_by = ?, claimed_at = NOW(6)"
+    " WHERE id = ? AND state = 'pending'";
+
+const char BJ_SQL_CLAIM_COUNT[] =
+    "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
+    " updated_at = NOW(6)"
+    " WHERE id = ? AND state IN ('queued', 'running') AND stage = ?";
+
+const char BJ_SQL_JOB_START[] =
+    "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6))"
+    " WHERE id = ? AND state = 'queued'";
+
+const char BJ_SQL_CLAIMED_GET[] =
+    "SELECT i.id, i.job_id, j.kind, i.`key`, i.stage, i.payload, i.attempt,"
+    " i.lease_token, " T("i.lease_expires_at") " FROM items i JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.id = ?";
+
+/* The active-job scan for n kinds: texts for 1..BJ_SQL_MAX_KINDS, built once. */
+const char *
+bj_sql_claim_jobs(int nkinds)
+{
+	static char texts[BJ_SQL_MAX_KINDS][600];
+	char *t;
+
+	if (nkinds < 1 || nkinds > BJ_SQL_MAX_KINDS)
+		return NULL;
+	t = texts[nkinds - 1];
+	if (t[0] == '\0') {
+		size_t len = (size_t)snprintf(t, sizeof texts[0], "SELECT id, stage, lease_seconds"
+		    " FROM jobs WHERE state IN ('queued', 'running') AND kind IN (?");
+		for (int i = 1; i < nkinds; i++)
+			len += (size_t)snprintf(t + len, sizeof texts[0] - len, ", ?");
+		snprintf(t + len, sizeof texts[0] - len, ") ORDER BY id LIMIT 100");
+	}
+	return t;
+}
+
+/* --- leases (lease.c) --- */
+
+const char BJ_SQL_ITEM_EXISTS[] = "SELECT state FROM items WHERE id = ?";
+
+const char BJ_SQL_LEASE_HEARTBEAT[] =
+    "UPDATE items i JOIN jobs j ON j.id = i.job_id"
+    " SET i.lease_expires_at = NOW(6) + INTERVAL IF(? > 0, ?, j.lease_seconds) SECOND,"
+    " i.progress_done = COALESCE(?, i.progress_done),"
+    " i.progress_total = COALESCE(?, i.progress_total)"
+    " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ?";
+
+const char BJ_SQL_LEASE_STATUS[] =
+    "SELECT " T("i.lease_expires_at") ", j.state, i.state FROM items i JOIN jobs j"
+    " ON j.id = i.job_id WHERE i.id = ?";
+
+const char BJ_SQL_LEASE_HOLDER[] =
+    "SELECT i.job_id, i.stage, i.attempt, j.max_attempts, j.on_item_failure"
+    " FROM items i JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ? FOR UPDATE";
+
+const char BJ_SQL_ITEM_SUCCEED[] =
+    "UPDATE items SET state = 'succeeded', result = ?, artifact = ?, finished_at = NOW(6),"
+    " lease_token = NULL, lease_expires_at = NULL"
+    " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
+
+const char BJ_SQL_ITEM_RETRY[] =
+    "UPDATE items SET state = 'pending', error = ?, lease_token = NULL,"
+    " lease_expires_at = NULL, claimed_by = NULL,"
+    " run_after = NOW(6) + INTERVAL ? SECOND"
+    " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
+
+const char BJ_SQL_ITEM_FAIL[] =
+    "UPDATE items SET state = 'failed', error = ?, finished_at = NOW(6),"
+    " lease_token = NULL, lease_expires_at = NULL"
+    " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
+
+const char BJ_SQL_FAILURE_RECORD[] =
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
+    " VALUES (?, ?, ?, ?, NOW(6)) ON DUPLICATE KEY UPDATE error = VALUES(error)";
+
+const char BJ_SQL_COUNT_ENDED[] =
+    "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
+    " n_succeeded = n_succeeded + ?, n_failed = n_failed + ?,"
+    " stage_remaining = IF(stage = ? AND stage_remaining > 0, stage_remaining - 1,"
+    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6)"
+    " WHERE id = ?";
+
+const char BJ_SQL_COUNT_RETRY[] =
+    "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
+    " n_pending = n_pending + 1, updated_at = NOW(6) WHERE id = ?";
+
+/* --- job creation (create.c) --- */
+
+const char BJ_SQL_JOB_BY_IDEM[] =
+    "SELECT id, request_hash FROM jobs WHERE owner = ? AND idempotency_key = ?";
+
+const char BJ_SQL_JOB_INSERT[] =
+    "INSERT INTO jobs (token, kind, owner, title, params, state, stage, stage_count,"
+    " stage_remaining, n_total, n_pending, created_at, updated_at, deadline_at,"
+    " retention_seconds, idempotency_key, request_hash, max_attempts, lease_seconds,"
+    " on_item_failure, language) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, NOW(6),"
+    " NOW(6), NOW(6) + INTERVAL ? SECOND, ?, ?, ?, ?, ?, ?, ?)";
+
+const char BJ_SQL_TARGET_INSERT[] =
+    "INSERT IGNORE INTO job_targets (job_id, channel, target_hash, target) VALUES (?, ?, ?, ?)";
+
+/* Multi-row item INSERT of n rows (1 or BJ_SQL_ITEM_BATCH), built once. */
+const char *
+bj_sql_items_insert(int n)
+{
+	static char *batch, *single;
+	struct { char **slot; int rows; } want = { n == 1 ? &single : &batch, n };
+	char *t, *p;
+	static const char head[] = "INSERT INTO items (job_id, stage, `key`, payload, run_after)"
+	    " VALUES ";
+	static const char row[] = "(?, ?, ?, ?, NOW(6))";
+
+	if (n != 1 && n != BJ_SQL_ITEM_BATCH)
+		return NULL;
+	if (*want.slot != NULL)
+		return *want.slot;
+	t = bj_xmalloc(sizeof head + (size_t)want.rows * (sizeof row + 1));
+	p = t + snprintf(t, sizeof head, "%s", head);
+	for (int i = 0; i < want.rows; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", row);
+	*want.slot = t;
+	return t;
+}
+
+/* Bind one item row at b[0..3] from it (job id and stage through the given cells). */
+static void
+bind_item(MYSQL_BIND *b, long long *job, long long *stage, const struct bj_item_spec *it,
+    unsigned long *lens)
+{
+	memset(b, 0, 4 * sizeof *b);
+	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[0].buffer = job;
+	*stage = it->stage;
+	b[1].buffer_type = MYSQL_TYPE_LONGLONG;
+	b[1].buffer = stage;
+	lens[0] = (unsigned long)strlen(it->key);
+	b[2].buffer_type = MYSQL_TYPE_STRING;
+	b[2].buffer = (void *)(uintptr_t)it->key;
+	b[2].buffer_length = lens[0];
+	b[2].length = &lens[0];
+	if (it->payload == NULL) {
+		b[3].buffer_type = MYSQL_TYPE_NULL;
+	} else {
+		lens[1] = (unsigned long)strlen(it->payload);
+		b[3].buffer_type = MYSQL_TYPE_STRING;
+		b[3].buffer = (void *)(uintptr_t)it->payload;
+		b[3].buffer_length = lens[1];
+		b[3].length = &lens[1];
+	}
+}
+
+/* Run text once per chunk of rows items; 0 or -1. */
+static int
+items_chunks(MYSQL *my, const char *text, int rows, long long job,
+    const struct bj_item_spec *items, size_t n)
+{
+	MYSQL_STMT *st = mysql_stmt_init(my);
+	MYSQL_BIND *b = bj_xcalloc((size_t)rows * 4, sizeof *b);
+	long long *stages = bj_xcalloc((size_t)rows, sizeof *stages);
+	unsigned long *lens = bj_xcalloc((size_t)rows * 2, sizeof *lens);
+	int rc = -1;
+
+	if (st == NULL || mysql_stmt_prepare(st, text, strlen(text)) != 0)
+		goto out;
+	for (size_t done = 0; done + (size_t)rows <= n; done += (size_t)rows) {
+		for (int i = 0; i < rows; i++)
+			bind_item(b + 4 * i, &job, &stages[i], &items[done + (size_t)i],
+			    lens + 2 * i);
+		if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (st != NULL)
+		mysql_stmt_close(st);
+	free(b);
+	free(stages);
+	free(lens);
+	return rc;
+}
+
+int
+bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items, size_t n)
+{
+	MYSQL *my = bj_db_mysql(db);
+	size_t full = n - n % BJ_SQL_ITEM_BATCH;
+
+	if (my == NULL)
+		return -1;
+	if (full > 0 && items_chunks(my, bj_sql_items_insert(BJ_SQL_ITEM_BATCH),
+	    BJ_SQL_ITEM_BATCH, job, items, full) == -1)
+		goto fail;
+	if (n > full && items_chunks(my, bj_sql_items_insert(1), 1, job, items + full,
+	    n - full) == -1)
+		goto fail;
+	return 0;
+fail:
+	/* let the db layer see the link state (a lost link marks it gone) */
+	bj_db_exec(db, BJ_SQL_PING, NULL, "");
+	return -1;
+}
