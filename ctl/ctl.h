@@ -25,5 +25,6 @@ struct bj_ctl {
 
 int bj_ctl_migrate(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_token(struct bj_ctl *ctl, int argc, char **argv);
+int bj_ctl_submit(struct bj_ctl *ctl, int argc, char **argv);
 
 #endif

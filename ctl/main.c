@@ -20,6 +20,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "migrate", bj_ctl_migrate, "migrate [--status]      apply pending schema migrations" },
 	{ "token", bj_ctl_token, "token create --name N --scope S[,S] [--owner O] | list | revoke NAME" },
+	{ "submit", bj_ctl_submit, "submit --kind K --owner O [--title T] --items FILE.ndjson" },
 };
 
 static void
