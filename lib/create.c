@@ -173,7 +173,7 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 			remaining++;
 	if (bj_token_new(token) == -1)
 		return BJ_ERR_INTERNAL;
-	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiisssiiss", token, s->kind,
+	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiissiiss", token, s->kind,
 	    s->owner, s->title ? s->title : "", s->params, first, stages, remaining,
 	    (long long)s->nitems, (long long)s->nitems, s->deadline_seconds,
 	    s->retention_seconds, s->idempotency_key,
