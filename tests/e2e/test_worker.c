@@ -339,9 +339,11 @@ test_export_fan_out_and_merge(void)
 static void
 test_heartbeats_outlive_the_lease(void)
 {
-	const char *args[] = { "--kind", "e2e", "--lease", "3", "--exec",
+	/* no --lease: the worker times its heartbeats by the job's 3 s lease */
+	const char *args[] = { "--kind", "e2e", "--exec",
 	    "echo 'progress 1 2' >&3; sleep 7; echo 'progress 2 2' >&3; echo '{\"slept\":7}'", NULL };
-	long long id = submit("[{\"key\":\"slow\",\"stage\":0,\"payload\":{}}]", NULL);
+	long long id = submit("[{\"key\":\"slow\",\"stage\":0,\"payload\":{}}]",
+	    "\"lease_seconds\":3");
 	struct json_object *it;
 	pid_t pid;
 
@@ -500,7 +502,7 @@ test_cancel_stops_the_command(void)
 	snprintf(mark, sizeof mark, "%s/stopped-by-cancel", scripts);
 	snprintf(cmd, sizeof cmd, "trap 'echo stopped > \"%s\"; exit 143' TERM; "
 	    "sleep 120 & wait", mark);
-	id = submit("[{\"key\":\"endless\",\"stage\":0,\"payload\":{}}]", NULL);
+	id = submit("[{\"key\":\"endless\",\"stage\":0,\"payload\":{}}]", "\"lease_seconds\":3");
 	CU_ASSERT_FATAL(id > 0);
 	pid = worker(args);
 	CU_ASSERT_EQUAL_FATAL(wait_count(1, 30, "SELECT COUNT(*) FROM items WHERE job_id = %lld "
