@@ -81,12 +81,15 @@ serve(struct bj_conf *conf, int listen_fd)
 		return 1;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		double t0 = bj_metrics_now();
+
 		memset(&req, 0, sizeof req);
 		req.app = &app;
 		req.fcgx = &fr;
 		bj_dispatch(&req);
 		if (bj_db_in_tx(app.db))
 			bj_db_rollback(app.db);
+		bj_metrics_observe(req.route, req.status, bj_metrics_now() - t0);
 		bj_req_end(&req);
 		FCGX_Finish_r(&fr);
 	}

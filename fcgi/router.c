@@ -11,6 +11,19 @@ static const struct bj_route routes[] = {
 	{ "GET", "/healthz", bj_api_healthz },
 
 	/* JSON API (api_*.c) */
+	{ "POST", "/v1/jobs", bj_api_jobs_create },
+	{ "GET", "/v1/jobs", bj_api_jobs_list },
+	{ "GET", "/v1/jobs/{id}", bj_api_jobs_get },
+	{ "GET", "/v1/jobs/{id}/items", bj_api_jobs_items },
+	{ "GET", "/v1/jobs/{id}/events", bj_api_jobs_events },
+	{ "POST", "/v1/jobs/{id}/cancel", bj_api_jobs_cancel },
+	{ "POST", "/v1/jobs/{id}/pause", bj_api_jobs_pause },
+	{ "POST", "/v1/jobs/{id}/resume", bj_api_jobs_resume },
+	{ "POST", "/v1/claims", bj_api_claims },
+	{ "POST", "/v1/items/{id}/heartbeat", bj_api_items_heartbeat },
+	{ "POST", "/v1/items/{id}/complete", bj_api_items_complete },
+	{ "POST", "/v1/items/{id}/fail", bj_api_items_fail },
+	{ "GET", "/metrics", bj_api_metrics },
 
 	/* end-user pages (page_*.c) */
 

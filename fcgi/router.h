@@ -36,6 +36,22 @@ void bj_dispatch(struct bj_req *req);
 void bj_api_healthz(struct bj_req *req);
 
 /* JSON API */
+void bj_api_jobs_create(struct bj_req *req);
+void bj_api_jobs_list(struct bj_req *req);
+void bj_api_jobs_get(struct bj_req *req);
+void bj_api_jobs_items(struct bj_req *req);
+void bj_api_jobs_events(struct bj_req *req);
+void bj_api_jobs_cancel(struct bj_req *req);
+void bj_api_jobs_pause(struct bj_req *req);
+void bj_api_jobs_resume(struct bj_req *req);
+void bj_api_claims(struct bj_req *req);
+void bj_api_items_heartbeat(struct bj_req *req);
+void bj_api_items_complete(struct bj_req *req);
+void bj_api_items_fail(struct bj_req *req);
+void bj_api_metrics(struct bj_req *req);
+/* Per-process request metrics (api_metrics.c): a monotonic clock and one observation. */
+double bj_metrics_now(void);
+void bj_metrics_observe(const char *route, int status, double seconds);
 
 /* end-user pages */
 

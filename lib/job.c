@@ -13,54 +13,54 @@
 
 /* A cell duplicated, or NULL for SQL NULL. */
 static char *
-dup_cell(const struct bj_rows *r, int col)
+dup_cell(const struct bj_rows *r, int row, int col)
 {
-	const char *s = bj_rows_get(r, 0, col);
+	const char *s = bj_rows_get(r, row, col);
 
 	return s != NULL ? bj_xstrdup(s) : NULL;
 }
 
-/* Build a job from the single row of a JOB_COLUMNS query. */
+/* Build a job from one row of a JOB_COLUMNS query. */
 static struct bj_job *
-from_row(const struct bj_rows *r)
+from_row(const struct bj_rows *r, int row)
 {
 	struct bj_job *j = bj_xcalloc(1, sizeof *j);
 	const char *s;
 	int st;
 
-	j->id = bj_rows_int(r, 0, 0);
-	j->token = dup_cell(r, 1);
-	j->kind = dup_cell(r, 2);
-	j->owner = dup_cell(r, 3);
-	j->title = dup_cell(r, 4);
-	j->params = dup_cell(r, 5);
-	j->language = dup_cell(r, 6);
-	st = bj_job_state_parse(bj_rows_get(r, 0, 7));
+	j->id = bj_rows_int(r, row, 0);
+	j->token = dup_cell(r, row, 1);
+	j->kind = dup_cell(r, row, 2);
+	j->owner = dup_cell(r, row, 3);
+	j->title = dup_cell(r, row, 4);
+	j->params = dup_cell(r, row, 5);
+	j->language = dup_cell(r, row, 6);
+	st = bj_job_state_parse(bj_rows_get(r, row, 7));
 	j->state = st < 0 ? BJ_JOB_QUEUED : (enum bj_job_state)st;
-	j->stage = (int)bj_rows_int(r, 0, 8);
-	j->stage_count = (int)bj_rows_int(r, 0, 9);
-	j->n_total = bj_rows_int(r, 0, 10);
-	j->n_pending = bj_rows_int(r, 0, 11);
-	j->n_claimed = bj_rows_int(r, 0, 12);
-	j->n_succeeded = bj_rows_int(r, 0, 13);
-	j->n_failed = bj_rows_int(r, 0, 14);
-	j->n_cancelled = bj_rows_int(r, 0, 15);
-	j->created_at = dup_cell(r, 16);
-	j->updated_at = dup_cell(r, 17);
-	j->started_at = dup_cell(r, 18);
-	j->finished_at = dup_cell(r, 19);
-	j->deadline_at = dup_cell(r, 20);
-	j->artifact = dup_cell(r, 21);
-	j->artifact_expires_at = dup_cell(r, 22);
-	j->artifact_deleted = bj_rows_int(r, 0, 23) != 0;
-	j->artifact_expired = bj_rows_int(r, 0, 24) != 0;
-	j->retention_seconds = bj_rows_int(r, 0, 25);
-	j->max_attempts = (int)bj_rows_int(r, 0, 26);
-	j->lease_seconds = (int)bj_rows_int(r, 0, 27);
-	s = bj_rows_get(r, 0, 28);
+	j->stage = (int)bj_rows_int(r, row, 8);
+	j->stage_count = (int)bj_rows_int(r, row, 9);
+	j->n_total = bj_rows_int(r, row, 10);
+	j->n_pending = bj_rows_int(r, row, 11);
+	j->n_claimed = bj_rows_int(r, row, 12);
+	j->n_succeeded = bj_rows_int(r, row, 13);
+	j->n_failed = bj_rows_int(r, row, 14);
+	j->n_cancelled = bj_rows_int(r, row, 15);
+	j->created_at = dup_cell(r, row, 16);
+	j->updated_at = dup_cell(r, row, 17);
+	j->started_at = dup_cell(r, row, 18);
+	j->finished_at = dup_cell(r, row, 19);
+	j->deadline_at = dup_cell(r, row, 20);
+	j->artifact = dup_cell(r, row, 21);
+	j->artifact_expires_at = dup_cell(r, row, 22);
+	j->artifact_deleted = bj_rows_int(r, row, 23) != 0;
+	j->artifact_expired = bj_rows_int(r, row, 24) != 0;
+	j->retention_seconds = bj_rows_int(r, row, 25);
+	j->max_attempts = (int)bj_rows_int(r, row, 26);
+	j->lease_seconds = (int)bj_rows_int(r, row, 27);
+	s = bj_rows_get(r, row, 28);
 	j->on_item_failure = (s != NULL && strcmp(s, "continue") == 0) ?
 	    BJ_ON_FAIL_CONTINUE : BJ_ON_FAIL_JOB;
-	j->idempotency_key = dup_cell(r, 29);
+	j->idempotency_key = dup_cell(r, row, 29);
 	return j;
 }
 
@@ -75,7 +75,7 @@ load(struct bj_db *db, struct bj_rows *r, struct bj_job **out)
 		bj_rows_free(r);
 		return BJ_ERR_JOB_NOT_FOUND;
 	}
-	*out = from_row(r);
+	*out = from_row(r, 0);
 	bj_rows_free(r);
 	return BJ_OK;
 }
@@ -118,4 +118,66 @@ enum bj_err
 bj_job_db_error(const struct bj_db *db)
 {
 	return bj_db_gone(db) ? BJ_ERR_DB_UNAVAILABLE : BJ_ERR_INTERNAL;
+}
+
+enum bj_err
+bj_job_list(struct bj_db *db, const char *owner, const char *state, const char *kind,
+    long long before, int limit, struct bj_job ***out, int *n)
+{
+	const char *v[3] = { owner, state, kind };
+	const char *args[5];
+	char fmt[8];
+	int mask = 0, k = 0;
+	struct bj_rows *r;
+
+	*out = NULL;
+	*n = 0;
+	for (int i = 0; i < 3; i++) {
+		if (v[i] != NULL) {
+			mask |= 1 << i;
+			args[k] = v[i];
+			fmt[k++] = 's';
+		}
+	}
+	fmt[k] = 'i';
+	fmt[k + 1] = 'i';
+	fmt[k + 2] = '\0';
+	if (before <= 0)
+		before = 0x7fffffffffffffffLL;
+	/* bind the present filters, then the cursor and the limit */
+	switch (k) {
+	case 0:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, before, (long long)limit);
+		break;
+	case 1:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], before,
+		    (long long)limit);
+		break;
+	case 2:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], before,
+		    (long long)limit);
+		break;
+	default:
+		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], args[2],
+		    before, (long long)limit);
+		break;
+	}
+	if (r == NULL)
+		return bj_job_db_error(db);
+	*out = bj_xcalloc((size_t)r->nrows + 1, sizeof **out);
+	for (int i = 0; i < r->nrows; i++)
+		(*out)[i] = from_row(r, i);
+	*n = r->nrows;
+	bj_rows_free(r);
+	return BJ_OK;
+}
+
+void
+bj_job_list_free(struct bj_job **jobs, int n)
+{
+	if (jobs == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		bj_job_free(jobs[i]);
+	free(jobs);
 }

@@ -47,6 +47,23 @@ struct bj_job {
 enum bj_err bj_job_get(struct bj_db *db, long long id, struct bj_job **out);
 enum bj_err bj_job_by_token(struct bj_db *db, const char *token, struct bj_job **out);
 void bj_job_free(struct bj_job *job);
+/*
+ * Jobs newest first with id < before (0: from the newest), filtered by
+ * the non-NULL of owner, state, kind; *out has *n jobs, freed with
+ * bj_job_list_free().
+ */
+enum bj_err bj_job_list(struct bj_db *db, const char *owner, const char *state,
+    const char *kind, long long before, int limit, struct bj_job ***out, int *n);
+void bj_job_list_free(struct bj_job **jobs, int n);
+
+/*
+ * queued|running → paused, and paused → running (queued if it never
+ * started), with a timeline event; inside the caller's transaction.
+ * BJ_ERR_INVALID_TRANSITION when the job is in another state.
+ */
+enum bj_err bj_job_pause(struct bj_db *db, long long job_id);
+enum bj_err bj_job_resume(struct bj_db *db, long long job_id);
+
 /* The error for a failed statement: BJ_ERR_DB_UNAVAILABLE when the link is gone, else BJ_ERR_INTERNAL. */
 enum bj_err bj_job_db_error(const struct bj_db *db);
 

@@ -186,3 +186,38 @@ bj_event_add(struct bj_db *db, long long job_id, const char *type, const char *d
 		return bj_job_db_error(db);
 	return BJ_OK;
 }
+
+/* Run a conditional job UPDATE: missing job, wrong state, or done with an event. */
+static enum bj_err
+conditional(struct bj_db *db, long long job_id, const char *sql, const char *event)
+{
+	unsigned long long n;
+	struct bj_rows *r;
+	enum bj_err e;
+
+	if (bj_db_exec(db, sql, &n, "i", job_id) == -1)
+		return bj_job_db_error(db);
+	if (n == 0) {
+		if ((r = bj_db_query(db, BJ_SQL_JOB_STATE, "i", job_id)) == NULL)
+			return bj_job_db_error(db);
+		e = r->nrows == 0 ? BJ_ERR_JOB_NOT_FOUND : BJ_ERR_INVALID_TRANSITION;
+		bj_rows_free(r);
+		return e;
+	}
+	return bj_event_add(db, job_id, event, NULL);
+}
+
+enum bj_err
+bj_job_pause(struct bj_db *db, long long job_id)
+{
+	return conditional(db, job_id, BJ_SQL_JOB_PAUSE, "paused");
+}
+
+enum bj_err
+bj_job_resume(struct bj_db *db, long long job_id)
+{
+	enum bj_err e = conditional(db, job_id, BJ_SQL_JOB_RESUME, "resumed");
+
+	/* its last claims may have ended while it was paused */
+	return e == BJ_OK ? bj_job_settle(db, job_id) : e;
+}

@@ -69,6 +69,20 @@ const char *bj_sql_items_insert(int n);
 struct bj_db;
 struct bj_item_spec;
 /* Insert n items of job in batches of BJ_SQL_ITEM_BATCH inside the caller's transaction; 0 or -1. */
+extern const char BJ_SQL_JOB_STATE[];	/* i job -> state */
+extern const char BJ_SQL_JOB_PAUSE[];		/* i job */
+extern const char BJ_SQL_JOB_RESUME[];		/* i job */
+/* job list for filter mask (1 owner, 2 state, 4 kind): s per filter, i before-id, i limit */
+const char *bj_sql_jobs_list(int mask);
+extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
+extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.h item columns */
+extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
+extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
+extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
+extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
+extern const char BJ_SQL_METRICS_ITEMS[];	/* -> pending, claimed, succeeded, failed, cancelled */
+extern const char BJ_SQL_METRICS_OLDEST[];	/* -> seconds the oldest claimable item has waited */
+extern const char BJ_SQL_METRICS_NOTIFY[];	/* -> state, count */
 int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items,
     size_t n);
 

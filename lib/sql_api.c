@@ -294,3 +294,80 @@ fail:
 	bj_db_exec(db, BJ_SQL_PING, NULL, "");
 	return -1;
 }
+
+/* --- pause, resume, lists (settle.c, job.c, api_jobs.c) --- */
+
+const char BJ_SQL_JOB_PAUSE[] =
+    "UPDATE jobs SET state = 'paused', updated_at = NOW(6)"
+    " WHERE id = ? AND state IN ('queued', 'running')";
+
+const char BJ_SQL_JOB_RESUME[] =
+    "UPDATE jobs SET state = IF(started_at IS NULL, 'queued', 'running'),"
+    " updated_at = NOW(6) WHERE id = ? AND state = 'paused'";
+
+/*
+ * The job list, newest first, for the filters in mask (1 owner, 2 state,
+ * 4 kind): eight texts, built once. Binds: the set filters in that order,
+ * then i before-id, i limit.
+ */
+const char *
+bj_sql_jobs_list(int mask)
+{
+	static char texts[8][1200];
+	char *t;
+	size_t o;
+
+	if (mask < 0 || mask > 7)
+		return NULL;
+	t = texts[mask];
+	if (t[0] != '\0')
+		return t;
+	o = (size_t)snprintf(t, sizeof texts[0], "%s WHERE 1", JOB_COLUMNS);
+	if (mask & 1)
+		o += (size_t)snprintf(t + o, sizeof texts[0] - o, " AND owner = ?");
+	if (mask & 2)
+		o += (size_t)snprintf(t + o, sizeof texts[0] - o, " AND state = ?");
+	if (mask & 4)
+		o += (size_t)snprintf(t + o, sizeof texts[0] - o, " AND kind = ?");
+	snprintf(t + o, sizeof texts[0] - o, " AND id < ? ORDER BY id DESC LIMIT ?");
+	return t;
+}
+
+#define ITEM_COLUMNS \
+    "SELECT id, job_id, `key`, stage, state, attempt, error, result, artifact," \
+    " claimed_by, " T("lease_expires_at") ", progress_done, progress_total," \
+    " " T("finished_at") " FROM items"
+
+const char BJ_SQL_ITEMS_FIRST[] = "SELECT MIN(id) FROM items WHERE job_id = ?";
+
+const char BJ_SQL_ITEMS_LIST[] =
+    ITEM_COLUMNS " FORCE INDEX (PRIMARY) WHERE id > ? AND job_id = ? ORDER BY id LIMIT ?";
+
+const char BJ_SQL_ITEMS_LIST_STATE[] =
+    ITEM_COLUMNS " WHERE job_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?";
+
+const char BJ_SQL_ITEM_GET[] = ITEM_COLUMNS " WHERE id = ?";
+
+const char BJ_SQL_EVENTS_LIST[] =
+    "SELECT " T("at") ", type, detail FROM job_events WHERE job_id = ? AND id > ?"
+    " ORDER BY id LIMIT ?";
+
+const char BJ_SQL_JOB_STATE[] = "SELECT state FROM jobs WHERE id = ?";
+
+/* --- /metrics (api_metrics.c) --- */
+
+const char BJ_SQL_METRICS_JOBS[] = "SELECT state, COUNT(*) FROM jobs GROUP BY state";
+
+const char BJ_SQL_METRICS_ITEMS[] =
+    "SELECT COALESCE(SUM(n_pending), 0), COALESCE(SUM(n_claimed), 0),"
+    " COALESCE(SUM(n_succeeded), 0), COALESCE(SUM(n_failed), 0),"
+    " COALESCE(SUM(n_cancelled), 0) FROM jobs";
+
+const char BJ_SQL_METRICS_OLDEST[] =
+    "SELECT COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(i.run_after), NOW(6)), 0) / 1000000"
+    " FROM jobs j FORCE INDEX (ix_jobs_state_kind) JOIN items i ON i.job_id = j.id"
+    " AND i.state = 'pending' AND i.stage = j.stage AND i.run_after <= NOW(6)"
+    " WHERE j.state IN ('queued', 'running')";
+
+const char BJ_SQL_METRICS_NOTIFY[] =
+    "SELECT state, COUNT(*) FROM notifications GROUP BY state";

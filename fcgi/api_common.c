@@ -1,0 +1,124 @@
+/* api_common.c: body parsing, ids, job visibility and error replies for the JSON API. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "auth.h"
+#include "json.h"
+
+int
+bj_api_body(struct bj_req *req, int optional, struct json_object **out)
+{
+	const char *ct = bj_req_param(req, "CONTENT_TYPE");
+	const char *why = NULL;
+	enum bj_err e;
+
+	*out = NULL;
+	if (ct != NULL && *ct != '\0') {
+		size_t n = strcspn(ct, "; ");
+		if (n != 16 || strncasecmp(ct, "application/json", 16) != 0) {
+			bj_reply_error(req, BJ_ERR_UNSUPPORTED_MEDIA,
+			    "the body must be application/json");
+			return -1;
+		}
+	} else if (!optional) {
+		bj_reply_error(req, BJ_ERR_UNSUPPORTED_MEDIA, "the body must be application/json");
+		return -1;
+	}
+	if ((e = bj_req_read_body(req, req->app->conf->max_body)) != BJ_OK) {
+		if (e == BJ_ERR_TOO_LARGE)
+			bj_reply_error(req, e, "the body is larger than %lld bytes",
+			    req->app->conf->max_body);
+		else
+			bj_reply_error(req, e, "the body is shorter than its Content-Length");
+		return -1;
+	}
+	if (req->body_len == 0 && optional) {
+		*out = json_object_new_object();
+		return 0;
+	}
+	*out = bj_json_parse(req->body, req->body_len, req->app->conf->max_json_depth, &e, &why);
+	if (*out == NULL) {
+		bj_reply_error(req, e, "malformed JSON: %s", why ? why : "parse error");
+		return -1;
+	}
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		*out = NULL;
+		bj_reply_error(req, BJ_ERR_BAD_JSON, "the body must be a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+int
+bj_api_id(struct bj_req *req, const char *s, enum bj_err nf, long long *id)
+{
+	char *end;
+
+	*id = 0;
+	if (s == NULL || !isdigit((unsigned char)s[0]) || strlen(s) > 18)
+		goto bad;
+	*id = strtoll(s, &end, 10);
+	if (*end != '\0' || *id <= 0)
+		goto bad;
+	return 0;
+bad:
+	bj_reply_error(req, nf, nf == BJ_ERR_ITEM_NOT_FOUND ? "no such item" : "no such job");
+	return -1;
+}
+
+int
+bj_api_job(struct bj_req *req, long long id, struct bj_job **out)
+{
+	enum bj_err e = bj_job_get(req->app->db, id, out);
+
+	if (e == BJ_OK && !bj_auth_sees(req, (*out)->owner)) {
+		bj_job_free(*out);
+		*out = NULL;
+		e = BJ_ERR_JOB_NOT_FOUND;	/* never tell another owner's job exists */
+	}
+	if (e != BJ_OK) {
+		bj_api_fail(req, e);
+		return -1;
+	}
+	return 0;
+}
+
+void
+bj_api_fail(struct bj_req *req, enum bj_err e)
+{
+	switch (e) {
+	case BJ_ERR_DB_UNAVAILABLE:
+		bj_reply_error(req, e, "the database is not available; retry later");
+		break;
+	case BJ_ERR_JOB_NOT_FOUND:
+		bj_reply_error(req, e, "no such job");
+		break;
+	case BJ_ERR_ITEM_NOT_FOUND:
+		bj_reply_error(req, e, "no such item");
+		break;
+	case BJ_ERR_LEASE_LOST:
+		bj_reply_error(req, e, "the item is not claimed under this lease token");
+		break;
+	default:
+		bj_reply_error(req, e, NULL);
+		break;
+	}
+}
+
+const char *
+bj_api_need_str(struct bj_req *req, struct json_object *o, const char *name)
+{
+	const char *s = bj_json_str(o, name);
+
+	if (s == NULL || *s == '\0') {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "%s: a non-empty string is required", name);
+		return NULL;
+	}
+	return s;
+}

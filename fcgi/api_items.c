@@ -1,0 +1,181 @@
+/* api_items.c: POST /v1/items/{id}/heartbeat, /complete, /fail (lib/lease.c does the work). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "artifact_path.h"
+#include "auth.h"
+#include "buf.h"
+#include "json.h"
+#include "lease.h"
+#include "render.h"
+#include "router.h"
+#include "sql.h"
+
+#define ERROR_MAX 65535
+
+/* Auth, body, id and lease_token shared by the three; -1 after replying. */
+static int
+start(struct bj_req *req, struct json_object **o, long long *id, const char **token)
+{
+	if (bj_auth(req, BJ_SCOPE_WORK) == -1 || bj_api_body(req, 0, o) == -1 ||
+	    bj_api_id(req, req->args[0], BJ_ERR_ITEM_NOT_FOUND, id) == -1)
+		return -1;
+	if ((*token = bj_api_need_str(req, *o, "lease_token")) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Reply the item as it is now. */
+static void
+reply_item(struct bj_req *req, long long id)
+{
+	struct bj_rows *r = bj_db_query(req->app->db, BJ_SQL_ITEM_GET, "i", id);
+	struct json_object *o;
+
+	if (r == NULL || r->nrows == 0) {
+		bj_api_fail(req, r == NULL ? bj_job_db_error(req->app->db) : BJ_ERR_ITEM_NOT_FOUND);
+		bj_rows_free(r);
+		return;
+	}
+	o = bj_render_item_row(r, 0);
+	bj_reply_json(req, 200, o);
+	json_object_put(o);
+	bj_rows_free(r);
+}
+
+void
+bj_api_items_heartbeat(struct bj_req *req)
+{
+	struct json_object *o = NULL, *p, *res, *err;
+	struct bj_lease_status st = { 0 };
+	const char *token;
+	long long id, done = -1, total = -1, lease = 0;
+	enum bj_err e;
+
+	if (start(req, &o, &id, &token) == -1)
+		goto out;
+	if (json_object_object_get_ex(o, "progress", &p) && p != NULL) {
+		if (json_object_is_type(p, json_type_int)) {
+			done = json_object_get_int64(p);
+		} else if (json_object_is_type(p, json_type_object)) {
+			if (bj_json_int(p, "done", &done) == -1 || bj_json_int(p, "total", &total) == -1)
+				done = -2;
+		} else {
+			done = -2;
+		}
+		if (done < -1 || total < -1) {
+			bj_reply_error(req, BJ_ERR_VALIDATION,
+			    "progress: an integer or {\"done\":N,\"total\":N} of non-negative integers");
+			goto out;
+		}
+	}
+	if (bj_json_int(o, "lease_seconds", &lease) == -1 || lease < 0 || lease > 86400) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "lease_seconds: an integer from 1 to 86400");
+		goto out;
+	}
+	e = bj_lease_heartbeat(req->app->db, id, token, (int)lease, done, total, &st);
+	if (e == BJ_ERR_LEASE_LOST) {
+		/* the worker must learn why: say the job's state next to the error */
+		res = json_object_new_object();
+		err = json_object_new_object();
+		json_object_object_add(err, "code", json_object_new_string(bj_err_code(e)));
+		json_object_object_add(err, "message", json_object_new_string(
+		    "the item is not claimed under this lease token"));
+		json_object_object_add(res, "error", err);
+		json_object_object_add(res, "job_state",
+		    json_object_new_string(bj_job_state_name(st.job_state)));
+		json_object_object_add(res, "item_state", st.item_state >= 0 ?
+		    json_object_new_string(bj_item_state_name((enum bj_item_state)st.item_state)) : NULL);
+		bj_reply_json(req, bj_err_http_status(e), res);
+		json_object_put(res);
+		goto out;
+	}
+	if (e != BJ_OK) {
+		bj_api_fail(req, e);
+		goto out;
+	}
+	res = json_object_new_object();
+	json_object_object_add(res, "id", json_object_new_int64(id));
+	json_object_object_add(res, "lease_expires_at",
+	    json_object_new_string(st.lease_expires_at ? st.lease_expires_at : ""));
+	json_object_object_add(res, "job_state",
+	    json_object_new_string(bj_job_state_name(st.job_state)));
+	bj_reply_json(req, 200, res);
+	json_object_put(res);
+out:
+	bj_lease_status_free(&st);
+	if (o != NULL)
+		json_object_put(o);
+}
+
+void
+bj_api_items_complete(struct bj_req *req)
+{
+	struct json_object *o = NULL, *v;
+	const char *token, *result = NULL, *art, *why = NULL;
+	char path[BJ_ARTIFACT_PATH_MAX + 1];
+	long long id;
+	enum bj_err e;
+
+	if (start(req, &o, &id, &token) == -1)
+		goto out;
+	if (json_object_object_get_ex(o, "result", &v) && v != NULL)
+		result = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	if (json_object_object_get_ex(o, "artifact", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_string)) {
+			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "artifact: must be a string");
+			goto out;
+		}
+		art = json_object_get_string(v);
+		if (bj_artifact_path_normalize(art, (size_t)json_object_get_string_len(v), path,
+		    &why) != BJ_OK) {
+			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "artifact: %s", why);
+			goto out;
+		}
+	} else {
+		path[0] = '\0';
+	}
+	e = bj_lease_complete(req->app->db, id, token, result, path[0] ? path : NULL);
+	if (e != BJ_OK) {
+		bj_api_fail(req, e);
+		goto out;
+	}
+	reply_item(req, id);
+out:
+	if (o != NULL)
+		json_object_put(o);
+}
+
+void
+bj_api_items_fail(struct bj_req *req)
+{
+	struct json_object *o = NULL;
+	const char *token, *error;
+	int retryable = 0;
+	long long id;
+	enum bj_err e;
+
+	if (start(req, &o, &id, &token) == -1)
+		goto out;
+	error = bj_json_str(o, "error");
+	if (error != NULL && strlen(error) > ERROR_MAX) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "error: at most %d bytes", ERROR_MAX);
+		goto out;
+	}
+	if (bj_json_bool(o, "retryable", &retryable) == -1) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "retryable: must be true or false");
+		goto out;
+	}
+	e = bj_lease_fail(req->app->db, id, token, error ? error : "failed", retryable);
+	if (e != BJ_OK) {
+		bj_api_fail(req, e);
+		goto out;
+	}
+	reply_item(req, id);
+out:
+	if (o != NULL)
+		json_object_put(o);
+}
