@@ -133,8 +133,11 @@ for t in worker:work submit:submit; do
 	scope=${t#*:}
 	if [ ! -s "$run/$name.token" ]; then
 		"$bin/ctl/bulkjobsctl" token revoke "demo-$name" >/dev/null 2>&1 || true
-		"$bin/ctl/bulkjobsctl" token create --name "demo-$name" --scope "$scope" | tail -1 \
-			> "$run/$name.token"
+		# the submit token may only submit jobs for the owner "demo"
+		owner=
+		[ "$scope" = submit ] && owner="--owner demo"
+		"$bin/ctl/bulkjobsctl" token create --name "demo-$name" --scope "$scope" $owner \
+			| tail -1 > "$run/$name.token"
 		chmod 600 "$run/$name.token"
 	fi
 done
