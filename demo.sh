@@ -87,7 +87,15 @@ echo "== bulkjobs-fcgi and nginx on 127.0.0.1:$port"
 pids="$pids $!"
 sed -e "s|unix:/run/bulkjobs/fcgi.sock|unix:$run/fcgi.sock|" \
     -e "s|/var/lib/bulkjobs/artifacts/|$run/artifacts/|" \
+    -e "s|/etc/bulkjobs/htpasswd|$run/nginx/htpasswd|" \
 	"$top/conf/nginx.conf" > "$run/nginx/bulkjobs.conf"
+# the status pages sit behind the site's login: one user, named like the
+# jobs' owner, password "demo"
+demo_user=${USER:-demo}
+python3 -c 'import base64, hashlib, sys
+print("%s:{SHA}%s" % (sys.argv[1], base64.b64encode(hashlib.sha1(b"demo").digest()).decode()))' \
+	"$demo_user" > "$run/nginx/htpasswd"
+echo "== status pages: user $demo_user, password demo"
 user_line=
 [ "$(id -u)" = 0 ] && user_line="user root root;"
 cat > "$run/nginx/nginx.conf" <<NGINX

@@ -9,7 +9,8 @@ BUILD_PKGS="gcc make autoconf automake libtool pkg-config libc6-dev gettext auto
  libmariadb-dev libfcgi-dev libjson-c-dev libxml2-dev libcunit1-dev
  libcurl4-openssl-dev libssl-dev ca-certificates"
 RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3 tzdata"
-TEST_PKGS="python3-aiosmtpd clang libclang-rt-14-dev"
+TEST_PKGS="python3-aiosmtpd python3-html5lib clang libclang-rt-14-dev apache2
+ libapache2-mod-xsendfile chromium fonts-noto-cjk"
 BENCH_PKGS="wrk beanstalkd"
 
 want=""

@@ -99,7 +99,12 @@ bj_reply(struct bj_req *req, int status, const char *content_type,
 	FCGX_FPrintF(out, "Status: %d %s\r\n", status, bj_http_reason(status));
 	if (content_type != NULL)
 		FCGX_FPrintF(out, "Content-Type: %s\r\n", content_type);
-	FCGX_FPrintF(out, "Content-Length: %zu\r\n", len);
+	{
+		/* libfcgi's own printf knows no %zu: format the number here */
+		char cl[48];
+		snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", len);
+		FCGX_PutS(cl, out);
+	}
 	if (req->headers.len > 0)
 		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
 	FCGX_PutStr("\r\n", 2, out);

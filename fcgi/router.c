@@ -26,6 +26,12 @@ static const struct bj_route routes[] = {
 	{ "GET", "/metrics", bj_api_metrics },
 
 	/* end-user pages (page_*.c) */
+	{ "GET", "/jobs", bj_page_list },
+	{ "GET", "/jobs/{token}", bj_page_status },
+	{ "GET", "/jobs/{token}/download", bj_page_download },
+	{ "POST", "/jobs/{token}/cancel", bj_page_cancel },
+	{ "POST", "/jobs/{token}/pause", bj_page_pause },
+	{ "POST", "/jobs/{token}/resume", bj_page_resume },
 
 };
 

@@ -54,6 +54,12 @@ double bj_metrics_now(void);
 void bj_metrics_observe(const char *route, int status, double seconds);
 
 /* end-user pages */
+void bj_page_status(struct bj_req *req);
+void bj_page_list(struct bj_req *req);
+void bj_page_download(struct bj_req *req);
+void bj_page_cancel(struct bj_req *req);
+void bj_page_pause(struct bj_req *req);
+void bj_page_resume(struct bj_req *req);
 
 
 #endif

@@ -434,8 +434,11 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 		char inc[700], arts_slash[620];
 		snprintf(inc, sizeof inc, "%s/bulkjobs.nginx", e->root);
 		snprintf(arts_slash, sizeof arts_slash, "%s/", arts);
+		char htpasswd[620];
+		snprintf(htpasswd, sizeof htpasswd, "%s/htpasswd", e->root);
 		const char *subst[] = { "unix:/run/bulkjobs/fcgi.sock", NULL,
-		    "/var/lib/bulkjobs/artifacts/", arts_slash, NULL };
+		    "/var/lib/bulkjobs/artifacts/", arts_slash,
+		    "/etc/bulkjobs/htpasswd", htpasswd, NULL };
 		char target[80];
 		snprintf(target, sizeof target, "unix:%s", sock);
 		subst[1] = target;

@@ -1,0 +1,144 @@
+/*
+ * page_actions.c: POST /jobs/{token}/cancel, /pause and /resume, the
+ * status page's buttons. Each form carries field "csrf" (csrf.h), bound to
+ * the job and the signed-in user; without the right one the post is 403
+ * and nothing changes. A state the action does not apply to is 409. After
+ * the change the browser is sent back to the page (303).
+ *
+ * Cancel goes through the model's bj_job_finish(), exactly as the API's
+ * cancel; pause and resume are UPDATEs conditional on the state the page
+ * loaded, in one transaction with their timeline event.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "csrf.h"
+#include "log.h"
+#include "pages.h"
+#include "sql.h"
+
+enum action { ACT_CANCEL, ACT_PAUSE, ACT_RESUME };
+
+/*
+ * The state change itself, in the caller's transaction: cancel is the
+ * model's bj_job_finish(), as the API does it; pause and resume are
+ * conditional UPDATEs with their timeline event.
+ */
+static enum bj_err
+apply(struct bj_db *db, const struct bj_job *j, enum action act, const char *detail)
+{
+	const char *from = bj_job_state_name(j->state), *to;
+	unsigned long long n = 0;
+
+	switch (act) {
+	case ACT_CANCEL:
+		return bj_job_finish(db, j->id, BJ_JOB_CANCELLED, detail);
+	case ACT_PAUSE:
+		if (!bj_job_can(j->state, BJ_JOB_PAUSED))
+			return BJ_ERR_INVALID_TRANSITION;
+		to = "paused";
+		break;
+	case ACT_RESUME:
+	default:
+		if (j->state != BJ_JOB_PAUSED)
+			return BJ_ERR_INVALID_TRANSITION;
+		to = j->started_at != NULL ? "running" : "queued";
+		break;
+	}
+	if (bj_db_exec(db, BJ_SQL_PAGES_SET_STATE, &n, "sis", to, j->id, from) == -1)
+		return BJ_ERR_DB_UNAVAILABLE;
+	if (n != 1)
+		return BJ_ERR_INVALID_TRANSITION;	/* changed under us */
+	return bj_event_add(db, j->id, act == ACT_PAUSE ? "paused" : "resumed", detail);
+}
+
+/* Check the form, change the state, send the browser back to the page. */
+static void
+post(struct bj_req *req, enum action act)
+{
+	struct bj_db *db = req->app->db;
+	const char *user, *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
+	struct bj_page_job *pj = NULL;
+	unsigned char key[BJ_CSRF_KEYMAX];
+	size_t keylen;
+	char *csrf = NULL, *detail = NULL, *loc = NULL;
+	enum bj_err err;
+
+	bj_page_lang(req, NULL);
+	if (bj_req_read_body(req, 8192) != BJ_OK) {
+		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
+		return;
+	}
+	if ((pj = bj_page_job_load(req)) == NULL)
+		return;
+	user = bj_page_user(req);
+	csrf = bj_form_get(req->body, "csrf");
+	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
+		goto out;
+	}
+	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
+	    !bj_csrf_check(key, keylen, pj->job.token, user, csrf)) {
+		bj_page_error(req, 403, _("Refused"),
+		    _("This form did not come from the job's page, or the page is too old. "
+		    "Open the job's page again and use its buttons."));
+		goto out;
+	}
+	detail = user ? bj_xasprintf("from the status page, by %s", user) :
+	    bj_xstrdup("from the status page");
+	if (bj_db_begin(db) == -1) {
+		err = BJ_ERR_DB_UNAVAILABLE;
+	} else if ((err = apply(db, &pj->job, act, detail)) != BJ_OK) {
+		bj_db_rollback(db);
+	} else if (bj_db_commit(db) == -1) {
+		err = BJ_ERR_DB_UNAVAILABLE;
+	}
+	if (err == BJ_ERR_INVALID_TRANSITION) {
+		bj_page_error(req, 409, _("Not possible now"), act == ACT_RESUME ?
+		    _("Only a paused job can be resumed.") : act == ACT_PAUSE ?
+		    _("Only a queued or running job can be paused.") :
+		    _("This job has already ended."));
+		goto out;
+	}
+	if (err != BJ_OK) {
+		bj_log_err("job %lld: page action failed: %s", pj->job.id, bj_db_error(db));
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The change could not be saved. Please try again in a moment."));
+		goto out;
+	}
+	loc = bj_xasprintf("%s/jobs/%s", req->app->conf->base_path, pj->job.token);
+	bj_reply_header(req, "Location", loc);
+	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply(req, 303, "text/plain; charset=utf-8", "See the job's page.\n", 20);
+out:
+	free(csrf);
+	free(detail);
+	free(loc);
+	bj_page_job_free(pj);
+}
+
+/* POST /jobs/{token}/cancel */
+void
+bj_page_cancel(struct bj_req *req)
+{
+	post(req, ACT_CANCEL);
+}
+
+/* POST /jobs/{token}/pause */
+void
+bj_page_pause(struct bj_req *req)
+{
+	post(req, ACT_PAUSE);
+}
+
+/* POST /jobs/{token}/resume */
+void
+bj_page_resume(struct bj_req *req)
+{
+	post(req, ACT_RESUME);
+}

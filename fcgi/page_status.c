@@ -1,0 +1,664 @@
+/*
+ * page_status.c: GET /jobs/{token}, the page the person who asked for a
+ * job watches, and what every page shares (headers, error pages, loading
+ * the job of a link and deciding who may see it).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "csrf.h"
+#include "pages.h"
+#include "sql.h"
+#include "token.h"
+
+#define MAX_FAILURES	100
+#define MAX_EVENTS	200
+#define REFRESH_SECONDS	5
+
+/* The one style sheet: readable on a phone, no external assets. */
+static const char page_css[] =
+    "*{box-sizing:border-box}"
+    "body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;"
+    "color:#1b1b1b;background:#fff}"
+    "h1{font-size:1.5rem;margin:.2rem 0 .6rem;overflow-wrap:anywhere}"
+    "h2{font-size:1.15rem;margin:1.5rem 0 .4rem}"
+    "progress{width:100%;height:1.4rem}"
+    ".state{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600;"
+    "border:1px solid #888}"
+    ".state-succeeded{background:#dff3e0;border-color:#2e7d32}"
+    ".state-failed,.state-expired{background:#fde2e1;border-color:#c62828}"
+    ".state-cancelled{background:#eee}"
+    ".state-running{background:#e3effd;border-color:#1565c0}"
+    ".state-paused{background:#fff4d6;border-color:#b26a00}"
+    "dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}"
+    "dt{font-weight:600}dd{margin:0}"
+    "table{border-collapse:collapse;width:100%;font-size:.95rem}"
+    "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #ddd;"
+    "vertical-align:top;overflow-wrap:break-word}"
+    ".actions form{display:inline-block;margin:0 .5rem .5rem 0}"
+    "button,.button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #555;"
+    "background:#f4f4f4;color:#1b1b1b;text-decoration:none;display:inline-block;cursor:pointer}"
+    ".download{background:#1565c0;color:#fff;border-color:#0d47a1}"
+    ".muted{color:#555}"
+    "ol.timeline{padding-left:1.2rem}"
+    "@media (max-width:30rem){dl{grid-template-columns:1fr}"
+    "th:nth-child(n+4),td:nth-child(n+4){display:none}}";
+
+/* A token of a link has only base64url characters. */
+static int
+token_ok(const char *t)
+{
+	size_t n = 0;
+
+	if (t == NULL)
+		return 0;
+	for (; t[n]; n++)
+		if (!isalnum((unsigned char)t[n]) && t[n] != '-' && t[n] != '_')
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+/* Pick the reply's language (the catalogs are bound on first use). */
+void
+bj_page_lang(struct bj_req *req, const char *job_lang)
+{
+	static int bound;
+	const char *fallback = job_lang != NULL && bj_i18n_supported(job_lang) ?
+	    job_lang : req->app->conf->default_language;
+
+	if (!bound) {
+		bj_i18n_init();
+		bound = 1;
+	}
+	bj_i18n_use(bj_i18n_negotiate(bj_req_header(req, "HTTP_ACCEPT_LANGUAGE"), fallback));
+}
+
+/* REMOTE_USER as the web server set it; empty means nobody. */
+const char *
+bj_page_user(struct bj_req *req)
+{
+	const char *u = bj_req_param(req, "REMOTE_USER");
+
+	return u != NULL && *u != '\0' ? u : NULL;
+}
+
+/* A document with the style sheet and a fresh nonce. */
+struct bj_html *
+bj_page_new(const char *title, char nonce[32])
+{
+	unsigned char raw[16];
+	char *b64;
+	struct bj_html *h = bj_html_new(bj_i18n_current(), title);
+
+	if (bj_random_bytes(raw, sizeof raw) == -1)
+		memset(raw, 0, sizeof raw);	/* still a valid page; CSP weaker */
+	b64 = bj_base64(raw, sizeof raw, 1);
+	snprintf(nonce, 32, "%s", b64);
+	free(b64);
+	bj_html_style(h, page_css, nonce);
+	return h;
+}
+
+/* The headers every page carries. */
+static void
+security_headers(struct bj_req *req, const char *nonce)
+{
+	char csp[256];
+
+	snprintf(csp, sizeof csp, "default-src 'none'; style-src 'nonce-%s'; "
+	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	    nonce);
+	bj_reply_header(req, "Content-Security-Policy", csp);
+	bj_reply_header(req, "X-Content-Type-Options", "nosniff");
+	bj_reply_header(req, "Referrer-Policy", "no-referrer");
+	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply_header(req, "X-Frame-Options", "DENY");
+}
+
+/* Serialise and send a page; frees h. */
+void
+bj_page_reply(struct bj_req *req, int status, struct bj_html *h, const char *nonce)
+{
+	size_t len;
+	char *text = bj_html_render(h, &len);
+
+	security_headers(req, nonce);
+	bj_reply(req, status, "text/html; charset=utf-8", text, len);
+	free(text);
+	bj_html_free(h);
+}
+
+/* A plain error page. */
+void
+bj_page_error(struct bj_req *req, int status, const char *title, const char *message)
+{
+	char nonce[32];
+	struct bj_html *h = bj_page_new(title, nonce);
+	struct bj_html_el *body = bj_html_body(h);
+
+	bj_html_add(body, "h1", title);
+	bj_html_add(body, "p", message);
+	if (status == 401)
+		bj_reply_header(req, "WWW-Authenticate", "Basic realm=\"bulkjobs\"");
+	bj_page_reply(req, status, h, nonce);
+}
+
+/* A string cell, copied, or NULL. */
+static char *
+dup_cell(const struct bj_rows *r, int row, int col)
+{
+	const char *s = bj_rows_get(r, row, col);
+
+	return s ? bj_xstrdup(s) : NULL;
+}
+
+/* A relative-seconds cell, or BJ_NO_TIME when NULL. */
+static long long
+ago_cell(const struct bj_rows *r, int row, int col)
+{
+	return bj_rows_get(r, row, col) ? bj_rows_int(r, row, col) : BJ_NO_TIME;
+}
+
+/* Copy one row of the page job columns (sql_pages.c) into pj. */
+void
+bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
+{
+	struct bj_job *j = &pj->job;
+	int st;
+
+	memset(pj, 0, sizeof *pj);
+	j->id = bj_rows_int(r, row, 0);
+	j->token = dup_cell(r, row, 1);
+	j->kind = dup_cell(r, row, 2);
+	j->owner = dup_cell(r, row, 3);
+	j->title = dup_cell(r, row, 4);
+	st = bj_job_state_parse(bj_rows_get(r, row, 5));
+	j->state = st < 0 ? BJ_JOB_FAILED : (enum bj_job_state)st;
+	j->stage = (int)bj_rows_int(r, row, 6);
+	j->stage_count = (int)bj_rows_int(r, row, 7);
+	j->n_total = bj_rows_int(r, row, 8);
+	j->n_pending = bj_rows_int(r, row, 9);
+	j->n_claimed = bj_rows_int(r, row, 10);
+	j->n_succeeded = bj_rows_int(r, row, 11);
+	j->n_failed = bj_rows_int(r, row, 12);
+	j->n_cancelled = bj_rows_int(r, row, 13);
+	j->created_at = dup_cell(r, row, 14);
+	j->started_at = dup_cell(r, row, 15);
+	j->finished_at = dup_cell(r, row, 16);
+	j->deadline_at = dup_cell(r, row, 17);
+	j->artifact = dup_cell(r, row, 18);
+	j->artifact_expires_at = dup_cell(r, row, 19);
+	j->artifact_deleted = bj_rows_int(r, row, 20) != 0;
+	j->artifact_expired = bj_rows_int(r, row, 21) != 0;
+	j->language = dup_cell(r, row, 22);
+	pj->created_ago = ago_cell(r, row, 23);
+	pj->started_ago = ago_cell(r, row, 24);
+	pj->finished_ago = ago_cell(r, row, 25);
+	pj->deadline_ago = ago_cell(r, row, 26);
+	pj->expires_ago = ago_cell(r, row, 27);
+	pj->run_seconds = ago_cell(r, row, 28);
+}
+
+/* Free the strings of pj, not pj itself. */
+void
+bj_page_job_clear(struct bj_page_job *pj)
+{
+	struct bj_job *j = &pj->job;
+
+	free(j->token);
+	free(j->kind);
+	free(j->owner);
+	free(j->title);
+	free(j->created_at);
+	free(j->started_at);
+	free(j->finished_at);
+	free(j->deadline_at);
+	free(j->artifact);
+	free(j->artifact_expires_at);
+	free(j->language);
+	memset(pj, 0, sizeof *pj);
+}
+
+/* Free a loaded page job. */
+void
+bj_page_job_free(struct bj_page_job *pj)
+{
+	if (pj == NULL)
+		return;
+	bj_page_job_clear(pj);
+	free(pj);
+}
+
+/* Load the job of the link and check that this request may see it. */
+struct bj_page_job *
+bj_page_job_load(struct bj_req *req)
+{
+	const struct bj_conf *conf = req->app->conf;
+	const char *token = req->args[0], *user = bj_page_user(req);
+	struct bj_page_job *pj = NULL;
+	struct bj_rows *r;
+
+	if (!token_ok(token))
+		goto notfound;
+	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
+		bj_page_error(req, 503, _("Temporarily unavailable"),
+		    _("The job database is not answering. Please try again in a moment."));
+		return NULL;
+	}
+	if (r->nrows == 1) {
+		pj = bj_xmalloc(sizeof *pj);
+		bj_page_job_from_row(r, 0, pj);
+	}
+	bj_rows_free(r);
+	if (pj == NULL)
+		goto notfound;
+	if (!conf->public_links) {
+		if (user == NULL) {
+			bj_page_job_free(pj);
+			bj_page_error(req, 401, _("Please sign in"),
+			    _("This page is only shown to the person who asked for the job."));
+			return NULL;
+		}
+		if (strcmp(user, pj->job.owner) != 0) {
+			bj_page_job_free(pj);
+			goto notfound;
+		}
+	}
+	return pj;
+notfound:
+	bj_page_error(req, 404, _("Not found"), _("There is no job at this address."));
+	return NULL;
+}
+
+/* A state as the page words it. */
+const char *
+bj_page_state_words(enum bj_job_state s)
+{
+	switch (s) {
+	case BJ_JOB_QUEUED: return _("Queued");
+	case BJ_JOB_RUNNING: return _("Running");
+	case BJ_JOB_PAUSED: return _("Paused");
+	case BJ_JOB_SUCCEEDED: return _("Succeeded");
+	case BJ_JOB_FAILED: return _("Failed");
+	case BJ_JOB_CANCELLED: return _("Cancelled");
+	case BJ_JOB_EXPIRED: return _("Expired");
+	case BJ_JOB_NSTATES: break;
+	}
+	return _("Unknown");
+}
+
+void
+bj_page_relative(long long ago, char *out, size_t n)
+{
+	if (ago == BJ_NO_TIME) {
+		snprintf(out, n, "%s", "");
+		return;
+	}
+	bj_i18n_relative(-ago, out, n);
+}
+
+/* Format an ISO UTC time ("2026-11-22T08:24:32Z") for the reader, in [http] time_zone. */
+static void
+format_iso(const char *iso, const char *tz, char *out, size_t n)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		snprintf(out, n, "%s", iso);
+		return;
+	}
+	bj_i18n_datetime((long long)timegm(&tm), tz, out, n);
+}
+
+/* A <time> element showing an ISO time in the reader's convention. */
+static struct bj_html_el *
+add_iso(struct bj_html_el *parent, const char *iso, const char *tz)
+{
+	struct bj_html_el *t;
+	char abs[80];
+
+	if (iso == NULL)
+		return bj_html_add(parent, "span", "");
+	format_iso(iso, tz, abs, sizeof abs);
+	t = bj_html_add(parent, "time", abs);
+	bj_html_attr(t, "datetime", iso);
+	return t;
+}
+
+/* "2026-11-22T08:24:32Z" shown as "2026-11-22 08:24:32 UTC (3 min ago)". */
+static void
+add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ago,
+    const char *none, const char *tz)
+{
+	struct bj_html_el *dd;
+	char rel[64];
+
+	bj_html_add(dl, "dt", label);
+	if (iso == NULL) {
+		bj_html_add(dl, "dd", none);
+		return;
+	}
+	bj_page_relative(ago, rel, sizeof rel);
+	dd = bj_html_add(dl, "dd", NULL);
+	add_iso(dd, iso, tz);
+	if (*rel) {
+		bj_html_text(dd, " (");
+		bj_html_text(dd, rel);
+		bj_html_text(dd, ")");
+	}
+}
+
+/* Which stage runs: named by its item's key when it has one item. */
+static void
+add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
+{
+	struct bj_rows *r = bj_db_query(req->app->db, BJ_SQL_PAGES_STAGE, "iiii",
+	    j->id, (long long)j->stage, j->id, (long long)j->stage);
+	long long ordinal, nitems;
+	const char *key;
+	int count = j->stage_count > 0 ? j->stage_count : 1;
+
+	if (r == NULL || r->nrows != 1)
+		goto out;
+	ordinal = bj_rows_int(r, 0, 0) + 1;
+	nitems = bj_rows_int(r, 0, 1);
+	key = bj_rows_get(r, 0, 2);
+	if (nitems == 1 && key != NULL)
+		bj_html_addf(parent, "p", _("Stage %lld of %d: %s"), ordinal, count, key);
+	else
+		bj_html_addf(parent, "p", _("Stage %lld of %d"), ordinal, count);
+out:
+	bj_rows_free(r);
+}
+
+/* Percent of items that have ended. */
+static int
+percent_done(const struct bj_job *j)
+{
+	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
+
+	if (j->n_total <= 0)
+		return bj_job_state_terminal(j->state) ? 100 : 0;
+	return (int)(done * 100 / j->n_total);
+}
+
+/* Progress bar, counts and the estimate of time left. */
+static void
+add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
+{
+	const struct bj_job *j = &pj->job;
+	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
+	struct bj_html_el *p;
+	char v[32], m[32];
+	int pct = percent_done(j);
+
+	snprintf(v, sizeof v, "%lld", done);
+	snprintf(m, sizeof m, "%lld", j->n_total > 0 ? j->n_total : 1);
+	p = bj_html_addf(body, "progress", "%d%%", pct);	/* the fallback for old browsers */
+	bj_html_attr(p, "max", m);
+	bj_html_attr(p, "value", j->n_total > 0 ? v : (pct == 100 ? "1" : "0"));
+	bj_html_attr(p, "aria-label", _("Progress"));
+	p = bj_html_addf(body, "p", ngettext("%d%% done: %lld of %lld item ended",
+	    "%d%% done: %lld of %lld items ended", (unsigned long)j->n_total),
+	    pct, done, j->n_total);
+	bj_html_text(p, " ");
+	{
+		char *counts = bj_xasprintf(_("(%lld succeeded, %lld failed, %lld cancelled, "
+		    "%lld in progress, %lld waiting)"), j->n_succeeded, j->n_failed,
+		    j->n_cancelled, j->n_claimed, j->n_pending);
+		bj_html_text(p, counts);
+		free(counts);
+	}
+	if (j->state == BJ_JOB_RUNNING && done > 0 && done < j->n_total &&
+	    pj->run_seconds > 0) {
+		char d[64];
+		double left = (double)pj->run_seconds / (double)done *
+		    (double)(j->n_total - done);
+		bj_i18n_relative((long long)left + 1, d, sizeof d);
+		p = bj_html_addf(body, "p", _("Expected to finish %s at the current rate."), d);
+		bj_html_attr(p, "class", "estimate");
+	}
+}
+
+/* One POST form with its CSRF field and a button. */
+static void
+add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
+    const char *action, const char *label, const char *csrf)
+{
+	struct bj_html_el *f, *in, *b;
+	char *url = bj_xasprintf("%s/jobs/%s/%s", req->app->conf->base_path, j->token, action);
+
+	f = bj_html_add(parent, "form", NULL);
+	bj_html_attr(f, "method", "post");
+	bj_html_attr(f, "action", url);
+	in = bj_html_add(f, "input", NULL);
+	bj_html_attr(in, "type", "hidden");
+	bj_html_attr(in, "name", "csrf");
+	bj_html_attr(in, "value", csrf);
+	b = bj_html_add(f, "button", label);
+	bj_html_attr(b, "type", "submit");
+	free(url);
+}
+
+/* Cancel / pause / resume, where the state allows them. */
+static void
+add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+{
+	unsigned char key[BJ_CSRF_KEYMAX];
+	size_t keylen;
+	char csrf[BJ_CSRF_LEN];
+	struct bj_html_el *div;
+
+	if (bj_job_state_terminal(j->state))
+		return;
+	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
+		bj_html_add(body, "p", _("The buttons are unavailable right now."));
+		return;
+	}
+	bj_csrf_make(key, keylen, j->token, bj_page_user(req), csrf);
+	div = bj_html_add(body, "div", NULL);
+	bj_html_attr(div, "class", "actions");
+	if (bj_job_can(j->state, BJ_JOB_PAUSED))
+		add_form(req, div, j, "pause", _("Pause"), csrf);
+	if (j->state == BJ_JOB_PAUSED)
+		add_form(req, div, j, "resume", _("Resume"), csrf);
+	if (bj_job_can(j->state, BJ_JOB_CANCELLED))
+		add_form(req, div, j, "cancel", _("Cancel job"), csrf);
+}
+
+/* The download button and how long the file stays. */
+static void
+add_download(struct bj_req *req, const struct bj_page_job *pj, struct bj_html_el *body)
+{
+	const struct bj_job *j = &pj->job;
+	struct bj_html_el *p, *a;
+	char *url, rel[64], abs[80];
+
+	if (j->artifact == NULL)
+		return;
+	bj_html_add(body, "h2", _("Download"));
+	if (j->artifact_deleted || j->artifact_expired) {
+		bj_html_add(body, "p", _("The file is no longer available: it has expired."));
+		return;
+	}
+	url = bj_xasprintf("%s/jobs/%s/download", req->app->conf->base_path, j->token);
+	p = bj_html_add(body, "p", NULL);
+	a = bj_html_link(p, url, _("Download the result"));
+	bj_html_attr(a, "class", "button download");
+	free(url);
+	if (j->artifact_expires_at != NULL) {
+		bj_page_relative(pj->expires_ago, rel, sizeof rel);
+		format_iso(j->artifact_expires_at, req->app->conf->time_zone, abs, sizeof abs);
+		bj_html_addf(body, "p", _("Available until %s (%s)."), abs, rel);
+	}
+}
+
+/* Failed attempts with their errors. */
+static void
+add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+{
+	struct bj_rows *r;
+	struct bj_html_el *t, *tr;
+
+	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILURES, "ii", j->id,
+	    (long long)MAX_FAILURES + 1)) == NULL || r->nrows == 0)
+		goto out;
+	bj_html_add(body, "h2", _("Failed items"));
+	t = bj_html_add(body, "table", NULL);
+	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
+	bj_html_add(tr, "th", _("Item"));
+	bj_html_add(tr, "th", _("Attempt"));
+	bj_html_add(tr, "th", _("Error"));
+	bj_html_add(tr, "th", _("When"));
+	t = bj_html_add(t, "tbody", NULL);
+	for (int i = 0; i < r->nrows && i < MAX_FAILURES; i++) {
+		const char *at = bj_rows_get(r, i, 3);
+		tr = bj_html_add(t, "tr", NULL);
+		bj_html_add(tr, "td", bj_rows_get(r, i, 0));
+		bj_html_add(tr, "td", bj_rows_get(r, i, 1));
+		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : _("(no message)"));
+		add_iso(bj_html_add(tr, "td", NULL), at, req->app->conf->time_zone);
+	}
+	if (r->nrows > MAX_FAILURES)
+		bj_html_addf(body, "p", _("Only the latest %d failures are shown."), MAX_FAILURES);
+out:
+	bj_rows_free(r);
+}
+
+/* Where the notifications stand: sent, retrying, failed. */
+static void
+add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+{
+	struct bj_rows *r;
+	struct bj_html_el *t, *tr;
+
+	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_NOTIFICATIONS, "i", j->id)) == NULL ||
+	    r->nrows == 0)
+		goto out;
+	bj_html_add(body, "h2", _("Notifications"));
+	t = bj_html_add(body, "table", NULL);
+	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
+	bj_html_add(tr, "th", _("Channel"));
+	bj_html_add(tr, "th", _("Status"));
+	bj_html_add(tr, "th", _("Attempts"));
+	bj_html_add(tr, "th", _("Last error"));
+	t = bj_html_add(t, "tbody", NULL);
+	for (int i = 0; i < r->nrows; i++) {
+		const char *ch = bj_rows_get(r, i, 0), *st = bj_rows_get(r, i, 2);
+		long long attempts = bj_rows_int(r, i, 3);
+		const char *words;
+
+		if (st != NULL && strcmp(st, "sent") == 0)
+			words = _("sent");
+		else if (st != NULL && strcmp(st, "dead") == 0)
+			words = _("failed");
+		else
+			words = attempts > 0 ? _("retrying") : _("waiting to be sent");
+		tr = bj_html_add(t, "tr", NULL);
+		/* email shows its address; a webhook URL may hold secrets */
+		if (ch != NULL && strcmp(ch, "email") == 0)
+			bj_html_addf(tr, "td", _("email to %s"), bj_rows_get(r, i, 1));
+		else
+			bj_html_add(tr, "td", _("webhook"));
+		bj_html_add(tr, "td", words);
+		bj_html_addf(tr, "td", "%lld", attempts);
+		bj_html_add(tr, "td", bj_rows_get(r, i, 4) ? bj_rows_get(r, i, 4) : "");
+	}
+out:
+	bj_rows_free(r);
+}
+
+/* The job's timeline, newest first. */
+static void
+add_timeline(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+{
+	struct bj_rows *r;
+	struct bj_html_el *ol, *li;
+
+	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_EVENTS, "ii", j->id,
+	    (long long)MAX_EVENTS)) == NULL || r->nrows == 0)
+		goto out;
+	bj_html_add(body, "h2", _("Timeline"));
+	ol = bj_html_add(body, "ol", NULL);
+	bj_html_attr(ol, "class", "timeline");
+	for (int i = 0; i < r->nrows; i++) {
+		const char *at = bj_rows_get(r, i, 0), *detail = bj_rows_get(r, i, 2);
+		li = bj_html_add(ol, "li", NULL);
+		add_iso(li, at, req->app->conf->time_zone);
+		bj_html_text(li, " ");
+		bj_html_add(li, "strong", bj_rows_get(r, i, 1));
+		if (detail != NULL && *detail) {
+			bj_html_text(li, ": ");
+			bj_html_text(li, detail);
+		}
+	}
+out:
+	bj_rows_free(r);
+}
+
+/* GET /jobs/{token} */
+void
+bj_page_status(struct bj_req *req)
+{
+	struct bj_page_job *pj;
+	const struct bj_job *j;
+	struct bj_html *h;
+	struct bj_html_el *body, *p, *s, *dl;
+	char nonce[32], cls[40];
+	const char *title, *tz = req->app->conf->time_zone;
+
+	bj_page_lang(req, NULL);
+	if ((pj = bj_page_job_load(req)) == NULL)
+		return;
+	j = &pj->job;
+	bj_page_lang(req, j->language);
+	title = j->title != NULL && *j->title ? j->title : _("Untitled job");
+	h = bj_page_new(title, nonce);
+	if (!bj_job_state_terminal(j->state))
+		bj_html_refresh(h, REFRESH_SECONDS);
+	body = bj_html_body(h);
+	if (bj_page_user(req) != NULL) {
+		char *list = bj_xasprintf("%s/jobs", req->app->conf->base_path);
+		bj_html_link(bj_html_add(body, "nav", NULL), list, _("All my jobs"));
+		free(list);
+	}
+	bj_html_add(body, "h1", title);
+	p = bj_html_add(body, "p", _("Kind: "));
+	bj_html_add(p, "code", j->kind);
+	p = bj_html_add(body, "p", _("State: "));
+	s = bj_html_add(p, "strong", bj_page_state_words(j->state));
+	snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
+	bj_html_attr(s, "class", cls);
+	bj_html_attr(p, "id", "state");
+	add_progress(pj, body);
+	if (!bj_job_state_terminal(j->state))
+		add_stage(req, j, body);
+	add_actions(req, j, body);
+	add_download(req, pj, body);
+	bj_html_add(body, "h2", _("Times"));
+	dl = bj_html_add(body, "dl", NULL);
+	add_time(dl, _("Created"), j->created_at, pj->created_ago, "", tz);
+	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
+	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
+	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
+	add_failures(req, j, body);
+	add_notifications(req, j, body);
+	add_timeline(req, j, body);
+	if (!bj_job_state_terminal(j->state)) {
+		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "
+		    "until the job has ended.", "This page refreshes itself every %d seconds "
+		    "until the job has ended.", REFRESH_SECONDS), REFRESH_SECONDS);
+		bj_html_attr(p, "class", "muted");
+	}
+	bj_page_reply(req, 200, h, nonce);
+	bj_page_job_free(pj);
+}

@@ -1,0 +1,55 @@
+/*
+ * sql_pages.c: the queries of the end-user pages (status page, list,
+ * download, form posts) and of their CSRF secret. Declared in sql.h.
+ */
+#include "config.h"
+
+#include "sql.h"
+
+#define T(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+#define AGO(col) "TIMESTAMPDIFF(SECOND, " col ", NOW(6))"
+
+/* the columns of a job as the pages read it (page_status.c, BJ_PJ_*) */
+#define PAGE_JOB_COLS \
+    "id, token, kind, owner, title, state, stage, stage_count," \
+    " n_total, n_pending, n_claimed, n_succeeded, n_failed, n_cancelled," \
+    " " T("created_at") ", " T("started_at") ", " T("finished_at") "," \
+    " " T("deadline_at") ", artifact, " T("artifact_expires_at") "," \
+    " artifact_deleted_at IS NOT NULL, artifact_expires_at <= NOW(6), language," \
+    " " AGO("created_at") ", " AGO("started_at") ", " AGO("finished_at") "," \
+    " " AGO("deadline_at") ", " AGO("artifact_expires_at") "," \
+    " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))"
+
+const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =
+    "SELECT " PAGE_JOB_COLS " FROM jobs WHERE token = ?";
+
+const char BJ_SQL_PAGES_LIST[] =
+    "SELECT " PAGE_JOB_COLS " FROM jobs WHERE owner = ? AND id < ?"
+    " ORDER BY id DESC LIMIT ?";
+
+const char BJ_SQL_PAGES_STAGE[] =
+    "SELECT (SELECT COUNT(DISTINCT stage) FROM items WHERE job_id = ? AND stage < ?),"
+    " COUNT(*), MIN(`key`) FROM items WHERE job_id = ? AND stage = ?";
+
+const char BJ_SQL_PAGES_FAILURES[] =
+    "SELECT i.`key`, f.attempt, f.error, " T("f.failed_at") ", i.state"
+    " FROM item_failures f JOIN items i ON i.id = f.item_id"
+    " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?";
+
+const char BJ_SQL_PAGES_EVENTS[] =
+    "SELECT " T("at") ", type, detail FROM job_events"
+    " WHERE job_id = ? ORDER BY id DESC LIMIT ?";
+
+const char BJ_SQL_PAGES_NOTIFICATIONS[] =
+    "SELECT channel, target, state, attempts, last_error, " T("next_attempt_at") ","
+    " " T("sent_at") ", event FROM notifications WHERE job_id = ? ORDER BY id";
+
+const char BJ_SQL_PAGES_SECRET_GET[] =
+    "SELECT secret FROM http_secrets WHERE id = 1";
+
+const char BJ_SQL_PAGES_SECRET_INSERT[] =
+    "INSERT IGNORE INTO http_secrets (id, secret, created_at) VALUES (1, ?, NOW(6))";
+
+/* form posts: pause and resume (cancel is bj_job_finish) */
+const char BJ_SQL_PAGES_SET_STATE[] =
+    "UPDATE jobs SET state = ?, updated_at = NOW(6) WHERE id = ? AND state = ?";

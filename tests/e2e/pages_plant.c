@@ -1,0 +1,185 @@
+/* pages_plant.c: planting jobs and reading pages for the page suites. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <openssl/sha.h>
+
+#include "buf.h"
+#include "pages_plant.h"
+#include "token.h"
+
+/* Insert a job with the given counts and times relative to NOW(6). */
+static const char plant_job_sql[] =
+    "INSERT INTO jobs (token, kind, owner, title, state, stage,"
+    " stage_count, n_total, n_pending, n_claimed, n_succeeded, n_failed, n_cancelled,"
+    " created_at, updated_at, started_at, finished_at, deadline_at, artifact,"
+    " artifact_expires_at, retention_seconds, max_attempts, lease_seconds)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " NOW(6) - INTERVAL ? MINUTE, NOW(6), IF(? > 0, NOW(6) - INTERVAL ? MINUTE, NULL),"
+    " IF(? > 0, NOW(6), NULL), NOW(6) + INTERVAL 1 DAY, ?,"
+    " IF(? IS NULL, NULL, NOW(6) + INTERVAL ? MINUTE), 86400, 3, 60)";
+
+/* Insert a job with the given counts and times relative to NOW(6). */
+long long
+bj_plant_job(struct bj_db *db, const struct bj_plant *p, char token[33])
+{
+	long long ago = p->started_min_ago;
+
+	CU_ASSERT_FATAL(bj_token_new(token) == 0);
+	CU_ASSERT_FATAL(bj_db_exec(db, plant_job_sql, NULL, "sssssiiiiiiiiiiiissi",
+	    token, p->kind ? p->kind : "export", p->owner, p->title, p->state,
+	    (long long)p->stage, (long long)(p->stage_count ? p->stage_count : 1),
+	    p->total, p->pending, p->claimed, p->succeeded, p->failed, p->cancelled,
+	    ago + 1, ago, ago, (long long)p->finished, p->artifact, p->artifact,
+	    (long long)p->artifact_expires_min) == 0);
+	return (long long)bj_db_insert_id(db);
+}
+
+/* Insert one item of a job. */
+long long
+bj_plant_item(struct bj_db *db, long long job, int stage, const char *key, const char *state)
+{
+	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO items (job_id, stage, `key`, state,"
+	    " run_after) VALUES (?, ?, ?, ?, NOW(6))", NULL, "iiss", job, (long long)stage,
+	    key, state) == 0);
+	return (long long)bj_db_insert_id(db);
+}
+
+/* Insert one failure record. */
+void
+bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
+    const char *error)
+{
+	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO item_failures (item_id, job_id, attempt,"
+	    " error, failed_at) VALUES (?, ?, ?, ?, NOW(6))", NULL, "iiis", item, job,
+	    (long long)attempt, error) == 0);
+}
+
+/* Append to a job's timeline. */
+void
+bj_plant_event(struct bj_db *db, long long job, const char *type, const char *detail)
+{
+	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO job_events (job_id, at, type, detail)"
+	    " VALUES (?, NOW(6), ?, ?)", NULL, "iss", job, type, detail) == 0);
+}
+
+/* Insert a notification row as the notifier would leave it. */
+void
+bj_plant_notification(struct bj_db *db, long long job, const char *channel,
+    const char *target, const char *state, int attempts, const char *error)
+{
+	char hash[BJ_SHA256_HEX];
+
+	bj_sha256_hex(target, strlen(target), hash);
+	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO notifications (job_id, event, channel,"
+	    " target_hash, target, state, attempts, next_attempt_at, last_error, created_at)"
+	    " VALUES (?, 'job.succeeded', ?, ?, ?, ?, ?, NOW(6), ?, NOW(6))", NULL, "issssis",
+	    job, channel, hash, target, state, (long long)attempts, error) == 0);
+}
+
+/* {SHA} entries: both nginx and Apache read them. */
+int
+bj_plant_users(const char *dir)
+{
+	static const char *const users[] = { "alice", "bob", "carol", NULL };
+	char path[700], pw[64];
+	unsigned char md[SHA_DIGEST_LENGTH];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/htpasswd", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	for (int i = 0; users[i] != NULL; i++) {
+		char *b64;
+		snprintf(pw, sizeof pw, "%s-pw", users[i]);
+		SHA1((const unsigned char *)pw, strlen(pw), md);
+		b64 = bj_base64(md, sizeof md, 0);
+		fprintf(f, "%s:{SHA}%s\n", users[i], b64);
+		free(b64);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Basic credentials of a planted user. */
+const char *
+bj_plant_auth(const char *user)
+{
+	static char hdr[200];
+	char cred[100], *b64;
+
+	snprintf(cred, sizeof cred, "%s:%s-pw", user, user);
+	b64 = bj_base64(cred, strlen(cred), 0);
+	snprintf(hdr, sizeof hdr, "Authorization: Basic %s", b64);
+	free(b64);
+	return hdr;
+}
+
+/* GET through the web server, signed in or not. */
+void
+bj_plant_get(const char *base, const char *path, const char *user, struct bj_http_reply *r)
+{
+	char url[700];
+	const char *h[2] = { NULL, NULL };
+
+	if (user != NULL)
+		h[0] = bj_plant_auth(user);
+	snprintf(url, sizeof url, "%s%s", base, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, r), 0);
+}
+
+/* POST a form through the web server. */
+void
+bj_plant_post(const char *base, const char *path, const char *user, const char *form,
+    const char *extra_header, struct bj_http_reply *r)
+{
+	char url[700];
+	const char *h[4] = { "Content-Type: application/x-www-form-urlencoded", NULL, NULL,
+	    NULL };
+	int n = 1;
+
+	if (user != NULL)
+		h[n++] = bj_plant_auth(user);
+	if (extra_header != NULL)
+		h[n++] = extra_header;
+	snprintf(url, sizeof url, "%s%s", base, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, form, strlen(form), r), 0);
+}
+
+/* Pipe html through tests/validate_html.py. */
+int
+bj_plant_valid_html(const char *html)
+{
+	char cmd[800];
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/validate_html.py -",
+	    getenv("BJ_SRCDIR"));
+	if ((p = popen(cmd, "w")) == NULL)
+		return 0;
+	fputs(html, p);
+	st = pclose(p);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* Pick an attribute value out of a page. */
+char *
+bj_plant_attr_after(const char *html, const char *marker, const char *attr)
+{
+	const char *m = strstr(html, marker), *v, *e;
+	char pat[64];
+
+	if (m == NULL)
+		return NULL;
+	snprintf(pat, sizeof pat, "%s=\"", attr);
+	if ((v = strstr(m, pat)) == NULL)
+		return NULL;
+	v += strlen(pat);
+	if ((e = strchr(v, '"')) == NULL)
+		return NULL;
+	return bj_xstrndup(v, (size_t)(e - v));
+}

@@ -1,0 +1,577 @@
+/*
+ * test_pages.c: the end-user pages through real nginx (conf/nginx.conf)
+ * and bulkjobs-fcgi: status page, list, downloads by X-Accel-Redirect,
+ * and the form posts with their CSRF tokens. Jobs are planted by SQL.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "pages_plant.h"
+
+static struct bj_e2e e2e;
+static struct bj_db *db;
+
+/* Compile po/ja.po where bulkjobs-fcgi will look for it ($BULKJOBS_LOCALEDIR). */
+static int
+catalogs(void)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char cmd[1500];
+
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
+	    bj_test_path("locale"), PACKAGE, src ? src : ".");
+	if (system(cmd) != 0)
+		return -1;
+	return setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1);
+}
+
+static int
+init(void)
+{
+	if (catalogs() == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
+		return -1;
+	if (bj_plant_users(e2e.root) == -1)
+		return -1;
+	db = bj_test_db("pages");
+	return db == NULL ? -1 : 0;
+}
+
+static int
+clean(void)
+{
+	bj_e2e_stop(&e2e);
+	return 0;
+}
+
+/* A header's value equals want. */
+static void
+assert_header(const struct bj_http_reply *r, const char *name, const char *want)
+{
+	char *v = bj_http_header(r, name);
+
+	CU_ASSERT_PTR_NOT_NULL(v);
+	if (v != NULL && strcmp(v, want) != 0) {
+		fprintf(stderr, "%s: got \"%s\", want \"%s\"\n", name, v, want);
+		CU_FAIL("header value");
+	}
+	free(v);
+}
+
+static long long
+scalar_s(const char *sql, const char *arg)
+{
+	struct bj_rows *r = bj_db_query(db, sql, "s", arg);
+	long long v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	v = bj_rows_int(r, 0, 0);
+	bj_rows_free(r);
+	return v;
+}
+
+static const char *
+job_state(const char *token)
+{
+	static char st[32];
+	struct bj_rows *r = bj_db_query(db, "SELECT state FROM jobs WHERE token = ?", "s", token);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	snprintf(st, sizeof st, "%s", bj_rows_get(r, 0, 0) ? bj_rows_get(r, 0, 0) : "");
+	bj_rows_free(r);
+	return st;
+}
+
+/* A running two-stage job: progress, stage name, estimate, refresh, headers. */
+static void
+test_status_page_of_running_job(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Nightly export", .state = "running",
+	    .stage = 1, .stage_count = 2, .total = 4, .succeeded = 2, .claimed = 1,
+	    .pending = 0, .failed = 1, .started_min_ago = 10 };
+	struct bj_http_reply r;
+	char tok[33], path[100], *csp;
+	long long id = bj_plant_job(db, &p, tok), it;
+
+	bj_plant_item(db, id, 0, "users", "succeeded");
+	bj_plant_item(db, id, 0, "orders", "succeeded");
+	it = bj_plant_item(db, id, 0, "invoices", "failed");
+	bj_plant_item(db, id, 1, "merging", "claimed");
+	bj_plant_failure(db, id, it, 1, "disk full while writing invoices.csv");
+	bj_plant_event(db, id, "started", NULL);
+	bj_plant_notification(db, id, "email", "alice@example.org", "pending", 2,
+	    "451 try later");
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>Nightly export</h1>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Running"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<progress max=\"4\" value=\"3\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "75% done: 3 of 4 items"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 2 of 2: merging"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Expected to finish in 3 minutes at the current rate."));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "http-equiv=\"refresh\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "disk full while writing invoices.csv"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "retrying"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "email to alice@example.org"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/cancel\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/pause\""));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/resume\""));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<script"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+	assert_header(&r, "X-Content-Type-Options", "nosniff");
+	assert_header(&r, "Referrer-Policy", "no-referrer");
+	assert_header(&r, "Cache-Control", "no-store");
+	assert_header(&r, "X-Frame-Options", "DENY");
+	csp = bj_http_header(&r, "Content-Security-Policy");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "default-src 'none'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "form-action 'self'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "frame-ancestors 'none'"));
+	{
+		/* the style sheet carries the nonce the policy names */
+		char *nonce = strstr(csp, "'nonce-"), want[80];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(nonce);
+		snprintf(want, sizeof want, "nonce=\"%.*s\"", (int)strcspn(nonce + 7, "'"),
+		    nonce + 7);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, want));
+	}
+	free(csp);
+	bj_http_reply_free(&r);
+}
+
+/* A reader whose browser asks for Japanese gets the page in Japanese. */
+static void
+test_page_in_the_readers_language(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "月次エクスポート", .state = "running",
+	    .total = 2, .succeeded = 1, .pending = 1, .started_min_ago = 4 };
+	struct bj_http_reply r;
+	char tok[33], url[300];
+	const char *ja[] = { bj_plant_auth("alice"), "Accept-Language: ja-JP,ja;q=0.9,en;q=0.5",
+	    NULL };
+	const char *en[] = { bj_plant_auth("alice"), "Accept-Language: en-GB,en;q=0.9", NULL };
+
+	bj_plant_job(db, &p, tok);
+	snprintf(url, sizeof url, "%s/jobs/%s", e2e.url, tok);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"ja\">"));
+	/* libxml2 writes non-ASCII as character references: 実行中 */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#23455;&#34892;&#20013;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#19968;&#26178;&#20572;&#27490;"));	/* 一時停止 */
+	CU_ASSERT_PTR_NULL(strstr(r.body, ">Pause<"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, en, NULL, 0, &r), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"en\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, ">Pause<"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "4 minutes ago"));
+	bj_http_reply_free(&r);
+}
+
+/* A finished job: no refresh, no buttons, a download button with its expiry. */
+static void
+test_finished_job_stops_refreshing(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Done export", .state = "succeeded",
+	    .total = 1, .succeeded = 1, .started_min_ago = 5, .finished = 1,
+	    .artifact = "done.csv", .artifact_expires_min = 60 * 24 };
+	struct bj_http_reply r;
+	char tok[33], path[100];
+
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Succeeded"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "refresh"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<form"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/download\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Available until"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 24 hours)"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+}
+
+/* Titles, keys and errors from strangers show as text. */
+static void
+test_hostile_text_is_escaped(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "<script>alert(1)</script>",
+	    .state = "running", .total = 1, .failed = 1, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[100];
+	long long id = bj_plant_job(db, &p, tok);
+	long long it = bj_plant_item(db, id, 0, "\"><img src=x onerror=alert(2)>", "failed");
+
+	bj_plant_failure(db, id, it, 1, "</td><iframe src=//evil.example></iframe>");
+	bj_plant_event(db, id, "note", "<b onmouseover=alert(3)>hi</b>");
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&lt;img src=x onerror=alert(2)&gt;"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<script"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<img"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<iframe"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "<b "));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+}
+
+/* An unknown or malformed token: a 404 page that does not echo it. */
+static void
+test_unknown_token_is_404(void)
+{
+	struct bj_http_reply r;
+
+	bj_plant_get(e2e.url, "/jobs/NoSuchTokenAtAllXYZ123", "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "NoSuchTokenAtAllXYZ123"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "There is no job at this address."));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	bj_plant_get(e2e.url, "/jobs/%3Cscript%3E/download", "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "script"));
+	bj_http_reply_free(&r);
+}
+
+/* /jobs: 401 for nobody; alice sees only hers, newest first, 25 a page. */
+static void
+test_list_shows_only_own_jobs(void)
+{
+	struct bj_plant a1 = { .owner = "bob", .title = "Bob first", .state = "queued" };
+	struct bj_plant a2 = { .owner = "bob", .title = "Bob second", .state = "running",
+	    .total = 10, .succeeded = 4, .started_min_ago = 2 };
+	struct bj_plant c = { .owner = "alice", .title = "Alice secret", .state = "queued" };
+	struct bj_http_reply r;
+	char tok[33], *older;
+	const char *first, *second;
+
+	bj_plant_job(db, &a1, tok);
+	bj_plant_job(db, &a2, tok);
+	bj_plant_job(db, &c, tok);
+
+	bj_plant_get(e2e.url, "/jobs", NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 401);
+	bj_http_reply_free(&r);
+
+	bj_plant_get(e2e.url, "/jobs", "bob", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	first = strstr(r.body, "Bob first");
+	second = strstr(r.body, "Bob second");
+	CU_ASSERT(first != NULL && second != NULL && second < first);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "4 of 10"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Alice secret"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+
+	/* carol has 30 jobs: 25, then 5 behind "Older jobs" */
+	for (int i = 0; i < 30; i++) {
+		char title[32];
+		struct bj_plant m = { .owner = "carol", .title = title, .state = "queued" };
+		snprintf(title, sizeof title, "Carol job %02d", i);
+		bj_plant_job(db, &m, tok);
+	}
+	bj_plant_get(e2e.url, "/jobs", "carol", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Carol job 29"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Carol job 05"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Carol job 04"));
+	older = bj_plant_attr_after(r.body, "<nav>", "href");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(older);
+	bj_http_reply_free(&r);
+	CU_ASSERT_FATAL(strncmp(older, "/bulkjobs/jobs?after=", 21) == 0);
+	bj_plant_get(e2e.url, older + strlen("/bulkjobs"), "carol", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Carol job 04"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Carol job 00"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Carol job 05"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Older jobs"));
+	bj_http_reply_free(&r);
+	free(older);
+
+	bj_plant_get(e2e.url, "/jobs?after=abc", "carol", &r);
+	CU_ASSERT_EQUAL(r.status, 400);
+	bj_http_reply_free(&r);
+}
+
+/* Write ROOT/artifacts/rel with content. */
+static void
+write_artifact(const char *rel, const char *content)
+{
+	char path[900];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/artifacts/out", e2e.root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/artifacts/%s", e2e.root, rel);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+/* Downloads through nginx's X-Accel-Redirect; 404, 410, no way out of root. */
+static void
+test_download_through_nginx(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Report", .state = "succeeded",
+	    .total = 1, .succeeded = 1, .started_min_ago = 3, .finished = 1,
+	    .artifact = "out/rapport été 1.csv", .artifact_expires_min = 60 };
+	struct bj_http_reply r;
+	char tok[33], path[100], *cd;
+
+	write_artifact("out/rapport été 1.csv", "id,name\n1,Zoë\n");
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_STRING_EQUAL(r.body, "id,name\n1,Zoë\n");
+	cd = bj_http_header(&r, "Content-Disposition");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cd);
+	CU_ASSERT_STRING_EQUAL(cd, "attachment; filename=\"rapport __t__ 1.csv\"; "
+	    "filename*=UTF-8''rapport%20%C3%A9t%C3%A9%201.csv");
+	free(cd);
+	cd = bj_http_header(&r, "X-Accel-Redirect");
+	CU_ASSERT_PTR_NULL(cd);		/* nginx consumed it */
+	free(cd);
+	bj_http_reply_free(&r);
+
+	/* expired: 410 */
+	p.artifact_expires_min = -5;
+	p.artifact = "out/old.csv";
+	write_artifact("out/old.csv", "old");
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 410);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "old"));
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "no longer available"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/download\""));
+	bj_http_reply_free(&r);
+
+	/* no artifact: 404 */
+	p.artifact = NULL;
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+
+	/* a path out of the root: refused, the config is not served */
+	p.artifact = "../bulkjobs.conf";
+	p.artifact_expires_min = 60;
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "[database]"));
+	bj_http_reply_free(&r);
+	{
+		char link[900], target[900];
+		snprintf(target, sizeof target, "%s/bulkjobs.conf", e2e.root);
+		snprintf(link, sizeof link, "%s/artifacts/out/link.conf", e2e.root);
+		unlink(link);
+		CU_ASSERT_EQUAL(symlink(target, link), 0);
+	}
+	/* a directory is no file */
+	p.artifact = "out";
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+
+	p.artifact = "out/link.conf";
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s/download", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "[database]"));
+	bj_http_reply_free(&r);
+}
+
+/* Cross-site posts and posts without the token are refused; the page's own work. */
+static void
+test_form_posts_need_csrf(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Cancel me", .state = "running",
+	    .total = 2, .pending = 1, .claimed = 1, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], other[33], path[120], form[200], *csrf, *csrf_other;
+	long long id = bj_plant_job(db, &p, tok);
+
+	bj_plant_item(db, id, 0, "a", "pending");
+	bj_plant_item(db, id, 0, "b", "claimed");
+	bj_plant_job(db, &p, other);
+	CU_ASSERT_EQUAL(bj_db_exec(db, "INSERT INTO job_targets (job_id, channel, target_hash,"
+	    " target) VALUES (?, 'email', SHA2('alice@example.org', 256), 'alice@example.org')",
+	    NULL, "i", id), 0);
+
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s", other);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	csrf_other = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf_other);
+	CU_ASSERT_STRING_NOT_EQUAL(csrf, csrf_other);
+
+	snprintf(path, sizeof path, "/jobs/%s/cancel", tok);
+	/* no token */
+	bj_plant_post(e2e.url, path, "alice", "", NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	/* another job's token */
+	snprintf(form, sizeof form, "csrf=%s", csrf_other);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	/* the right token, but for another user */
+	snprintf(form, sizeof form, "csrf=%s", csrf);
+	bj_plant_post(e2e.url, path, "bob", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	/* the right token from a cross-site page */
+	bj_plant_post(e2e.url, path, "alice", form, "Sec-Fetch-Site: cross-site", &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	CU_ASSERT_STRING_EQUAL(job_state(tok), "running");
+
+	/* pause, resume, cancel from the page */
+	snprintf(path, sizeof path, "/jobs/%s/pause", tok);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	{
+		char *loc = bj_http_header(&r, "Location"), want[120];
+		snprintf(want, sizeof want, "/bulkjobs/jobs/%s", tok);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(loc);
+		CU_ASSERT_STRING_EQUAL(loc, want);
+		free(loc);
+	}
+	bj_http_reply_free(&r);
+	CU_ASSERT_STRING_EQUAL(job_state(tok), "paused");
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 409);		/* paused already */
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Paused"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/resume\""));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/pause\""));
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s/resume", tok);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	bj_http_reply_free(&r);
+	CU_ASSERT_STRING_EQUAL(job_state(tok), "running");
+
+	snprintf(path, sizeof path, "/jobs/%s/cancel", tok);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	bj_http_reply_free(&r);
+	CU_ASSERT_STRING_EQUAL(job_state(tok), "cancelled");
+	CU_ASSERT_EQUAL(scalar_s("SELECT COUNT(*) FROM items i JOIN jobs j ON j.id = i.job_id"
+	    " WHERE j.token = ? AND i.state = 'cancelled'", tok), 2);
+	CU_ASSERT_EQUAL(scalar_s("SELECT n_cancelled FROM jobs WHERE token = ?", tok), 2);
+	CU_ASSERT_EQUAL(scalar_s("SELECT COUNT(*) FROM notifications n JOIN jobs j"
+	    " ON j.id = n.job_id WHERE j.token = ? AND n.event = 'job.cancelled'", tok), 1);
+	CU_ASSERT_EQUAL(scalar_s("SELECT COUNT(*) FROM job_events e JOIN jobs j"
+	    " ON j.id = e.job_id WHERE j.token = ? AND e.type IN ('paused','resumed','cancelled')",
+	    tok), 3);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 409);		/* terminal: nothing changes */
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(scalar_s("SELECT COUNT(*) FROM notifications n JOIN jobs j"
+	    " ON j.id = n.job_id WHERE j.token = ?", tok), 1);
+	free(csrf);
+	free(csrf_other);
+}
+
+static struct bj_e2e priv;
+static struct bj_db *privdb;
+
+static int
+init_private(void)
+{
+	if (bj_e2e_start(&priv, "pagespriv", "[http]\npublic_links = no\n") == -1 ||
+	    bj_plant_users(priv.root) == -1)
+		return -1;
+	privdb = bj_test_db("pagespriv");
+	return privdb == NULL ? -1 : 0;
+}
+
+static int
+clean_private(void)
+{
+	bj_e2e_stop(&priv);
+	return 0;
+}
+
+/* public_links = no: only the owner sees the page and gets the file. */
+static void
+test_private_links_need_the_owner(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Private", .state = "running",
+	    .total = 2, .pending = 2, .started_min_ago = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[120], form[120], *csrf;
+
+	bj_plant_job(privdb, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(priv.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>Private</h1>"));
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+
+	/* bob holds the link: the job does not exist for him */
+	bj_plant_get(priv.url, path, "bob", &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
+	bj_http_reply_free(&r);
+	snprintf(path, sizeof path, "/jobs/%s/pause", tok);
+	snprintf(form, sizeof form, "csrf=%s", csrf);
+	bj_plant_post(priv.url, path, "bob", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(bj_test_scalar(privdb, "SELECT COUNT(*) FROM jobs WHERE title = 'Private'"
+	    " AND state = 'running'"), 1);
+	free(csrf);
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("pages", init, clean);
+
+	CU_add_test(s, "status page of a running job", test_status_page_of_running_job);
+	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
+	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
+	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
+	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
+	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
+	CU_add_test(s, "download through nginx", test_download_through_nginx);
+	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
+	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
+	CU_add_test(s, "private links need the owner", test_private_links_need_the_owner);
+	return bj_test_run();
+}

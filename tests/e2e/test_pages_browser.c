@@ -1,0 +1,196 @@
+/*
+ * test_pages_browser.c: a real browser (headless Chromium) loads the
+ * status page and the list through nginx; the test reads the DOM the
+ * browser built, watches a job progress and finish, and keeps a
+ * screenshot of each page (status-page.png, jobs-list.png in the suite's
+ * directory; docs/ holds copies).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "harness.h"
+#include "pages_plant.h"
+
+#define CHROMIUM "/usr/bin/chromium"
+
+static struct bj_e2e e2e;
+static struct bj_db *db;
+static int profile_n;
+
+static int
+init(void)
+{
+	if (access(CHROMIUM, X_OK) != 0) {
+		fprintf(stderr, "test_pages_browser: %s is not installed (chromium)\n", CHROMIUM);
+		return -1;
+	}
+	if (bj_e2e_start(&e2e, "browser", NULL) == -1 || bj_plant_users(e2e.root) == -1)
+		return -1;
+	db = bj_test_db("browser");
+	return db == NULL ? -1 : 0;
+}
+
+static int
+clean(void)
+{
+	bj_e2e_stop(&e2e);
+	return 0;
+}
+
+/*
+ * Run Chromium on path (below the app) signed in as user, with mode
+ * "--dump-dom" or "--screenshot=FILE"; returns its stdout (caller frees).
+ */
+static char *
+chromium(const char *path, const char *user, const char *mode, const char *size)
+{
+	struct bj_buf cmd = { 0 }, out = { 0 };
+	char profile[700], url[600], chunk[4096], *host;
+	size_t n;
+	FILE *p;
+	int st;
+
+	/* a new, empty profile each run */
+	snprintf(profile, sizeof profile, "%s/chromium-%d", e2e.root, ++profile_n);
+	mkdir(profile, 0700);
+	host = strstr(e2e.url, "://");
+	snprintf(url, sizeof url, "http://%s:%s-pw@%s%s", user, user, host + 3, path);
+	bj_buf_printf(&cmd, "cd '%s' && timeout 90 " CHROMIUM " --headless --no-sandbox "
+	    "--disable-gpu --disable-quic --no-first-run --disable-background-networking "
+	    "--disable-component-update --disable-sync --user-data-dir='%s' "
+	    "--window-size=%s %s '%s' 2>'%s/chromium.err'",
+	    e2e.root, profile, size, mode, url, e2e.root);
+	p = popen(cmd.data, "r");
+	bj_buf_free(&cmd);
+	if (p == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		bj_buf_add(&out, chunk, n);
+	st = pclose(p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "chromium exited with %d; see %s/chromium.err\n", st, e2e.root);
+		bj_buf_free(&out);
+		return NULL;
+	}
+	return bj_buf_steal(&out);
+}
+
+/* 1 when file is a PNG of some size. */
+static int
+is_png(const char *file)
+{
+	unsigned char sig[8];
+	struct stat st;
+	FILE *f = fopen(file, "rb");
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = fread(sig, 1, 8, f) == 8 && memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0;
+	fclose(f);
+	return ok && stat(file, &st) == 0 && st.st_size > 2000;
+}
+
+/* Watch a two-stage job in the browser: running at 50 %, then finished. */
+static void
+test_browser_watches_a_job(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Quarterly export <b>Q3</b>",
+	    .state = "running", .stage = 1, .stage_count = 2, .total = 4, .succeeded = 2,
+	    .claimed = 1, .pending = 1, .started_min_ago = 12 };
+	char tok[33], path[100], shot[800], mode[900], *dom;
+	long long id = bj_plant_job(db, &p, tok), it;
+
+	bj_plant_item(db, id, 0, "customers", "succeeded");
+	it = bj_plant_item(db, id, 0, "orders", "succeeded");
+	bj_plant_item(db, id, 1, "merging", "claimed");
+	bj_plant_item(db, id, 1, "compress", "pending");
+	bj_plant_failure(db, id, it, 1, "timeout talking to <db-replica-2>");
+	bj_plant_event(db, id, "created", NULL);
+	bj_plant_event(db, id, "started", "worker w1");
+	bj_plant_event(db, id, "stage", "stage 2 opened");
+	bj_plant_notification(db, id, "email", "alice@example.org", "pending", 0, NULL);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+
+	dom = chromium(path, "alice", "--dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<h1>Quarterly export &lt;b&gt;Q3&lt;/b&gt;</h1>"));
+	CU_ASSERT_PTR_NULL(strstr(dom, "<b>Q3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<progress max=\"4\" value=\"2\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Stage 2 of 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Running"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "timeout talking to &lt;db-replica-2&gt;"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "http-equiv=\"refresh\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, ">Pause</button>"));
+	free(dom);
+
+	snprintf(shot, sizeof shot, "%s/status-page.png", e2e.root);
+	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
+	dom = chromium(path, "alice", mode, "412,1400");
+	free(dom);
+	CU_ASSERT(is_png(shot));
+
+	/* the workers finish: the page shows it and stops refreshing */
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "UPDATE jobs SET state = 'succeeded',"
+	    " n_succeeded = 4, n_claimed = 0, n_pending = 0, finished_at = NOW(6)"
+	    " WHERE id = ?", NULL, "i", id), 0);
+	dom = chromium(path, "alice", "--dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Succeeded"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<progress max=\"4\" value=\"4\""));
+	CU_ASSERT_PTR_NULL(strstr(dom, "refresh"));
+	CU_ASSERT_PTR_NULL(strstr(dom, "<form"));
+	free(dom);
+}
+
+/* The list in the browser: alice's jobs only. */
+static void
+test_browser_lists_own_jobs(void)
+{
+	struct bj_plant mine[] = {
+		{ .owner = "alice", .title = "Customer export", .state = "succeeded",
+		  .total = 3, .succeeded = 3, .started_min_ago = 50, .finished = 1 },
+		{ .owner = "alice", .title = "Invoice import", .state = "failed",
+		  .total = 8, .succeeded = 5, .failed = 3, .started_min_ago = 20, .finished = 1 },
+		{ .owner = "alice", .title = "Product feed", .state = "running",
+		  .total = 100, .succeeded = 37, .claimed = 4, .pending = 59,
+		  .started_min_ago = 3 },
+	};
+	struct bj_plant other = { .owner = "bob", .title = "Bob private export",
+	    .state = "queued" };
+	char tok[33], shot[800], mode[900], *dom;
+
+	bj_plant_job(db, &other, tok);
+	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
+		bj_plant_job(db, &mine[i], tok);
+	dom = chromium("/jobs", "alice", "--dump-dom", "1000,700");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Your jobs"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Product feed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Invoice import"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "37 of 100"));
+	CU_ASSERT_PTR_NULL(strstr(dom, "Bob private export"));
+	free(dom);
+	snprintf(shot, sizeof shot, "%s/jobs-list.png", e2e.root);
+	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
+	dom = chromium("/jobs", "alice", mode, "1000,600");
+	free(dom);
+	CU_ASSERT(is_png(shot));
+}
+
+int
+main(void)
+{
+	CU_pSuite s = bj_test_suite("pages in a browser", init, clean);
+
+	CU_add_test(s, "browser watches a job", test_browser_watches_a_job);
+	CU_add_test(s, "browser lists own jobs", test_browser_lists_own_jobs);
+	return bj_test_run();
+}
