@@ -167,6 +167,20 @@ test_submit_with_targets(void)
 	    "ON j.id = t.job_id WHERE j.owner = 'bob'"), 2);
 }
 
+static void
+test_submit_from_stdin(void)
+{
+	const char *path = items_file("stdin.ndjson",
+	    "{\"key\":\"one\",\"stage\":0}\n{\"key\":\"two\",\"stage\":2}\n");
+	char args[900], out[2048];
+
+	snprintf(args, sizeof args, "--kind k --owner carol --items - < '%s'", path);
+	CU_ASSERT_EQUAL_FATAL(submit(args, out, sizeof out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "with 2 items\n"));
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM items i JOIN jobs j "
+	    "ON j.id = i.job_id WHERE j.owner = 'carol'"), 2);
+}
+
 int
 main(void)
 {
@@ -175,5 +189,6 @@ main(void)
 	CU_add_test(s, "NDJSON items become a job", test_submit_creates_job_and_items);
 	CU_add_test(s, "bad input is refused and creates nothing", test_submit_refuses_bad_input);
 	CU_add_test(s, "notification targets", test_submit_with_targets);
+	CU_add_test(s, "items from standard input", test_submit_from_stdin);
 	return bj_test_run();
 }
