@@ -324,6 +324,15 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 			    s->cl->id);
 		rc = bj_client_complete(c, s->cl, result, artifact);
 		what = "completed";
+		if (rc == BJ_CALL_REFUSED) {
+			/* e.g. a result too large or a bad artifact path: fail it, saying why */
+			char *why = bj_xasprintf("the server refused the completion: %s",
+			    bj_client_error(c));
+			bj_log_warn("item %lld: %s", s->cl->id, why);
+			rc = bj_client_fail(c, s->cl, why, 0);
+			what = "failed (completion refused)";
+			free(why);
+		}
 	} else {
 		rc = bj_client_fail(c, s->cl, error, out == BJ_OUT_RETRY);
 		what = out == BJ_OUT_RETRY ? "failed (retryable)" : "failed";

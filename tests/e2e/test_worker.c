@@ -463,6 +463,31 @@ test_exit1_fails_with_stderr(void)
 }
 
 static void
+test_refused_completion_fails_the_item(void)
+{
+	const char *args[] = { "--kind", "e2e", "--drain", "--exec",
+	    "echo '{\"artifact\":\"../../etc/passwd\"}'", NULL };
+	long long id = submit("[{\"key\":\"escape\",\"stage\":0,\"payload\":{}}]", NULL);
+	struct json_object *it;
+	const char *err;
+
+	CU_ASSERT_FATAL(id > 0);
+	CU_ASSERT_EQUAL(worker_wait(worker(args), 60), 0);
+	/* not left claimed until its lease runs out: failed at once, saying why */
+	CU_ASSERT_EQUAL(wait_job(id, "failed", 10), 0);
+	it = item(id, "escape");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+	CU_ASSERT_STRING_EQUAL(bj_json_str(it, "state"), "failed");
+	err = bj_json_str(it, "error");
+	CU_ASSERT_PTR_NOT_NULL(err);
+	if (err != NULL) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "refused the completion"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "BAD_ARTIFACT_PATH"));
+	}
+	json_object_put(it);
+}
+
+static void
 test_sigterm_drains(void)
 {
 	char cmd[900];
@@ -534,6 +559,7 @@ test_cancel_stops_the_command(void)
 	int i;
 
 	snprintf(mark, sizeof mark, "%s/stopped-by-cancel", scripts);
+	unlink(mark);	/* left by an earlier run in the same directory */
 	snprintf(cmd, sizeof cmd, "trap 'echo stopped > \"%s\"; exit 143' TERM; "
 	    "sleep 120 & wait", mark);
 	id = submit("[{\"key\":\"endless\",\"stage\":0,\"payload\":{}}]", "\"lease_seconds\":3");
@@ -566,6 +592,8 @@ main(void)
 	CU_add_test(s, "exit 75 is retried", test_exit75_is_retried);
 	CU_add_test(s, "exit 1 fails permanently with stderr as the error",
 	    test_exit1_fails_with_stderr);
+	CU_add_test(s, "a completion the server refuses fails the item",
+	    test_refused_completion_fails_the_item);
 	CU_add_test(s, "SIGTERM: running commands finish, nothing new is claimed",
 	    test_sigterm_drains);
 	CU_add_test(s, "a second signal stops commands as retryable failures",
