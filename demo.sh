@@ -141,8 +141,11 @@ for t in worker:work submit:submit; do
 	scope=${t#*:}
 	if [ ! -s "$run/$name.token" ]; then
 		"$bin/ctl/bulkjobsctl" token revoke "demo-$name" >/dev/null 2>&1 || true
-		"$bin/ctl/bulkjobsctl" token create --name "demo-$name" --scope "$scope" | tail -1 \
-			> "$run/$name.token"
+		# the submit token may only submit jobs for the signed-in demo user
+		owner=
+		[ "$scope" = submit ] && owner="--owner $demo_user"
+		"$bin/ctl/bulkjobsctl" token create --name "demo-$name" --scope "$scope" $owner \
+			| tail -1 > "$run/$name.token"
 		chmod 600 "$run/$name.token"
 	fi
 done
@@ -201,9 +204,10 @@ The tour (in a second terminal, from $top):
 
   1. Submit a parallel export: one item per table, then a merge into one archive.
        BULKJOBS_TOKEN=\$(cat run/submit.token) BULKJOBS_URL=http://127.0.0.1:$port/bulkjobs \\
-         examples/export/submit --webhook http://127.0.0.1:$webhook_port/hooks/export
-  2. Open the printed status page and reload it: the progress bar moves as the
-     four worker slots export their tables (tail -f run/log/worker.log).
+         examples/export/submit --owner $demo_user --webhook http://127.0.0.1:$webhook_port/hooks/export
+  2. Open the printed status page (user $demo_user, password demo) and reload
+     it: the progress bar moves as the four worker slots export their tables
+     (tail -f run/log/worker.log).
   3. When the job has succeeded, the page offers export.tar.gz for download.
   4. The webhook arrives at the receiver, signature checked:
        tail run/log/webhooks.log

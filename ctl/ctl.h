@@ -31,5 +31,6 @@ int bj_ctl_job(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_requeue(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv);
+int bj_ctl_submit(struct bj_ctl *ctl, int argc, char **argv);
 
 #endif

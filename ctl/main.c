@@ -25,6 +25,7 @@ static const struct subcommand subcommands[] = {
 	{ "requeue", bj_ctl_requeue, "requeue ITEM            send a claimed, failed or cancelled item back to pending" },
 	{ "cancel", bj_ctl_cancel, "cancel JOB              cancel a job that has not ended" },
 	{ "doctor", bj_ctl_doctor, "doctor                  report inconsistencies the reaper would repair" },
+	{ "submit", bj_ctl_submit, "submit --kind K --owner O [--title T] --items FILE.ndjson" },
 };
 
 static void

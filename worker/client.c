@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -23,6 +24,7 @@ struct bj_client {
 	char			*url;		/* no trailing slash */
 	struct curl_slist	*headers;
 	char			 error[512];
+	time_t			 date;		/* the last answer's Date header, 0: none */
 };
 
 /* A client for the API under url; NULL when the token could end a header line. */
@@ -85,6 +87,49 @@ collect(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
+/* libcurl's header callback: remember the server's Date, which dates lease_expires_at. */
+static size_t
+header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct bj_client *c = ud;
+	size_t len = sz * n;
+	char line[128];
+
+	if (len > 5 && len < sizeof line && strncasecmp(p, "Date:", 5) == 0) {
+		memcpy(line, p + 5, len - 5);
+		line[len - 5] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		c->date = curl_getdate(line, NULL);
+		if (c->date == -1)
+			c->date = 0;
+	}
+	return len;
+}
+
+/* Seconds from date to the ISO 8601 UTC time iso ("2026-11-22T08:24:32.123456Z"); -1 when unknown. */
+double
+bj_lease_left(const char *iso, time_t date)
+{
+	struct tm tm;
+	double frac = 0;
+	int consumed = 0;
+	time_t t;
+
+	if (iso == NULL || date <= 0)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+		return -1;
+	if (iso[consumed] == '.')
+		frac = strtod(iso + consumed, NULL);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return (double)(t - date) + frac;
+}
+
 /* Keep "what: text" as the error, with control characters replaced. */
 static void
 set_error(struct bj_client *c, const char *what, const char *text)
@@ -107,6 +152,7 @@ post(struct bj_client *c, const char *path, const char *body, struct bj_buf *rep
 	const char *why;
 
 	bj_buf_reset(reply);
+	c->date = 0;
 	curl_easy_reset(c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
@@ -115,6 +161,8 @@ post(struct bj_client *c, const char *path, const char *body, struct bj_buf *rep
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, reply);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
@@ -162,6 +210,7 @@ bj_claim_free(struct bj_claim *cl)
 	free(cl->key);
 	free(cl->payload);
 	free(cl->lease_token);
+	free(cl->lease_expires_at);
 	free(cl);
 }
 
@@ -179,6 +228,9 @@ claim_from(struct json_object *it, const char **why)
 	    (s = bj_json_str(it, "lease_token")) == NULL)
 		goto bad;
 	cl->lease_token = bj_xstrdup(s);
+	if ((s = bj_json_str(it, "lease_expires_at")) != NULL)
+		cl->lease_expires_at = bj_xstrdup(s);
+	cl->lease_left = -1;
 	cl->kind = bj_xstrdup(bj_json_str(it, "kind") ? bj_json_str(it, "kind") : "");
 	cl->key = bj_xstrdup(bj_json_str(it, "key") ? bj_json_str(it, "key") : "");
 	if (bj_json_int(it, "stage", &v) == -1 || bj_json_int(it, "attempt", &v) == -1)
@@ -264,6 +316,8 @@ bj_client_claim(struct bj_client *c, const char *worker, char *const *kinds,
 		set_error(c, "/v1/claims: malformed reply", why);
 		rc = BJ_CALL_RETRY;
 	}
+	for (int i = 0; rc == BJ_CALL_OK && i < *n; i++)
+		(*out)[i]->lease_left = bj_lease_left((*out)[i]->lease_expires_at, c->date);
 	json_object_put(req);
 	bj_buf_free(&reply);
 	return rc;
@@ -286,7 +340,7 @@ item_call(struct bj_client *c, const struct bj_claim *cl, const char *verb,
 
 /* Extend the lease; *job_state gets the job's state from the reply ("" when absent). */
 enum bj_call
-bj_client_heartbeat(struct bj_client *c, const struct bj_claim *cl, long long done,
+bj_client_heartbeat(struct bj_client *c, struct bj_claim *cl, long long done,
     long long total, char *job_state, size_t job_state_len)
 {
 	struct json_object *req = json_object_new_object(), *obj;
@@ -307,6 +361,7 @@ bj_client_heartbeat(struct bj_client *c, const struct bj_claim *cl, long long do
 	    (obj = bj_json_parse(reply.data, reply.len, 16, &err, &why)) != NULL) {
 		if ((s = bj_json_str(obj, "job_state")) != NULL)
 			snprintf(job_state, job_state_len, "%s", s);
+		cl->lease_left = bj_lease_left(bj_json_str(obj, "lease_expires_at"), c->date);
 		json_object_put(obj);
 	}
 	bj_buf_free(&reply);

@@ -32,7 +32,8 @@
 #define EX_CONFIG_	78
 #define EX_OSERR_	71
 
-#define MAX_KINDS	32
+#define MAX_KINDS	16	/* what one claim may ask for */
+#define MAX_CLAIM	100	/* items one claim may ask for */
 #define MAX_SLOTS	256
 #define IDLE_MIN	0.25	/* seconds between claims when idle: first */
 #define IDLE_MAX	5.0	/* … and at most */
@@ -157,7 +158,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *token_file = NULL, *env;
-	int ch, conf_lease = 0;
+	int ch;
 
 	memset(o, 0, sizeof *o);
 	o->jobs = 1;
@@ -210,18 +211,12 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->url = bj_xstrdup(conf.public_url);
 		if (o->artifacts == NULL)
 			o->artifacts = bj_xstrdup(conf.artifacts_root);
-		conf_lease = conf.lease_seconds;
 		bj_conf_free(&conf);
 	}
-	if (o->lease == 0)
-		o->lease = conf_lease;
-	if (o->artifacts == NULL || o->lease == 0) {
+	if (o->artifacts == NULL) {
 		struct bj_conf conf;
 		bj_conf_defaults(&conf);
-		if (o->artifacts == NULL)
-			o->artifacts = bj_xstrdup(conf.artifacts_root);
-		if (o->lease == 0)
-			o->lease = conf.lease_seconds;
+		o->artifacts = bj_xstrdup(conf.artifacts_root);
 		bj_conf_free(&conf);
 	}
 	if (token_file != NULL && (o->token = read_token_file(token_file)) == NULL)
@@ -240,12 +235,20 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 }
 
-/* The seconds between heartbeats: a third of the lease. */
+/*
+ * The seconds between heartbeats: a third of the lease, or of what the
+ * server last granted when that was shorter (a heartbeat extends by the
+ * job's own lease).
+ */
 static double
-hb_interval(const struct opts *o)
+hb_interval(const struct opts *o, const struct bj_claim *cl)
 {
-	double iv = o->lease / 3.0;
+	double iv = o->lease > 0 ? o->lease / 3.0 : 0;
 
+	if (cl != NULL && cl->lease_left > 0 && (iv == 0 || cl->lease_left / 3.0 < iv))
+		iv = cl->lease_left / 3.0;
+	if (iv == 0)
+		iv = 10;	/* neither known: often enough for any lease from 30 s */
 	return iv < 1 ? 1 : iv;
 }
 
@@ -269,7 +272,7 @@ slot_start(struct slot *s, const struct opts *o, double now)
 	if (rc == -1)
 		return -1;
 	s->started = 1;
-	s->hb_due = now + hb_interval(o);
+	s->hb_due = now + hb_interval(o, s->cl);
 	bj_log_info("item %lld (job %lld, key %s, attempt %d): started, pid %ld",
 	    s->cl->id, s->cl->job_id, s->cl->key, s->cl->attempt, (long)s->run.pid);
 	return 0;
@@ -321,6 +324,15 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 			    s->cl->id);
 		rc = bj_client_complete(c, s->cl, result, artifact);
 		what = "completed";
+		if (rc == BJ_CALL_REFUSED) {
+			/* e.g. a result too large or a bad artifact path: fail it, saying why */
+			char *why = bj_xasprintf("the server refused the completion: %s",
+			    bj_client_error(c));
+			bj_log_warn("item %lld: %s", s->cl->id, why);
+			rc = bj_client_fail(c, s->cl, why, 0);
+			what = "failed (completion refused)";
+			free(why);
+		}
 	} else {
 		rc = bj_client_fail(c, s->cl, error, out == BJ_OUT_RETRY);
 		what = out == BJ_OUT_RETRY ? "failed (retryable)" : "failed";
@@ -362,7 +374,7 @@ slot_heartbeat(struct slot *s, struct bj_client *c, const struct opts *o, double
 	enum bj_call rc;
 
 	rc = bj_client_heartbeat(c, s->cl, s->run.done, s->run.total, job_state, sizeof job_state);
-	s->hb_due = now + hb_interval(o);
+	s->hb_due = now + hb_interval(o, s->cl);
 	switch (rc) {
 	case BJ_CALL_OK:
 		if (strcmp(job_state, "cancelled") == 0 || strcmp(job_state, "failed") == 0 ||
@@ -381,7 +393,7 @@ slot_heartbeat(struct slot *s, struct bj_client *c, const struct opts *o, double
 		break;
 	case BJ_CALL_RETRY:
 		bj_log_warn("item %lld: heartbeat failed (%s)", s->cl->id, bj_client_error(c));
-		if (hb_interval(o) > 5)
+		if (hb_interval(o, s->cl) > 5)
 			s->hb_due = now + 5;
 		break;
 	case BJ_CALL_REFUSED:
@@ -467,7 +479,7 @@ main(int argc, char **argv)
 			struct bj_claim **got = NULL;
 			int n = 0;
 			enum bj_call cr = bj_client_claim(client, o.worker_id, o.kinds, o.nkinds,
-			    nfree, o.lease, &got, &n);
+			    nfree < MAX_CLAIM ? nfree : MAX_CLAIM, o.lease, &got, &n);
 
 			if (cr == BJ_CALL_OK && n > 0) {
 				idle = IDLE_MIN;
@@ -487,7 +499,7 @@ main(int argc, char **argv)
 						    got[k]->id, strerror(errno));
 						slots[i].done = 1;
 						slots[i].stop = STOP_NOSTART;
-						slots[i].report_until = now + o.lease;
+						slots[i].report_until = now + 60;
 					}
 					nused++;
 				}
@@ -582,7 +594,8 @@ main(int argc, char **argv)
 			if (bj_run_finished(&s->run, now)) {
 				s->done = 1;
 				s->report_due = now;
-				s->report_until = now + o.lease;
+				s->report_until = now + (o.lease > 0 ? o.lease :
+				    s->cl->lease_left > 0 ? s->cl->lease_left : 300);
 			}
 		}
 	}

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -40,6 +41,8 @@ struct bj_claim {
 	int		 attempt;
 	char		*payload;	/* JSON text, never NULL ("null" when absent) */
 	char		*lease_token;
+	char		*lease_expires_at;	/* ISO 8601 UTC from the server, or NULL */
+	double		 lease_left;	/* seconds the lease had when granted; -1: unknown */
 };
 
 struct bj_client;
@@ -54,8 +57,11 @@ const char *bj_client_error(const struct bj_client *c);
 enum bj_call bj_client_claim(struct bj_client *c, const char *worker,
     char *const *kinds, int nkinds, int limit, int lease_seconds,
     struct bj_claim ***out, int *n);
-/* Extend a lease, passing progress (total < 0: none); job_state gets the job's state. */
-enum bj_call bj_client_heartbeat(struct bj_client *c, const struct bj_claim *cl,
+/*
+ * Extend a lease, passing progress (total < 0: none); job_state gets the
+ * job's state and cl->lease_left the length of the extended lease.
+ */
+enum bj_call bj_client_heartbeat(struct bj_client *c, struct bj_claim *cl,
     long long done, long long total, char *job_state, size_t job_state_len);
 /* Complete an item; result is JSON text or NULL; artifact may be NULL. */
 enum bj_call bj_client_complete(struct bj_client *c, const struct bj_claim *cl,
@@ -68,6 +74,8 @@ enum bj_call bj_client_fail(struct bj_client *c, const struct bj_claim *cl,
 int bj_claims_parse(const char *body, size_t len, struct bj_claim ***out, int *n,
     const char **why);
 void bj_claim_free(struct bj_claim *cl);
+/* Seconds from date (a server's Date header) to the ISO 8601 UTC time iso; -1 when unknown. */
+double bj_lease_left(const char *iso, time_t date);
 
 /* --- runner.c: one command per item ---------------------------------- */
 

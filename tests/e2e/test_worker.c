@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "harness.h"
 #include "json.h"
@@ -220,6 +222,26 @@ worker_stop(pid_t pid)
 	worker_wait(pid, 30);
 }
 
+/* The web server's user file with the jobs' owner "tester" (password "tester-pw"). */
+static int
+write_htpasswd(void)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int mdlen = 0;
+	char path[700];
+	FILE *f;
+
+	if (EVP_Digest("tester-pw", 9, md, &mdlen, EVP_sha1(), NULL) != 1)
+		return -1;
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	snprintf(path, sizeof path, "%s/htpasswd", e2e.root);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "tester:{SHA}%s\n", b64);
+	fclose(f);
+	return 0;
+}
+
 static int
 init(void)
 {
@@ -231,11 +253,13 @@ init(void)
 	if (bj_e2e_start(&e2e, "worker", "[jobs]\nlease_seconds = 30\n") == -1)
 		return -1;
 	db = bj_test_db("worker");
-	tok = bj_e2e_ctl(&e2e, "token create --name e2e-worker --scope submit,work", &st);
+	tok = bj_e2e_ctl(&e2e, "token create --name e2e-worker --scope submit,work --owner tester", &st);
 	if (tok == NULL || st != 0)
 		return -1;
 	snprintf(token, sizeof token, "%s", tok);
 	free(tok);
+	if (write_htpasswd() == -1)
+		return -1;
 	snprintf(scripts, sizeof scripts, "%s/marks", e2e.root);
 	mkdir(scripts, 0755);
 	/* the lease protocol is served by bulkjobs-fcgi: without it there is nothing to test */
@@ -328,10 +352,20 @@ test_export_fan_out_and_merge(void)
 	tok = bj_json_str(j, "token");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
 	snprintf(path, sizeof path, "%s/jobs/%s/download", e2e.url, tok);
-	CU_ASSERT_EQUAL_FATAL(bj_http("GET", path, NULL, NULL, 0, &r), 0);
+	{
+		/* the owner, signed in at the web server ("tester:tester-pw") */
+		const char *login[] = { "Authorization: Basic dGVzdGVyOnRlc3Rlci1wdw==", NULL };
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", path, login, NULL, 0, &r), 0);
+	}
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT(r.len > 1000);
 	CU_ASSERT(r.len >= 2 && (unsigned char)r.body[0] == 0x1f && (unsigned char)r.body[1] == 0x8b);
+	{
+		char ondisk[900];
+		struct stat st;
+		snprintf(ondisk, sizeof ondisk, "%s/artifacts/%s", e2e.root, art);
+		CU_ASSERT(stat(ondisk, &st) == 0 && (size_t)st.st_size == r.len);
+	}
 	bj_http_reply_free(&r);
 	json_object_put(j);
 }
@@ -339,9 +373,11 @@ test_export_fan_out_and_merge(void)
 static void
 test_heartbeats_outlive_the_lease(void)
 {
-	const char *args[] = { "--kind", "e2e", "--lease", "3", "--exec",
+	/* no --lease: the worker times its heartbeats by the job's 3 s lease */
+	const char *args[] = { "--kind", "e2e", "--exec",
 	    "echo 'progress 1 2' >&3; sleep 7; echo 'progress 2 2' >&3; echo '{\"slept\":7}'", NULL };
-	long long id = submit("[{\"key\":\"slow\",\"stage\":0,\"payload\":{}}]", NULL);
+	long long id = submit("[{\"key\":\"slow\",\"stage\":0,\"payload\":{}}]",
+	    "\"lease_seconds\":3");
 	struct json_object *it;
 	pid_t pid;
 
@@ -427,6 +463,31 @@ test_exit1_fails_with_stderr(void)
 }
 
 static void
+test_refused_completion_fails_the_item(void)
+{
+	const char *args[] = { "--kind", "e2e", "--drain", "--exec",
+	    "echo '{\"artifact\":\"../../etc/passwd\"}'", NULL };
+	long long id = submit("[{\"key\":\"escape\",\"stage\":0,\"payload\":{}}]", NULL);
+	struct json_object *it;
+	const char *err;
+
+	CU_ASSERT_FATAL(id > 0);
+	CU_ASSERT_EQUAL(worker_wait(worker(args), 60), 0);
+	/* not left claimed until its lease runs out: failed at once, saying why */
+	CU_ASSERT_EQUAL(wait_job(id, "failed", 10), 0);
+	it = item(id, "escape");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+	CU_ASSERT_STRING_EQUAL(bj_json_str(it, "state"), "failed");
+	err = bj_json_str(it, "error");
+	CU_ASSERT_PTR_NOT_NULL(err);
+	if (err != NULL) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "refused the completion"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "BAD_ARTIFACT_PATH"));
+	}
+	json_object_put(it);
+}
+
+static void
 test_sigterm_drains(void)
 {
 	char cmd[900];
@@ -498,9 +559,10 @@ test_cancel_stops_the_command(void)
 	int i;
 
 	snprintf(mark, sizeof mark, "%s/stopped-by-cancel", scripts);
+	unlink(mark);	/* left by an earlier run in the same directory */
 	snprintf(cmd, sizeof cmd, "trap 'echo stopped > \"%s\"; exit 143' TERM; "
 	    "sleep 120 & wait", mark);
-	id = submit("[{\"key\":\"endless\",\"stage\":0,\"payload\":{}}]", NULL);
+	id = submit("[{\"key\":\"endless\",\"stage\":0,\"payload\":{}}]", "\"lease_seconds\":3");
 	CU_ASSERT_FATAL(id > 0);
 	pid = worker(args);
 	CU_ASSERT_EQUAL_FATAL(wait_count(1, 30, "SELECT COUNT(*) FROM items WHERE job_id = %lld "
@@ -530,6 +592,8 @@ main(void)
 	CU_add_test(s, "exit 75 is retried", test_exit75_is_retried);
 	CU_add_test(s, "exit 1 fails permanently with stderr as the error",
 	    test_exit1_fails_with_stderr);
+	CU_add_test(s, "a completion the server refuses fails the item",
+	    test_refused_completion_fails_the_item);
 	CU_add_test(s, "SIGTERM: running commands finish, nothing new is claimed",
 	    test_sigterm_drains);
 	CU_add_test(s, "a second signal stops commands as retryable failures",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harness.h"
 #include "../../worker/worker.h"
@@ -309,6 +310,20 @@ test_claims_reply(void)
 	CU_ASSERT_EQUAL(bj_claims_parse("{\"items\":[]} x", 14, &v, &n, &why), -1);
 }
 
+static void
+test_lease_left(void)
+{
+	time_t date = 1795336472;	/* 2026-11-22T08:34:32Z */
+
+	CU_ASSERT_DOUBLE_EQUAL(bj_lease_left("2026-11-22T08:35:32.500000Z", date), 60.5, 0.001);
+	CU_ASSERT_DOUBLE_EQUAL(bj_lease_left("2026-11-22T08:34:35Z", date), 3, 0.001);
+	CU_ASSERT_DOUBLE_EQUAL(bj_lease_left("2026-11-23T08:34:32.000000Z", date), 86400, 0.001);
+	CU_ASSERT(bj_lease_left("2026-11-22T08:34:30Z", date) < 0);
+	CU_ASSERT_EQUAL(bj_lease_left("yesterday", date), -1);
+	CU_ASSERT_EQUAL(bj_lease_left(NULL, date), -1);
+	CU_ASSERT_EQUAL(bj_lease_left("2026-11-22T08:35:32Z", 0), -1);
+}
+
 int
 main(void)
 {
@@ -326,5 +341,6 @@ main(void)
 	CU_add_test(s, "stop: SIGTERM, then SIGKILL for the group", test_stop_term_then_kill);
 	CU_add_test(s, "a leftover background child does not hang the run", test_leftover_child_does_not_hang);
 	CU_add_test(s, "claims reply parsing", test_claims_reply);
+	CU_add_test(s, "lease length from lease_expires_at and Date", test_lease_left);
 	return bj_test_run();
 }
