@@ -97,6 +97,33 @@ test_create_whole_and_big(void)
 }
 
 static void
+test_big_payloads_go_row_by_row(void)
+{
+	size_t n = 600;
+	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
+	char (*keys)[16] = bj_xcalloc(n, 16);
+	char *payload = bj_xmalloc(9003);
+	struct bj_job_spec s;
+	long long id;
+	int existed;
+	char why[200];
+
+	payload[0] = '"';
+	memset(payload + 1, 'p', 9000);
+	payload[9001] = '"';
+	payload[9002] = '\0';
+	spec_init(&s, "heavy", items, n, 1, keys);
+	for (size_t i = 0; i < n; i++)
+		items[i].payload = payload;
+	CU_ASSERT_EQUAL_FATAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
+	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE job_id = %lld AND LENGTH(payload) = 9002", id), 600);
+	free(items);
+	free(keys);
+	free(payload);
+}
+
+static void
 test_idempotency(void)
 {
 	struct bj_item_spec items[1];
@@ -352,6 +379,7 @@ main(void)
 	mysql_library_init(0, NULL, NULL);
 	s = bj_test_suite("claim", init, NULL);
 	CU_add_test(s, "a big job is created whole", test_create_whole_and_big);
+	CU_add_test(s, "batches over 4 MB go row by row", test_big_payloads_go_row_by_row);
 	CU_add_test(s, "Idempotency-Key: same body, other body, other owner", test_idempotency);
 	CU_add_test(s, "spec errors name the field", test_spec_check_names_field);
 	CU_add_test(s, "claim: lease, attempt, start, stage gating", test_claim_basics_and_gating);
