@@ -123,7 +123,8 @@ bj_sql_claim_jobs(int nkinds)
 		    " WHERE state IN ('queued', 'running') AND kind IN (?");
 		for (int i = 1; i < nkinds; i++)
 			len += (size_t)snprintf(t + len, sizeof texts[0] - len, ", ?");
-		snprintf(t + len, sizeof texts[0] - len, ") ORDER BY id LIMIT 100");
+		snprintf(t + len, sizeof texts[0] - len, ") AND deadline_at > NOW(6)"
+		    " ORDER BY id LIMIT 100");
 	}
 	return t;
 }

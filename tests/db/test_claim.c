@@ -241,9 +241,9 @@ test_claim_skips_paused_future_and_other_kinds(void)
 	struct bj_claimed *c;
 	int n;
 	long long a = make("skipme", 1, 1), b = make("skipme", 1, 1), d = make("skipme", 1, 1);
+	long long e = make("skipme", 1, 1);
 
 	make("otherkind", 1, 1);
-	q("SELECT COUNT(*) FROM jobs WHERE id = %lld", a);
 	{
 		char sql[200];
 		snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'paused' WHERE id = %lld", a);
@@ -252,6 +252,9 @@ test_claim_skips_paused_future_and_other_kinds(void)
 		    " WHERE job_id = %lld", b);
 		bj_test_sql(db, sql);
 		snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'cancelled' WHERE id = %lld", d);
+		bj_test_sql(db, sql);
+		snprintf(sql, sizeof sql, "UPDATE jobs SET deadline_at = NOW(6) - INTERVAL 1 SECOND"
+		    " WHERE id = %lld", e);
 		bj_test_sql(db, sql);
 	}
 	CU_ASSERT_EQUAL_FATAL(bj_claim(db, &r, &c, &n), BJ_OK);
@@ -383,7 +386,7 @@ main(void)
 	CU_add_test(s, "Idempotency-Key: same body, other body, other owner", test_idempotency);
 	CU_add_test(s, "spec errors name the field", test_spec_check_names_field);
 	CU_add_test(s, "claim: lease, attempt, start, stage gating", test_claim_basics_and_gating);
-	CU_add_test(s, "claim skips paused, cancelled, not yet due, other kinds",
+	CU_add_test(s, "claim skips paused, cancelled, past deadline, not yet due, other kinds",
 	    test_claim_skips_paused_future_and_other_kinds);
 	CU_add_test(s, "claim queries are served by indexes", test_claim_plan_uses_indexes);
 	CU_add_test(s, "concurrent claimers never receive the same item",
