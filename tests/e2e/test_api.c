@@ -282,6 +282,39 @@ test_two_stage_job_to_success(void)
 }
 
 static void
+test_reply_headers(void)
+{
+	struct bj_http_reply r;
+	char url[300], auth[128], *h;
+	const char *hs[3];
+
+	snprintf(url, sizeof url, "%s/v1/jobs", e2e.url);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, NULL, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 401);
+	h = bj_http_header(&r, "WWW-Authenticate");
+	CU_ASSERT_PTR_NOT_NULL(h);
+	free(h);
+	h = bj_http_header(&r, "Content-Length");
+	CU_ASSERT_PTR_NOT_NULL(h);
+	if (h)
+		CU_ASSERT_EQUAL((size_t)atol(h), r.len);
+	free(h);
+	bj_http_reply_free(&r);
+
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", submit_tok);
+	hs[0] = auth;
+	hs[1] = "Content-Type: application/json";
+	hs[2] = NULL;
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, hs,
+	    "{\"kind\":\"hdr\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}", 52, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	h = bj_http_header(&r, "Location");
+	CU_ASSERT_PTR_NOT_NULL(h && strstr(h, "/bulkjobs/v1/jobs/"));
+	free(h);
+	bj_http_reply_free(&r);
+}
+
+static void
 test_auth_and_scopes(void)
 {
 	struct json_object *r = NULL, *job = NULL;
@@ -582,6 +615,7 @@ main(void)
 
 	CU_add_test(s, "a two-stage job from submission to success", test_two_stage_job_to_success);
 	CU_add_test(s, "401, 403 and another owner's 404", test_auth_and_scopes);
+	CU_add_test(s, "WWW-Authenticate, Content-Length, Location", test_reply_headers);
 	CU_add_test(s, "malformed, deep, invalid, wrong type, too large", test_bad_bodies);
 	CU_add_test(s, "pause, resume, cancel; the heartbeat learns of it",
 	    test_heartbeat_learns_of_cancel);
