@@ -19,6 +19,11 @@
  */
 int bj_api_body(struct bj_req *req, int optional, struct json_object **out);
 
+/* The first half of bj_api_body: Content-Type, size and UTF-8 checks, req->body filled. */
+int bj_api_read(struct bj_req *req, int optional);
+/* The second half: req->body parsed strictly into a JSON object. */
+int bj_api_parse(struct bj_req *req, struct json_object **out);
+
 /* A positive decimal id from a path segment, else -1 after replying 404 with nf. */
 int bj_api_id(struct bj_req *req, const char *s, enum bj_err nf, long long *id);
 

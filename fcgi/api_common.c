@@ -49,13 +49,11 @@ utf8_ok(const unsigned char *s, size_t n)
 }
 
 int
-bj_api_body(struct bj_req *req, int optional, struct json_object **out)
+bj_api_read(struct bj_req *req, int optional)
 {
 	const char *ct = bj_req_param(req, "CONTENT_TYPE");
-	const char *why = NULL;
 	enum bj_err e;
 
-	*out = NULL;
 	if (ct != NULL && *ct != '\0') {
 		size_t n = strcspn(ct, "; ");
 		if (n != 16 || strncasecmp(ct, "application/json", 16) != 0) {
@@ -75,14 +73,19 @@ bj_api_body(struct bj_req *req, int optional, struct json_object **out)
 			bj_reply_error(req, e, "the body is shorter than its Content-Length");
 		return -1;
 	}
-	if (req->body_len == 0 && optional) {
-		*out = json_object_new_object();
-		return 0;
-	}
 	if (!utf8_ok((const unsigned char *)req->body, req->body_len)) {
 		bj_reply_error(req, BJ_ERR_BAD_JSON, "the body is not valid UTF-8");
 		return -1;
 	}
+	return 0;
+}
+
+int
+bj_api_parse(struct bj_req *req, struct json_object **out)
+{
+	const char *why = NULL;
+	enum bj_err e;
+
 	*out = bj_json_parse(req->body, req->body_len, req->app->conf->max_json_depth, &e, &why);
 	if (*out == NULL) {
 		bj_reply_error(req, e, "malformed JSON: %s", why ? why : "parse error");
@@ -95,6 +98,19 @@ bj_api_body(struct bj_req *req, int optional, struct json_object **out)
 		return -1;
 	}
 	return 0;
+}
+
+int
+bj_api_body(struct bj_req *req, int optional, struct json_object **out)
+{
+	*out = NULL;
+	if (bj_api_read(req, optional) == -1)
+		return -1;
+	if (req->body_len == 0 && optional) {
+		*out = json_object_new_object();
+		return 0;
+	}
+	return bj_api_parse(req, out);
 }
 
 int

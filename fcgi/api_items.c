@@ -8,6 +8,7 @@
 #include "artifact_path.h"
 #include "auth.h"
 #include "buf.h"
+#include "create.h"
 #include "json.h"
 #include "lease.h"
 #include "render.h"
@@ -124,6 +125,11 @@ bj_api_items_complete(struct bj_req *req)
 		goto out;
 	if (json_object_object_get_ex(o, "result", &v) && v != NULL)
 		result = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	if (result != NULL && strlen(result) > BJ_PAYLOAD_MAX) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "result: at most %d bytes of JSON",
+		    BJ_PAYLOAD_MAX);
+		goto out;
+	}
 	if (json_object_object_get_ex(o, "artifact", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_string)) {
 			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "artifact: must be a string");

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "create.h"
+#include "items_scan.h"
 #include "json.h"
 #include "render.h"
 #include "router.h"
@@ -88,6 +89,97 @@ json_member_text(struct json_object *o, const char *name)
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 }
 
+/*
+ * Read the items array element by element into s->items, their strings
+ * in *arena, then blank it out of req->body ("[]" and spaces) so the rest
+ * can be parsed whole. -1 after replying.
+ */
+static int
+take_items(struct bj_req *req, struct bj_job_spec *s, struct bj_buf *arena)
+{
+	const struct bj_conf *conf = req->app->conf;
+	size_t start, end, pos, es, ee, cap = 0, *koff = NULL, *poff = NULL;
+	int depth = conf->max_json_depth - 2, rc = -1, found;
+	const char *why;
+	enum bj_err e;
+
+	found = bj_items_span(req->body, req->body_len, &start, &end);
+	if (found == -1) {
+		bj_reply_error(req, BJ_ERR_BAD_JSON, "malformed JSON: not a well-formed object");
+		return -1;
+	}
+	if (found == 0)
+		return 0;	/* parse_spec names the missing field */
+	if (req->body[start] != '[') {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "items: an array of items is required");
+		return -1;
+	}
+	pos = start;
+	while ((found = bj_items_next(req->body, end, &pos, &es, &ee)) == 1) {
+		struct json_object *it, *v;
+		size_t i = s->nitems;
+		long long stage = 0;
+		const char *key;
+
+		if (i >= (size_t)conf->max_items) {
+			bj_reply_error(req, BJ_ERR_VALIDATION, "items: at most %d items per job",
+			    conf->max_items);
+			goto out;
+		}
+		if ((it = bj_json_parse(req->body + es, ee - es, depth > 1 ? depth : 1, &e,
+		    &why)) == NULL) {
+			bj_reply_error(req, e, "malformed JSON in items[%zu]: %s", i, why);
+			goto out;
+		}
+		if (!json_object_is_type(it, json_type_object)) {
+			json_object_put(it);
+			bj_reply_error(req, BJ_ERR_VALIDATION, "items[%zu]: must be an object", i);
+			goto out;
+		}
+		if ((key = bj_json_str(it, "key")) == NULL || bj_json_int(it, "stage", &stage) == -1) {
+			json_object_put(it);
+			bj_reply_error(req, BJ_ERR_VALIDATION, key == NULL ?
+			    "items[%zu].key: a string is required" :
+			    "items[%zu].stage: must be an integer", i);
+			goto out;
+		}
+		if (i == cap) {
+			cap = cap ? cap * 2 : 1024;
+			s->items = bj_xrealloc(s->items, cap * sizeof *s->items);
+			koff = bj_xrealloc(koff, cap * sizeof *koff);
+			poff = bj_xrealloc(poff, cap * sizeof *poff);
+		}
+		s->items[i].stage = stage;
+		koff[i] = arena->len;
+		bj_buf_add(arena, key, strlen(key) + 1);
+		poff[i] = (size_t)-1;
+		if (json_object_object_get_ex(it, "payload", &v) && v != NULL) {
+			const char *t = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+			poff[i] = arena->len;
+			bj_buf_add(arena, t, strlen(t) + 1);
+		}
+		json_object_put(it);
+		s->nitems++;
+	}
+	if (found == -1) {
+		bj_reply_error(req, BJ_ERR_BAD_JSON, "malformed JSON in items");
+		goto out;
+	}
+	/* the arena is final now: turn offsets into pointers */
+	for (size_t i = 0; i < s->nitems; i++) {
+		s->items[i].key = arena->data + koff[i];
+		s->items[i].payload = poff[i] == (size_t)-1 ? NULL : arena->data + poff[i];
+	}
+	req->body[start] = '[';
+	req->body[start + 1] = ']';
+	memset(req->body + start + 2, ' ', end - start - 2);
+	rc = 0;
+out:
+	free(koff);
+	free(poff);
+	return rc;
+}
+
 /* Fill spec from the body; -1 after replying. */
 static int
 parse_spec(struct bj_req *req, struct json_object *o, struct bj_job_spec *s)
@@ -139,36 +231,15 @@ parse_spec(struct bj_req *req, struct json_object *o, struct bj_job_spec *s)
 			return -1;
 		}
 	}
+	/* the items were taken out of the body before it was parsed: "[]" is left */
 	if (!json_object_object_get_ex(o, "items", &items) ||
 	    !json_object_is_type(items, json_type_array)) {
 		bj_reply_error(req, BJ_ERR_VALIDATION, "items: an array of items is required");
 		return -1;
 	}
-	s->nitems = json_object_array_length(items);
-	if (s->nitems > (size_t)conf->max_items) {
-		bj_reply_error(req, BJ_ERR_VALIDATION, "items: at most %d items per job",
-		    conf->max_items);
+	if (json_object_array_length(items) != 0) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "items: given more than once");
 		return -1;
-	}
-	s->items = bj_xcalloc(s->nitems + 1, sizeof *s->items);
-	for (size_t i = 0; i < s->nitems; i++) {
-		struct json_object *it = json_object_array_get_idx(items, i);
-		long long stage = 0;
-
-		if (!json_object_is_type(it, json_type_object)) {
-			bj_reply_error(req, BJ_ERR_VALIDATION, "items[%zu]: must be an object", i);
-			return -1;
-		}
-		if ((s->items[i].key = bj_json_str(it, "key")) == NULL) {
-			bj_reply_error(req, BJ_ERR_VALIDATION, "items[%zu].key: a string is required", i);
-			return -1;
-		}
-		if (bj_json_int(it, "stage", &stage) == -1) {
-			bj_reply_error(req, BJ_ERR_VALIDATION, "items[%zu].stage: must be an integer", i);
-			return -1;
-		}
-		s->items[i].stage = stage;
-		s->items[i].payload = json_member_text(it, "payload");
 	}
 	if (json_object_object_get_ex(o, "notify", &notify) && notify != NULL) {
 		if (!json_object_is_type(notify, json_type_object)) {
@@ -211,13 +282,17 @@ bj_api_jobs_create(struct bj_req *req)
 {
 	struct json_object *o = NULL;
 	struct bj_job_spec s;
+	struct bj_buf arena = { 0 };
 	char why[300];
 	long long id;
 	int existed;
 	enum bj_err e;
 
 	memset(&s, 0, sizeof s);
-	if (bj_auth(req, BJ_SCOPE_SUBMIT) == -1 || bj_api_body(req, 0, &o) == -1)
+	if (bj_auth(req, BJ_SCOPE_SUBMIT) == -1 || bj_api_read(req, 0) == -1)
+		goto out;
+	bj_sha256_hex(req->body, req->body_len, s.request_hash);
+	if (take_items(req, &s, &arena) == -1 || bj_api_parse(req, &o) == -1)
 		goto out;
 	if (parse_spec(req, o, &s) == -1)
 		goto out;
@@ -227,7 +302,6 @@ bj_api_jobs_create(struct bj_req *req)
 		goto out;
 	}
 	s.idempotency_key = bj_req_header(req, "HTTP_IDEMPOTENCY_KEY");
-	bj_sha256_hex(req->body, req->body_len, s.request_hash);
 	if ((e = bj_job_spec_check(&s, req->app->conf->max_items, why, sizeof why)) != BJ_OK) {
 		bj_reply_error(req, e, "%s", why);
 		goto out;
@@ -244,6 +318,7 @@ bj_api_jobs_create(struct bj_req *req)
 	reply_job(req, id, existed ? 200 : 201);
 out:
 	free(s.items);
+	bj_buf_free(&arena);
 	free(s.emails);
 	free(s.webhooks);
 	if (o != NULL)

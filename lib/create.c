@@ -89,6 +89,8 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 		BAD("deadline_seconds: between 1 and 31622400");
 	if (s->retention_seconds < 0 || s->retention_seconds > 3660LL * 86400)
 		BAD("retention_seconds: between 0 and 316224000");
+	if (s->params != NULL && strlen(s->params) > BJ_PAYLOAD_MAX)
+		BAD("params: at most %d bytes of JSON", BJ_PAYLOAD_MAX);
 	if (s->nitems == 0)
 		BAD("items: at least one item is required");
 	if (s->nitems > (size_t)max_items)
@@ -101,6 +103,8 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 			BAD("items[%zu].key: required, 1-255 characters without control characters", i);
 		if (it->stage < 0 || it->stage > 1000)
 			BAD("items[%zu].stage: between 0 and 1000", i);
+		if (it->payload != NULL && strlen(it->payload) > BJ_PAYLOAD_MAX)
+			BAD("items[%zu].payload: at most %d bytes of JSON", i, BJ_PAYLOAD_MAX);
 	}
 	for (size_t i = 0; i < s->nemails; i++)
 		if (!bj_email_ok(s->emails[i]))

@@ -12,6 +12,8 @@
 #include "err.h"
 #include "token.h"
 
+#define BJ_PAYLOAD_MAX	(1 << 20)	/* bytes of one item's payload JSON */
+
 struct bj_item_spec {
 	const char	*key;
 	long long	 stage;

@@ -7,6 +7,16 @@
  * released with bj_job_free(). Times are ISO 8601 UTC strings as the
  * database formats them ("2026-11-22T08:24:32.123456Z"), or NULL.
  *
+ * Counters: jobs.n_* always equal the items' states, and
+ * jobs.stage_remaining counts the items of the open stage that are pending
+ * or claimed. Every item transition changes them in its own transaction,
+ * only when the item's conditional UPDATE matched: claimed → pending
+ * (retry) moves one from n_claimed to n_pending and leaves stage_remaining;
+ * an item of the open stage that ends decrements stage_remaining
+ * (BJ_SQL_COUNT_ENDED). To end a claim from outside a worker (an expired
+ * lease), call bj_lease_fail() with the item's current lease token: it
+ * records the failure, backs off or fails the item, and settles the job.
+ *
  * The change functions (bj_job_settle, bj_job_finish, bj_outbox_record,
  * bj_event_add) run inside the caller's transaction (bj_db_begin) and are
  * written as conditional UPDATEs / upserts, so running them twice, or from

@@ -65,6 +65,7 @@ extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash *
 extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language */
 extern const char BJ_SQL_TARGET_INSERT[];	/* i job, s channel, s hash, s target */
 #define BJ_SQL_ITEM_BATCH 500
+#define BJ_SQL_BATCH_BYTES (4 << 20)	/* bigger batches go row by row */
 /* (i job, i stage, s key, s payload) x n rows; n is 1 or BJ_SQL_ITEM_BATCH */
 const char *bj_sql_items_insert(int n);
 struct bj_db;

@@ -123,7 +123,8 @@ bj_sql_claim_jobs(int nkinds)
 		    " WHERE state IN ('queued', 'running') AND kind IN (?");
 		for (int i = 1; i < nkinds; i++)
 			len += (size_t)snprintf(t + len, sizeof texts[0] - len, ", ?");
-		snprintf(t + len, sizeof texts[0] - len, ") ORDER BY id LIMIT 100");
+		snprintf(t + len, sizeof texts[0] - len, ") AND deadline_at > NOW(6)"
+		    " ORDER BY id LIMIT 100");
 	}
 	return t;
 }
@@ -244,55 +245,73 @@ bind_item(MYSQL_BIND *b, long long *job, long long *stage, const struct bj_item_
 	}
 }
 
-/* Run text once per chunk of rows items; 0 or -1. */
-static int
-items_chunks(MYSQL *my, const char *text, int rows, long long job,
-    const struct bj_item_spec *items, size_t n)
+/* Bytes that rows items from it would send. */
+static size_t
+chunk_bytes(const struct bj_item_spec *it, size_t rows)
 {
-	MYSQL_STMT *st = mysql_stmt_init(my);
-	MYSQL_BIND *b = bj_xcalloc((size_t)rows * 4, sizeof *b);
-	long long *stages = bj_xcalloc((size_t)rows, sizeof *stages);
-	unsigned long *lens = bj_xcalloc((size_t)rows * 2, sizeof *lens);
-	int rc = -1;
+	size_t b = 0;
 
-	if (st == NULL || mysql_stmt_prepare(st, text, strlen(text)) != 0)
-		goto out;
-	for (size_t done = 0; done + (size_t)rows <= n; done += (size_t)rows) {
-		for (int i = 0; i < rows; i++)
-			bind_item(b + 4 * i, &job, &stages[i], &items[done + (size_t)i],
-			    lens + 2 * i);
-		if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	if (st != NULL)
-		mysql_stmt_close(st);
-	free(b);
-	free(stages);
-	free(lens);
-	return rc;
+	for (size_t i = 0; i < rows; i++)
+		b += strlen(it[i].key) + (it[i].payload ? strlen(it[i].payload) : 0) + 32;
+	return b;
+}
+
+/* Bind and run st for rows items from it; 0 or -1. */
+static int
+run_rows(MYSQL_STMT *st, MYSQL_BIND *b, long long *job, long long *stages,
+    unsigned long *lens, const struct bj_item_spec *it, size_t rows)
+{
+	for (size_t i = 0; i < rows; i++)
+		bind_item(b + 4 * i, job, &stages[i], &it[i], lens + 2 * i);
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return -1;
+	return 0;
 }
 
 int
 bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items, size_t n)
 {
 	MYSQL *my = bj_db_mysql(db);
-	size_t full = n - n % BJ_SQL_ITEM_BATCH;
+	MYSQL_STMT *batch = NULL, *one = NULL;
+	MYSQL_BIND *b = bj_xcalloc(BJ_SQL_ITEM_BATCH * 4, sizeof *b);
+	long long *stages = bj_xcalloc(BJ_SQL_ITEM_BATCH, sizeof *stages);
+	unsigned long *lens = bj_xcalloc(BJ_SQL_ITEM_BATCH * 2, sizeof *lens);
+	const char *bt = bj_sql_items_insert(BJ_SQL_ITEM_BATCH), *ot = bj_sql_items_insert(1);
+	size_t i = 0;
+	int rc = -1;
 
-	if (my == NULL)
-		return -1;
-	if (full > 0 && items_chunks(my, bj_sql_items_insert(BJ_SQL_ITEM_BATCH),
-	    BJ_SQL_ITEM_BATCH, job, items, full) == -1)
-		goto fail;
-	if (n > full && items_chunks(my, bj_sql_items_insert(1), 1, job, items + full,
-	    n - full) == -1)
-		goto fail;
-	return 0;
-fail:
+	if (my == NULL || (one = mysql_stmt_init(my)) == NULL ||
+	    mysql_stmt_prepare(one, ot, strlen(ot)) != 0)
+		goto out;
+	while (i < n) {
+		/* full batches while they stay well under max_allowed_packet */
+		if (n - i >= BJ_SQL_ITEM_BATCH &&
+		    chunk_bytes(items + i, BJ_SQL_ITEM_BATCH) <= BJ_SQL_BATCH_BYTES) {
+			if (batch == NULL && ((batch = mysql_stmt_init(my)) == NULL ||
+			    mysql_stmt_prepare(batch, bt, strlen(bt)) != 0))
+				goto out;
+			if (run_rows(batch, b, &job, stages, lens, items + i, BJ_SQL_ITEM_BATCH) == -1)
+				goto out;
+			i += BJ_SQL_ITEM_BATCH;
+		} else {
+			if (run_rows(one, b, &job, stages, lens, items + i, 1) == -1)
+				goto out;
+			i++;
+		}
+	}
+	rc = 0;
+out:
+	if (batch != NULL)
+		mysql_stmt_close(batch);
+	if (one != NULL)
+		mysql_stmt_close(one);
+	free(b);
+	free(stages);
+	free(lens);
 	/* let the db layer see the link state (a lost link marks it gone) */
-	bj_db_exec(db, BJ_SQL_PING, NULL, "");
-	return -1;
+	if (rc == -1)
+		bj_db_exec(db, BJ_SQL_PING, NULL, "");
+	return rc;
 }
 
 /* --- pause, resume, lists (settle.c, job.c, api_jobs.c) --- */

@@ -97,6 +97,33 @@ test_create_whole_and_big(void)
 }
 
 static void
+test_big_payloads_go_row_by_row(void)
+{
+	size_t n = 600;
+	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
+	char (*keys)[16] = bj_xcalloc(n, 16);
+	char *payload = bj_xmalloc(9003);
+	struct bj_job_spec s;
+	long long id;
+	int existed;
+	char why[200];
+
+	payload[0] = '"';
+	memset(payload + 1, 'p', 9000);
+	payload[9001] = '"';
+	payload[9002] = '\0';
+	spec_init(&s, "heavy", items, n, 1, keys);
+	for (size_t i = 0; i < n; i++)
+		items[i].payload = payload;
+	CU_ASSERT_EQUAL_FATAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
+	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE job_id = %lld AND LENGTH(payload) = 9002", id), 600);
+	free(items);
+	free(keys);
+	free(payload);
+}
+
+static void
 test_idempotency(void)
 {
 	struct bj_item_spec items[1];
@@ -214,9 +241,9 @@ test_claim_skips_paused_future_and_other_kinds(void)
 	struct bj_claimed *c;
 	int n;
 	long long a = make("skipme", 1, 1), b = make("skipme", 1, 1), d = make("skipme", 1, 1);
+	long long e = make("skipme", 1, 1);
 
 	make("otherkind", 1, 1);
-	q("SELECT COUNT(*) FROM jobs WHERE id = %lld", a);
 	{
 		char sql[200];
 		snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'paused' WHERE id = %lld", a);
@@ -225,6 +252,9 @@ test_claim_skips_paused_future_and_other_kinds(void)
 		    " WHERE job_id = %lld", b);
 		bj_test_sql(db, sql);
 		snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'cancelled' WHERE id = %lld", d);
+		bj_test_sql(db, sql);
+		snprintf(sql, sizeof sql, "UPDATE jobs SET deadline_at = NOW(6) - INTERVAL 1 SECOND"
+		    " WHERE id = %lld", e);
 		bj_test_sql(db, sql);
 	}
 	CU_ASSERT_EQUAL_FATAL(bj_claim(db, &r, &c, &n), BJ_OK);
@@ -352,10 +382,11 @@ main(void)
 	mysql_library_init(0, NULL, NULL);
 	s = bj_test_suite("claim", init, NULL);
 	CU_add_test(s, "a big job is created whole", test_create_whole_and_big);
+	CU_add_test(s, "batches over 4 MB go row by row", test_big_payloads_go_row_by_row);
 	CU_add_test(s, "Idempotency-Key: same body, other body, other owner", test_idempotency);
 	CU_add_test(s, "spec errors name the field", test_spec_check_names_field);
 	CU_add_test(s, "claim: lease, attempt, start, stage gating", test_claim_basics_and_gating);
-	CU_add_test(s, "claim skips paused, cancelled, not yet due, other kinds",
+	CU_add_test(s, "claim skips paused, cancelled, past deadline, not yet due, other kinds",
 	    test_claim_skips_paused_future_and_other_kinds);
 	CU_add_test(s, "claim queries are served by indexes", test_claim_plan_uses_indexes);
 	CU_add_test(s, "concurrent claimers never receive the same item",

@@ -34,7 +34,7 @@ make_token(const char *name, const char *scope, const char *owner)
 static int
 init(void)
 {
-	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 65536\nmax_json_depth = 8\n") == -1)
+	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 2097152\nmax_json_depth = 8\n") == -1)
 		return -1;
 	submit_tok = make_token("alice-submit", "submit", "alice");
 	work_tok = make_token("worker", "work", NULL);
@@ -282,6 +282,39 @@ test_two_stage_job_to_success(void)
 }
 
 static void
+test_reply_headers(void)
+{
+	struct bj_http_reply r;
+	char url[300], auth[128], *h;
+	const char *hs[3];
+
+	snprintf(url, sizeof url, "%s/v1/jobs", e2e.url);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, NULL, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 401);
+	h = bj_http_header(&r, "WWW-Authenticate");
+	CU_ASSERT_PTR_NOT_NULL(h);
+	free(h);
+	h = bj_http_header(&r, "Content-Length");
+	CU_ASSERT_PTR_NOT_NULL(h);
+	if (h)
+		CU_ASSERT_EQUAL((size_t)atol(h), r.len);
+	free(h);
+	bj_http_reply_free(&r);
+
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", submit_tok);
+	hs[0] = auth;
+	hs[1] = "Content-Type: application/json";
+	hs[2] = NULL;
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, hs,
+	    "{\"kind\":\"hdr\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}", 52, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	h = bj_http_header(&r, "Location");
+	CU_ASSERT_PTR_NOT_NULL(h && strstr(h, "/bulkjobs/v1/jobs/"));
+	free(h);
+	bj_http_reply_free(&r);
+}
+
+static void
 test_auth_and_scopes(void)
 {
 	struct json_object *r = NULL, *job = NULL;
@@ -346,8 +379,18 @@ test_bad_bodies(void)
 	CU_ASSERT_STRING_EQUAL(code(r), "BAD_JSON");
 	json_object_put(r);
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
-	    "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", &r), 400);
+	    "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}", &r), 400);
 	CU_ASSERT_STRING_EQUAL(code(r), "JSON_TOO_DEEP");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"x\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\",\"payload\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]}]}", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "JSON_TOO_DEEP");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"x\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}],\"items\":[{\"key\":\"b\"}]}", &r), 422);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"x\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"},]}", &r), 400);
 	json_object_put(r);
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
 	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\",\"stage\":\"x\"}]}", &r), 422);
@@ -377,7 +420,7 @@ test_bad_bodies(void)
 
 	/* over [http] max_body: 413 */
 	bj_buf_adds(&big, "{\"kind\":\"export\",\"owner\":\"alice\",\"title\":\"");
-	for (int i = 0; i < 70000; i++)
+	for (int i = 0; i < 2200000; i++)
 		bj_buf_addc(&big, 'x');
 	bj_buf_adds(&big, "\",\"items\":[{\"key\":\"a\"}]}");
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, big.data, &r), 413);
@@ -524,6 +567,31 @@ test_ctl_jobs_requeue_cancel(void)
 }
 
 static void
+test_many_items(void)
+{
+	struct bj_buf b = { 0 };
+	struct json_object *r = NULL;
+	char path[96];
+	long long id;
+
+	bj_buf_adds(&b, "{\"kind\":\"many\",\"owner\":\"alice\",\"items\":[");
+	for (int i = 0; i < 20000; i++)
+		bj_buf_printf(&b, "%s{\"key\":\"row-%d\",\"stage\":%d,\"payload\":{\"i\":%d}}",
+		    i ? "," : "", i, i % 3, i);
+	bj_buf_adds(&b, "]}");
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", admin_tok, NULL, b.data, &r), 201);
+	id = geti(r, "id");
+	CU_ASSERT_EQUAL(geti(r, "counts.total"), 20000);
+	CU_ASSERT_EQUAL(geti(r, "stage_count"), 3);
+	json_object_put(r);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/items?limit=1&after=0", id);
+	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(json_object_array_get_idx(get(r, "items"), 0), "key"), "row-0");
+	json_object_put(r);
+	bj_buf_free(&b);
+}
+
+static void
 test_metrics(void)
 {
 	struct bj_http_reply r;
@@ -547,11 +615,13 @@ main(void)
 
 	CU_add_test(s, "a two-stage job from submission to success", test_two_stage_job_to_success);
 	CU_add_test(s, "401, 403 and another owner's 404", test_auth_and_scopes);
+	CU_add_test(s, "WWW-Authenticate, Content-Length, Location", test_reply_headers);
 	CU_add_test(s, "malformed, deep, invalid, wrong type, too large", test_bad_bodies);
 	CU_add_test(s, "pause, resume, cancel; the heartbeat learns of it",
 	    test_heartbeat_learns_of_cancel);
 	CU_add_test(s, "a failure without attempts left fails item and job", test_fail_and_retry);
 	CU_add_test(s, "/metrics", test_metrics);
+	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
 	return bj_test_run();
 }
