@@ -406,18 +406,19 @@ bj_api_jobs_list(struct bj_req *req)
 		owner = bj_xstrdup(req->token_owner);
 	}
 	if ((e = bj_job_list(req->app->db, owner, state, kind != NULL && *kind ? kind : NULL,
-	    after, limit, &jobs, &n)) != BJ_OK) {
+	    after, limit + 1, &jobs, &n)) != BJ_OK) {
 		bj_api_fail(req, e);
 		goto out;
 	}
+	/* one row more than asked tells whether another page exists */
 	o = json_object_new_object();
 	a = json_object_new_array();
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && i < limit; i++)
 		json_object_array_add(a, bj_render_job(jobs[i], req->app->conf));
 	json_object_object_add(o, "jobs", a);
-	if (n == limit) {
+	if (n > limit) {
 		char cur[24];
-		snprintf(cur, sizeof cur, "%lld", jobs[n - 1]->id);
+		snprintf(cur, sizeof cur, "%lld", jobs[limit - 1]->id);
 		json_object_object_add(o, "next", json_object_new_string(cur));
 	} else {
 		json_object_object_add(o, "next", NULL);
@@ -453,7 +454,7 @@ bj_api_jobs_items(struct bj_req *req)
 			goto out;
 		}
 		r = bj_db_query(db, BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
-		    (long long)limit);
+		    (long long)limit + 1);
 	} else {
 		if (after == 0) {
 			/* start the primary-key walk at the job's first item */
@@ -465,7 +466,7 @@ bj_api_jobs_items(struct bj_req *req)
 			after = bj_rows_int(f, 0, 0) - 1;
 			bj_rows_free(f);
 		}
-		r = bj_db_query(db, BJ_SQL_ITEMS_LIST, "iii", after, id, (long long)limit);
+		r = bj_db_query(db, BJ_SQL_ITEMS_LIST, "iii", after, id, (long long)limit + 1);
 	}
 	if (r == NULL) {
 		bj_api_fail(req, bj_job_db_error(db));
@@ -473,12 +474,13 @@ bj_api_jobs_items(struct bj_req *req)
 	}
 	o = json_object_new_object();
 	a = json_object_new_array();
-	for (int i = 0; i < r->nrows; i++)
+	/* one row more than asked tells whether another page exists */
+	for (int i = 0; i < r->nrows && i < limit; i++)
 		json_object_array_add(a, bj_render_item_row(r, i));
 	json_object_object_add(o, "items", a);
-	if (r->nrows == limit) {
+	if (r->nrows > limit) {
 		char cur[24];
-		snprintf(cur, sizeof cur, "%lld", bj_rows_int(r, r->nrows - 1, 0));
+		snprintf(cur, sizeof cur, "%lld", bj_rows_int(r, limit - 1, 0));
 		json_object_object_add(o, "next", json_object_new_string(cur));
 	} else {
 		json_object_object_add(o, "next", NULL);

@@ -263,6 +263,12 @@ test_two_stage_job_to_success(void)
 	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 1);
 	CU_ASSERT_PTR_NULL(get(r, "next"));
 	json_object_put(r);
+	/* a page that holds exactly the rest is the last one: next is null */
+	snprintf(path, sizeof path, "/v1/jobs/%lld/items?limit=3", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 3);
+	CU_ASSERT_PTR_NULL(get(r, "next"));
+	json_object_put(r);
 	snprintf(path, sizeof path, "/v1/jobs/%lld/events", id);
 	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
 	{
@@ -356,6 +362,11 @@ test_auth_and_scopes(void)
 	json_object_put(r);
 	CU_ASSERT_EQUAL(call("GET", "/v1/jobs?kind=private", submit_tok, NULL, NULL, &r), 200);
 	CU_ASSERT_EQUAL(json_object_array_length(get(r, "jobs")), 1);
+	CU_ASSERT_PTR_NULL(get(r, "next"));	/* the only page */
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("GET", "/v1/jobs?kind=private&limit=1", submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "jobs")), 1);
+	CU_ASSERT_PTR_NULL(get(r, "next"));	/* a full page that is also the last */
 	json_object_put(r);
 }
 
