@@ -64,7 +64,8 @@ const char BJ_SQL_ITEMS_CANCEL_CLAIMED[] =
     " lease_expires_at = NULL WHERE job_id = ? AND state = 'claimed'";
 
 const char BJ_SQL_JOB_COUNT_CANCEL[] =
-    "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed - ?,"
+    "UPDATE jobs SET n_pending = GREATEST(CAST(n_pending AS SIGNED) - ?, 0),"
+    " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0),"
     " n_cancelled = n_cancelled + ? + ?, updated_at = NOW(6) WHERE id = ?";
 
 const char BJ_SQL_OUTBOX_RECORD[] =

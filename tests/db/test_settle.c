@@ -185,6 +185,28 @@ test_cancel_running_job(void)
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM notifications WHERE job_id = %lld", id), 2);
 }
 
+/* Counters that drifted below the items never make a cancel fail. */
+static void
+test_cancel_with_drifted_counters(void)
+{
+	/* the row says nothing is pending or claimed; the items say otherwise */
+	long long id = make_job("running", "fail_job", 0, 3, 3, 0, 0, 0, 0);
+	struct bj_job *j;
+
+	make_item(id, 0, "pending");
+	make_item(id, 0, "pending");
+	make_item(id, 0, "claimed");
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL(bj_job_finish(db, id, BJ_JOB_CANCELLED, NULL), BJ_OK);
+	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_get(db, id, &j), BJ_OK);
+	CU_ASSERT_EQUAL(j->state, BJ_JOB_CANCELLED);
+	CU_ASSERT_EQUAL(j->n_pending, 0);
+	CU_ASSERT_EQUAL(j->n_claimed, 0);
+	CU_ASSERT_EQUAL(j->n_cancelled, 3);
+	bj_job_free(j);
+}
+
 static void
 test_fail_job_keeps_claims(void)
 {
@@ -223,6 +245,7 @@ main(void)
 	CU_add_test(s, "continue: every item failed fails the job", test_continue_all_failed_fails);
 	CU_add_test(s, "a drifted stage counter is repaired", test_wrong_counter_is_repaired_not_trusted);
 	CU_add_test(s, "cancel a running job", test_cancel_running_job);
+	CU_add_test(s, "cancel with drifted counters", test_cancel_with_drifted_counters);
 	CU_add_test(s, "failing a job keeps its claims", test_fail_job_keeps_claims);
 	CU_add_test(s, "missing job", test_missing_job);
 	return bj_test_run();

@@ -48,6 +48,29 @@ test_healthz(void)
 	bj_http_reply_free(&r);
 }
 
+/* A migration missing below the highest applied one makes /healthz answer 503. */
+static void
+test_healthz_sees_a_pending_migration(void)
+{
+	struct bj_db *db = bj_test_db("health");
+	struct bj_http_reply r;
+
+	bj_test_sql(db, "CREATE TABLE saved_migrations AS SELECT * FROM schema_migrations");
+	bj_test_sql(db, "DELETE FROM schema_migrations WHERE version = 1");
+	get("GET", "/healthz", &r);
+	CU_ASSERT_EQUAL(r.status, 503);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"migrations_pending\":1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"status\":\"schema_mismatch\""));
+	bj_http_reply_free(&r);
+	bj_test_sql(db, "INSERT INTO schema_migrations SELECT * FROM saved_migrations"
+	    " WHERE version = 1");
+	bj_test_sql(db, "DROP TABLE saved_migrations");
+	get("GET", "/healthz", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"migrations_pending\":0"));
+	bj_http_reply_free(&r);
+}
+
 static void
 test_unknown_path_is_json_404(void)
 {
@@ -136,6 +159,7 @@ main(void)
 	CU_pSuite s = bj_test_suite("e2e health", init, clean);
 
 	CU_add_test(s, "GET /healthz through nginx", test_healthz);
+	CU_add_test(s, "/healthz reports a pending migration", test_healthz_sees_a_pending_migration);
 	CU_add_test(s, "unknown path: JSON 404", test_unknown_path_is_json_404);
 	CU_add_test(s, "wrong method: JSON 405", test_wrong_method_is_405);
 	CU_add_test(s, "bulkjobsctl token create/revoke", test_token_create_prints_token_last);
