@@ -5,9 +5,8 @@
  * and nothing changes. A state the action does not apply to is 409. After
  * the change the browser is sent back to the page (303).
  *
- * Cancel goes through the model's bj_job_finish(), exactly as the API's
- * cancel; pause and resume are UPDATEs conditional on the state the page
- * loaded, in one transaction with their timeline event.
+ * The changes go through the model (bj_job_finish, bj_job_pause,
+ * bj_job_resume), exactly as the API's cancel, pause and resume.
  */
 #include "config.h"
 
@@ -24,36 +23,21 @@
 enum action { ACT_CANCEL, ACT_PAUSE, ACT_RESUME };
 
 /*
- * The state change itself, in the caller's transaction: cancel is the
- * model's bj_job_finish(), as the API does it; pause and resume are
- * conditional UPDATEs with their timeline event.
+ * The state change itself, in the caller's transaction, through the same
+ * model functions as the API's cancel, pause and resume.
  */
 static enum bj_err
 apply(struct bj_db *db, const struct bj_job *j, enum action act, const char *detail)
 {
-	const char *from = bj_job_state_name(j->state), *to;
-	unsigned long long n = 0;
-
 	switch (act) {
 	case ACT_CANCEL:
 		return bj_job_finish(db, j->id, BJ_JOB_CANCELLED, detail);
 	case ACT_PAUSE:
-		if (!bj_job_can(j->state, BJ_JOB_PAUSED))
-			return BJ_ERR_INVALID_TRANSITION;
-		to = "paused";
-		break;
+		return bj_job_pause(db, j->id);
 	case ACT_RESUME:
 	default:
-		if (j->state != BJ_JOB_PAUSED)
-			return BJ_ERR_INVALID_TRANSITION;
-		to = j->started_at != NULL ? "running" : "queued";
-		break;
+		return bj_job_resume(db, j->id);
 	}
-	if (bj_db_exec(db, BJ_SQL_PAGES_SET_STATE, &n, "sis", to, j->id, from) == -1)
-		return BJ_ERR_DB_UNAVAILABLE;
-	if (n != 1)
-		return BJ_ERR_INVALID_TRANSITION;	/* changed under us */
-	return bj_event_add(db, j->id, act == ACT_PAUSE ? "paused" : "resumed", detail);
 }
 
 /* Check the form, change the state, send the browser back to the page. */

@@ -100,7 +100,6 @@ extern const char BJ_SQL_PAGES_EVENTS[];	/* i job, i limit -> at, type, detail *
 extern const char BJ_SQL_PAGES_NOTIFICATIONS[];	/* i job -> channel, target, state, attempts, error, next, sent, event */
 extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
-extern const char BJ_SQL_PAGES_SET_STATE[];	/* s new state, i job, s old state */
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
 extern const char BJ_SQL_REAPER_ORPHANS[];	/* i limit -> id, job_id, attempt, stage */

@@ -49,7 +49,3 @@ const char BJ_SQL_PAGES_SECRET_GET[] =
 
 const char BJ_SQL_PAGES_SECRET_INSERT[] =
     "INSERT IGNORE INTO http_secrets (id, secret, created_at) VALUES (1, ?, NOW(6))";
-
-/* form posts: pause and resume (cancel is bj_job_finish) */
-const char BJ_SQL_PAGES_SET_STATE[] =
-    "UPDATE jobs SET state = ?, updated_at = NOW(6) WHERE id = ? AND state = ?";
