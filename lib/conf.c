@@ -16,12 +16,13 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "i18n.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
 
-enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH };
+enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH, T_LANG, T_TZ };
 
 struct conf_key {
 	const char	*section;
@@ -50,8 +51,8 @@ static const struct conf_key keys[] = {
 	{ "http", "public_links", T_BOOL, O(public_links), "yes", 0, 0, { 0 } },
 	{ "http", "max_body", T_LLONG, O(max_body), "67108864", 1024, 1LL << 32, { 0 } },
 	{ "http", "max_json_depth", T_INT, O(max_json_depth), "16", 2, 64, { 0 } },
-	{ "http", "default_language", T_STR, O(default_language), "en", 0, 0, { 0 } },
-	{ "http", "time_zone", T_STR, O(time_zone), "UTC", 0, 0, { 0 } },
+	{ "http", "default_language", T_LANG, O(default_language), "en", 0, 0, { 0 } },
+	{ "http", "time_zone", T_TZ, O(time_zone), "UTC", 0, 0, { 0 } },
 	{ "http", "secret", T_STR, O(http_secret), "", 0, 0, { 0 } },
 
 	{ "artifacts", "root", T_PATH, O(artifacts_root), "/var/lib/bulkjobs/artifacts", 0, 0, { 0 } },
@@ -145,6 +146,23 @@ parse_number(const char *v, long long *out)
 	return 0;
 }
 
+/* 1 when tz is UTC or names a zoneinfo file (no "..", no leading '/'). */
+static int
+zone_exists(const char *tz)
+{
+	char path[512];
+	struct stat st;
+
+	if (strcmp(tz, "UTC") == 0)
+		return 1;
+	if (*tz == '\0' || *tz == '/' || strstr(tz, "..") != NULL ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-/") !=
+	    strlen(tz))
+		return 0;
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Store value v for key k; on error return a static message. */
 static const char *
 set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
@@ -165,6 +183,14 @@ set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
 		for (const char *p = v; *p; p++)
 			if (*p <= ' ' || *p == '?' || *p == '#' || *p == '%' || *p == 0x7f)
 				return "must be a plain URL path";
+		break;
+	case T_LANG:
+		if (!bj_i18n_supported(v))
+			return "is not a language with a catalog (en, ja)";
+		break;
+	case T_TZ:
+		if (!zone_exists(v))
+			return "is not a time zone (UTC, or a name under /usr/share/zoneinfo)";
 		break;
 	case T_INT:
 	case T_LLONG:
@@ -225,7 +251,8 @@ bj_conf_free(struct bj_conf *c)
 		return;
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &keys[i];
-		if (k->type == T_STR || k->type == T_PATH || k->type == T_BASEPATH) {
+		if (k->type == T_STR || k->type == T_PATH || k->type == T_BASEPATH ||
+		    k->type == T_LANG || k->type == T_TZ) {
 			free(*str_field(c, k));
 			*str_field(c, k) = NULL;
 		}

@@ -58,7 +58,10 @@ test_full_file(void)
 	    "secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
 	    "[jobs]\n"
 	    "lease_seconds = 60\n"
-	    "on_item_failure = continue\n");
+	    "on_item_failure = continue\n"
+	    "[http]\n"
+	    "default_language = ja\n"
+	    "time_zone = Asia/Tokyo\n");
 
 	CU_ASSERT_PTR_NULL(err);
 	free(err);
@@ -70,6 +73,8 @@ test_full_file(void)
 	CU_ASSERT_EQUAL(c.download, BJ_DL_SENDFILE);
 	CU_ASSERT_EQUAL(c.lease_seconds, 60);
 	CU_ASSERT_EQUAL(c.on_item_failure, BJ_ON_FAIL_CONTINUE);
+	CU_ASSERT_STRING_EQUAL(c.default_language, "ja");
+	CU_ASSERT_STRING_EQUAL(c.time_zone, "Asia/Tokyo");
 	CU_ASSERT_STRING_EQUAL(c.webhook_secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
 	bj_conf_free(&c);
 }
@@ -103,6 +108,9 @@ test_bad_values(void)
 		{ "[jobs]\nlease_seconds = soon\n", ":2: [jobs] lease_seconds must be a whole number" },
 		{ "[jobs]\nlease_seconds = 0\n", ":2: [jobs] lease_seconds is out of range" },
 		{ "[jobs]\nmax_attempts = 99999999999999999999\n", ":2:" },
+		{ "[http]\ndefault_language = fr\n", ":2: [http] default_language is not a language" },
+		{ "[http]\ntime_zone = Mars/Olympus\n", ":2: [http] time_zone is not a time zone" },
+		{ "[http]\ntime_zone = ../../etc/passwd\n", ":2: [http] time_zone is not a time zone" },
 		/* found by fuzzing: a suffix that overflows */
 		{ "[http]\nmax_body = 999999999999999999K\n", ":2: [http] max_body must be a whole number" },
 		{ "[http]\npublic_links = maybe\n", "must be yes or no" },
