@@ -31,7 +31,7 @@ for src in "$top"/lib/*.c "$build/lib/migrations.c" "$top"/fcgi/*.c; do
 done
 
 status=0
-for t in conf route form json; do
+for t in conf route form json artifact; do
 	# shellcheck disable=SC2086
 	$CC $cflags -fsanitize=fuzzer -o "$out/fuzz_$t" "$here/fuzz_$t.c" $objs $libs
 	mkdir -p "$out/corpus_$t"
