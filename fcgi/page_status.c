@@ -246,6 +246,15 @@ bj_page_job_load(struct bj_req *req)
 	struct bj_page_job *pj = NULL;
 	struct bj_rows *r;
 
+	/*
+	 * Without public links nobody unsigned may see any job: say so before
+	 * the lookup, so that the answer is the same whether the job exists.
+	 */
+	if (!conf->public_links && user == NULL) {
+		bj_page_error(req, 401, _("Please sign in"),
+		    _("This page is only shown to the person who asked for the job."));
+		return NULL;
+	}
 	if (!token_ok(token))
 		goto notfound;
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
@@ -260,17 +269,9 @@ bj_page_job_load(struct bj_req *req)
 	bj_rows_free(r);
 	if (pj == NULL)
 		goto notfound;
-	if (!conf->public_links) {
-		if (user == NULL) {
-			bj_page_job_free(pj);
-			bj_page_error(req, 401, _("Please sign in"),
-			    _("This page is only shown to the person who asked for the job."));
-			return NULL;
-		}
-		if (strcmp(user, pj->job.owner) != 0) {
-			bj_page_job_free(pj);
-			goto notfound;
-		}
+	if (!conf->public_links && strcmp(user, pj->job.owner) != 0) {
+		bj_page_job_free(pj);
+		goto notfound;
 	}
 	return pj;
 notfound:
