@@ -567,6 +567,42 @@ test_revocation_is_immediate(void)
 	free(t);
 }
 
+/* An Idempotency-Key is per owner: bob reusing alice's neither sees nor trips on her job. */
+static void
+test_idempotency_key_is_per_owner(void)
+{
+	static const char *const alice_job =
+	    "{\"kind\":\"idem\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}";
+	static const char *const bob_job =
+	    "{\"kind\":\"idem\",\"owner\":\"bob\",\"items\":[{\"key\":\"b\"}]}";
+	struct bj_http_reply r;
+	char url[300], auth[200], key[80], owner[32];
+	const char *h[] = { auth, "Content-Type: application/json", key, NULL };
+	long long alice_id, bob_id;
+
+	snprintf(url, sizeof url, "%s/v1/jobs", e2e.url);
+	snprintf(key, sizeof key, "Idempotency-Key: shared-%d-%d", (int)getpid(), public_links);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tokens[C_SUBMIT]);
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, alice_job, strlen(alice_job), &r), 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	alice_id = json_int(r.body, "id");
+	bj_http_reply_free(&r);
+	/* the same key, another body, another owner: a new job, not a mismatch */
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tokens[C_OTHER]);
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, bob_job, strlen(bob_job), &r), 0);
+	CU_ASSERT_EQUAL(r.status, 201);
+	bob_id = json_int(r.body, "id");
+	json_str(r.body, "owner", owner, sizeof owner);
+	CU_ASSERT_STRING_EQUAL(owner, "bob");
+	CU_ASSERT(bob_id > 0 && bob_id != alice_id);
+	bj_http_reply_free(&r);
+	/* and alice's body under bob's token is refused for its owner, not answered */
+	CU_ASSERT_EQUAL_FATAL(bj_http("POST", url, h, alice_job, strlen(alice_job), &r), 0);
+	CU_ASSERT_EQUAL(r.status, 403);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "\"id\""));
+	bj_http_reply_free(&r);
+}
+
 /* --- the pages matrix ----------------------------------------------- */
 
 /* Who asks for a page: nobody (the web server's login answers), alice, bob. */
@@ -1108,6 +1144,7 @@ main(void)
 	CU_add_test(s, "set-up", test_setup);
 	CU_add_test(s, "API matrix", test_api_matrix);
 	CU_add_test(s, "revocation is immediate", test_revocation_is_immediate);
+	CU_add_test(s, "Idempotency-Key is per owner", test_idempotency_key_is_per_owner);
 	CU_add_test(s, "page csrf as computed", test_page_csrf_is_the_computed_one);
 	CU_add_test(s, "pages matrix", test_pages_matrix);
 	CU_add_test(s, "form posts matrix", test_form_posts_matrix);
