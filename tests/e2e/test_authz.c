@@ -13,7 +13,6 @@
  */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +532,7 @@ api_cell(const struct api_row *row, enum cred c)
 	bj_http_reply_free(&r);
 }
 
+/* Every row of the API table with every credential. */
 static void
 test_api_matrix(void)
 {
@@ -747,6 +747,7 @@ assert_same_page(struct bj_http_reply *a, struct bj_http_reply *b, const char *l
 	}
 }
 
+/* Every page with nobody, the owner and another user signed in. */
 static void
 test_pages_matrix(void)
 {
@@ -822,6 +823,7 @@ post_csrf(enum post_cred pc, const char *tok, const char *other_tok, char out[BJ
 	}
 }
 
+/* Every form post with every kind of user and csrf field, on a fresh job each. */
 static void
 test_form_posts_matrix(void)
 {
