@@ -2,7 +2,9 @@
  * lease.c: heartbeat, complete and fail of a claimed item. Complete and
  * fail are one transaction each: the conditional item UPDATE, the job's
  * counters (only when the item UPDATE matched), then fan-in
- * (bj_job_settle) or the job's failure.
+ * (bj_job_settle) or the job's failure. A batch completion is one
+ * transaction for many items: the same item change for each, the job's
+ * counters and fan-in once per job.
  */
 #include "config.h"
 
@@ -93,36 +95,58 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	return e;
 }
 
-/* Complete inside an open transaction. */
+/*
+ * The item half of a completion: lock the item if it is claimed under
+ * token, then its conditional UPDATE; *job and *stage say where its
+ * counters go. Only the item row is locked here, so that a batch holds
+ * its job's row for as short a time as a single completion does.
+ */
 static enum bj_err
-complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
-    const char *artifact)
+complete_item(struct bj_db *db, long long item_id, const char *token, const char *result,
+    const char *artifact, long long *job, long long *stage)
 {
 	struct bj_rows *r;
 	unsigned long long n;
-	long long job, stage;
-	enum bj_err e;
 
-	if ((r = bj_db_query(db, BJ_SQL_LEASE_HOLDER, "is", item_id, token)) == NULL)
+	if ((r = bj_db_query(db, BJ_SQL_ITEM_HOLDER, "is", item_id, token)) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
 		return why_not(db, item_id);
 	}
-	job = bj_rows_int(r, 0, 0);
-	stage = bj_rows_int(r, 0, 1);
+	*job = bj_rows_int(r, 0, 0);
+	*stage = bj_rows_int(r, 0, 1);
 	bj_rows_free(r);
 	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
 	    token) == -1)
 		return bj_job_db_error(db);
-	if (n == 0)
-		return BJ_ERR_LEASE_LOST;
-	if (bj_db_exec(db, BJ_SQL_COUNT_ENDED, NULL, "iiisi", 1LL, 0LL, stage, artifact,
-	    job) == -1)
+	return n == 0 ? BJ_ERR_LEASE_LOST : BJ_OK;
+}
+
+/* The job half: the counters of n items of stage that succeeded (artifact may be NULL). */
+static enum bj_err
+count_succeeded(struct bj_db *db, long long job, long long stage, long long n,
+    const char *artifact)
+{
+	if (bj_db_exec(db, BJ_SQL_COUNT_SUCCEEDED, NULL, "iiiiiisi", n, n, n, stage, n, n,
+	    artifact, job) == -1)
 		return bj_job_db_error(db);
-	if ((e = bj_job_settle(db, job)) != BJ_OK)
-		return e;
 	return BJ_OK;
+}
+
+/* Complete inside an open transaction. */
+static enum bj_err
+complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
+    const char *artifact)
+{
+	long long job, stage;
+	enum bj_err e;
+
+	if ((e = complete_item(db, item_id, token, result, artifact, &job, &stage)) != BJ_OK)
+		return e;
+	if ((e = count_succeeded(db, job, stage, 1, artifact)) != BJ_OK)
+		return e;
+	return bj_job_settle(db, job);
 }
 
 /* Fail inside an open transaction. */
@@ -218,6 +242,131 @@ bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
     const char *error, int retryable)
 {
 	return in_tx(db, item_id, token, error, NULL, retryable, 1);
+}
+
+/* Items of a batch in a stable lock order: by id, then as given. */
+static int
+by_id(const void *a, const void *b)
+{
+	const struct bj_completion *x = *(const struct bj_completion *const *)a;
+	const struct bj_completion *y = *(const struct bj_completion *const *)b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* The succeeded items of a batch that share a job and a stage: counted once. */
+struct ended {
+	long long			 job, stage, n;
+	const struct bj_completion	*last;	/* the latest given with an artifact */
+};
+
+/* Jobs in a stable lock order, and each job's stages in order. */
+static int
+by_job(const void *a, const void *b)
+{
+	const struct ended *x = a, *y = b;
+
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	return x->stage < y->stage ? -1 : x->stage > y->stage;
+}
+
+/* Count item c, which succeeded in job and stage, into the list end. */
+static void
+tally(struct ended *end, int *nend, long long job, long long stage,
+    const struct bj_completion *c)
+{
+	struct ended *g = NULL;
+
+	for (int i = 0; i < *nend && g == NULL; i++)
+		if (end[i].job == job && end[i].stage == stage)
+			g = &end[i];
+	if (g == NULL) {
+		g = &end[(*nend)++];
+		memset(g, 0, sizeof *g);
+		g->job = job;
+		g->stage = stage;
+	}
+	g->n++;
+	/* the artifact given last in the request wins, as with one call each */
+	if (c->artifact != NULL && (g->last == NULL || c > g->last))
+		g->last = c;
+}
+
+/*
+ * A batch inside an open transaction: each item's conditional change in
+ * id order, then per job (in id order) its counters once per stage and
+ * fan-in once. A stale token or a missing item only marks that item.
+ */
+static enum bj_err
+complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct ended *end)
+{
+	long long job, stage;
+	int nend = 0;
+	enum bj_err e;
+
+	for (int k = 0; k < n; k++) {
+		struct bj_completion *c = by[k];
+
+		e = complete_item(db, c->id, c->lease_token, c->result, c->artifact, &job,
+		    &stage);
+		c->outcome = e;
+		if (e == BJ_ERR_LEASE_LOST || e == BJ_ERR_ITEM_NOT_FOUND)
+			continue;
+		if (e != BJ_OK)
+			return e;
+		tally(end, &nend, job, stage, c);
+	}
+	qsort(end, (size_t)nend, sizeof *end, by_job);
+	for (int i = 0; i < nend; i++) {
+		if ((e = count_succeeded(db, end[i].job, end[i].stage, end[i].n,
+		    end[i].last ? end[i].last->artifact : NULL)) != BJ_OK)
+			return e;
+		if (i + 1 < nend && end[i + 1].job == end[i].job)
+			continue;	/* settle after the job's last stage is counted */
+		if ((e = bj_job_settle(db, end[i].job)) != BJ_OK)
+			return e;
+	}
+	return BJ_OK;
+}
+
+enum bj_err
+bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
+{
+	struct bj_completion **by;
+	struct ended *end;
+	enum bj_err e = BJ_ERR_INTERNAL;
+
+	if (n < 1 || n > BJ_COMPLETE_MAX)
+		return BJ_ERR_VALIDATION;
+	by = bj_xcalloc((size_t)n, sizeof *by);
+	end = bj_xcalloc((size_t)n, sizeof *end);
+	for (int i = 0; i < n; i++)
+		by[i] = &c[i];
+	qsort(by, (size_t)n, sizeof *by, by_id);
+	for (int i = 0; i < MAX_TRIES; i++) {
+		if (bj_db_begin(db) == -1) {
+			e = bj_job_db_error(db);
+			break;
+		}
+		e = complete_batch_tx(db, by, n, end);
+		if (e == BJ_OK && bj_db_commit(db) == -1)
+			e = bj_job_db_error(db);
+		if (e == BJ_OK)
+			break;
+		bj_db_rollback(db);
+		if (!retryable_db(db, e))
+			break;
+	}
+	if (e != BJ_OK) {
+		for (int i = 0; i < n; i++)
+			c[i].outcome = e;	/* rolled back: nothing changed */
+	}
+	free(by);
+	free(end);
+	return e;
 }
 
 /* Requeue inside an open transaction. */
