@@ -95,28 +95,13 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	return e;
 }
 
-/*
- * The item half of a completion: lock the item if it is claimed under
- * token, then its conditional UPDATE; *job and *stage say where its
- * counters go. Only the item row is locked here, so that a batch holds
- * its job's row for as short a time as a single completion does.
- */
+/* The conditional UPDATE that succeeds a claimed item: BJ_OK or BJ_ERR_LEASE_LOST. */
 static enum bj_err
-complete_item(struct bj_db *db, long long item_id, const char *token, const char *result,
-    const char *artifact, long long *job, long long *stage)
+succeed_item(struct bj_db *db, long long item_id, const char *token, const char *result,
+    const char *artifact)
 {
-	struct bj_rows *r;
 	unsigned long long n;
 
-	if ((r = bj_db_query(db, BJ_SQL_ITEM_HOLDER, "is", item_id, token)) == NULL)
-		return bj_job_db_error(db);
-	if (r->nrows == 0) {
-		bj_rows_free(r);
-		return why_not(db, item_id);
-	}
-	*job = bj_rows_int(r, 0, 0);
-	*stage = bj_rows_int(r, 0, 1);
-	bj_rows_free(r);
 	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
 	    token) == -1)
 		return bj_job_db_error(db);
@@ -134,15 +119,28 @@ count_succeeded(struct bj_db *db, long long job, long long stage, long long n,
 	return BJ_OK;
 }
 
-/* Complete inside an open transaction. */
+/*
+ * Complete inside an open transaction. Only the item row is locked until
+ * the counters move, so the job's row is held no longer than needed.
+ */
 static enum bj_err
 complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
     const char *artifact)
 {
+	struct bj_rows *r;
 	long long job, stage;
 	enum bj_err e;
 
-	if ((e = complete_item(db, item_id, token, result, artifact, &job, &stage)) != BJ_OK)
+	if ((r = bj_db_query(db, BJ_SQL_ITEM_HOLDER, "is", item_id, token)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return why_not(db, item_id);
+	}
+	job = bj_rows_int(r, 0, 0);
+	stage = bj_rows_int(r, 0, 1);
+	bj_rows_free(r);
+	if ((e = succeed_item(db, item_id, token, result, artifact)) != BJ_OK)
 		return e;
 	if ((e = count_succeeded(db, job, stage, 1, artifact)) != BJ_OK)
 		return e;
@@ -295,29 +293,72 @@ tally(struct ended *end, int *nend, long long job, long long stage,
 		g->last = c;
 }
 
+/* Where an item of a batch belongs (job 0: no such item). */
+struct place {
+	long long	 job, stage;
+};
+
 /*
- * A batch inside an open transaction: each item's conditional change in
- * id order, then per job (in id order) its counters once per stage and
+ * Lock the items of a batch in id order, and learn where each belongs:
+ * where[k] for by[k], in one query over the JSON array of their ids.
+ * Whether an item is still claimed under its token is for its
+ * conditional UPDATE to decide.
+ */
+static enum bj_err
+locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
+{
+	struct bj_buf b = { 0 };
+	struct bj_rows *r;
+
+	bj_buf_adds(&b, "[");
+	for (int k = 0; k < n; k++)
+		bj_buf_printf(&b, "%s%lld", k ? "," : "", by[k]->id);
+	bj_buf_adds(&b, "]");
+	r = bj_db_query(db, BJ_SQL_ITEMS_LOCATE, "s", b.data);
+	bj_buf_free(&b);
+	if (r == NULL)
+		return bj_job_db_error(db);
+	memset(where, 0, (size_t)n * sizeof *where);
+	for (int i = 0; i < r->nrows; i++) {
+		long long k = bj_rows_int(r, i, 0) - 1;
+
+		if (k >= 0 && k < n) {
+			where[k].job = bj_rows_int(r, i, 1);
+			where[k].stage = bj_rows_int(r, i, 2);
+		}
+	}
+	bj_rows_free(r);
+	return BJ_OK;
+}
+
+/*
+ * A batch inside an open transaction: each item's conditional UPDATE in id
+ * order, then per job (in id order) its counters once per stage and
  * fan-in once. A stale token or a missing item only marks that item.
  */
 static enum bj_err
-complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct ended *end)
+complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct place *where,
+    struct ended *end)
 {
-	long long job, stage;
 	int nend = 0;
 	enum bj_err e;
 
+	if ((e = locate(db, by, n, where)) != BJ_OK)
+		return e;
 	for (int k = 0; k < n; k++) {
 		struct bj_completion *c = by[k];
 
-		e = complete_item(db, c->id, c->lease_token, c->result, c->artifact, &job,
-		    &stage);
+		if (where[k].job == 0) {
+			c->outcome = BJ_ERR_ITEM_NOT_FOUND;
+			continue;
+		}
+		e = succeed_item(db, c->id, c->lease_token, c->result, c->artifact);
 		c->outcome = e;
-		if (e == BJ_ERR_LEASE_LOST || e == BJ_ERR_ITEM_NOT_FOUND)
+		if (e == BJ_ERR_LEASE_LOST)
 			continue;
 		if (e != BJ_OK)
 			return e;
-		tally(end, &nend, job, stage, c);
+		tally(end, &nend, where[k].job, where[k].stage, c);
 	}
 	qsort(end, (size_t)nend, sizeof *end, by_job);
 	for (int i = 0; i < nend; i++) {
@@ -337,12 +378,14 @@ bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
 {
 	struct bj_completion **by;
 	struct ended *end;
+	struct place *where;
 	enum bj_err e = BJ_ERR_INTERNAL;
 
 	if (n < 1 || n > BJ_COMPLETE_MAX)
 		return BJ_ERR_VALIDATION;
 	by = bj_xcalloc((size_t)n, sizeof *by);
 	end = bj_xcalloc((size_t)n, sizeof *end);
+	where = bj_xcalloc((size_t)n, sizeof *where);
 	for (int i = 0; i < n; i++)
 		by[i] = &c[i];
 	qsort(by, (size_t)n, sizeof *by, by_id);
@@ -351,7 +394,7 @@ bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
 			e = bj_job_db_error(db);
 			break;
 		}
-		e = complete_batch_tx(db, by, n, end);
+		e = complete_batch_tx(db, by, n, where, end);
 		if (e == BJ_OK && bj_db_commit(db) == -1)
 			e = bj_job_db_error(db);
 		if (e == BJ_OK)
@@ -366,6 +409,7 @@ bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
 	}
 	free(by);
 	free(end);
+	free(where);
 	return e;
 }
 

@@ -427,6 +427,17 @@ const char BJ_SQL_ITEM_HOLDER[] =
     "SELECT job_id, stage FROM items"
     " WHERE id = ? AND state = 'claimed' AND lease_token = ? FOR UPDATE";
 
+/*
+ * A locking read on purpose: it takes the rows in the array's order (ids
+ * ascending), and a plain read would fix the transaction's snapshot before
+ * the job row is locked, so bj_job_settle would count a stage's items as
+ * they were before concurrent completions committed.
+ */
+const char BJ_SQL_ITEMS_LOCATE[] =
+    "SELECT t.n, i.job_id, i.stage FROM JSON_TABLE(?, '$[*]' COLUMNS"
+    " (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) t JOIN items i ON i.id = t.id"
+    " FOR UPDATE";
+
 /* n items of stage succeeded: the n counters of BJ_SQL_COUNT_ENDED at once */
 const char BJ_SQL_COUNT_SUCCEEDED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > ?, n_claimed - ?, 0),"
