@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "job.h"
 #include "lease.h"
+#include "sql.h"
 
 static struct bj_conf *conf;
 static struct bj_db *db;
@@ -337,6 +338,51 @@ test_concurrent_batches(void)
 	}
 }
 
+/*
+ * EXPLAIN of text with its placeholders written as the literals lit, into
+ * buf (static: statements are cached by their text's address); asserts
+ * that items is read by primary key, one row per id in the list, and
+ * never scanned (a locking statement would lock every row it scans).
+ */
+static void
+assert_by_primary_key(char *buf, size_t len, const char *text, const char *const *lit)
+{
+	struct bj_rows *r;
+	const char *t = text, *qm;
+	size_t o = (size_t)snprintf(buf, len, "EXPLAIN ");
+	int found = 0;
+
+	for (int k = 0; (qm = strchr(t, '?')) != NULL; k++) {
+		o += (size_t)snprintf(buf + o, len - o, "%.*s%s", (int)(qm - t), t, lit[k]);
+		t = qm + 1;
+	}
+	snprintf(buf + o, len - o, "%s", t);
+	r = bj_db_query(db, buf, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	/* columns: id, select_type, table, type, possible_keys, key, … */
+	for (int i = 0; i < r->nrows; i++) {
+		if (strcmp(bj_rows_get(r, i, 2), "i") != 0)
+			continue;
+		found = 1;
+		CU_ASSERT_STRING_EQUAL(bj_rows_get(r, i, 3), "eq_ref");
+		CU_ASSERT_STRING_EQUAL(bj_rows_get(r, i, 5), "PRIMARY");
+	}
+	CU_ASSERT_TRUE(found);
+	bj_rows_free(r);
+}
+
+static void
+test_batch_plans_use_primary_key(void)
+{
+	static char s1[2048], s2[2048], s3[2048];
+	const char *ids[] = { "'[1,2,3]'" };
+	const char *pairs[] = { "'[[1,\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"],[2,\"B\"]]'", "60", "'w'" };
+
+	assert_by_primary_key(s1, sizeof s1, BJ_SQL_ITEMS_LOCATE, ids);
+	assert_by_primary_key(s2, sizeof s2, BJ_SQL_CLAIM_SET, pairs);
+	assert_by_primary_key(s3, sizeof s3, BJ_SQL_CLAIMED_LIST, pairs);
+}
+
 int
 main(void)
 {
@@ -349,5 +395,7 @@ main(void)
 	CU_add_test(s, "empty and oversized batches are refused", test_bounds);
 	CU_add_test(s, "concurrent batches over several jobs all complete",
 	    test_concurrent_batches);
+	CU_add_test(s, "the batch statements read items by primary key",
+	    test_batch_plans_use_primary_key);
 	return bj_test_run();
 }
