@@ -1,7 +1,8 @@
 /*
  * claimer.c: the worker side of claim_complete. W threads claim items of
- * kind "bench" through the HTTP API in batches of B and complete each one,
- * until a claim comes back empty; prints items/s as JSON.
+ * kind "bench" through the HTTP API in batches of B and complete each
+ * batch with one POST /v1/items/complete, until a claim comes back empty;
+ * prints items/s as JSON.
  *
  * usage: claimer BASE_URL TOKEN WORKERS BATCH
  */
@@ -54,6 +55,51 @@ post(CURL *c, struct curl_slist *h, const char *path, const char *body, struct r
 	return status;
 }
 
+/* Complete the n claimed items with one request; 0 when it answered 200. */
+static int
+complete(CURL *c, struct curl_slist *h, struct json_object *items, size_t n, struct resp *out)
+{
+	size_t cap = 64 + n * 128, len = 0;
+	char *body = malloc(cap);
+	long st;
+
+	len += (size_t)snprintf(body + len, cap - len, "{\"items\":[");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i), *id, *lt;
+
+		json_object_object_get_ex(it, "id", &id);
+		json_object_object_get_ex(it, "lease_token", &lt);
+		len += (size_t)snprintf(body + len, cap - len,
+		    "%s{\"id\":%lld,\"lease_token\":\"%s\",\"result\":{\"ok\":true}}",
+		    i ? "," : "", (long long)json_object_get_int64(id), json_object_get_string(lt));
+	}
+	snprintf(body + len, cap - len, "]}");
+	st = post(c, h, "/v1/items/complete", body, out);
+	free(body);
+	if (st != 200)
+		fprintf(stderr, "claimer: complete answered %ld: %.200s\n", st,
+		    out->data ? out->data : "");
+	return st == 200 ? 0 : -1;
+}
+
+/* The items a batch completion answered ok. */
+static long
+count_ok(const char *text)
+{
+	struct json_object *o = json_tokener_parse(text), *items, *ok;
+	long k = 0;
+
+	if (o == NULL)
+		return 0;
+	if (json_object_object_get_ex(o, "items", &items))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			if (json_object_object_get_ex(json_object_array_get_idx(items, i), "ok", &ok) &&
+			    json_object_get_boolean(ok))
+				k++;
+	json_object_put(o);
+	return k;
+}
+
 static void *
 work(void *arg)
 {
@@ -61,7 +107,7 @@ work(void *arg)
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct resp r = { 0 }, r2 = { 0 };
-	char auth[256], claim[256], path[128], body[256];
+	char auth[256], claim[256];
 	int empty = 0;
 
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
@@ -85,17 +131,8 @@ work(void *arg)
 			continue;
 		}
 		empty = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *it = json_object_array_get_idx(items, i), *id, *lt;
-			json_object_object_get_ex(it, "id", &id);
-			json_object_object_get_ex(it, "lease_token", &lt);
-			snprintf(path, sizeof path, "/v1/items/%lld/complete",
-			    (long long)json_object_get_int64(id));
-			snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"result\":{\"ok\":true}}",
-			    json_object_get_string(lt));
-			if (post(c, h, path, body, &r2) == 200)
-				(*done)++;
-		}
+		if (complete(c, h, items, n, &r2) == 0)
+			*done += count_ok(r2.data);
 		json_object_put(o);
 	}
 	free(r.data);

@@ -1,6 +1,10 @@
-/* api_items.c: POST /v1/items/{id}/heartbeat, /complete, /fail (lib/lease.c does the work). */
+/*
+ * api_items.c: POST /v1/items/{id}/heartbeat, /complete, /fail and the
+ * batch POST /v1/items/complete (lib/lease.c does the work).
+ */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,38 +116,56 @@ out:
 		json_object_put(o);
 }
 
+/*
+ * The result and artifact members of a completion in o: *result is
+ * borrowed from o (NULL when absent), path the normalised artifact ("" when
+ * absent). where prefixes the member names in errors; -1 after replying.
+ */
+static int
+completion_fields(struct bj_req *req, struct json_object *o, const char *where,
+    const char **result, char path[BJ_ARTIFACT_PATH_MAX + 1])
+{
+	struct json_object *v;
+	const char *art, *why = NULL;
+
+	*result = NULL;
+	path[0] = '\0';
+	if (json_object_object_get_ex(o, "result", &v) && v != NULL)
+		*result = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	if (*result != NULL && strlen(*result) > BJ_PAYLOAD_MAX) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "%sresult: at most %d bytes of JSON",
+		    where, BJ_PAYLOAD_MAX);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "artifact", &v) && v != NULL) {
+		if (!json_object_is_type(v, json_type_string)) {
+			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "%sartifact: must be a string",
+			    where);
+			return -1;
+		}
+		art = json_object_get_string(v);
+		if (bj_artifact_path_normalize(art, (size_t)json_object_get_string_len(v), path,
+		    &why) != BJ_OK) {
+			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "%sartifact: %s", where, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void
 bj_api_items_complete(struct bj_req *req)
 {
-	struct json_object *o = NULL, *v;
-	const char *token, *result = NULL, *art, *why = NULL;
+	struct json_object *o = NULL;
+	const char *token, *result;
 	char path[BJ_ARTIFACT_PATH_MAX + 1];
 	long long id;
 	enum bj_err e;
 
 	if (start(req, &o, &id, &token) == -1)
 		goto out;
-	if (json_object_object_get_ex(o, "result", &v) && v != NULL)
-		result = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-	if (result != NULL && strlen(result) > BJ_PAYLOAD_MAX) {
-		bj_reply_error(req, BJ_ERR_VALIDATION, "result: at most %d bytes of JSON",
-		    BJ_PAYLOAD_MAX);
+	if (completion_fields(req, o, "", &result, path) == -1)
 		goto out;
-	}
-	if (json_object_object_get_ex(o, "artifact", &v) && v != NULL) {
-		if (!json_object_is_type(v, json_type_string)) {
-			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "artifact: must be a string");
-			goto out;
-		}
-		art = json_object_get_string(v);
-		if (bj_artifact_path_normalize(art, (size_t)json_object_get_string_len(v), path,
-		    &why) != BJ_OK) {
-			bj_reply_error(req, BJ_ERR_BAD_ARTIFACT_PATH, "artifact: %s", why);
-			goto out;
-		}
-	} else {
-		path[0] = '\0';
-	}
 	e = bj_lease_complete(req->app->db, id, token, result, path[0] ? path : NULL);
 	if (e != BJ_OK) {
 		bj_api_fail(req, e);
@@ -151,6 +173,118 @@ bj_api_items_complete(struct bj_req *req)
 	}
 	reply_item(req, id);
 out:
+	if (o != NULL)
+		json_object_put(o);
+}
+
+/*
+ * Entry i of a batch into c (strings borrowed from it, the artifact copied
+ * into *art, which the caller frees); -1 after replying.
+ */
+static int
+batch_entry(struct bj_req *req, struct json_object *it, size_t i, struct bj_completion *c,
+    char **art)
+{
+	char where[40], path[BJ_ARTIFACT_PATH_MAX + 1];
+	long long id = 0;
+
+	snprintf(where, sizeof where, "items[%zu].", i);
+	if (!json_object_is_type(it, json_type_object)) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "items[%zu]: must be an object", i);
+		return -1;
+	}
+	if (bj_json_int(it, "id", &id) != 1 || id < 1) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "%sid: a positive integer is required",
+		    where);
+		return -1;
+	}
+	c->id = id;
+	c->lease_token = bj_json_str(it, "lease_token");
+	if (c->lease_token == NULL || *c->lease_token == '\0') {
+		bj_reply_error(req, BJ_ERR_VALIDATION,
+		    "%slease_token: a non-empty string is required", where);
+		return -1;
+	}
+	if (completion_fields(req, it, where, &c->result, path) == -1)
+		return -1;
+	*art = path[0] ? bj_xstrdup(path) : NULL;
+	c->artifact = *art;
+	return 0;
+}
+
+/* What a refused item of a batch says: the texts of the single calls. */
+static const char *
+refusal(enum bj_err e)
+{
+	return e == BJ_ERR_LEASE_LOST ? "the item is not claimed under this lease token" :
+	    e == BJ_ERR_ITEM_NOT_FOUND ? "no such item" : bj_strerror(e);
+}
+
+/*
+ * POST /v1/items/complete: {"items":[{"id","lease_token","result",
+ * "artifact"}, …]} in one transaction. A malformed entry refuses the whole
+ * request before anything changes; a stale token refuses only its item,
+ * in the per-item outcome list, which follows the request's order.
+ */
+void
+bj_api_items_complete_batch(struct bj_req *req)
+{
+	struct json_object *o = NULL, *list, *res, *a;
+	struct bj_completion *c = NULL;
+	char **arts = NULL;
+	size_t n = 0;
+	enum bj_err e;
+
+	if (bj_auth(req, BJ_SCOPE_WORK) == -1 || bj_api_body(req, 0, &o) == -1)
+		goto out;
+	if (!json_object_object_get_ex(o, "items", &list) ||
+	    !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) < 1) {
+		bj_reply_error(req, BJ_ERR_VALIDATION,
+		    "items: an array of 1 to %d completions is required", BJ_COMPLETE_MAX);
+		goto out;
+	}
+	if (json_object_array_length(list) > BJ_COMPLETE_MAX) {
+		bj_reply_error(req, BJ_ERR_VALIDATION, "items: at most %d completions per call",
+		    BJ_COMPLETE_MAX);
+		goto out;
+	}
+	n = json_object_array_length(list);
+	c = bj_xcalloc(n, sizeof *c);
+	arts = bj_xcalloc(n, sizeof *arts);
+	for (size_t i = 0; i < n; i++)
+		if (batch_entry(req, json_object_array_get_idx(list, i), i, &c[i], &arts[i]) == -1)
+			goto out;
+	if ((e = bj_lease_complete_batch(req->app->db, c, (int)n)) != BJ_OK) {
+		bj_api_fail(req, e);
+		goto out;
+	}
+	res = json_object_new_object();
+	a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *it = json_object_new_object(), *err;
+
+		json_object_object_add(it, "id", json_object_new_int64(c[i].id));
+		if (c[i].outcome == BJ_OK) {
+			json_object_object_add(it, "ok", json_object_new_boolean(1));
+		} else {
+			err = json_object_new_object();
+			json_object_object_add(err, "code",
+			    json_object_new_string(bj_err_code(c[i].outcome)));
+			json_object_object_add(err, "message",
+			    json_object_new_string(refusal(c[i].outcome)));
+			json_object_object_add(it, "error", err);
+		}
+		json_object_array_add(a, it);
+	}
+	json_object_object_add(res, "items", a);
+	bj_reply_json(req, 200, res);
+	json_object_put(res);
+out:
+	for (size_t i = 0; arts != NULL && i < n; i++)
+		free(arts[i]);
+	free(arts);
+	free(c);
 	if (o != NULL)
 		json_object_put(o);
 }

@@ -23,6 +23,7 @@ static const struct bj_route routes[] = {
 	{ "POST", "/v1/items/{id}/heartbeat", bj_api_items_heartbeat },
 	{ "POST", "/v1/items/{id}/complete", bj_api_items_complete },
 	{ "POST", "/v1/items/{id}/fail", bj_api_items_fail },
+	{ "POST", "/v1/items/complete", bj_api_items_complete_batch },
 	{ "GET", "/metrics", bj_api_metrics },
 
 	/* end-user pages (page_*.c) */

@@ -48,6 +48,7 @@ void bj_api_claims(struct bj_req *req);
 void bj_api_items_heartbeat(struct bj_req *req);
 void bj_api_items_complete(struct bj_req *req);
 void bj_api_items_fail(struct bj_req *req);
+void bj_api_items_complete_batch(struct bj_req *req);
 void bj_api_metrics(struct bj_req *req);
 /* Per-process request metrics (api_metrics.c): a monotonic clock and one observation. */
 double bj_metrics_now(void);

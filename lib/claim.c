@@ -27,73 +27,87 @@ skipped(const long long *skip, int nskip, long long id)
 	return 0;
 }
 
-/* Load the claimed item's JSON fields into c. */
-static enum bj_err
-load_claimed(struct bj_db *db, long long id, struct bj_claimed *c)
+/* Load row i of the claimed list into c. */
+static void
+load_claimed(const struct bj_rows *r, int i, struct bj_claimed *c)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_CLAIMED_GET, "i", id);
 	const char *s;
 
-	if (r == NULL)
-		return bj_job_db_error(db);
-	if (r->nrows == 0) {
-		bj_rows_free(r);
-		return BJ_ERR_INTERNAL;
-	}
-	c->id = bj_rows_int(r, 0, 0);
-	c->job_id = bj_rows_int(r, 0, 1);
-	c->kind = bj_xstrdup(bj_rows_get(r, 0, 2));
-	c->key = bj_xstrdup(bj_rows_get(r, 0, 3));
-	c->stage = (int)bj_rows_int(r, 0, 4);
-	s = bj_rows_get(r, 0, 5);
+	c->id = bj_rows_int(r, i, 0);
+	c->job_id = bj_rows_int(r, i, 1);
+	c->kind = bj_xstrdup(bj_rows_get(r, i, 2));
+	c->key = bj_xstrdup(bj_rows_get(r, i, 3));
+	c->stage = (int)bj_rows_int(r, i, 4);
+	s = bj_rows_get(r, i, 5);
 	c->payload = s ? bj_xstrdup(s) : NULL;
-	c->attempt = (int)bj_rows_int(r, 0, 6);
-	c->lease_token = bj_xstrdup(bj_rows_get(r, 0, 7));
-	c->lease_expires_at = bj_xstrdup(bj_rows_get(r, 0, 8));
-	bj_rows_free(r);
-	return BJ_OK;
+	c->attempt = (int)bj_rows_int(r, i, 6);
+	c->lease_token = bj_xstrdup(bj_rows_get(r, i, 7));
+	c->lease_expires_at = bj_xstrdup(bj_rows_get(r, i, 8));
 }
 
 /*
- * Claim from one job. Returns BJ_OK with *got items appended to out,
- * or BJ_ERR_CONFLICT when the job stopped being claimable (the caller
- * rolls back and skips it).
+ * The locked ids of rows r with a fresh token each, as the JSON array of
+ * [id, "token"] pairs that the claim statements take (ids are digits and
+ * tokens base64url, so nothing needs escaping). NULL when no randomness.
+ */
+static char *
+pairs(const struct bj_rows *r)
+{
+	struct bj_buf b = { 0 };
+	char token[BJ_TOKEN_LEN + 1];
+
+	bj_buf_adds(&b, "[");
+	for (int i = 0; i < r->nrows; i++) {
+		if (bj_token_new(token) == -1) {
+			bj_buf_free(&b);
+			return NULL;
+		}
+		bj_buf_printf(&b, "%s[%lld,\"%s\"]", i ? "," : "", bj_rows_int(r, i, 0), token);
+	}
+	bj_buf_adds(&b, "]");
+	return bj_buf_steal(&b);
+}
+
+/*
+ * Claim from one job: lock its due items (skipping those other claimers
+ * hold), claim them all with one UPDATE and read them back with one
+ * SELECT, so a batch costs the same few round trips whatever its size.
+ * Returns BJ_OK with *got items appended to out, or BJ_ERR_CONFLICT when
+ * the job stopped being claimable (the caller rolls back and skips it).
  */
 static enum bj_err
 claim_job(struct bj_db *db, const struct bj_claim_req *req, long long job, long long stage,
     int lease, int want, struct bj_claimed *out, int *got)
 {
-	struct bj_rows *r;
-	unsigned long long n, claimed = 0;
-	char token[BJ_TOKEN_LEN + 1];
+	struct bj_rows *r, *c = NULL;
+	unsigned long long n;
+	char *set = NULL;
 	enum bj_err e = BJ_OK;
 
 	*got = 0;
 	if ((r = bj_db_query(db, BJ_SQL_CLAIM_ITEMS, "iii", job, stage, (long long)want)) == NULL)
 		return bj_job_db_error(db);
-	for (int i = 0; i < r->nrows; i++) {
-		long long id = bj_rows_int(r, i, 0);
-
-		if (bj_token_new(token) == -1) {
-			e = BJ_ERR_INTERNAL;
-			goto out;
-		}
-		if (bj_db_exec(db, BJ_SQL_CLAIM_ITEM, &n, "sisi", token, (long long)lease,
-		    req->worker, id) == -1) {
-			e = bj_job_db_error(db);
-			goto out;
-		}
-		if (n == 1) {
-			if ((e = load_claimed(db, id, &out[claimed])) != BJ_OK)
-				goto out;
-			claimed++;
-			*got = (int)claimed;
-		}
-	}
-	if (claimed == 0)
+	if (r->nrows == 0)
 		goto out;
-	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiii", (long long)claimed,
-	    (long long)claimed, job, stage) == -1) {
+	if ((set = pairs(r)) == NULL) {
+		e = BJ_ERR_INTERNAL;
+		goto out;
+	}
+	if (bj_db_exec(db, BJ_SQL_CLAIM_SET, &n, "sis", set, (long long)lease,
+	    req->worker) == -1 ||
+	    (c = bj_db_query(db, BJ_SQL_CLAIMED_LIST, "s", set)) == NULL) {
+		e = bj_job_db_error(db);
+		goto out;
+	}
+	if (n != (unsigned long long)c->nrows || c->nrows > want) {
+		e = BJ_ERR_INTERNAL;	/* the rows were locked: this cannot differ */
+		goto out;
+	}
+	for (int i = 0; i < c->nrows; i++)
+		load_claimed(c, i, &out[i]);
+	*got = c->nrows;
+	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiii", (long long)*got,
+	    (long long)*got, job, stage) == -1) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -108,6 +122,8 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, long long job, long 
 	if (n == 1)
 		e = bj_event_add(db, job, "started", NULL);
 out:
+	free(set);
+	bj_rows_free(c);
 	bj_rows_free(r);
 	return e;
 }

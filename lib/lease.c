@@ -2,7 +2,9 @@
  * lease.c: heartbeat, complete and fail of a claimed item. Complete and
  * fail are one transaction each: the conditional item UPDATE, the job's
  * counters (only when the item UPDATE matched), then fan-in
- * (bj_job_settle) or the job's failure.
+ * (bj_job_settle) or the job's failure. A batch completion is one
+ * transaction for many items: the same item change for each, the job's
+ * counters and fan-in once per job.
  */
 #include "config.h"
 
@@ -93,17 +95,43 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	return e;
 }
 
-/* Complete inside an open transaction. */
+/* The conditional UPDATE that succeeds a claimed item: BJ_OK or BJ_ERR_LEASE_LOST. */
+static enum bj_err
+succeed_item(struct bj_db *db, long long item_id, const char *token, const char *result,
+    const char *artifact)
+{
+	unsigned long long n;
+
+	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
+	    token) == -1)
+		return bj_job_db_error(db);
+	return n == 0 ? BJ_ERR_LEASE_LOST : BJ_OK;
+}
+
+/* The job half: the counters of n items of stage that succeeded (artifact may be NULL). */
+static enum bj_err
+count_succeeded(struct bj_db *db, long long job, long long stage, long long n,
+    const char *artifact)
+{
+	if (bj_db_exec(db, BJ_SQL_COUNT_SUCCEEDED, NULL, "iiiiiisi", n, n, n, stage, n, n,
+	    artifact, job) == -1)
+		return bj_job_db_error(db);
+	return BJ_OK;
+}
+
+/*
+ * Complete inside an open transaction. Only the item row is locked until
+ * the counters move, so the job's row is held no longer than needed.
+ */
 static enum bj_err
 complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
     const char *artifact)
 {
 	struct bj_rows *r;
-	unsigned long long n;
 	long long job, stage;
 	enum bj_err e;
 
-	if ((r = bj_db_query(db, BJ_SQL_LEASE_HOLDER, "is", item_id, token)) == NULL)
+	if ((r = bj_db_query(db, BJ_SQL_ITEM_HOLDER, "is", item_id, token)) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -112,17 +140,11 @@ complete_tx(struct bj_db *db, long long item_id, const char *token, const char *
 	job = bj_rows_int(r, 0, 0);
 	stage = bj_rows_int(r, 0, 1);
 	bj_rows_free(r);
-	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
-	    token) == -1)
-		return bj_job_db_error(db);
-	if (n == 0)
-		return BJ_ERR_LEASE_LOST;
-	if (bj_db_exec(db, BJ_SQL_COUNT_ENDED, NULL, "iiisi", 1LL, 0LL, stage, artifact,
-	    job) == -1)
-		return bj_job_db_error(db);
-	if ((e = bj_job_settle(db, job)) != BJ_OK)
+	if ((e = succeed_item(db, item_id, token, result, artifact)) != BJ_OK)
 		return e;
-	return BJ_OK;
+	if ((e = count_succeeded(db, job, stage, 1, artifact)) != BJ_OK)
+		return e;
+	return bj_job_settle(db, job);
 }
 
 /* Fail inside an open transaction. */
@@ -218,6 +240,177 @@ bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
     const char *error, int retryable)
 {
 	return in_tx(db, item_id, token, error, NULL, retryable, 1);
+}
+
+/* Items of a batch in a stable lock order: by id, then as given. */
+static int
+by_id(const void *a, const void *b)
+{
+	const struct bj_completion *x = *(const struct bj_completion *const *)a;
+	const struct bj_completion *y = *(const struct bj_completion *const *)b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* The succeeded items of a batch that share a job and a stage: counted once. */
+struct ended {
+	long long			 job, stage, n;
+	const struct bj_completion	*last;	/* the latest given with an artifact */
+};
+
+/* Jobs in a stable lock order, and each job's stages in order. */
+static int
+by_job(const void *a, const void *b)
+{
+	const struct ended *x = a, *y = b;
+
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	return x->stage < y->stage ? -1 : x->stage > y->stage;
+}
+
+/* Count item c, which succeeded in job and stage, into the list end. */
+static void
+tally(struct ended *end, int *nend, long long job, long long stage,
+    const struct bj_completion *c)
+{
+	struct ended *g = NULL;
+
+	for (int i = 0; i < *nend && g == NULL; i++)
+		if (end[i].job == job && end[i].stage == stage)
+			g = &end[i];
+	if (g == NULL) {
+		g = &end[(*nend)++];
+		memset(g, 0, sizeof *g);
+		g->job = job;
+		g->stage = stage;
+	}
+	g->n++;
+	/* the artifact given last in the request wins, as with one call each */
+	if (c->artifact != NULL && (g->last == NULL || c > g->last))
+		g->last = c;
+}
+
+/* Where an item of a batch belongs (job 0: no such item). */
+struct place {
+	long long	 job, stage;
+};
+
+/*
+ * Lock the items of a batch in id order, and learn where each belongs:
+ * where[k] for by[k], in one query over the JSON array of their ids.
+ * Whether an item is still claimed under its token is for its
+ * conditional UPDATE to decide.
+ */
+static enum bj_err
+locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
+{
+	struct bj_buf b = { 0 };
+	struct bj_rows *r;
+
+	bj_buf_adds(&b, "[");
+	for (int k = 0; k < n; k++)
+		bj_buf_printf(&b, "%s%lld", k ? "," : "", by[k]->id);
+	bj_buf_adds(&b, "]");
+	r = bj_db_query(db, BJ_SQL_ITEMS_LOCATE, "s", b.data);
+	bj_buf_free(&b);
+	if (r == NULL)
+		return bj_job_db_error(db);
+	memset(where, 0, (size_t)n * sizeof *where);
+	for (int i = 0; i < r->nrows; i++) {
+		long long k = bj_rows_int(r, i, 0) - 1;
+
+		if (k >= 0 && k < n) {
+			where[k].job = bj_rows_int(r, i, 1);
+			where[k].stage = bj_rows_int(r, i, 2);
+		}
+	}
+	bj_rows_free(r);
+	return BJ_OK;
+}
+
+/*
+ * A batch inside an open transaction: each item's conditional UPDATE in id
+ * order, then per job (in id order) its counters once per stage and
+ * fan-in once. A stale token or a missing item only marks that item.
+ */
+static enum bj_err
+complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct place *where,
+    struct ended *end)
+{
+	int nend = 0;
+	enum bj_err e;
+
+	if ((e = locate(db, by, n, where)) != BJ_OK)
+		return e;
+	for (int k = 0; k < n; k++) {
+		struct bj_completion *c = by[k];
+
+		if (where[k].job == 0) {
+			c->outcome = BJ_ERR_ITEM_NOT_FOUND;
+			continue;
+		}
+		e = succeed_item(db, c->id, c->lease_token, c->result, c->artifact);
+		c->outcome = e;
+		if (e == BJ_ERR_LEASE_LOST)
+			continue;
+		if (e != BJ_OK)
+			return e;
+		tally(end, &nend, where[k].job, where[k].stage, c);
+	}
+	qsort(end, (size_t)nend, sizeof *end, by_job);
+	for (int i = 0; i < nend; i++) {
+		if ((e = count_succeeded(db, end[i].job, end[i].stage, end[i].n,
+		    end[i].last ? end[i].last->artifact : NULL)) != BJ_OK)
+			return e;
+		if (i + 1 < nend && end[i + 1].job == end[i].job)
+			continue;	/* settle after the job's last stage is counted */
+		if ((e = bj_job_settle(db, end[i].job)) != BJ_OK)
+			return e;
+	}
+	return BJ_OK;
+}
+
+enum bj_err
+bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
+{
+	struct bj_completion **by;
+	struct ended *end;
+	struct place *where;
+	enum bj_err e = BJ_ERR_INTERNAL;
+
+	if (n < 1 || n > BJ_COMPLETE_MAX)
+		return BJ_ERR_VALIDATION;
+	by = bj_xcalloc((size_t)n, sizeof *by);
+	end = bj_xcalloc((size_t)n, sizeof *end);
+	where = bj_xcalloc((size_t)n, sizeof *where);
+	for (int i = 0; i < n; i++)
+		by[i] = &c[i];
+	qsort(by, (size_t)n, sizeof *by, by_id);
+	for (int i = 0; i < MAX_TRIES; i++) {
+		if (bj_db_begin(db) == -1) {
+			e = bj_job_db_error(db);
+			break;
+		}
+		e = complete_batch_tx(db, by, n, where, end);
+		if (e == BJ_OK && bj_db_commit(db) == -1)
+			e = bj_job_db_error(db);
+		if (e == BJ_OK)
+			break;
+		bj_db_rollback(db);
+		if (!retryable_db(db, e))
+			break;
+	}
+	if (e != BJ_OK) {
+		for (int i = 0; i < n; i++)
+			c[i].outcome = e;	/* rolled back: nothing changed */
+	}
+	free(by);
+	free(end);
+	free(where);
+	return e;
 }
 
 /* Requeue inside an open transaction. */

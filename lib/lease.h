@@ -38,6 +38,27 @@ enum bj_err bj_lease_complete(struct bj_db *db, long long item_id, const char *t
 enum bj_err bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
     const char *error, int retryable);
 
+#define BJ_COMPLETE_MAX	1000	/* items of one batch completion */
+
+/* One item of a batch completion; the strings are borrowed. */
+struct bj_completion {
+	long long	 id;
+	const char	*lease_token;
+	const char	*result;	/* JSON text or NULL */
+	const char	*artifact;	/* a normalised relative path or NULL */
+	enum bj_err	 outcome;	/* set: BJ_OK, BJ_ERR_LEASE_LOST or BJ_ERR_ITEM_NOT_FOUND */
+};
+
+/*
+ * Succeed 1..BJ_COMPLETE_MAX items in one transaction (one commit): each
+ * item exactly as bj_lease_complete() would, its outcome in c[i].outcome,
+ * so that a stale token refuses that item alone. Rows are locked in item
+ * id order, then job id order; each job's counters move once per stage and
+ * it settles once. BJ_OK when the transaction committed; any other value
+ * means nothing changed (and every outcome is that value).
+ */
+enum bj_err bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n);
+
 /*
  * The operator's requeue: a claimed, failed or cancelled item of a job
  * that has not ended goes back to pending, due now, in its job's open

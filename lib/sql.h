@@ -47,10 +47,10 @@ extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 /* s kind x nkinds: active jobs of nkinds kinds (s each) -> id, stage, lease_seconds */
 const char *bj_sql_claim_jobs(int nkinds);
 extern const char BJ_SQL_CLAIM_ITEMS[];		/* i job, i stage, i limit -> id (locks, skips locked) */
-extern const char BJ_SQL_CLAIM_ITEM[];		/* s lease token, i seconds, s worker, i id */
+extern const char BJ_SQL_CLAIM_SET[];		/* s [[id,"token"],…], i seconds, s worker */
 extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
 extern const char BJ_SQL_JOB_START[];		/* i job */
-extern const char BJ_SQL_CLAIMED_GET[];		/* i item -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at */
+extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at, in that order */
 extern const char BJ_SQL_ITEM_EXISTS[];		/* i item -> state */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
@@ -146,4 +146,9 @@ extern const char BJ_SQL_NOTIFY_DEAD[];		/* s status, s error, i id, i attempts 
 extern const char BJ_SQL_NOTIFY_ATTEMPT[];	/* i notification id, i attempt, s status, s error */
 extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications and attempts */
 
+
+/* --- batch completions (sql_api.c) --- */
+extern const char BJ_SQL_ITEM_HOLDER[];		/* i item, s token -> job_id, stage (locks the item) */
+extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage (locks, in array order) */
+extern const char BJ_SQL_COUNT_SUCCEEDED[];	/* i n, i n, i n, i stage, i n, i n, s artifact, i job */
 #endif

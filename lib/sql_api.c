@@ -84,10 +84,19 @@ const char BJ_SQL_CLAIM_ITEMS[] =
     "SELECT id FROM items WHERE job_id = ? AND state = 'pending' AND stage = ?"
     " AND run_after <= NOW(6) ORDER BY run_after, id LIMIT ? FOR UPDATE SKIP LOCKED";
 
-const char BJ_SQL_CLAIM_ITEM[] =
-    "UPDATE items SET state = 'claimed', attempt = attempt + 1, lease_token = ?,"
-    " lease_expires_at = NOW(6) + INTERVAL ? SECOND, claimed_by = ?, claimed_at = NOW(6)"
-    " WHERE id = ? AND state = 'pending'";
+/*
+ * One batch of claims in one statement: the ids locked by BJ_SQL_CLAIM_ITEMS
+ * with a fresh token each, as a JSON array of [id, "token"] pairs.
+ */
+#define CLAIM_PAIRS \
+    "JSON_TABLE(?, '$[*]' COLUMNS (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$[0]'," \
+    " tok CHAR(32) CHARACTER SET ascii COLLATE ascii_bin PATH '$[1]')) t"
+
+const char BJ_SQL_CLAIM_SET[] =
+    "UPDATE items i JOIN " CLAIM_PAIRS " ON i.id = t.id"
+    " SET i.state = 'claimed', i.attempt = i.attempt + 1, i.lease_token = t.tok,"
+    " i.lease_expires_at = NOW(6) + INTERVAL ? SECOND, i.claimed_by = ?,"
+    " i.claimed_at = NOW(6) WHERE i.state = 'pending'";
 
 const char BJ_SQL_CLAIM_COUNT[] =
     "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
@@ -98,10 +107,11 @@ const char BJ_SQL_JOB_START[] =
     "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6))"
     " WHERE id = ? AND state = 'queued'";
 
-const char BJ_SQL_CLAIMED_GET[] =
+const char BJ_SQL_CLAIMED_LIST[] =
     "SELECT i.id, i.job_id, j.kind, i.`key`, i.stage, i.payload, i.attempt,"
-    " i.lease_token, " T("i.lease_expires_at") " FROM items i JOIN jobs j ON j.id = i.job_id"
-    " WHERE i.id = ?";
+    " i.lease_token, " T("i.lease_expires_at") " FROM " CLAIM_PAIRS
+    " JOIN items i ON i.id = t.id JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.lease_token = t.tok ORDER BY t.n";
 
 /*
  * The active-job scan for n kinds: texts for 1..BJ_SQL_MAX_KINDS, built
@@ -410,3 +420,28 @@ const char BJ_SQL_COUNT_REQUEUE[] =
     " n_cancelled = n_cancelled - IF(? = 'cancelled', 1, 0),"
     " stage_remaining = stage_remaining + IF(? = 'claimed' OR stage <> ?, 0, 1),"
     " updated_at = NOW(6) WHERE id = ?";
+
+/* --- batch completions (lease.c) --- */
+
+const char BJ_SQL_ITEM_HOLDER[] =
+    "SELECT job_id, stage FROM items"
+    " WHERE id = ? AND state = 'claimed' AND lease_token = ? FOR UPDATE";
+
+/*
+ * A locking read on purpose: it takes the rows in the array's order (ids
+ * ascending), and a plain read would fix the transaction's snapshot before
+ * the job row is locked, so bj_job_settle would count a stage's items as
+ * they were before concurrent completions committed.
+ */
+const char BJ_SQL_ITEMS_LOCATE[] =
+    "SELECT t.n, i.job_id, i.stage FROM JSON_TABLE(?, '$[*]' COLUMNS"
+    " (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) t JOIN items i ON i.id = t.id"
+    " FOR UPDATE";
+
+/* n items of stage succeeded: the n counters of BJ_SQL_COUNT_ENDED at once */
+const char BJ_SQL_COUNT_SUCCEEDED[] =
+    "UPDATE jobs SET n_claimed = IF(n_claimed > ?, n_claimed - ?, 0),"
+    " n_succeeded = n_succeeded + ?,"
+    " stage_remaining = IF(stage = ?, IF(stage_remaining > ?, stage_remaining - ?, 0),"
+    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6)"
+    " WHERE id = ?";

@@ -1,6 +1,7 @@
 /*
  * test_api.c: the JSON API through nginx: a two-stage job from submission
- * to success by claims and completions, and every documented error status.
+ * to success by claims and completions, batch completions, and every
+ * documented error status.
  */
 #include "config.h"
 
@@ -619,6 +620,153 @@ test_metrics(void)
 	bj_http_reply_free(&r);
 }
 
+/* The outcome of entry i of a batch completion's reply: "ok" or its error code. */
+static const char *
+outcome(struct json_object *r, size_t i)
+{
+	struct json_object *it = json_object_array_get_idx(get(r, "items"), i);
+
+	if (it == NULL)
+		return "missing";
+	return get(it, "ok") != NULL && json_object_get_boolean(get(it, "ok")) ? "ok" :
+	    gets_(it, "error.code");
+}
+
+/* The job's count of items in state (through the API). */
+static long long
+count(long long job, const char *state)
+{
+	struct json_object *r = NULL;
+	char path[64], what[32];
+	long long n;
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", job);
+	snprintf(what, sizeof what, "counts.%s", state);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	n = geti(r, what);
+	json_object_put(r);
+	return n;
+}
+
+static void
+test_batch_complete(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	struct bj_buf b = { 0 };
+	char body[600], tok[3][64];
+	long long id, it[3];
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"batch\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"},{\"key\":\"b\"},"
+	    "{\"key\":\"c\"}]}", &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim("batch", 10, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 3);
+	for (int i = 0; i < 3; i++) {
+		it[i] = geti(json_object_array_get_idx(items, i), "id");
+		snprintf(tok[i], sizeof tok[i], "%s",
+		    gets_(json_object_array_get_idx(items, i), "lease_token"));
+	}
+	json_object_put(cl);
+
+	/* the work scope is needed */
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\"}]}", it[0],
+	    tok[0]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", NULL, NULL, body, &r), 401);
+	CU_ASSERT_STRING_EQUAL(code(r), "UNAUTHORIZED");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", submit_tok, NULL, body, &r), 403);
+	CU_ASSERT_STRING_EQUAL(code(r), "FORBIDDEN");
+	json_object_put(r);
+
+	/* malformed requests are refused whole, with stable codes */
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, "{\"items\":", &r), 400);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_JSON");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, "{}", &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, "{\"items\":[]}", &r),
+	    422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	json_object_put(r);
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\"},"
+	    "{\"id\":\"%lld\",\"lease_token\":\"%s\"}]}", it[0], tok[0], it[1], tok[1]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "items[1].id"));
+	json_object_put(r);
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld}]}", it[0]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "items[0].lease_token"));
+	json_object_put(r);
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\"},"
+	    "{\"id\":%lld,\"lease_token\":\"%s\",\"artifact\":\"../../etc/passwd\"}]}",
+	    it[0], tok[0], it[1], tok[1]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "BAD_ARTIFACT_PATH");
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "items[1].artifact"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, "{\"items\":[7]}", &r),
+	    422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "items[0]"));
+	json_object_put(r);
+	/* more than 1000 */
+	bj_buf_adds(&b, "{\"items\":[");
+	for (int i = 0; i < 1001; i++)
+		bj_buf_printf(&b, "%s{\"id\":%lld,\"lease_token\":\"%s\"}", i ? "," : "", it[0], tok[0]);
+	bj_buf_adds(&b, "]}");
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, b.data, &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "1000"));
+	json_object_put(r);
+	bj_buf_free(&b);
+	/* none of that changed anything */
+	CU_ASSERT_EQUAL(count(id, "claimed"), 3);
+
+	/* a good one, a stale token, another good one, a missing item */
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\","
+	    "\"result\":{\"rows\":2}},{\"id\":%lld,\"lease_token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
+	    "{\"id\":%lld,\"lease_token\":\"%s\",\"artifact\":\"./out//c.csv\"},"
+	    "{\"id\":99999999,\"lease_token\":\"%s\"}]}", it[1], tok[1], it[0], it[2], tok[2], tok[0]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 4);
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(get(r, "items"), 0), "id"), it[1]);
+	CU_ASSERT_STRING_EQUAL(outcome(r, 0), "ok");
+	CU_ASSERT_STRING_EQUAL(outcome(r, 1), "LEASE_LOST");
+	CU_ASSERT_STRING_EQUAL(outcome(r, 2), "ok");
+	CU_ASSERT_STRING_EQUAL(outcome(r, 3), "ITEM_NOT_FOUND");
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(get(r, "items"), 3), "id"), 99999999);
+	json_object_put(r);
+	CU_ASSERT_EQUAL(count(id, "succeeded"), 2);
+	CU_ASSERT_EQUAL(count(id, "claimed"), 1);
+
+	/* a second completion is refused, through either endpoint */
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\"}]}", it[1],
+	    tok[1]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(outcome(r, 0), "LEASE_LOST");
+	json_object_put(r);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", tok[1]);
+	CU_ASSERT_EQUAL(item_post(it[1], "complete", body, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	json_object_put(r);
+
+	/* the last item through a batch ends the job, with the batch's artifact */
+	snprintf(body, sizeof body, "{\"items\":[{\"id\":%lld,\"lease_token\":\"%s\"}]}", it[0],
+	    tok[0]);
+	CU_ASSERT_EQUAL(call("POST", "/v1/items/complete", work_tok, NULL, body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(outcome(r, 0), "ok");
+	json_object_put(r);
+	snprintf(body, sizeof body, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", body, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 3);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "artifact"), "out/c.csv");
+	json_object_put(r);
+}
+
 int
 main(void)
 {
@@ -634,5 +782,6 @@ main(void)
 	CU_add_test(s, "/metrics", test_metrics);
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
+	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
 	return bj_test_run();
 }
