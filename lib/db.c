@@ -129,6 +129,16 @@ bj_db_connect(struct bj_db *db)
 	mysql_options(db->my, MYSQL_INIT_COMMAND,
 	    "SET time_zone = '+00:00', "
 	    "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+	/*
+	 * READ COMMITTED: a plain read inside a transaction sees what others
+	 * committed up to that statement, not a snapshot from the first read.
+	 * The fan-in (bj_job_settle) counts a stage's open items after other
+	 * transactions completed some; under REPEATABLE READ an earlier plain
+	 * read would freeze an older view and the job would never finish. It
+	 * also takes no gap locks, so concurrent completions wait less.
+	 */
+	mysql_options(db->my, MYSQL_INIT_COMMAND,
+	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	if (c->db_host != NULL && c->db_host[0] != '\0')
 		host = c->db_host;
 	else

@@ -132,6 +132,27 @@ test_duplicate_key_errno(void)
 	CU_ASSERT_FALSE(bj_db_gone(db));
 }
 
+/*
+ * Inside a transaction a plain read sees what another session committed
+ * after the transaction's first read (READ COMMITTED): the fan-in counts
+ * open items after other workers completed theirs.
+ */
+static void
+test_reads_see_later_commits(void)
+{
+	struct bj_db *other = bj_db_new(bj_test_conf("db"));
+	long long before, after;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	before = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
+	CU_ASSERT_EQUAL(bj_db_exec(other, Q_INS, NULL, "si", "committed meanwhile", 7LL), 0);
+	after = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
+	CU_ASSERT_EQUAL(after, before + 1);
+	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
+	bj_db_free(other);
+}
+
 int
 main(void)
 {
@@ -144,5 +165,6 @@ main(void)
 	CU_add_test(s, "reconnect after KILL CONNECTION", test_reconnect_after_kill);
 	CU_add_test(s, "no silent retry inside a transaction", test_no_silent_retry_in_transaction);
 	CU_add_test(s, "duplicate key is reported, not fatal", test_duplicate_key_errno);
+	CU_add_test(s, "reads in a transaction see later commits", test_reads_see_later_commits);
 	return bj_test_run();
 }
