@@ -1,5 +1,5 @@
 #!/bin/sh
-# valgrind-e2e.sh BUILDDIR SANITIZERS: the end-to-end API and pages suites
+# valgrind-e2e.sh BUILDDIR SANITIZERS: the end-to-end API, pages and hostile suites
 # with bulkjobs-fcgi (the prefork parent and its children) under valgrind
 # memcheck. Fails when a suite fails, or when any process's log has an
 # error or a definite leak (printing that log): a long-running FastCGI
@@ -28,7 +28,7 @@ BJ_TEST_FCGI_WRAPPER="valgrind --leak-check=full --show-leak-kinds=definite
 export BJ_TEST_FCGI_WRAPPER
 
 status=0
-for t in test_api test_pages; do
+for t in test_api test_pages test_hostile; do
 	echo "== $t with bulkjobs-fcgi under valgrind"
 	"$build/tests/e2e/$t" >"$logs/$t.out" 2>&1 || {
 		echo "valgrind-e2e: $t failed:"
