@@ -11,6 +11,7 @@ BUILD_PKGS="gcc make autoconf automake libtool pkg-config libc6-dev gettext auto
 RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3 tzdata"
 TEST_PKGS="python3-aiosmtpd python3-html5lib clang libclang-rt-14-dev apache2
  libapache2-mod-xsendfile chromium fonts-noto-cjk"
+TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
 BENCH_PKGS="wrk beanstalkd"
 
 want=""

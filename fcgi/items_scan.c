@@ -36,6 +36,47 @@ skip_string(const char *s, size_t len, size_t *i)
 	return -1;
 }
 
+/* The 4 hex digits at s[i..i+4) as a number, or -1. */
+static long
+hex4(const char *s, size_t i)
+{
+	long v = 0;
+
+	for (size_t k = i; k < i + 4; k++) {
+		const char *h = "0123456789abcdef", *p;
+		char c = s[k] >= 'A' && s[k] <= 'F' ? (char)(s[k] - 'A' + 'a') : s[k];
+		if (c == '\0' || (p = strchr(h, c)) == NULL)
+			return -1;
+		v = v * 16 + (p - h);
+	}
+	return v;
+}
+
+/*
+ * 1 when the JSON string s[a..b) (between its quotes) reads "items",
+ * also when spelt with \u escapes: the strict parser reads it so, and
+ * a second spelling must not smuggle a second items array past us.
+ */
+static int
+key_is_items(const char *s, size_t a, size_t b)
+{
+	size_t i = a;
+
+	for (const char *w = "items"; *w != '\0'; w++) {
+		if (i >= b)
+			return 0;
+		if (s[i] != '\\') {
+			if (s[i++] != *w)
+				return 0;
+			continue;
+		}
+		if (b - i < 6 || s[i + 1] != 'u' || hex4(s, i + 2) != *w)
+			return 0;
+		i += 6;
+	}
+	return i == b;
+}
+
 /* Move *i past one value; -1 when it does not end. */
 static int
 skip_value(const char *s, size_t len, size_t *i)
@@ -78,8 +119,8 @@ skip_value(const char *s, size_t len, size_t *i)
 int
 bj_items_span(const char *s, size_t len, size_t *start, size_t *end)
 {
-	size_t i = ws(s, len, 0), ks;
-	int found = 0;
+	size_t i = ws(s, len, 0), ks, vs;
+	int found = 0, dup = 0, is_items;
 
 	if (i >= len || s[i] != '{')
 		return -1;
@@ -92,22 +133,20 @@ bj_items_span(const char *s, size_t len, size_t *start, size_t *end)
 		ks = i;
 		if (skip_string(s, len, &i) == -1)
 			return -1;
+		is_items = key_is_items(s, ks + 1, i - 1);
 		i = ws(s, len, i);
 		if (i >= len || s[i] != ':')
 			return -1;
 		i = ws(s, len, i + 1);
-		{
-			size_t vs = i;
-			int is_items = !found && memcmp(s + ks, "\"items\"", 7) == 0 &&
-			    (s[ks + 7] == ':' || s[ks + 7] == ' ' || s[ks + 7] == '\t' ||
-			    s[ks + 7] == '\r' || s[ks + 7] == '\n');
-			if (skip_value(s, len, &i) == -1)
-				return -1;
-			if (is_items) {
-				*start = vs;
-				*end = i;
-				found = 1;
-			}
+		vs = i;
+		if (skip_value(s, len, &i) == -1)
+			return -1;
+		if (is_items && found)
+			dup = 1;
+		if (is_items && !found) {
+			*start = vs;
+			*end = i;
+			found = 1;
 		}
 		i = ws(s, len, i);
 		if (i < len && s[i] == ',') {
@@ -115,7 +154,7 @@ bj_items_span(const char *s, size_t len, size_t *start, size_t *end)
 			continue;
 		}
 		if (i < len && s[i] == '}')
-			return found;
+			return dup ? -2 : found;
 		return -1;
 	}
 }

@@ -13,7 +13,8 @@
 /*
  * In the JSON object text s[0..len), find the value of the first
  * top-level member named "items": 1 with [*start, *end) spanning it, 0
- * when there is none, -1 when the text is not a well-formed object.
+ * when there is none, -1 when the text is not a well-formed object, -2
+ * when "items" is there more than once (however its name is escaped).
  */
 int bj_items_span(const char *s, size_t len, size_t *start, size_t *end);
 

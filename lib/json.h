@@ -2,7 +2,9 @@
  * json.h: strict JSON parsing with json-c for bodies from strangers.
  *
  * bj_json_parse() refuses nesting deeper than max_depth before building
- * it, trailing garbage, and NUL bytes. Getters check the type first
+ * it, trailing garbage, NUL bytes (raw or \u0000), raw control characters
+ * in strings, lone UTF-16 surrogates, NaN and Infinity, numbers beyond
+ * 64-bit integers or doubles (json-c would change all of these silently) and a bare null. Getters check the type first
  * (json-c's own getters silently coerce). Returned objects are owned by
  * the caller (json_object_put); getter results are borrowed from obj.
  */

@@ -334,7 +334,7 @@ spawn(char *const argv[], const char *log)
 			close(fd);
 		}
 		setpgid(0, 0);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	return (int)pid;
@@ -376,11 +376,45 @@ spawn_on_socket(char *const argv[], const char *path, const char *log)
 			dup2(lfd, 2);
 		}
 		setpgid(0, 0);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fd);
 	return (int)pid;
+}
+
+#define WRAPPER_WORDS 32
+
+/*
+ * $BJ_TEST_FCGI_WRAPPER (e.g. "valgrind --leak-check=full ...") split at
+ * white space into argv, at most max words; how many. The words stay valid
+ * until the next call. Its first word may be a bare name: spawn() looks
+ * it up in $PATH.
+ */
+static size_t
+wrapper_argv(char **argv, size_t max)
+{
+	static char *copy;
+	const char *w = getenv("BJ_TEST_FCGI_WRAPPER");
+	size_t n = 0;
+
+	if (w == NULL || *w == '\0')
+		return 0;
+	free(copy);
+	copy = bj_xstrdup(w);
+	for (char *p = copy, *tok; n < max && (tok = strsep(&p, " \t\n")) != NULL; )
+		if (*tok != '\0')
+			argv[n++] = tok;
+	return n;
+}
+
+/* 1 when bulkjobs-fcgi runs under a wrapper (valgrind): slower to start and stop. */
+static int
+wrapped(void)
+{
+	const char *w = getenv("BJ_TEST_FCGI_WRAPPER");
+
+	return w != NULL && *w != '\0';
 }
 
 int
@@ -464,16 +498,19 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	}
 	snprintf(fcgi, sizeof fcgi, "%s/fcgi/bulkjobs-fcgi", bld);
 	{
-		char *argv[] = { fcgi, "-c", e->conf_path, "--listen", sock, "--processes", "4",
+		char *args[] = { fcgi, "-c", e->conf_path, "--listen", sock, "--processes", "4",
 		    "--socket-mode", "0666", NULL };
-		char log[1300];
+		char *argv[WRAPPER_WORDS + 10], log[1300];
+		size_t n = wrapper_argv(argv, WRAPPER_WORDS);
+		if (mode == BJ_E2E_STDIN_SOCKET)
+			args[3] = NULL;
+		for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+			argv[n + i] = args[i];
 		snprintf(log, sizeof log, "%s/fcgi.log", e->root);
-		if (mode == BJ_E2E_STDIN_SOCKET) {
-			argv[3] = NULL;
+		if (mode == BJ_E2E_STDIN_SOCKET)
 			e->fcgi_pid = spawn_on_socket(argv, sock, log);
-		} else {
+		else
 			e->fcgi_pid = spawn(argv, log);
-		}
 		if (e->fcgi_pid <= 0)
 			return -1;
 	}
@@ -489,9 +526,13 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	atexit(stop_at_exit);
 	/* wait until /healthz answers through nginx */
 	http_quiet = 1;
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < (wrapped() ? 1200 : 200); i++) {
 		struct bj_http_reply r;
 		char url[300];
+		if (waitpid(e->fcgi_pid, NULL, WNOHANG) == e->fcgi_pid) {
+			e->fcgi_pid = 0;	/* it is gone: a bad option, config or wrapper */
+			break;
+		}
 		snprintf(url, sizeof url, "%s/healthz", e->url);
 		if (bj_http("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200) {
 			bj_http_reply_free(&r);
@@ -541,7 +582,8 @@ bj_e2e_stop(struct bj_e2e *e)
 		if (pids[i] <= 0)
 			continue;
 		kill(pids[i], SIGTERM);
-		for (int k = 0; k < 100; k++) {
+		/* under valgrind, each process writes its leak report as it ends */
+		for (int k = 0; k < (wrapped() ? 1200 : 100); k++) {
 			if (waitpid(pids[i], NULL, WNOHANG) != 0)
 				break;
 			usleep(50000);

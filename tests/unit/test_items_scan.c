@@ -40,6 +40,11 @@ test_span(void)
 	CU_ASSERT_EQUAL(span("{\"items\":[1}", out, sizeof out), -1);
 	CU_ASSERT_EQUAL(span("{\"items\":\"open}", out, sizeof out), -1);
 	CU_ASSERT_EQUAL(span("{\"a\" 1}", out, sizeof out), -1);
+	/* the name as the strict parser reads it, escapes and all; twice is refused */
+	CU_ASSERT_EQUAL(span("{\"it\\u0065ms\":[3]}", out, sizeof out), 1);
+	CU_ASSERT_STRING_EQUAL(out, "[3]");
+	CU_ASSERT_EQUAL(span("{\"items\":[1],\"it\\u0065ms\":[]}", out, sizeof out), -2);
+	CU_ASSERT_EQUAL(span("{\"itemsx\":[1],\"item\":[2]}", out, sizeof out), 0);
 }
 
 static void
