@@ -65,6 +65,40 @@ bj_webhook_ok(const char *s)
 	return s[p] != '\0' && s[p] != '/' && s[p] != '?' && s[p] != '#';
 }
 
+/*
+ * Two items of one job with the same key: 1 and their indexes, else 0.
+ * An open-addressing table of item indexes, twice the item count, so the
+ * check stays linear for a million items.
+ */
+static int
+duplicate_key(const struct bj_job_spec *s, size_t *first, size_t *second)
+{
+	size_t cap = 2, mask, *slot;
+	int found = 0;
+
+	while (cap < 2 * s->nitems)
+		cap *= 2;
+	mask = cap - 1;
+	slot = bj_xmalloc(cap * sizeof *slot);
+	memset(slot, 0xff, cap * sizeof *slot);	/* (size_t)-1: empty */
+	for (size_t i = 0; i < s->nitems && !found; i++) {
+		size_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+		for (const unsigned char *p = (const unsigned char *)s->items[i].key; *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		for (h &= mask; slot[h] != (size_t)-1; h = (h + 1) & mask)
+			if (strcmp(s->items[slot[h]].key, s->items[i].key) == 0) {
+				*first = slot[h];
+				*second = i;
+				found = 1;
+				break;
+			}
+		slot[h] = i;
+	}
+	free(slot);
+	return found;
+}
+
 enum bj_err
 bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t len)
 {
@@ -105,6 +139,13 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 			BAD("items[%zu].stage: between 0 and 1000", i);
 		if (it->payload != NULL && strlen(it->payload) > BJ_PAYLOAD_MAX)
 			BAD("items[%zu].payload: at most %d bytes of JSON", i, BJ_PAYLOAD_MAX);
+	}
+	{
+		size_t a, b;
+
+		if (duplicate_key(s, &a, &b))
+			BAD("items[%zu].key: \"%.64s\" is already the key of items[%zu]; keys are"
+			    " unique within a job", b, s->items[b].key, a);
 	}
 	for (size_t i = 0; i < s->nemails; i++)
 		if (!bj_email_ok(s->emails[i]))
