@@ -527,7 +527,8 @@ main(int argc, char **argv)
 
 		/* heartbeats, kills, report retries */
 		now = bj_now();
-		due = stopping ? now + 1 : next_claim;
+		/* a claim is due only while a slot is free: otherwise poll would spin */
+		due = stopping ? now + 1 : nused < o.jobs ? next_claim : now + IDLE_MAX;
 		for (int i = 0; i < o.jobs; i++) {
 			struct slot *s = &slots[i];
 
@@ -538,7 +539,7 @@ main(int argc, char **argv)
 			if (s->done) {
 				if (now >= s->report_due && slot_report(s, client, &o, now)) {
 					slot_clear(s);
-					next_claim = now;
+					next_claim = due = now;
 					idle = IDLE_MIN;
 					continue;
 				}
