@@ -318,13 +318,25 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 		}
 	}
 	if (out == BJ_OUT_COMPLETE) {
+		int retryable = 1, completing = 0;
+
 		bj_run_result(&s->run, &result, &artifact);
 		if (s->run.out.len > 0 && result == NULL)
 			bj_log_warn("item %lld: stdout is not a JSON object; completing without a result",
 			    s->cl->id);
-		rc = bj_client_complete(c, s->cl, result, artifact);
-		what = "completed";
-		if (rc == BJ_CALL_REFUSED) {
+		/* never complete with an artifact that is missing or not yet on disk */
+		if (artifact != NULL &&
+		    bj_artifact_sync(o->artifacts, artifact, &error, &retryable) == -1) {
+			bj_log_warn("item %lld: %s", s->cl->id, error);
+			rc = bj_client_fail(c, s->cl, error, retryable);
+			what = retryable ? "failed (retryable: artifact not written)" :
+			    "failed (bad artifact)";
+		} else {
+			rc = bj_client_complete(c, s->cl, result, artifact);
+			what = "completed";
+			completing = 1;
+		}
+		if (completing && rc == BJ_CALL_REFUSED) {
 			/* e.g. a result too large or a bad artifact path: fail it, saying why */
 			char *why = bj_xasprintf("the server refused the completion: %s",
 			    bj_client_error(c));
@@ -359,7 +371,6 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 		bj_log_warn("item %lld: report refused: %s", s->cl->id, bj_client_error(c));
 		break;
 	}
-	(void)o;
 	free(error);
 	free(result);
 	free(artifact);
@@ -527,7 +538,8 @@ main(int argc, char **argv)
 
 		/* heartbeats, kills, report retries */
 		now = bj_now();
-		due = stopping ? now + 1 : next_claim;
+		/* a claim is due only while a slot is free: otherwise poll would spin */
+		due = stopping ? now + 1 : nused < o.jobs ? next_claim : now + IDLE_MAX;
 		for (int i = 0; i < o.jobs; i++) {
 			struct slot *s = &slots[i];
 
@@ -538,7 +550,7 @@ main(int argc, char **argv)
 			if (s->done) {
 				if (now >= s->report_due && slot_report(s, client, &o, now)) {
 					slot_clear(s);
-					next_claim = now;
+					next_claim = due = now;
 					idle = IDLE_MIN;
 					continue;
 				}

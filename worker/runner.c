@@ -358,6 +358,19 @@ bj_run_io(struct bj_run *r, const struct pollfd *pfd, int npfd, double now)
 		r->exited = 1;
 		r->exited_at = now;
 		close_fd(&r->fd_in);
+		/*
+		 * Read what the pipes hold right away: unless something the
+		 * command left behind keeps them open, this reaches their end
+		 * and the run is finished now, so that its outcome is reported
+		 * before anything else is done for it (a worker resumed after a
+		 * SIGSTOP would otherwise heartbeat first and drop the outcome).
+		 */
+		if (r->fd_out >= 0 && !drain(r, r->fd_out))
+			close_fd(&r->fd_out);
+		if (r->fd_err >= 0 && !drain(r, r->fd_err))
+			close_fd(&r->fd_err);
+		if (r->fd_prog >= 0 && !drain(r, r->fd_prog))
+			close_fd(&r->fd_prog);
 	}
 }
 

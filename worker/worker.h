@@ -124,6 +124,18 @@ enum bj_outcome bj_run_outcome(const struct bj_run *r, char **error);
 void bj_run_result(const struct bj_run *r, char **result, char **artifact);
 void bj_run_free(struct bj_run *r);
 
+/* --- artifact.c: what a command reported, checked before completing - */
+
+/*
+ * Resolve artifact under root (realpath, as the download page does), make
+ * sure it is a regular file there, and fsync it and its directory. 0 when
+ * it is fit to complete with (or is a path the server will refuse anyway);
+ * -1 with *error (caller frees) naming the artifact and the errno text, and
+ * *retryable 0 when another attempt cannot help (outside the root, not a
+ * regular file).
+ */
+int bj_artifact_sync(const char *root, const char *artifact, char **error, int *retryable);
+
 /* Parse one fd 3 line "progress DONE TOTAL"; 0 and the numbers, or -1. */
 int bj_progress_parse(const char *line, long long *done, long long *total);
 /* Copy s (n bytes) as valid UTF-8 without NUL, replacing bad bytes with '?'. */
