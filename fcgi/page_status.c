@@ -19,6 +19,7 @@
 
 #define MAX_FAILURES	100
 #define MAX_EVENTS	200
+#define MAX_NOTIFICATIONS 100
 #define REFRESH_SECONDS	5
 
 /* The one style sheet: readable on a phone, no external assets. */
@@ -205,6 +206,11 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	pj->deadline_ago = ago_cell(r, row, 26);
 	pj->expires_ago = ago_cell(r, row, 27);
 	pj->run_seconds = ago_cell(r, row, 28);
+	if (r->ncols > 31) {		/* the stage columns of BJ_SQL_PAGES_JOB_BY_TOKEN */
+		pj->stages_before = bj_rows_int(r, row, 29);
+		pj->stage_key = dup_cell(r, row, 30);
+		pj->stage_single = pj->stage_key != NULL && bj_rows_get(r, row, 31) == NULL;
+	}
 }
 
 /* Free the strings of pj, not pj itself. */
@@ -224,6 +230,7 @@ bj_page_job_clear(struct bj_page_job *pj)
 	free(j->artifact);
 	free(j->artifact_expires_at);
 	free(j->language);
+	free(pj->stage_key);
 	memset(pj, 0, sizeof *pj);
 }
 
@@ -361,25 +368,16 @@ add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ag
 
 /* Which stage runs: named by its item's key when it has one item. */
 static void
-add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
+add_stage(const struct bj_page_job *pj, struct bj_html_el *parent)
 {
-	struct bj_rows *r = bj_db_query(req->app->db, BJ_SQL_PAGES_STAGE, "iiii",
-	    j->id, (long long)j->stage, j->id, (long long)j->stage);
-	long long ordinal, nitems;
-	const char *key;
+	const struct bj_job *j = &pj->job;
+	long long ordinal = pj->stages_before + 1;
 	int count = j->stage_count > 0 ? j->stage_count : 1;
 
-	if (r == NULL || r->nrows != 1)
-		goto out;
-	ordinal = bj_rows_int(r, 0, 0) + 1;
-	nitems = bj_rows_int(r, 0, 1);
-	key = bj_rows_get(r, 0, 2);
-	if (nitems == 1 && key != NULL)
-		bj_html_addf(parent, "p", _("Stage %lld of %d: %s"), ordinal, count, key);
+	if (pj->stage_single)
+		bj_html_addf(parent, "p", _("Stage %lld of %d: %s"), ordinal, count, pj->stage_key);
 	else
 		bj_html_addf(parent, "p", _("Stage %lld of %d"), ordinal, count);
-out:
-	bj_rows_free(r);
 }
 
 /* Percent of items that have ended. */
@@ -504,16 +502,33 @@ add_download(struct bj_req *req, const struct bj_page_job *pj, struct bj_html_el
 	}
 }
 
-/* Failed attempts with their errors. */
+/*
+ * The rows of one part of BJ_SQL_PAGES_DETAILS, which come ordered by part:
+ * [*from, *to). Columns: 0 part, 1 order, then the part's own from 2 on.
+ */
 static void
-add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+detail_part(const struct bj_rows *r, int part, int *from, int *to)
 {
-	struct bj_rows *r;
-	struct bj_html_el *t, *tr;
+	int i = 0;
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILURES, "ii", j->id,
-	    (long long)MAX_FAILURES + 1)) == NULL || r->nrows == 0)
-		goto out;
+	while (r != NULL && i < r->nrows && bj_rows_int(r, i, 0) < part)
+		i++;
+	*from = i;
+	while (r != NULL && i < r->nrows && bj_rows_int(r, i, 0) == part)
+		i++;
+	*to = i;
+}
+
+/* Failed attempts with their errors (part 1: key, attempt, error, at). */
+static void
+add_failures(struct bj_req *req, const struct bj_rows *r, struct bj_html_el *body)
+{
+	struct bj_html_el *t, *tr;
+	int from, to;
+
+	detail_part(r, 1, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Failed items"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
@@ -522,30 +537,28 @@ add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 	bj_html_add(tr, "th", _("Error"));
 	bj_html_add(tr, "th", _("When"));
 	t = bj_html_add(t, "tbody", NULL);
-	for (int i = 0; i < r->nrows && i < MAX_FAILURES; i++) {
-		const char *at = bj_rows_get(r, i, 3);
+	for (int i = from; i < to && i - from < MAX_FAILURES; i++) {
+		const char *at = bj_rows_get(r, i, 5);
 		tr = bj_html_add(t, "tr", NULL);
-		bj_html_add(tr, "td", bj_rows_get(r, i, 0));
-		bj_html_add(tr, "td", bj_rows_get(r, i, 1));
-		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : _("(no message)"));
+		bj_html_add(tr, "td", bj_rows_get(r, i, 2));
+		bj_html_add(tr, "td", bj_rows_get(r, i, 3));
+		bj_html_add(tr, "td", bj_rows_get(r, i, 4) ? bj_rows_get(r, i, 4) : _("(no message)"));
 		add_iso(bj_html_add(tr, "td", NULL), at, req->app->conf->time_zone);
 	}
-	if (r->nrows > MAX_FAILURES)
+	if (to - from > MAX_FAILURES)
 		bj_html_addf(body, "p", _("Only the latest %d failures are shown."), MAX_FAILURES);
-out:
-	bj_rows_free(r);
 }
 
-/* Where the notifications stand: sent, retrying, failed. */
+/* Where the notifications stand (part 2: channel, target, state, attempts, error). */
 static void
-add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+add_notifications(const struct bj_rows *r, struct bj_html_el *body)
 {
-	struct bj_rows *r;
 	struct bj_html_el *t, *tr;
+	int from, to;
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_NOTIFICATIONS, "i", j->id)) == NULL ||
-	    r->nrows == 0)
-		goto out;
+	detail_part(r, 2, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Notifications"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
@@ -554,9 +567,9 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 	bj_html_add(tr, "th", _("Attempts"));
 	bj_html_add(tr, "th", _("Last error"));
 	t = bj_html_add(t, "tbody", NULL);
-	for (int i = 0; i < r->nrows; i++) {
-		const char *ch = bj_rows_get(r, i, 0), *st = bj_rows_get(r, i, 2);
-		long long attempts = bj_rows_int(r, i, 3);
+	for (int i = from; i < to; i++) {
+		const char *ch = bj_rows_get(r, i, 2), *st = bj_rows_get(r, i, 4);
+		long long attempts = bj_rows_int(r, i, 5);
 		const char *words;
 
 		if (st != NULL && strcmp(st, "sent") == 0)
@@ -568,43 +581,39 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 		tr = bj_html_add(t, "tr", NULL);
 		/* email shows its address; a webhook URL may hold secrets */
 		if (ch != NULL && strcmp(ch, "email") == 0)
-			bj_html_addf(tr, "td", _("email to %s"), bj_rows_get(r, i, 1));
+			bj_html_addf(tr, "td", _("email to %s"), bj_rows_get(r, i, 3));
 		else
 			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
-		bj_html_add(tr, "td", bj_rows_get(r, i, 4) ? bj_rows_get(r, i, 4) : "");
+		bj_html_add(tr, "td", bj_rows_get(r, i, 6) ? bj_rows_get(r, i, 6) : "");
 	}
-out:
-	bj_rows_free(r);
 }
 
-/* The job's timeline, newest first. */
+/* The job's timeline, newest first (part 3: at, type, detail). */
 static void
-add_timeline(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+add_timeline(struct bj_req *req, const struct bj_rows *r, struct bj_html_el *body)
 {
-	struct bj_rows *r;
 	struct bj_html_el *ol, *li;
+	int from, to;
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_EVENTS, "ii", j->id,
-	    (long long)MAX_EVENTS)) == NULL || r->nrows == 0)
-		goto out;
+	detail_part(r, 3, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
-	for (int i = 0; i < r->nrows; i++) {
-		const char *at = bj_rows_get(r, i, 0), *detail = bj_rows_get(r, i, 2);
+	for (int i = from; i < to; i++) {
+		const char *at = bj_rows_get(r, i, 2), *detail = bj_rows_get(r, i, 4);
 		li = bj_html_add(ol, "li", NULL);
 		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
-		bj_html_add(li, "strong", bj_rows_get(r, i, 1));
+		bj_html_add(li, "strong", bj_rows_get(r, i, 3));
 		if (detail != NULL && *detail) {
 			bj_html_text(li, ": ");
 			bj_html_text(li, detail);
 		}
 	}
-out:
-	bj_rows_free(r);
 }
 
 /* GET /jobs/{token} */
@@ -615,6 +624,7 @@ bj_page_status(struct bj_req *req)
 	const struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
+	struct bj_rows *details;
 	char nonce[32], cls[40];
 	const char *title, *tz = req->app->conf->time_zone;
 
@@ -643,7 +653,7 @@ bj_page_status(struct bj_req *req)
 	bj_html_attr(p, "id", "state");
 	add_progress(pj, body);
 	if (!bj_job_state_terminal(j->state))
-		add_stage(req, j, body);
+		add_stage(pj, body);
 	add_actions(req, j, body);
 	add_download(req, pj, body);
 	bj_html_add(body, "h2", _("Times"));
@@ -652,9 +662,14 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
 	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
-	add_failures(req, j, body);
-	add_notifications(req, j, body);
-	add_timeline(req, j, body);
+	/* one round trip for the three lists; when it fails they are left out */
+	details = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
+	    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
+	    j->id, (long long)MAX_EVENTS);
+	add_failures(req, details, body);
+	add_notifications(details, body);
+	add_timeline(req, details, body);
+	bj_rows_free(details);
 	if (!bj_job_state_terminal(j->state)) {
 		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "
 		    "until the job has ended.", "This page refreshes itself every %d seconds "

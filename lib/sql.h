@@ -100,6 +100,8 @@ extern const char BJ_SQL_PAGES_EVENTS[];	/* i job, i limit -> at, type, detail *
 extern const char BJ_SQL_PAGES_NOTIFICATIONS[];	/* i job -> channel, target, state, attempts, error, next, sent, event */
 extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
+/* i job, i limit x3 (failures, notifications, events) -> part, order, 5 columns by part */
+extern const char BJ_SQL_PAGES_DETAILS[];
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
 extern const char BJ_SQL_REAPER_ORPHANS[];	/* i limit -> id, job_id, attempt, stage */
