@@ -27,10 +27,6 @@ struct bj_page_job {
 	long long	 created_ago, started_ago, finished_ago;	/* seconds */
 	long long	 deadline_ago, expires_ago;		/* negative: ahead */
 	long long	 run_seconds;		/* started → finished or now */
-	/* the open stage, when loaded by token (bj_page_job_load) */
-	long long	 stages_before;		/* distinct stages before it */
-	char		*stage_key;		/* its first item's key, or NULL */
-	int		 stage_single;		/* 1 when it has exactly one item */
 };
 
 /*

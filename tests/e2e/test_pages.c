@@ -211,6 +211,18 @@ test_status_page_stages_and_lists(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3: load-1"));
 	bj_http_reply_free(&r);
+	/* a job of one stage and one item: that item names it */
+	{
+		struct bj_plant one = { .owner = "alice", .title = "One thing", .state = "queued",
+		    .total = 1, .pending = 1 };
+		id = bj_plant_job(db, &one, tok);
+		bj_plant_item(db, id, 0, "the-only-item", "pending");
+		snprintf(path, sizeof path, "/jobs/%s", tok);
+		bj_plant_get(e2e.url, path, "alice", &r);
+		CU_ASSERT_EQUAL(r.status, 200);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 1 of 1: the-only-item"));
+		bj_http_reply_free(&r);
+	}
 }
 
 /* A reader whose browser asks for Japanese gets the page in Japanese. */
