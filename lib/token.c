@@ -49,8 +49,8 @@ bj_token_new(char out[BJ_TOKEN_LEN + 1])
 /*
  * SHA-256, looked up once: OpenSSL 3's one-shot SHA256() and HMAC() fetch
  * the algorithm by name on every call, which was most of their cost on the
- * short inputs of each request (a token, a form token). The process has
- * one thread, so the first call may set it unguarded.
+ * short inputs of each request (a token, a form token). Every program
+ * has one thread, so the digest and its context are set up unguarded.
  */
 static const EVP_MD *
 sha256_md(void)
@@ -62,18 +62,20 @@ sha256_md(void)
 	return md;
 }
 
-/* out = SHA-256 of the n pieces p[i] of length l[i]. */
+/* out = SHA-256 of the n pieces p[i] of length l[i]; one context, reused. */
 static void
 sha256_parts(int n, const void *const *p, const size_t *l, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestInit_ex2(ctx, sha256_md(), NULL) == 1;
+	static EVP_MD_CTX *ctx;
+	int ok;
 
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+		abort();
+	ok = EVP_DigestInit_ex2(ctx, sha256_md(), NULL) == 1;
 	for (int i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(ctx, p[i], l[i]) == 1;
 	if (!ok || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
 		abort();	/* only allocation can fail here */
-	EVP_MD_CTX_free(ctx);
 }
 
 void
