@@ -526,6 +526,7 @@ struct details {
 	int			 n;
 };
 
+/* Details rows by part, then by the part's own order. */
 static int
 detail_cmp(const void *a, const void *b)
 {
