@@ -19,6 +19,7 @@
 
 #define MAX_FAILURES	100
 #define MAX_EVENTS	200
+#define MAX_NOTIFICATIONS 100
 #define REFRESH_SECONDS	5
 
 /* The one style sheet: readable on a phone, no external assets. */
@@ -74,6 +75,9 @@ bj_page_lang(struct bj_req *req, const char *job_lang)
 
 	if (!bound) {
 		bj_i18n_init();
+		/* every time on the pages is shown in this zone: set it once (i18n.h) */
+		setenv("TZ", req->app->conf->time_zone, 1);
+		tzset();
 		bound = 1;
 	}
 	bj_i18n_use(bj_i18n_negotiate(bj_req_header(req, "HTTP_ACCEPT_LANGUAGE"), fallback));
@@ -360,22 +364,30 @@ add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ag
 	}
 }
 
-/* Which stage runs: named by its item's key when it has one item. */
+/*
+ * Which stage runs: named by its item's key when it has one item. A job of
+ * one stage (stage_count counts the distinct stages) needs no query unless
+ * its single item names it.
+ */
 static void
 add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 {
-	struct bj_rows *r = bj_db_query(req->app->db, BJ_SQL_PAGES_STAGE, "iiii",
-	    j->id, (long long)j->stage, j->id, (long long)j->stage);
-	long long ordinal, nitems;
-	const char *key;
+	struct bj_rows *r = NULL;
+	long long ordinal = 1;
+	const char *key = NULL;
 	int count = j->stage_count > 0 ? j->stage_count : 1;
 
-	if (r == NULL || r->nrows != 1)
-		goto out;
-	ordinal = bj_rows_int(r, 0, 0) + 1;
-	nitems = bj_rows_int(r, 0, 1);
-	key = bj_rows_get(r, 0, 2);
-	if (nitems == 1 && key != NULL)
+	if (count > 1 || j->n_total == 1) {
+		r = bj_db_query(req->app->db, BJ_SQL_PAGES_STAGE, "iiiiii",
+		    j->id, (long long)j->stage, j->id, (long long)j->stage,
+		    j->id, (long long)j->stage);
+		if (r == NULL || r->nrows != 1)
+			goto out;
+		ordinal = bj_rows_int(r, 0, 0) + 1;
+		if (bj_rows_get(r, 0, 2) == NULL)
+			key = bj_rows_get(r, 0, 1);	/* NULL too when the stage is empty */
+	}
+	if (key != NULL)
 		bj_html_addf(parent, "p", _("Stage %lld of %d: %s"), ordinal, count, key);
 	else
 		bj_html_addf(parent, "p", _("Stage %lld of %d"), ordinal, count);
@@ -505,16 +517,73 @@ add_download(struct bj_req *req, const struct bj_page_job *pj, struct bj_html_el
 	}
 }
 
-/* Failed attempts with their errors. */
-static void
-add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
-{
-	struct bj_rows *r;
-	struct bj_html_el *t, *tr;
+/* The rows of BJ_SQL_PAGES_DETAILS in (part, order) order. */
+struct details {
+	const struct bj_rows	*r;
+	struct detail_row {
+		long long	 part, ord;
+		int		 row;
+	}			*rows;
+	int			 n;
+};
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILURES, "ii", j->id,
-	    (long long)MAX_FAILURES + 1)) == NULL || r->nrows == 0)
-		goto out;
+/* Details rows by part, then by the part's own order. */
+static int
+detail_cmp(const void *a, const void *b)
+{
+	const struct detail_row *x = a, *y = b;
+
+	if (x->part != y->part)
+		return x->part < y->part ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+/* Sort the rows of r (borrowed; NULL gives none) into d. */
+static void
+details_sort(const struct bj_rows *r, struct details *d)
+{
+	d->r = r;
+	d->n = r != NULL ? r->nrows : 0;
+	d->rows = bj_xcalloc((size_t)d->n + 1, sizeof *d->rows);
+	for (int i = 0; i < d->n; i++) {
+		d->rows[i].part = bj_rows_int(r, i, 0);
+		d->rows[i].ord = bj_rows_int(r, i, 1);
+		d->rows[i].row = i;
+	}
+	qsort(d->rows, (size_t)d->n, sizeof *d->rows, detail_cmp);
+}
+
+/* The sorted positions [*from, *to) of one part. */
+static void
+detail_part(const struct details *d, int part, int *from, int *to)
+{
+	int i = 0;
+
+	while (i < d->n && d->rows[i].part < part)
+		i++;
+	*from = i;
+	while (i < d->n && d->rows[i].part == part)
+		i++;
+	*to = i;
+}
+
+/* Column col (2 on: the part's own) of the details row at sorted position i. */
+static const char *
+detail_get(const struct details *d, int i, int col)
+{
+	return bj_rows_get(d->r, d->rows[i].row, col);
+}
+
+/* Failed attempts with their errors (part 1: key, attempt, error, at). */
+static void
+add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *body)
+{
+	struct bj_html_el *t, *tr;
+	int from, to;
+
+	detail_part(d, 1, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Failed items"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
@@ -523,30 +592,28 @@ add_failures(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body
 	bj_html_add(tr, "th", _("Error"));
 	bj_html_add(tr, "th", _("When"));
 	t = bj_html_add(t, "tbody", NULL);
-	for (int i = 0; i < r->nrows && i < MAX_FAILURES; i++) {
-		const char *at = bj_rows_get(r, i, 3);
+	for (int i = from; i < to && i - from < MAX_FAILURES; i++) {
+		const char *at = detail_get(d, i, 5);
 		tr = bj_html_add(t, "tr", NULL);
-		bj_html_add(tr, "td", bj_rows_get(r, i, 0));
-		bj_html_add(tr, "td", bj_rows_get(r, i, 1));
-		bj_html_add(tr, "td", bj_rows_get(r, i, 2) ? bj_rows_get(r, i, 2) : _("(no message)"));
+		bj_html_add(tr, "td", detail_get(d, i, 2));
+		bj_html_add(tr, "td", detail_get(d, i, 3));
+		bj_html_add(tr, "td", detail_get(d, i, 4) ? detail_get(d, i, 4) : _("(no message)"));
 		add_iso(bj_html_add(tr, "td", NULL), at, req->app->conf->time_zone);
 	}
-	if (r->nrows > MAX_FAILURES)
+	if (to - from > MAX_FAILURES)
 		bj_html_addf(body, "p", _("Only the latest %d failures are shown."), MAX_FAILURES);
-out:
-	bj_rows_free(r);
 }
 
-/* Where the notifications stand: sent, retrying, failed. */
+/* Where the notifications stand (part 2: channel, target, state, attempts, error). */
 static void
-add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+add_notifications(const struct details *d, struct bj_html_el *body)
 {
-	struct bj_rows *r;
 	struct bj_html_el *t, *tr;
+	int from, to;
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_NOTIFICATIONS, "i", j->id)) == NULL ||
-	    r->nrows == 0)
-		goto out;
+	detail_part(d, 2, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Notifications"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
@@ -555,9 +622,9 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 	bj_html_add(tr, "th", _("Attempts"));
 	bj_html_add(tr, "th", _("Last error"));
 	t = bj_html_add(t, "tbody", NULL);
-	for (int i = 0; i < r->nrows; i++) {
-		const char *ch = bj_rows_get(r, i, 0), *st = bj_rows_get(r, i, 2);
-		long long attempts = bj_rows_int(r, i, 3);
+	for (int i = from; i < to; i++) {
+		const char *ch = detail_get(d, i, 2), *st = detail_get(d, i, 4);
+		long long attempts = bj_rows_int(d->r, d->rows[i].row, 5);
 		const char *words;
 
 		if (st != NULL && strcmp(st, "sent") == 0)
@@ -569,43 +636,39 @@ add_notifications(struct bj_req *req, const struct bj_job *j, struct bj_html_el 
 		tr = bj_html_add(t, "tr", NULL);
 		/* email shows its address; a webhook URL may hold secrets */
 		if (ch != NULL && strcmp(ch, "email") == 0)
-			bj_html_addf(tr, "td", _("email to %s"), bj_rows_get(r, i, 1));
+			bj_html_addf(tr, "td", _("email to %s"), detail_get(d, i, 3));
 		else
 			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
-		bj_html_add(tr, "td", bj_rows_get(r, i, 4) ? bj_rows_get(r, i, 4) : "");
+		bj_html_add(tr, "td", detail_get(d, i, 6) ? detail_get(d, i, 6) : "");
 	}
-out:
-	bj_rows_free(r);
 }
 
-/* The job's timeline, newest first. */
+/* The job's timeline, newest first (part 3: at, type, detail). */
 static void
-add_timeline(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
+add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *body)
 {
-	struct bj_rows *r;
 	struct bj_html_el *ol, *li;
+	int from, to;
 
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_EVENTS, "ii", j->id,
-	    (long long)MAX_EVENTS)) == NULL || r->nrows == 0)
-		goto out;
+	detail_part(d, 3, &from, &to);
+	if (from == to)
+		return;
 	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
-	for (int i = 0; i < r->nrows; i++) {
-		const char *at = bj_rows_get(r, i, 0), *detail = bj_rows_get(r, i, 2);
+	for (int i = from; i < to; i++) {
+		const char *at = detail_get(d, i, 2), *detail = detail_get(d, i, 4);
 		li = bj_html_add(ol, "li", NULL);
 		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
-		bj_html_add(li, "strong", bj_rows_get(r, i, 1));
+		bj_html_add(li, "strong", detail_get(d, i, 3));
 		if (detail != NULL && *detail) {
 			bj_html_text(li, ": ");
 			bj_html_text(li, detail);
 		}
 	}
-out:
-	bj_rows_free(r);
 }
 
 /* GET /jobs/{token} */
@@ -616,6 +679,8 @@ bj_page_status(struct bj_req *req)
 	const struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
+	struct bj_rows *r;
+	struct details details;
 	char nonce[32], cls[40];
 	const char *title, *tz = req->app->conf->time_zone;
 
@@ -653,9 +718,16 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
 	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
-	add_failures(req, j, body);
-	add_notifications(req, j, body);
-	add_timeline(req, j, body);
+	/* one round trip for the three lists; when it fails they are left out */
+	r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
+	    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
+	    j->id, (long long)MAX_EVENTS);
+	details_sort(r, &details);
+	add_failures(req, &details, body);
+	add_notifications(&details, body);
+	add_timeline(req, &details, body);
+	free(details.rows);
+	bj_rows_free(r);
 	if (!bj_job_state_terminal(j->state)) {
 		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "
 		    "until the job has ended.", "This page refreshes itself every %d seconds "

@@ -54,6 +54,7 @@ static const struct conf_key keys[] = {
 	{ "http", "default_language", T_LANG, O(default_language), "en", 0, 0, { 0 } },
 	{ "http", "time_zone", T_TZ, O(time_zone), "UTC", 0, 0, { 0 } },
 	{ "http", "secret", T_STR, O(http_secret), "", 0, 0, { 0 } },
+	{ "http", "token_cache", T_INT, O(token_cache), "5", 0, 300, { 0 } },
 
 	{ "artifacts", "root", T_PATH, O(artifacts_root), "/var/lib/bulkjobs/artifacts", 0, 0, { 0 } },
 	{ "artifacts", "download", T_ENUM, O(download), "x-accel-redirect", 0, 0,

@@ -37,6 +37,7 @@ struct bj_conf {
 	char	*default_language;
 	char	*time_zone;
 	char	*http_secret;		/* CSRF key material */
+	int	 token_cache;		/* seconds a process trusts a looked-up API token */
 
 	/* [artifacts] */
 	char	*artifacts_root;

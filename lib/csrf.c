@@ -10,6 +10,13 @@
 #include "sql.h"
 #include "token.h"
 
+/*
+ * The stored secret never changes once a process has read it (the row is
+ * inserted once and never updated), so each process reads it once.
+ */
+static unsigned char stored_key[BJ_CSRF_KEYMAX];
+static size_t stored_len;
+
 /* The server secret: [http] secret, else the one stored in the database. */
 enum bj_err
 bj_csrf_key(struct bj_db *db, const struct bj_conf *conf,
@@ -27,6 +34,11 @@ bj_csrf_key(struct bj_db *db, const struct bj_conf *conf,
 			n = BJ_CSRF_KEYMAX;
 		memcpy(key, conf->http_secret, n);
 		*keylen = n;
+		return BJ_OK;
+	}
+	if (stored_len > 0) {
+		memcpy(key, stored_key, stored_len);
+		*keylen = stored_len;
 		return BJ_OK;
 	}
 	if ((r = bj_db_query(db, BJ_SQL_PAGES_SECRET_GET, "")) == NULL)
@@ -52,6 +64,8 @@ bj_csrf_key(struct bj_db *db, const struct bj_conf *conf,
 	}
 	*keylen = strlen(s);
 	memcpy(key, s, *keylen);
+	memcpy(stored_key, s, *keylen);
+	stored_len = *keylen;
 	err = BJ_OK;
 out:
 	bj_rows_free(r);

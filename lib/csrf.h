@@ -7,7 +7,7 @@
  * does not work on another. The key is [http] secret or, when that is
  * empty, a random secret generated once and kept in the database table
  * http_secrets (the first process to need it inserts it; the others read
- * the row that won).
+ * the row that won). A process reads the stored secret once and keeps it.
  *
  * Ownership: the key and token buffers belong to the caller.
  */

@@ -372,16 +372,23 @@ params_fill(struct params *p, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Fetch every row of an executed statement into a bj_rows. */
+/*
+ * Fetch every row of an executed statement into a bj_rows. The cells'
+ * text goes into one arena and the column buffers are one block: a query
+ * costs a handful of allocations, not a few per cell (this runs for every
+ * statement of every request).
+ */
 static struct bj_rows *
 fetch_all(struct bj_db *db, MYSQL_STMT *st)
 {
 	MYSQL_RES *meta = mysql_stmt_result_metadata(st);
 	struct bj_rows *r = bj_xcalloc(1, sizeof *r);
+	struct bj_buf arena = { 0 };
 	MYSQL_BIND *bind = NULL;
 	unsigned long *lens = NULL;
-	my_bool *nulls = NULL, *errs = NULL;
-	char **bufs = NULL;
+	my_bool *flags = NULL;		/* ncols is-null flags, then ncols error flags */
+	char *bufs = NULL;
+	size_t *offs = NULL, total = 0;	/* cell offsets in the arena, -1 for NULL */
 	int ncols, cap = 0, rc;
 
 	if (meta == NULL)
@@ -396,20 +403,24 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 	r->ncols = ncols;
 	bind = bj_xcalloc((size_t)ncols, sizeof *bind);
 	lens = bj_xcalloc((size_t)ncols, sizeof *lens);
-	nulls = bj_xcalloc((size_t)ncols, sizeof *nulls);
-	errs = bj_xcalloc((size_t)ncols, sizeof *errs);
-	bufs = bj_xcalloc((size_t)ncols, sizeof *bufs);
+	flags = bj_xcalloc(2 * (size_t)ncols, sizeof *flags);
+	for (int c = 0; c < ncols; c++) {
+		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
+		total += (f->max_length > 64 ? f->max_length : 64) + 1;
+	}
+	bufs = bj_xmalloc(total);
+	total = 0;
 	for (int c = 0; c < ncols; c++) {
 		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
 		unsigned long sz = f->max_length > 64 ? f->max_length : 64;
 
-		bufs[c] = bj_xmalloc(sz + 1);
 		bind[c].buffer_type = MYSQL_TYPE_STRING;
-		bind[c].buffer = bufs[c];
+		bind[c].buffer = bufs + total;
 		bind[c].buffer_length = sz + 1;
 		bind[c].length = &lens[c];
-		bind[c].is_null = &nulls[c];
-		bind[c].error = &errs[c];
+		bind[c].is_null = &flags[c];
+		bind[c].error = &flags[ncols + c];
+		total += sz + 1;
 	}
 	if (mysql_stmt_bind_result(st, bind) != 0) {
 		set_err_stmt(db, st);
@@ -418,18 +429,20 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		if (r->nrows == cap) {
 			cap = cap ? cap * 2 : 16;
-			r->cells = bj_xrealloc(r->cells, (size_t)cap * (size_t)ncols * sizeof *r->cells);
+			offs = bj_xrealloc(offs, (size_t)cap * (size_t)ncols * sizeof *offs);
 			r->lens = bj_xrealloc(r->lens, (size_t)cap * (size_t)ncols * sizeof *r->lens);
 		}
 		for (int c = 0; c < ncols; c++) {
 			size_t at = (size_t)r->nrows * (size_t)ncols + (size_t)c;
-			if (nulls[c]) {
-				r->cells[at] = NULL;
+			if (flags[c]) {
+				offs[at] = (size_t)-1;
 				r->lens[at] = 0;
 				continue;
 			}
+			offs[at] = arena.len;
+			r->lens[at] = lens[c];
 			if (lens[c] >= bind[c].buffer_length) {
-				/* truncated: fetch the whole column */
+				/* truncated (rare: buffers fit max_length): fetch the whole column */
 				char *big = bj_xmalloc(lens[c] + 1);
 				MYSQL_BIND b1;
 				memset(&b1, 0, sizeof b1);
@@ -441,12 +454,13 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 					set_err_stmt(db, st);
 					goto fail;
 				}
-				big[lens[c]] = '\0';
-				r->cells[at] = big;
+				bj_buf_add(&arena, big, lens[c]);
+				bj_buf_addc(&arena, '\0');
+				free(big);
 			} else {
-				r->cells[at] = bj_xstrndup(bufs[c], lens[c]);
+				bj_buf_add(&arena, (char *)bind[c].buffer, lens[c]);
+				bj_buf_addc(&arena, '\0');
 			}
-			r->lens[at] = lens[c];
 		}
 		r->nrows++;
 	}
@@ -454,6 +468,11 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 		set_err_stmt(db, st);
 		goto fail;
 	}
+	/* the arena is final: turn offsets into pointers */
+	r->arena = bj_buf_steal(&arena);
+	r->cells = bj_xcalloc((size_t)r->nrows * (size_t)ncols + 1, sizeof *r->cells);
+	for (size_t i = 0; i < (size_t)r->nrows * (size_t)ncols; i++)
+		r->cells[i] = offs[i] == (size_t)-1 ? NULL : r->arena + offs[i];
 	goto out;
 fail:
 	bj_rows_free(r);
@@ -461,13 +480,12 @@ fail:
 out:
 	mysql_stmt_free_result(st);
 	mysql_free_result(meta);
-	for (int c = 0; c < ncols; c++)
-		free(bufs[c]);
+	bj_buf_free(&arena);
+	free(offs);
 	free(bufs);
 	free(bind);
 	free(lens);
-	free(nulls);
-	free(errs);
+	free(flags);
 	return r;
 }
 
@@ -564,8 +582,7 @@ bj_rows_free(struct bj_rows *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < (size_t)r->nrows * (size_t)r->ncols; i++)
-		free(r->cells[i]);
+	free(r->arena);
 	free(r->cells);
 	free(r->lens);
 	free(r);

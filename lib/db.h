@@ -30,6 +30,7 @@ struct bj_rows {
 	int		  ncols;
 	char		**cells;	/* nrows * ncols, NULL = SQL NULL */
 	unsigned long	 *lens;
+	char		 *arena;	/* holds every cell's text; cells point into it */
 };
 
 /* Create a handle (does not connect). conf is borrowed and must outlive it. */

@@ -156,19 +156,38 @@ bj_i18n_relative(long long s, char *buf, size_t len)
 	}
 }
 
-void
-bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
+/* Format t, a local time of the current TZ, for the reader. */
+static void
+datetime_here(time_t t, char *buf, size_t len)
 {
-	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-	time_t t = (time_t)epoch;
 	struct tm tm;
 
-	setenv("TZ", tz != NULL && *tz ? tz : "UTC", 1);
-	tzset();
 	localtime_r(&t, &tm);
 	/* TRANSLATORS: strftime(3) format of a date and time with its zone */
 	if (strftime(buf, len, _("%d %b %Y, %H:%M %Z"), &tm) == 0 && len > 0)
 		buf[0] = '\0';
+}
+
+void
+bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
+{
+	const char *want = tz != NULL && *tz ? tz : "UTC", *cur = getenv("TZ");
+	char *old;
+
+	/*
+	 * A process that shows every time in one zone sets TZ to it once:
+	 * switching TZ back and forth makes glibc look at the zone files
+	 * again on each tzset(), twice per time shown.
+	 */
+	if (cur != NULL && strcmp(cur, want) == 0) {
+		tzset();	/* no-op while TZ is unchanged */
+		datetime_here((time_t)epoch, buf, len);
+		return;
+	}
+	old = cur != NULL ? strdup(cur) : NULL;
+	setenv("TZ", want, 1);
+	tzset();
+	datetime_here((time_t)epoch, buf, len);
 	if (old != NULL) {
 		setenv("TZ", old, 1);
 		free(old);

@@ -32,7 +32,11 @@ void bj_i18n_use(const char *lang);
 const char *bj_i18n_current(void);
 /* "3 minutes ago" / "in 2 hours" / "just now", in the current language. */
 void bj_i18n_relative(long long seconds_from_now, char *buf, size_t len);
-/* A date and time in time zone tz ("UTC", "Asia/Tokyo"), in the reader's convention. */
+/*
+ * A date and time in time zone tz ("UTC", "Asia/Tokyo"), in the reader's
+ * convention. Cheapest when the process has set TZ to tz (and called
+ * tzset()) once; otherwise TZ is switched to tz and back for each call.
+ */
 void bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len);
 
 #endif

@@ -27,9 +27,16 @@ const char BJ_SQL_PAGES_LIST[] =
     "SELECT " PAGE_JOB_COLS " FROM jobs WHERE owner = ? AND id < ?"
     " ORDER BY id DESC LIMIT ?";
 
+/*
+ * Where the open stage of a multi-stage job stands: how many distinct
+ * stages come before it (a loose index scan of ix_items_job_stage, one
+ * probe per stage), its first item's key, and its second item's id (NULL
+ * when it has one item). None reads a job's items one by one.
+ */
 const char BJ_SQL_PAGES_STAGE[] =
-    "SELECT (SELECT COUNT(DISTINCT stage) FROM items WHERE job_id = ? AND stage < ?),"
-    " COUNT(*), MIN(`key`) FROM items WHERE job_id = ? AND stage = ?";
+    "SELECT (SELECT COUNT(DISTINCT job_id, stage) FROM items WHERE job_id = ? AND stage < ?),"
+    " (SELECT `key` FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1),"
+    " (SELECT id FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1 OFFSET 1)";
 
 const char BJ_SQL_PAGES_FAILURES[] =
     "SELECT i.`key`, f.attempt, f.error, " T("f.failed_at") ", i.state"
@@ -43,6 +50,27 @@ const char BJ_SQL_PAGES_EVENTS[] =
 const char BJ_SQL_PAGES_NOTIFICATIONS[] =
     "SELECT channel, target, state, attempts, last_error, " T("next_attempt_at") ","
     " " T("sent_at") ", event FROM notifications WHERE job_id = ? ORDER BY id";
+
+/*
+ * The status page's three lists in one round trip, each bounded and read
+ * through its job index: part 1 failed attempts (key, attempt, error, at),
+ * the latest; part 2 notifications (channel, target, state, attempts,
+ * last error), the first; part 3 the timeline (at, type, detail), the
+ * latest. Columns: part, order, then the part's own. A UNION has no order
+ * of its own, and sorting it here costs a temporary table: the reader
+ * sorts the few rows by (part, order).
+ */
+const char BJ_SQL_PAGES_DETAILS[] =
+    "(SELECT 1 AS part, -f.id AS ord, i.`key` AS c1, f.attempt AS c2, f.error AS c3,"
+    "  " T("f.failed_at") " AS c4, NULL AS c5"
+    "  FROM item_failures f JOIN items i ON i.id = f.item_id"
+    "  WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?)"
+    " UNION ALL"
+    " (SELECT 2, id, channel, target, state, attempts, last_error FROM notifications"
+    "  WHERE job_id = ? ORDER BY id LIMIT ?)"
+    " UNION ALL"
+    " (SELECT 3, -id, " T("at") ", type, detail, NULL, NULL FROM job_events"
+    "  WHERE job_id = ? ORDER BY id DESC LIMIT ?)";
 
 const char BJ_SQL_PAGES_SECRET_GET[] =
     "SELECT secret FROM http_secrets WHERE id = 1";

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -35,7 +36,8 @@ make_token(const char *name, const char *scope, const char *owner)
 static int
 init(void)
 {
-	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 2097152\nmax_json_depth = 8\n") == -1)
+	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 2097152\nmax_json_depth = 8\n"
+	    "token_cache = 1\n") == -1)
 		return -1;
 	submit_tok = make_token("alice-submit", "submit", "alice");
 	work_tok = make_token("worker", "work", NULL);
@@ -369,6 +371,48 @@ test_auth_and_scopes(void)
 	CU_ASSERT_EQUAL(json_object_array_length(get(r, "jobs")), 1);
 	CU_ASSERT_PTR_NULL(get(r, "next"));	/* a full page that is also the last */
 	json_object_put(r);
+}
+
+/*
+ * Processes keep a looked-up token for [http] token_cache seconds (1 here):
+ * once that has passed, a revoked token is refused by every process, and
+ * the token's last use was recorded.
+ */
+static void
+test_revoked_token_refused(void)
+{
+	char *tok = make_token("short-lived", "submit", "alice"), *out;
+	struct json_object *r = NULL;
+	int st = -1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+	for (int i = 0; i < 8; i++)		/* more requests than processes */
+		CU_ASSERT_EQUAL(call("GET", "/v1/jobs?limit=1", tok, NULL, NULL, NULL), 200);
+	out = bj_e2e_ctl(&e2e, "token list | grep short-lived", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	{
+		const char *line = strstr(out, "short-lived");
+		int dates = 0;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+		/* CREATED and LAST USED are both dates, REVOKED is "-" */
+		for (const char *p = line; *p; p++)
+			if (p[0] == 'Z' && (p[1] == ' ' || p[1] == '\0'))
+				dates++;
+		CU_ASSERT_EQUAL(dates, 2);
+	}
+	free(out);
+	out = bj_e2e_ctl(&e2e, "token revoke short-lived", &st);
+	CU_ASSERT_EQUAL(st, 0);
+	free(out);
+	usleep(1100000);
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(call("GET", "/v1/jobs?limit=1", tok, NULL, NULL, &r), 401);
+		CU_ASSERT_STRING_EQUAL(code(r), "UNAUTHORIZED");
+		json_object_put(r);
+		r = NULL;
+	}
+	free(tok);
 }
 
 static void
@@ -775,6 +819,8 @@ main(void)
 	CU_add_test(s, "a two-stage job from submission to success", test_two_stage_job_to_success);
 	CU_add_test(s, "401, 403 and another owner's 404", test_auth_and_scopes);
 	CU_add_test(s, "WWW-Authenticate, Content-Length, Location", test_reply_headers);
+	CU_add_test(s, "a revoked token is refused after [http] token_cache seconds",
+	    test_revoked_token_refused);
 	CU_add_test(s, "malformed, deep, invalid, wrong type, too large", test_bad_bodies);
 	CU_add_test(s, "pause, resume, cancel; the heartbeat learns of it",
 	    test_heartbeat_learns_of_cancel);

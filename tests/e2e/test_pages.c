@@ -156,6 +156,75 @@ test_status_page_of_running_job(void)
 	bj_http_reply_free(&r);
 }
 
+/*
+ * The stage line counts stages, not items, across gaps in their numbers,
+ * and names a stage only when it has a single item; the lists come newest
+ * first (failures, timeline) and oldest first (notifications).
+ */
+static void
+test_status_page_stages_and_lists(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Gappy stages", .state = "running",
+	    .stage = 10, .stage_count = 3, .total = 5, .succeeded = 3, .claimed = 1,
+	    .pending = 1, .started_min_ago = 3 };
+	struct bj_http_reply r;
+	char tok[33], path[100];
+	const char *a, *b;
+	long long id = bj_plant_job(db, &p, tok), it;
+
+	bj_plant_item(db, id, 0, "extract-a", "succeeded");
+	it = bj_plant_item(db, id, 0, "extract-b", "succeeded");
+	bj_plant_item(db, id, 5, "transform", "succeeded");
+	bj_plant_item(db, id, 10, "load-1", "claimed");
+	bj_plant_item(db, id, 10, "load-2", "pending");
+	bj_plant_failure(db, id, it, 1, "first failure");
+	bj_plant_failure(db, id, it, 2, "second failure");
+	bj_plant_event(db, id, "started", "first event");
+	bj_plant_event(db, id, "stage_advanced", "second event");
+	bj_plant_notification(db, id, "email", "first@example.org", "sent", 1, NULL);
+	bj_plant_notification(db, id, "email", "second@example.org", "pending", 0, NULL);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3</p>"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "load-1"));
+	a = strstr(r.body, "second failure");
+	b = strstr(r.body, "first failure");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
+	a = strstr(r.body, "first@example.org");
+	b = strstr(r.body, "second@example.org");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
+	a = strstr(r.body, "second event");
+	b = strstr(r.body, "first event");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
+	/* the sections keep their order: failures, notifications, timeline */
+	a = strstr(r.body, "first failure");
+	b = strstr(r.body, "first@example.org");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
+	CU_ASSERT(b != NULL && strstr(b, "first event") != NULL);
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	/* down to one item in the open stage: it names the stage */
+	CU_ASSERT_EQUAL(bj_db_exec(db, "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
+	    NULL, "i", id), 0);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3: load-1"));
+	bj_http_reply_free(&r);
+	/* a job of one stage and one item: that item names it */
+	{
+		struct bj_plant one = { .owner = "alice", .title = "One thing", .state = "queued",
+		    .total = 1, .pending = 1 };
+		id = bj_plant_job(db, &one, tok);
+		bj_plant_item(db, id, 0, "the-only-item", "pending");
+		snprintf(path, sizeof path, "/jobs/%s", tok);
+		bj_plant_get(e2e.url, path, "alice", &r);
+		CU_ASSERT_EQUAL(r.status, 200);
+		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 1 of 1: the-only-item"));
+		bj_http_reply_free(&r);
+	}
+}
+
 /* A reader whose browser asks for Japanese gets the page in Japanese. */
 static void
 test_page_in_the_readers_language(void)
@@ -610,6 +679,7 @@ main(void)
 	CU_pSuite s = bj_test_suite("pages", init, clean);
 
 	CU_add_test(s, "status page of a running job", test_status_page_of_running_job);
+	CU_add_test(s, "stage line and lists of the status page", test_status_page_stages_and_lists);
 	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
