@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include "buf.h"
@@ -92,30 +93,33 @@ bj_sha256_hex(const void *data, size_t len, char out[BJ_SHA256_HEX])
 	out[64] = '\0';
 }
 
-/* HMAC-SHA256 as RFC 2104 defines it, over the digest fetched once. */
+/*
+ * HMAC-SHA256 through one EVP_MAC context whose digest is set once: each
+ * call only sets the key, so nothing is fetched by name per request.
+ */
 void
 bj_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
     unsigned char out[32])
 {
-	unsigned char k[64], pad[64], inner[32];
-	const void *p[2];
-	size_t l[2];
+	static EVP_MAC_CTX *ctx;
+	size_t outl = 0;
 
-	memset(k, 0, sizeof k);
-	if (keylen > sizeof k)
-		sha256_parts(1, &key, &keylen, k);	/* a long key is hashed first */
-	else if (keylen > 0)
-		memcpy(k, key, keylen);
-	for (size_t i = 0; i < sizeof pad; i++)
-		pad[i] = k[i] ^ 0x36;
-	p[0] = pad, l[0] = sizeof pad, p[1] = data, l[1] = len;
-	sha256_parts(2, p, l, inner);
-	for (size_t i = 0; i < sizeof pad; i++)
-		pad[i] = k[i] ^ 0x5c;
-	p[1] = inner, l[1] = sizeof inner;
-	sha256_parts(2, p, l, out);
-	OPENSSL_cleanse(k, sizeof k);
-	OPENSSL_cleanse(pad, sizeof pad);
+	if (ctx == NULL) {
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		OSSL_PARAM params[2];
+
+		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (mac == NULL || (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
+		    EVP_MAC_CTX_set_params(ctx, params) != 1)
+			abort();	/* libcrypto without HMAC-SHA256: nothing can work */
+		EVP_MAC_free(mac);	/* the context keeps its own reference */
+	}
+	/* a NULL key would mean "the previous key": never pass one */
+	if (EVP_MAC_init(ctx, key != NULL ? key : "", keylen, NULL) != 1 ||
+	    EVP_MAC_update(ctx, data, len) != 1 ||
+	    EVP_MAC_final(ctx, out, &outl, 32) != 1 || outl != 32)
+		abort();	/* only allocation can fail here */
 }
 
 char *
