@@ -415,6 +415,22 @@ test_from_a_state_change(void)
 	    "[bulkjobs] Cancelled export: Cancelled");
 	json_object_put(mails);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'", job), 2);
+
+	/*
+	 * Recording the same event again (a retried transaction, a repair) is
+	 * harmless: no second row, the sent ones stay sent, nothing is resent.
+	 */
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL(bj_outbox_record(db, job, "job.cancelled"), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld", job), 2);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE job_id = %lld AND state = 'sent'"
+	    " AND attempts = 1", job), 2);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(wh), 1);
+	mails = mails_to("erin@example.org");
+	CU_ASSERT_EQUAL(json_object_array_length(mails), 1);
+	json_object_put(mails);
 }
 
 /* A job in Japanese gets its email in Japanese (the pages' catalog). */
