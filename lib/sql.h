@@ -102,16 +102,22 @@ extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
-extern const char BJ_SQL_REAPER_ORPHANS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_ORPHANS_TABLE[];	/* text: CREATE TEMPORARY TABLE */
+extern const char BJ_SQL_REAPER_ORPHANS_CLEAR[];
+extern const char BJ_SQL_REAPER_ORPHANS_PICK[];	/* i limit */
 extern const char BJ_SQL_REAPER_FAILED_CLAIMS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[];	/* i limit */
+extern const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[];	/* -> job id */
+extern const char BJ_SQL_REAPER_ORPHANS_FATE[];
+extern const char BJ_SQL_REAPER_ORPHANS_MOVE[];	/* s error */
+extern const char BJ_SQL_REAPER_ORPHANS_UNMOVED[];
+extern const char BJ_SQL_REAPER_ORPHANS_FAILURES[];	/* s error */
+extern const char BJ_SQL_REAPER_ORPHANS_EVENTS[];	/* s cause */
+extern const char BJ_SQL_REAPER_ORPHANS_COUNT[];
+extern const char BJ_SQL_REAPER_ORPHANS_LIST[];	/* i all -> id, job_id, attempt, fate */
+extern const char BJ_SQL_REAPER_ORPHANS_SUMMARY[];	/* -> n, requeue, fail, revoke */
+extern const char BJ_SQL_REAPER_ORPHANS_ENDED[];	/* -> job id, fail_job */
 extern const char BJ_SQL_REAPER_JOB_LOCK[];	/* i job -> state, stage, max_attempts, on_item_failure */
-extern const char BJ_SQL_REAPER_ITEM_REQUEUE[];	/* i backoff seconds, s error, i item, i attempt */
-extern const char BJ_SQL_REAPER_ITEM_FAIL[];	/* s error, i item, i attempt */
-extern const char BJ_SQL_REAPER_ITEM_REVOKE[];	/* i item, i attempt */
-extern const char BJ_SQL_REAPER_FAILURE_UPSERT[];	/* i item, i job, i attempt, s error */
-extern const char BJ_SQL_REAPER_COUNT_REQUEUE[];	/* i job */
-extern const char BJ_SQL_REAPER_COUNT_FAIL[];	/* i item stage, i job */
-extern const char BJ_SQL_REAPER_COUNT_REVOKE[];	/* i job */
 extern const char BJ_SQL_REAPER_TARGETS[];	/* i job -> count */
 extern const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[];	/* i job */
 extern const char BJ_SQL_REAPER_CANCEL_PENDING[];	/* i job, i job, i limit */

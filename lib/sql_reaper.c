@@ -7,13 +7,32 @@
 
 #include "sql.h"
 
-/* --- step 2: expired leases --- */
+/* --- step 2: expired leases, a batch at a time, set-based --- */
 
-/* ix_items_lease: claimed items whose lease ended, oldest first */
-const char BJ_SQL_REAPER_ORPHANS[] =
-    "SELECT id, job_id, attempt, stage FROM items"
+/*
+ * The batch at hand: one row per lost claim, with what happens to it.
+ * A temporary table is the connection's own, so two reapers never share
+ * it, and it is rolled back with the transaction that filled it.
+ */
+const char BJ_SQL_REAPER_ORPHANS_TABLE[] =
+    "CREATE TEMPORARY TABLE IF NOT EXISTS reaper_orphans ("
+    " id BIGINT UNSIGNED NOT NULL PRIMARY KEY, job_id BIGINT UNSIGNED NOT NULL,"
+    " attempt INT UNSIGNED NOT NULL, stage INT UNSIGNED NOT NULL,"
+    " fate ENUM('requeue','fail','revoke') NULL, job_stage INT UNSIGNED NULL,"
+    " fail_job TINYINT NULL, KEY (job_id)) ENGINE=InnoDB";
+
+const char BJ_SQL_REAPER_ORPHANS_CLEAR[] = "DELETE FROM reaper_orphans";
+
+/*
+ * ix_items_lease: claimed items whose lease ended, oldest first, locked
+ * (FOR UPDATE) so that a heartbeat or a completion either came first and
+ * the item is not picked, or waits for this batch's commit.
+ */
+const char BJ_SQL_REAPER_ORPHANS_PICK[] =
+    "INSERT INTO reaper_orphans (id, job_id, attempt, stage)"
+    " SELECT id, job_id, attempt, stage FROM items"
     " WHERE state = 'claimed' AND lease_expires_at < NOW(6)"
-    " ORDER BY lease_expires_at LIMIT ?";
+    " ORDER BY lease_expires_at LIMIT ? FOR UPDATE";
 
 /*
  * ix_items_state_job (claimed items only) then uq_item_failures: claims
@@ -25,55 +44,100 @@ const char BJ_SQL_REAPER_FAILED_CLAIMS[] =
     " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt"
     " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ?";
 
+/* the same, picked into the batch */
+const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[] =
+    "INSERT INTO reaper_orphans (id, job_id, attempt, stage)"
+    " SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage FROM items i"
+    " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt"
+    " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ? FOR UPDATE";
+
+/* the batch's jobs, locked after their items as the API does */
+const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[] =
+    "SELECT j.id FROM (SELECT DISTINCT job_id FROM reaper_orphans) o"
+    " STRAIGHT_JOIN jobs j ON j.id = o.job_id ORDER BY j.id FOR UPDATE";
+
+/*
+ * Each claim's fate from its job: an ended or missing job cancels it, an
+ * attempt left requeues it, else it fails.
+ */
+const char BJ_SQL_REAPER_ORPHANS_FATE[] =
+    "UPDATE reaper_orphans o LEFT JOIN jobs j ON j.id = o.job_id SET"
+    " o.fate = CASE WHEN j.id IS NULL"
+    "  OR j.state IN ('succeeded','failed','cancelled','expired') THEN 'revoke'"
+    "  WHEN o.attempt < j.max_attempts THEN 'requeue' ELSE 'fail' END,"
+    " o.job_stage = j.stage,"
+    " o.fail_job = j.id IS NULL OR j.on_item_failure = 'fail_job'";
+
+/*
+ * Move the batch's items, each still on the same attempt and still lost.
+ * The error is the recorded failure's when there is one, else the
+ * lease's; the back-off is bj_lease_backoff()'s (2 s, times 4 per
+ * attempt, at most an hour). state and the lease go last: MariaDB
+ * assigns left to right and the IF()s read the old values.
+ */
+const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
+    "UPDATE items i JOIN reaper_orphans o ON o.id = i.id SET"
+    " i.error = IF(o.fate = 'revoke', i.error, COALESCE((SELECT f.error"
+    "  FROM item_failures f WHERE f.item_id = i.id AND f.attempt = i.attempt), ?)),"
+    " i.run_after = IF(o.fate = 'requeue', NOW(6) + INTERVAL"
+    "  LEAST(3600, 2 * POW(4, GREATEST(i.attempt, 1) - 1)) SECOND, i.run_after),"
+    " i.claimed_by = IF(o.fate = 'requeue', NULL, i.claimed_by),"
+    " i.claimed_at = IF(o.fate = 'requeue', NULL, i.claimed_at),"
+    " i.finished_at = IF(o.fate = 'requeue', i.finished_at, NOW(6)),"
+    " i.state = CASE o.fate WHEN 'requeue' THEN 'pending' WHEN 'fail' THEN 'failed'"
+    "  ELSE 'cancelled' END,"
+    " i.lease_token = NULL, i.lease_expires_at = NULL"
+    " WHERE i.state = 'claimed' AND i.attempt = o.attempt"
+    " AND (i.lease_expires_at < NOW(6) OR EXISTS (SELECT 1 FROM item_failures f"
+    "  WHERE f.item_id = i.id AND f.attempt = i.attempt))";
+
+/* the batch is locked, so every pick moved; keep only those that did, to be sure */
+const char BJ_SQL_REAPER_ORPHANS_UNMOVED[] =
+    "DELETE o FROM reaper_orphans o LEFT JOIN items i ON i.id = o.id"
+    " WHERE i.id IS NULL OR i.state = 'claimed'";
+
+/* one failure record per attempt, upserted: an existing one is kept (Solid Queue #699) */
+const char BJ_SQL_REAPER_ORPHANS_FAILURES[] =
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
+    " SELECT id, job_id, attempt, ?, NOW(6) FROM reaper_orphans"
+    " WHERE fate <> 'revoke' ORDER BY id"
+    " ON DUPLICATE KEY UPDATE error = COALESCE(item_failures.error, VALUES(error))";
+
+const char BJ_SQL_REAPER_ORPHANS_EVENTS[] =
+    "INSERT INTO job_events (job_id, at, type, detail)"
+    " SELECT job_id, NOW(6), 'item_failed', CONCAT('item ', id, ' attempt ', attempt, ': ',"
+    " ?, IF(fate = 'fail', ', no attempts left', ', retrying'))"
+    " FROM reaper_orphans WHERE fate <> 'revoke' ORDER BY id";
+
+/* the counters, one UPDATE per job for the whole batch */
+const char BJ_SQL_REAPER_ORPHANS_COUNT[] =
+    "UPDATE jobs j JOIN (SELECT job_id, COUNT(*) n, SUM(fate = 'requeue') rq,"
+    "  SUM(fate = 'fail') fl, SUM(fate = 'revoke') rv,"
+    "  SUM(fate = 'fail' AND stage = job_stage) fs"
+    "  FROM reaper_orphans GROUP BY job_id) c ON c.job_id = j.id SET"
+    " j.n_claimed = j.n_claimed - LEAST(j.n_claimed, c.n),"
+    " j.n_pending = j.n_pending + c.rq, j.n_failed = j.n_failed + c.fl,"
+    " j.n_cancelled = j.n_cancelled + c.rv,"
+    " j.stage_remaining = j.stage_remaining - LEAST(j.stage_remaining, c.fs),"
+    " j.updated_at = NOW(6)";
+
+/* the batch, for the log and the summary (i: 1 for every row, 0 for cancelled ones only) */
+const char BJ_SQL_REAPER_ORPHANS_LIST[] =
+    "SELECT id, job_id, attempt, fate FROM reaper_orphans"
+    " WHERE ? = 1 OR fate = 'revoke' ORDER BY id";
+
+const char BJ_SQL_REAPER_ORPHANS_SUMMARY[] =
+    "SELECT COUNT(*), COALESCE(SUM(fate = 'requeue'), 0), COALESCE(SUM(fate = 'fail'), 0),"
+    " COALESCE(SUM(fate = 'revoke'), 0) FROM reaper_orphans";
+
+/* jobs with an item out of attempts: fail_job fails them, continue settles them */
+const char BJ_SQL_REAPER_ORPHANS_ENDED[] =
+    "SELECT job_id, MAX(fail_job) FROM reaper_orphans WHERE fate = 'fail'"
+    " GROUP BY job_id ORDER BY job_id";
+
 const char BJ_SQL_REAPER_JOB_LOCK[] =
     "SELECT state, stage, max_attempts, on_item_failure FROM jobs"
     " WHERE id = ? FOR UPDATE";
-
-/* the condition every orphan change carries: still this attempt, still lost */
-#define ORPHAN_WHERE \
-    " WHERE id = ? AND state = 'claimed' AND attempt = ?" \
-    " AND (lease_expires_at < NOW(6) OR EXISTS (SELECT 1 FROM item_failures f" \
-    "  WHERE f.item_id = items.id AND f.attempt = items.attempt))"
-
-/* the error: the recorded failure's when there is one, else the lease's */
-#define ORPHAN_ERROR \
-    " error = COALESCE((SELECT f.error FROM item_failures f" \
-    "  WHERE f.item_id = items.id AND f.attempt = items.attempt), ?)"
-
-const char BJ_SQL_REAPER_ITEM_REQUEUE[] =
-    "UPDATE items SET state = 'pending', lease_token = NULL,"
-    " lease_expires_at = NULL, claimed_by = NULL, claimed_at = NULL,"
-    " run_after = NOW(6) + INTERVAL ? SECOND," ORPHAN_ERROR
-    ORPHAN_WHERE;
-
-const char BJ_SQL_REAPER_ITEM_FAIL[] =
-    "UPDATE items SET state = 'failed', lease_token = NULL,"
-    " lease_expires_at = NULL, finished_at = NOW(6)," ORPHAN_ERROR
-    ORPHAN_WHERE;
-
-const char BJ_SQL_REAPER_ITEM_REVOKE[] =
-    "UPDATE items SET state = 'cancelled', lease_token = NULL,"
-    " lease_expires_at = NULL, finished_at = NOW(6)"
-    ORPHAN_WHERE;
-
-const char BJ_SQL_REAPER_FAILURE_UPSERT[] =
-    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
-    " VALUES (?, ?, ?, ?, NOW(6))"
-    " ON DUPLICATE KEY UPDATE error = COALESCE(item_failures.error, VALUES(error))";
-
-const char BJ_SQL_REAPER_COUNT_REQUEUE[] =
-    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
-    " n_pending = n_pending + 1, updated_at = NOW(6) WHERE id = ?";
-
-const char BJ_SQL_REAPER_COUNT_FAIL[] =
-    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
-    " n_failed = n_failed + 1,"
-    " stage_remaining = stage_remaining - IF(stage = ?, LEAST(stage_remaining, 1), 0),"
-    " updated_at = NOW(6) WHERE id = ?";
-
-const char BJ_SQL_REAPER_COUNT_REVOKE[] =
-    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, 1),"
-    " n_cancelled = n_cancelled + 1, updated_at = NOW(6) WHERE id = ?";
 
 /* --- job outcomes (bj_job_settle and bj_job_finish decide them) --- */
 
