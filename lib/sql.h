@@ -41,6 +41,7 @@ extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
 extern const char BJ_SQL_ITEMS_CANCEL_PENDING[];	/* i job */
 extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
 extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
+extern const char BJ_SQL_JOB_COUNT_CANCEL_LATER[];	/* i claimed, i claimed, i job */
 extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 #define BJ_SQL_MAX_KINDS 16
@@ -79,6 +80,7 @@ const char *bj_sql_jobs_list(int mask);
 extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
 extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.h item columns */
 extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
+extern const char BJ_SQL_ITEMS_LIST_ENDED[];	/* i job, s state, i after-id, i limit -> same */
 extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
 extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
 extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
@@ -140,6 +142,7 @@ extern const char BJ_SQL_REAPER_DRIFTED[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_DRIFTED_FULL[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
+extern const char BJ_SQL_REAPER_LEFTOVERS_DUE[];	/* i after id, i limit -> job id, job state, item state, repair */
 
 /* --- notifier outbox (sql_notify.c) --- */
 extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */

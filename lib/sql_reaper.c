@@ -161,13 +161,18 @@ const char BJ_SQL_REAPER_CANCEL_CLAIMED[] =
     " WHERE job_id = ? AND state = 'claimed' AND (SELECT j.state FROM jobs j"
     "  WHERE j.id = ?) IN ('succeeded','cancelled','expired') LIMIT ?";
 
+/*
+ * Only what the counters still count as pending (or claimed) moves: the
+ * rows of a job ended by bj_job_finish_later() are counted cancelled
+ * already. n_cancelled first, while n_pending is the old value.
+ */
 const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[] =
-    "UPDATE jobs SET n_pending = n_pending - LEAST(n_pending, ?),"
-    " n_cancelled = n_cancelled + ? WHERE id = ?";
+    "UPDATE jobs SET n_cancelled = n_cancelled + LEAST(n_pending, ?),"
+    " n_pending = n_pending - LEAST(n_pending, ?) WHERE id = ?";
 
 const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[] =
-    "UPDATE jobs SET n_claimed = n_claimed - LEAST(n_claimed, ?),"
-    " n_cancelled = n_cancelled + ? WHERE id = ?";
+    "UPDATE jobs SET n_cancelled = n_cancelled + LEAST(n_claimed, ?),"
+    " n_claimed = n_claimed - LEAST(n_claimed, ?) WHERE id = ?";
 
 /* --- step 3: every item of the open stage has ended --- */
 
@@ -273,11 +278,23 @@ const char BJ_SQL_REAPER_RECOUNT[] =
  * still have pending items, or claimed ones (a failed job's running claims
  * may still finish: the lease sweep ends them when their lease runs out).
  */
+#define LEFTOVERS \
+    " FROM (SELECT state, job_id FROM items WHERE state IN ('pending','claimed')" \
+    "  GROUP BY state, job_id) x" \
+    " JOIN jobs j ON j.id = x.job_id" \
+    " WHERE ((x.state = 'pending' AND j.state IN ('succeeded','failed','cancelled','expired'))" \
+    "  OR (x.state = 'claimed' AND j.state IN ('succeeded','cancelled','expired')))"
+
+/*
+ * The inconsistent ones only: pending rows of an ended job whose counters
+ * already count them cancelled (bj_job_finish_later) are waiting for
+ * BJ_SQL_REAPER_LEFTOVERS_DUE's sweep, not wrong.
+ */
 const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[] =
-    "SELECT j.id, j.state, x.state FROM"
-    " (SELECT state, job_id FROM items WHERE state IN ('pending','claimed')"
-    "  GROUP BY state, job_id) x"
-    " JOIN jobs j ON j.id = x.job_id"
-    " WHERE (x.state = 'pending' AND j.state IN ('succeeded','failed','cancelled','expired'))"
-    "  OR (x.state = 'claimed' AND j.state IN ('succeeded','cancelled','expired'))"
-    " ORDER BY j.id LIMIT ?";
+    "SELECT j.id, j.state, x.state" LEFTOVERS
+    " AND (x.state = 'claimed' OR j.n_pending > 0) ORDER BY j.id LIMIT ?";
+
+/* all of them, for the sweep (the last column: 1 when it is a repair) */
+const char BJ_SQL_REAPER_LEFTOVERS_DUE[] =
+    "SELECT j.id, j.state, x.state, x.state = 'claimed' OR j.n_pending > 0" LEFTOVERS
+    " AND j.id > ? ORDER BY j.id LIMIT ?";

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
@@ -24,8 +25,8 @@
 
 #define LEASE_ERROR "lease expired: the worker stopped sending heartbeats"
 
-/* How many times a batch that met another writer's locks is tried again. */
-#define BUSY_TRIES 3
+/* How many times in a row a batch that met another writer's locks is tried again. */
+#define BUSY_TRIES 10
 
 /* Log the batch (every row in a dry run; cancelled claims and repairs otherwise). */
 static int
@@ -98,6 +99,22 @@ end_jobs(struct bj_reaper *r)
 	return rc;
 }
 
+/* After the commit: cancel the pending rows of the jobs the batch failed (budgeted). */
+static int
+failed_jobs_leftovers(struct bj_reaper *r)
+{
+	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
+	int rc = 0;
+
+	if (rows == NULL)
+		return -1;
+	for (int i = 0; i < rows->nrows && rc == 0; i++)
+		if (bj_rows_int(rows, i, 1))
+			rc = bj_reaper_leftovers(r, bj_rows_int(rows, i, 0), 0);
+	bj_rows_free(rows);
+	return rc;
+}
+
 /*
  * One batch in one transaction, picked by pick: returns the number of
  * claims it ended, 0 when there were none, -1 on error (rolled back).
@@ -135,6 +152,9 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	/* counted before the commit, from the batch table the commit keeps */
 	if ((n = count_batch(r, repair)) == -1 || bj_db_commit(r->db) == -1)
 		goto err;
+	/* the batch table outlives the commit; its own errors are logged */
+	if (failed_jobs_leftovers(r) == -1)
+		bj_log_err("lease sweep: %s", bj_db_error(r->db));
 	return n;
 err:
 	bj_db_rollback(r->db);
@@ -158,11 +178,14 @@ orphan_batches(struct bj_reaper *r, const char *pick, int repair)
 				return -1;
 			}
 			/* another writer holds some of the rows: again, then the next run */
-			if (++busy < BUSY_TRIES)
+			if (++busy < BUSY_TRIES) {
+				usleep(10000 * busy);
 				continue;
+			}
 			bj_log_info("lease sweep: %s; left for the next run", bj_db_error(r->db));
 			return 0;
 		}
+		busy = 0;
 		/* a dry run changes nothing, so the same batch would come back */
 		if (n < r->batch || r->dry_run)
 			return 0;
