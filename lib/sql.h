@@ -140,7 +140,8 @@ extern const char BJ_SQL_REAPER_PURGE_TARGETS[];	/* i job, i limit */
 extern const char BJ_SQL_REAPER_PURGE_JOB[];	/* i job, i age seconds */
 extern const char BJ_SQL_REAPER_DRIFTED[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_DRIFTED_FULL[];	/* i after id, i limit -> id */
-extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job */
+extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job, i job */
+extern const char BJ_SQL_REAPER_RECOUNT_ENDING[];	/* i job, i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
 extern const char BJ_SQL_REAPER_LEFTOVERS_DUE[];	/* i after id, i limit -> job id, job state, item state, repair */
 

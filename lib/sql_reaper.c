@@ -259,19 +259,36 @@ const char BJ_SQL_REAPER_DRIFTED_FULL[] =
     "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
     " AND j.id > ? AND " DRIFT_FULL " ORDER BY j.id LIMIT ?";
 
+/*
+ * One pass over the job's ix_items_job_state entries for the counts (a
+ * subquery per counter read them once per counter), one over the open
+ * stage's ix_items_claim entries for stage_remaining.
+ */
+#define RECOUNT \
+    "UPDATE jobs j LEFT JOIN (SELECT job_id, COUNT(*) t, SUM(state = 'pending') p," \
+    "  SUM(state = 'claimed') c, SUM(state = 'succeeded') s, SUM(state = 'failed') f," \
+    "  SUM(state = 'cancelled') x FROM items WHERE job_id = ? GROUP BY job_id) n" \
+    " ON n.job_id = j.id SET" \
+    " n_total = COALESCE(n.t, 0), n_pending = COALESCE(n.p, 0)," \
+    " n_claimed = COALESCE(n.c, 0), n_succeeded = COALESCE(n.s, 0)," \
+    " n_failed = COALESCE(n.f, 0), n_cancelled = COALESCE(n.x, 0),"
+
 const char BJ_SQL_REAPER_RECOUNT[] =
-    "UPDATE jobs j SET"
-    " n_total = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id),"
-    " n_pending = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'pending'),"
-    " n_claimed = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'claimed'),"
-    " n_succeeded = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'succeeded'),"
-    " n_failed = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'failed'),"
-    " n_cancelled = (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.state = 'cancelled'),"
+    RECOUNT
     " stage_remaining = IF(j.state IN ('queued','running','paused'),"
     "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage"
     "   AND i.state IN ('pending','claimed')), 0),"
     " updated_at = NOW(6)"
     " WHERE j.id = ?";
+
+/*
+ * The same for a job about to end (bj_reaper_finish): no open stage to
+ * count, and never a job that has ended (its counters may count pending
+ * rows cancelled already).
+ */
+const char BJ_SQL_REAPER_RECOUNT_ENDING[] =
+    RECOUNT " stage_remaining = 0, updated_at = NOW(6)"
+    " WHERE j.id = ? AND j.state IN ('queued','running','paused')";
 
 /*
  * ix_items_state_job (003), read as a loose index scan: terminal jobs that

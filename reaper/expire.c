@@ -66,7 +66,8 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 	enum bj_err e;
 
 	/* the counters say what is cancelled: make sure they match the items */
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
+	    job_id) == -1)
 		return -1;
 	e = bj_job_finish_later(r->db, job_id, to, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
@@ -168,6 +169,70 @@ bj_reaper_cancel_leftovers(struct bj_reaper *r)
 	return rc;
 }
 
+/* Jobs expired per transaction: a few short row changes each, one commit for all. */
+#define EXPIRE_GROUP 50
+
+/*
+ * Expire rows[from..to) in one transaction: the number that changed, or
+ * -1 after a rollback (the run's counts put back).
+ */
+static int
+expire_group(struct bj_reaper *r, const struct bj_rows *rows, int from, int to)
+{
+	struct bj_reaper_stats saved = r->st;
+	int changed = 0;
+
+	if (bj_db_begin(r->db) == -1)
+		goto err;
+	for (int i = from; i < to; i++) {
+		int rc = bj_reaper_finish(r, bj_rows_int(rows, i, 0), BJ_JOB_EXPIRED,
+		    "past its deadline");
+
+		if (rc == -1)
+			goto err;
+		changed += rc;
+	}
+	if (bj_db_commit(r->db) == -1)
+		goto err;
+	return changed;
+err:
+	bj_db_rollback(r->db);
+	r->st = saved;
+	return -1;
+}
+
+/* Expire a batch of due jobs, a group per transaction; a group that fails goes job by job. */
+static int
+expire_batch(struct bj_reaper *r, const struct bj_rows *rows)
+{
+	int changed = 0;
+
+	for (int g = 0; g < rows->nrows; g += EXPIRE_GROUP) {
+		int end = g + EXPIRE_GROUP < rows->nrows ? g + EXPIRE_GROUP : rows->nrows, n;
+
+		if (!bj_reaper_go_on(r))
+			return changed;
+		if ((n = expire_group(r, rows, g, end)) >= 0) {
+			changed += n;
+			continue;
+		}
+		for (int i = g; i < end; i++) {
+			long long id = bj_rows_int(rows, i, 0);
+
+			if ((n = expire_group(r, rows, i, i + 1)) >= 0) {
+				changed += n;
+				continue;
+			}
+			if (!bj_reaper_busy(r->db)) {
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				return -1;
+			}
+			bj_log_info("job %lld: %s; left for the next batch", id, bj_db_error(r->db));
+		}
+	}
+	return changed;
+}
+
 /* Step 4: jobs past deadline_at (database clock) become expired. */
 int
 bj_reaper_expire(struct bj_reaper *r)
@@ -183,29 +248,15 @@ bj_reaper_expire(struct bj_reaper *r)
 			return -1;
 		}
 		nrows = rows->nrows;
-		for (int i = 0; i < nrows; i++) {
-			long long id = bj_rows_int(rows, i, 0);
-			int rc;
-
-			if (r->dry_run) {
-				bj_log_info("would expire job %lld: past its deadline", id);
+		if (r->dry_run) {
+			for (int i = 0; i < nrows; i++) {
+				bj_log_info("would expire job %lld: past its deadline",
+				    bj_rows_int(rows, i, 0));
 				r->st.expired++;
-				continue;
 			}
-			if (bj_db_begin(r->db) == -1 ||
-			    (rc = bj_reaper_finish(r, id, BJ_JOB_EXPIRED, "past its deadline")) == -1 ||
-			    bj_db_commit(r->db) == -1) {
-				bj_db_rollback(r->db);
-				if (bj_reaper_busy(r->db)) {
-					bj_log_info("job %lld: %s; left for the next batch", id,
-					    bj_db_error(r->db));
-					continue;
-				}
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
-				bj_rows_free(rows);
-				return -1;
-			}
-			changed += rc;
+		} else if ((changed = expire_batch(r, rows)) == -1) {
+			bj_rows_free(rows);
+			return -1;
 		}
 		bj_rows_free(rows);
 		if (nrows < r->batch || changed == 0 || r->dry_run)

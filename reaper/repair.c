@@ -43,7 +43,7 @@ repair_counts(struct bj_reaper *r)
 				continue;
 			}
 			bj_log_info("repairing: job %lld counters drifted from its items; recounted", id);
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", id) == -1) {
+			if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "ii", id, id) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);
 				return -1;
