@@ -128,6 +128,15 @@ extern const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[];	/* i n, i n, i job */
 extern const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[];	/* i n, i n, i job */
 extern const char BJ_SQL_REAPER_SETTLE_DUE[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_EXPIRE_DUE[];	/* i limit -> id */
+extern const char BJ_SQL_REAPER_EXPIRING_TABLE[];	/* text: CREATE TEMPORARY TABLE */
+extern const char BJ_SQL_REAPER_EXPIRING_CLEAR[];
+extern const char BJ_SQL_REAPER_EXPIRING_PICK[];	/* i limit */
+extern const char BJ_SQL_REAPER_EXPIRING_RECOUNT[];
+extern const char BJ_SQL_REAPER_EXPIRING_CLAIMS[];
+extern const char BJ_SQL_REAPER_EXPIRING_END[];
+extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
+extern const char BJ_SQL_REAPER_EXPIRING_OUTBOX[];
+extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
 extern const char BJ_SQL_REAPER_ARTIFACT_GONE[];	/* i job */
 extern const char BJ_SQL_REAPER_PURGE_DUE[];	/* i age seconds, i limit -> id */

@@ -12,7 +12,10 @@
 /*
  * The batch at hand: one row per lost claim, with what happens to it.
  * A temporary table is the connection's own, so two reapers never share
- * it, and it is rolled back with the transaction that filled it.
+ * it, and it is rolled back with the transaction that filled it. The
+ * optimizer knows nothing of its size, so every join starts from it
+ * (STRAIGHT_JOIN) and reaches the big tables by an index: a join that
+ * started from items would read them all.
  */
 const char BJ_SQL_REAPER_ORPHANS_TABLE[] =
     "CREATE TEMPORARY TABLE IF NOT EXISTS reaper_orphans ("
@@ -76,7 +79,7 @@ const char BJ_SQL_REAPER_ORPHANS_FATE[] =
  * assigns left to right and the IF()s read the old values.
  */
 const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
-    "UPDATE items i JOIN reaper_orphans o ON o.id = i.id SET"
+    "UPDATE reaper_orphans o STRAIGHT_JOIN items i ON i.id = o.id SET"
     " i.error = IF(o.fate = 'revoke', i.error, COALESCE((SELECT f.error"
     "  FROM item_failures f WHERE f.item_id = i.id AND f.attempt = i.attempt), ?)),"
     " i.run_after = IF(o.fate = 'requeue', NOW(6) + INTERVAL"
@@ -111,10 +114,10 @@ const char BJ_SQL_REAPER_ORPHANS_EVENTS[] =
 
 /* the counters, one UPDATE per job for the whole batch */
 const char BJ_SQL_REAPER_ORPHANS_COUNT[] =
-    "UPDATE jobs j JOIN (SELECT job_id, COUNT(*) n, SUM(fate = 'requeue') rq,"
+    "UPDATE (SELECT job_id, COUNT(*) n, SUM(fate = 'requeue') rq,"
     "  SUM(fate = 'fail') fl, SUM(fate = 'revoke') rv,"
     "  SUM(fate = 'fail' AND stage = job_stage) fs"
-    "  FROM reaper_orphans GROUP BY job_id) c ON c.job_id = j.id SET"
+    "  FROM reaper_orphans GROUP BY job_id) c STRAIGHT_JOIN jobs j ON j.id = c.job_id SET"
     " j.n_claimed = j.n_claimed - LEAST(j.n_claimed, c.n),"
     " j.n_pending = j.n_pending + c.rq, j.n_failed = j.n_failed + c.fl,"
     " j.n_cancelled = j.n_cancelled + c.rv,"
@@ -185,10 +188,78 @@ const char BJ_SQL_REAPER_SETTLE_DUE[] =
 
 /* --- step 4: deadlines --- */
 
-/* ix_jobs_deadline */
+/* ix_jobs_deadline (the dry run's list) */
 const char BJ_SQL_REAPER_EXPIRE_DUE[] =
     "SELECT id FROM jobs WHERE state IN ('queued','running','paused')"
     " AND deadline_at < NOW(6) ORDER BY deadline_at LIMIT ?";
+
+/*
+ * A batch of jobs past their deadline, expired set-based: the statements
+ * below do for the whole batch what bj_job_finish_later() does for one
+ * job (same counters, timeline entry and notifications).
+ */
+const char BJ_SQL_REAPER_EXPIRING_TABLE[] =
+    "CREATE TEMPORARY TABLE IF NOT EXISTS reaper_expiring ("
+    " id BIGINT UNSIGNED NOT NULL PRIMARY KEY) ENGINE=InnoDB";
+
+const char BJ_SQL_REAPER_EXPIRING_CLEAR[] = "DELETE FROM reaper_expiring";
+
+/* ix_jobs_deadline, the job rows locked */
+const char BJ_SQL_REAPER_EXPIRING_PICK[] =
+    "INSERT INTO reaper_expiring (id) SELECT id FROM jobs"
+    " WHERE state IN ('queued','running','paused') AND deadline_at < NOW(6)"
+    " ORDER BY deadline_at LIMIT ? FOR UPDATE";
+
+/* the counters from the items first (one ix_items_job_state pass per job) */
+const char BJ_SQL_REAPER_EXPIRING_RECOUNT[] =
+    "UPDATE (SELECT e.id job_id, COUNT(i.id) t,"
+    "  COALESCE(SUM(i.state = 'pending'), 0) p, COALESCE(SUM(i.state = 'claimed'), 0) c,"
+    "  COALESCE(SUM(i.state = 'succeeded'), 0) s, COALESCE(SUM(i.state = 'failed'), 0) f,"
+    "  COALESCE(SUM(i.state = 'cancelled'), 0) x"
+    "  FROM reaper_expiring e LEFT JOIN items i FORCE INDEX (ix_items_job_state)"
+    "  ON i.job_id = e.id GROUP BY e.id) n"
+    " STRAIGHT_JOIN jobs j ON j.id = n.job_id SET j.n_total = n.t, j.n_pending = n.p,"
+    " j.n_claimed = n.c, j.n_succeeded = n.s, j.n_failed = n.f, j.n_cancelled = n.x";
+
+/* ix_items_job_state: their claims are revoked now (a few rows per job) */
+const char BJ_SQL_REAPER_EXPIRING_CLAIMS[] =
+    "UPDATE reaper_expiring e STRAIGHT_JOIN items i FORCE INDEX (ix_items_job_state)"
+    " ON i.job_id = e.id AND i.state = 'claimed' SET"
+    " i.state = 'cancelled', i.finished_at = NOW(6), i.lease_token = NULL,"
+    " i.lease_expires_at = NULL";
+
+/*
+ * The jobs end: pending and claimed counted cancelled (the pending rows
+ * are cancelled later, bj_reaper_leftovers), the artifact due now.
+ * n_cancelled first: MariaDB assigns left to right.
+ */
+const char BJ_SQL_REAPER_EXPIRING_END[] =
+    "UPDATE reaper_expiring e STRAIGHT_JOIN jobs j ON j.id = e.id SET"
+    " j.n_cancelled = j.n_cancelled + j.n_pending + j.n_claimed, j.n_pending = 0,"
+    " j.n_claimed = 0, j.stage_remaining = 0, j.state = 'expired',"
+    " j.finished_at = NOW(6), j.updated_at = NOW(6),"
+    " j.artifact_expires_at = IF(j.artifact_deleted_at IS NULL, NOW(6),"
+    "  NOW(6) + INTERVAL j.retention_seconds SECOND)"
+    " WHERE j.state IN ('queued','running','paused')";
+
+/* the timeline entry bj_job_finish_later() writes */
+const char BJ_SQL_REAPER_EXPIRING_EVENTS[] =
+    "INSERT INTO job_events (job_id, at, type, detail)"
+    " SELECT id, NOW(6), 'expired', 'expired: past its deadline' FROM reaper_expiring"
+    " ORDER BY id";
+
+/* one notification per target, whoever records it (uq_notifications) */
+const char BJ_SQL_REAPER_EXPIRING_OUTBOX[] =
+    "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
+    " attempts, next_attempt_at, created_at)"
+    " SELECT t.job_id, 'job.expired', t.channel, t.target_hash, t.target, 'pending', 0,"
+    " NOW(6), NOW(6) FROM reaper_expiring e STRAIGHT_JOIN job_targets t ON t.job_id = e.id"
+    " ON DUPLICATE KEY UPDATE notifications.id = notifications.id";
+
+const char BJ_SQL_REAPER_EXPIRING_SUMMARY[] =
+    "SELECT (SELECT COUNT(*) FROM reaper_expiring),"
+    " (SELECT COUNT(*) FROM reaper_expiring e STRAIGHT_JOIN job_targets t"
+    "  ON t.job_id = e.id)";
 
 /* --- step 5: artifacts and old rows --- */
 

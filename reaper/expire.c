@@ -1,20 +1,27 @@
 /*
  * expire.c: step 4, jobs past their deadline, and how the reaper ends a
- * job (failed or expired): bj_job_finish_later() changes the job row,
- * cancels its claims, counts its pending items cancelled, records its
- * notifications (one per target, once whoever records them) and its
- * timeline entry, all in the caller's transaction: a few rows, however
- * big the job. The pending item rows themselves are cancelled afterwards
- * in batches by bj_reaper_leftovers(), for at most [reaper] cancel_seconds
- * per run; the next runs go on where it stopped. Meanwhile nothing can
- * claim them (claims need a queued or running job) and the API and the
- * pages show them cancelled.
+ * job (failed or expired).
+ *
+ * Expiry is set-based, EXPIRE_GROUP jobs per transaction (the
+ * BJ_SQL_REAPER_EXPIRING_* statements): recount, revoke the claims, end
+ * the jobs with their pending items counted cancelled, record the timeline
+ * entries and the notifications (one per target, once whoever records
+ * them). A job that an orphaned claim fails goes through bj_reaper_finish()
+ * and bj_job_finish_later(), which do the same for one job. Either way a
+ * job ends in a few short row changes, however many items it has.
+ *
+ * The pending item rows themselves are cancelled afterwards in batches by
+ * bj_reaper_leftovers(), for at most [reaper] cancel_seconds per run; the
+ * next runs go on where it stopped. Meanwhile nothing can claim them
+ * (claims need a queued or running job) and the API and the pages show
+ * them cancelled.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
@@ -169,97 +176,89 @@ bj_reaper_cancel_leftovers(struct bj_reaper *r)
 	return rc;
 }
 
-/* Jobs expired per transaction: a few short row changes each, one commit for all. */
+/* Jobs expired per transaction: their items are read once for the recount. */
 #define EXPIRE_GROUP 50
 
+/* How many times in a row a group that met another writer's locks is tried again. */
+#define BUSY_TRIES 10
+
 /*
- * Expire rows[from..to) in one transaction: the number that changed, or
- * -1 after a rollback (the run's counts put back).
+ * Expire up to EXPIRE_GROUP due jobs in one transaction, set-based: the
+ * number expired, or -1 after a rollback.
  */
-static int
-expire_group(struct bj_reaper *r, const struct bj_rows *rows, int from, int to)
+static long long
+expire_group(struct bj_reaper *r)
 {
-	struct bj_reaper_stats saved = r->st;
-	int changed = 0;
+	struct bj_rows *sum;
+	long long n;
 
-	if (bj_db_begin(r->db) == -1)
+	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_EXPIRING_TABLE) == -1 ||
+	    bj_db_begin(r->db) == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLEAR, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_PICK, NULL, "i",
+	    (long long)EXPIRE_GROUP) == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_RECOUNT, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, "") == -1 ||
+	    (sum = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, "")) == NULL)
 		goto err;
-	for (int i = from; i < to; i++) {
-		int rc = bj_reaper_finish(r, bj_rows_int(rows, i, 0), BJ_JOB_EXPIRED,
-		    "past its deadline");
-
-		if (rc == -1)
-			goto err;
-		changed += rc;
+	n = bj_rows_int(sum, 0, 0);
+	if (bj_db_commit(r->db) == -1) {
+		bj_rows_free(sum);
+		goto err;
 	}
-	if (bj_db_commit(r->db) == -1)
-		goto err;
-	return changed;
+	r->st.expired += n;
+	r->st.notifications += bj_rows_int(sum, 0, 1);
+	bj_rows_free(sum);
+	return n;
 err:
 	bj_db_rollback(r->db);
-	r->st = saved;
 	return -1;
-}
-
-/* Expire a batch of due jobs, a group per transaction; a group that fails goes job by job. */
-static int
-expire_batch(struct bj_reaper *r, const struct bj_rows *rows)
-{
-	int changed = 0;
-
-	for (int g = 0; g < rows->nrows; g += EXPIRE_GROUP) {
-		int end = g + EXPIRE_GROUP < rows->nrows ? g + EXPIRE_GROUP : rows->nrows, n;
-
-		if (!bj_reaper_go_on(r))
-			return changed;
-		if ((n = expire_group(r, rows, g, end)) >= 0) {
-			changed += n;
-			continue;
-		}
-		for (int i = g; i < end; i++) {
-			long long id = bj_rows_int(rows, i, 0);
-
-			if ((n = expire_group(r, rows, i, i + 1)) >= 0) {
-				changed += n;
-				continue;
-			}
-			if (!bj_reaper_busy(r->db)) {
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
-				return -1;
-			}
-			bj_log_info("job %lld: %s; left for the next batch", id, bj_db_error(r->db));
-		}
-	}
-	return changed;
 }
 
 /* Step 4: jobs past deadline_at (database clock) become expired. */
 int
 bj_reaper_expire(struct bj_reaper *r)
 {
-	for (;;) {
-		struct bj_rows *rows;
-		int nrows, changed = 0;
+	int busy = 0;
 
-		if (!bj_reaper_go_on(r))
-			return 0;
-		if ((rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch)) == NULL) {
+	if (r->dry_run) {
+		struct bj_rows *rows;
+
+		rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch);
+		if (rows == NULL) {
 			bj_log_err("deadline sweep: %s", bj_db_error(r->db));
 			return -1;
 		}
-		nrows = rows->nrows;
-		if (r->dry_run) {
-			for (int i = 0; i < nrows; i++) {
-				bj_log_info("would expire job %lld: past its deadline",
-				    bj_rows_int(rows, i, 0));
-				r->st.expired++;
-			}
-		} else if ((changed = expire_batch(r, rows)) == -1) {
-			bj_rows_free(rows);
-			return -1;
+		for (int i = 0; i < rows->nrows; i++) {
+			bj_log_info("would expire job %lld: past its deadline", bj_rows_int(rows, i, 0));
+			r->st.expired++;
 		}
 		bj_rows_free(rows);
-		if (nrows < r->batch || changed == 0 || r->dry_run)
+		return 0;
+	}
+	for (;;) {
+		long long n;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		if ((n = expire_group(r)) == -1) {
+			if (!bj_reaper_busy(r->db)) {
+				bj_log_err("deadline sweep: %s", bj_db_error(r->db));
+				return -1;
+			}
+			/* another writer holds some of the rows: again, then the next run */
+			if (++busy < BUSY_TRIES) {
+				usleep(10000 * busy);
+				continue;
+			}
+			bj_log_info("deadline sweep: %s; left for the next run", bj_db_error(r->db));
+			break;
+		}
+		busy = 0;
+		if (n < EXPIRE_GROUP)
 			break;
 	}
 	/* then their pending rows, and those of jobs that ended in earlier runs */
