@@ -173,6 +173,9 @@ bj_reaper_cancel_leftovers(struct bj_reaper *r)
 			after = bj_rows_int(rows, nrows - 1, 0);
 		bj_rows_free(rows);
 	} while (rc == 0 && nrows == r->batch);
+	/* within budget to the end: step 6 need not look again */
+	if (rc == 0 && cancel_budget(r) && !r->dry_run)
+		r->leftovers_done = 1;
 	return rc;
 }
 

@@ -41,6 +41,7 @@ struct bj_reaper {
 	int			 halted;	/* a check said stop */
 	int			 cancel_started;	/* cancel_left is set */
 	double			 cancel_left;	/* seconds left for cancelling leftovers */
+	int			 leftovers_done;	/* a sweep of them went through */
 	struct bj_reaper_stats	 st;
 };
 

@@ -63,8 +63,12 @@ bj_reaper_repair(struct bj_reaper *r)
 
 	if (bj_reaper_failed_claims(r) == -1)
 		rc = -1;
-	/* terminal jobs with pending or claimed items (expire.c) */
-	if (bj_reaper_cancel_leftovers(r) == -1)
+	/*
+	 * Terminal jobs with pending or claimed items (expire.c), unless step
+	 * 4 went through them all: no step since leaves any (a job failed by
+	 * a claim with a failure record has its rows cancelled at once).
+	 */
+	if (!r->leftovers_done && bj_reaper_cancel_leftovers(r) == -1)
 		rc = -1;
 	if (repair_counts(r) == -1)
 		rc = -1;
