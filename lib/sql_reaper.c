@@ -179,11 +179,17 @@ const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[] =
 
 /* --- step 3: every item of the open stage has ended --- */
 
-/* ix_jobs_state_kind, then one ix_items_claim probe per active job */
+/*
+ * ix_jobs_state_kind, then one ix_items_claim probe per active job. A
+ * scalar subquery with LIMIT 1, not NOT EXISTS: with the statistics of a
+ * freshly filled table the optimizer turned NOT EXISTS into a
+ * materialized IN list of every pending item (1,000,000 rows read by an
+ * idle run instead of 2,000).
+ */
 const char BJ_SQL_REAPER_SETTLE_DUE[] =
     "SELECT j.id FROM jobs j WHERE j.state IN ('queued','running','paused')"
-    " AND j.id > ? AND NOT EXISTS (SELECT 1 FROM items i WHERE i.job_id = j.id"
-    "  AND i.state IN ('pending','claimed') AND i.stage = j.stage)"
+    " AND j.id > ? AND (SELECT i.id FROM items i WHERE i.job_id = j.id"
+    "  AND i.state IN ('pending','claimed') AND i.stage = j.stage LIMIT 1) IS NULL"
     " ORDER BY j.id LIMIT ?";
 
 /* --- step 4: deadlines --- */
