@@ -218,7 +218,10 @@ bj_api_jobs_items(struct bj_req *req)
 			bj_reply_error(req, BJ_ERR_BAD_REQUEST, "state: not an item state");
 			goto out;
 		}
-		r = bj_db_query(db, BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
+		/* an ended job's pending rows wait for the reaper to cancel them */
+		r = bj_db_query(db, bj_job_state_terminal(j->state) &&
+		    (strcmp(state, "pending") == 0 || strcmp(state, "cancelled") == 0) ?
+		    BJ_SQL_ITEMS_LIST_ENDED : BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
 		    (long long)limit + 1);
 	} else {
 		if (after == 0) {

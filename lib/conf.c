@@ -84,6 +84,7 @@ static const struct conf_key keys[] = {
 
 	{ "reaper", "lock_name", T_STR, O(lock_name), "bulkjobs.reaper", 0, 0, { 0 } },
 	{ "reaper", "batch", T_INT, O(reaper_batch), "1000", 1, 100000, { 0 } },
+	{ "reaper", "cancel_seconds", T_INT, O(cancel_seconds), "2", 1, 3600, { 0 } },
 	{ "reaper", "notifier", T_STR, O(notifier), BINDIR "/bulkjobs-notify", 0, 0, { 0 } },
 	{ "reaper", "notifier_timeout", T_INT, O(notifier_timeout), "50", 1, 3600, { 0 } },
 	{ "reaper", "metrics_textfile", T_PATH, O(metrics_textfile), "", 0, 0, { 0 } },

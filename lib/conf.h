@@ -71,6 +71,7 @@ struct bj_conf {
 	/* [reaper] */
 	char	*lock_name;
 	int	 reaper_batch;
+	int	 cancel_seconds;	/* per run, for ended jobs' pending rows */
 	char	*notifier;
 	int	 notifier_timeout;
 	char	*metrics_textfile;

@@ -96,6 +96,16 @@ enum bj_err bj_job_settle(struct bj_db *db, long long job_id);
 enum bj_err bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
     const char *detail);
 
+/*
+ * bj_job_finish for a job with too many pending items to cancel in one
+ * transaction (the reaper's): the same, except that its pending item rows
+ * stay as they are and its counters already count them cancelled. Nothing
+ * claims an item of a terminal job, the API and the pages show such an
+ * item as cancelled, and the reaper cancels the rows in bounded batches.
+ */
+enum bj_err bj_job_finish_later(struct bj_db *db, long long job_id, enum bj_job_state to,
+    const char *detail);
+
 /* Record the job's notifications for event ("job.succeeded" …): one row per target, upserted. */
 enum bj_err bj_outbox_record(struct bj_db *db, long long job_id, const char *event);
 

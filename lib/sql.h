@@ -41,6 +41,7 @@ extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
 extern const char BJ_SQL_ITEMS_CANCEL_PENDING[];	/* i job */
 extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
 extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
+extern const char BJ_SQL_JOB_COUNT_CANCEL_LATER[];	/* i claimed, i claimed, i job */
 extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 #define BJ_SQL_MAX_KINDS 16
@@ -79,6 +80,7 @@ const char *bj_sql_jobs_list(int mask);
 extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
 extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.h item columns */
 extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
+extern const char BJ_SQL_ITEMS_LIST_ENDED[];	/* i job, s state, i after-id, i limit -> same */
 extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
 extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
 extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */
@@ -104,16 +106,22 @@ extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 extern const char BJ_SQL_PAGES_DETAILS[];
 
 /* --- reaper sweeps and doctor (sql_reaper.c) --- */
-extern const char BJ_SQL_REAPER_ORPHANS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_ORPHANS_TABLE[];	/* text: CREATE TEMPORARY TABLE */
+extern const char BJ_SQL_REAPER_ORPHANS_CLEAR[];
+extern const char BJ_SQL_REAPER_ORPHANS_PICK[];	/* i limit */
 extern const char BJ_SQL_REAPER_FAILED_CLAIMS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[];	/* i limit */
+extern const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[];	/* -> job id */
+extern const char BJ_SQL_REAPER_ORPHANS_FATE[];
+extern const char BJ_SQL_REAPER_ORPHANS_MOVE[];	/* s error */
+extern const char BJ_SQL_REAPER_ORPHANS_UNMOVED[];
+extern const char BJ_SQL_REAPER_ORPHANS_FAILURES[];	/* s error */
+extern const char BJ_SQL_REAPER_ORPHANS_EVENTS[];	/* s cause */
+extern const char BJ_SQL_REAPER_ORPHANS_COUNT[];
+extern const char BJ_SQL_REAPER_ORPHANS_LIST[];	/* i all -> id, job_id, attempt, fate */
+extern const char BJ_SQL_REAPER_ORPHANS_SUMMARY[];	/* -> n, requeue, fail, revoke */
+extern const char BJ_SQL_REAPER_ORPHANS_ENDED[];	/* -> job id, fail_job */
 extern const char BJ_SQL_REAPER_JOB_LOCK[];	/* i job -> state, stage, max_attempts, on_item_failure */
-extern const char BJ_SQL_REAPER_ITEM_REQUEUE[];	/* i backoff seconds, s error, i item, i attempt */
-extern const char BJ_SQL_REAPER_ITEM_FAIL[];	/* s error, i item, i attempt */
-extern const char BJ_SQL_REAPER_ITEM_REVOKE[];	/* i item, i attempt */
-extern const char BJ_SQL_REAPER_FAILURE_UPSERT[];	/* i item, i job, i attempt, s error */
-extern const char BJ_SQL_REAPER_COUNT_REQUEUE[];	/* i job */
-extern const char BJ_SQL_REAPER_COUNT_FAIL[];	/* i item stage, i job */
-extern const char BJ_SQL_REAPER_COUNT_REVOKE[];	/* i job */
 extern const char BJ_SQL_REAPER_TARGETS[];	/* i job -> count */
 extern const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[];	/* i job */
 extern const char BJ_SQL_REAPER_CANCEL_PENDING[];	/* i job, i job, i limit */
@@ -122,6 +130,15 @@ extern const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[];	/* i n, i n, i job */
 extern const char BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED[];	/* i n, i n, i job */
 extern const char BJ_SQL_REAPER_SETTLE_DUE[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_EXPIRE_DUE[];	/* i limit -> id */
+extern const char BJ_SQL_REAPER_EXPIRING_TABLE[];	/* text: CREATE TEMPORARY TABLE */
+extern const char BJ_SQL_REAPER_EXPIRING_CLEAR[];
+extern const char BJ_SQL_REAPER_EXPIRING_PICK[];	/* i limit */
+extern const char BJ_SQL_REAPER_EXPIRING_RECOUNT[];
+extern const char BJ_SQL_REAPER_EXPIRING_CLAIMS[];
+extern const char BJ_SQL_REAPER_EXPIRING_END[];
+extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
+extern const char BJ_SQL_REAPER_EXPIRING_OUTBOX[];
+extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
 extern const char BJ_SQL_REAPER_ARTIFACT_GONE[];	/* i job */
 extern const char BJ_SQL_REAPER_PURGE_DUE[];	/* i age seconds, i limit -> id */
@@ -134,8 +151,10 @@ extern const char BJ_SQL_REAPER_PURGE_TARGETS[];	/* i job, i limit */
 extern const char BJ_SQL_REAPER_PURGE_JOB[];	/* i job, i age seconds */
 extern const char BJ_SQL_REAPER_DRIFTED[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_DRIFTED_FULL[];	/* i after id, i limit -> id */
-extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job */
+extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job, i job */
+extern const char BJ_SQL_REAPER_RECOUNT_ENDING[];	/* i job, i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
+extern const char BJ_SQL_REAPER_LEFTOVERS_DUE[];	/* i after id, i limit -> job id, job state, item state, repair */
 
 /* --- notifier outbox (sql_notify.c) --- */
 extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */

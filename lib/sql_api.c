@@ -68,6 +68,12 @@ const char BJ_SQL_JOB_COUNT_CANCEL[] =
     " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0),"
     " n_cancelled = n_cancelled + ? + ?, updated_at = NOW(6) WHERE id = ?";
 
+/* n_cancelled first: MariaDB assigns left to right, so it reads the old n_pending */
+const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
+    "UPDATE jobs SET n_cancelled = n_cancelled + n_pending + ?, n_pending = 0,"
+    " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0), stage_remaining = 0,"
+    " updated_at = NOW(6) WHERE id = ?";
+
 const char BJ_SQL_OUTBOX_RECORD[] =
     "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
     " attempts, next_attempt_at, created_at)"
@@ -363,8 +369,13 @@ bj_sql_jobs_list(int mask)
 	return t;
 }
 
+/* a pending item of an ended job waits to be cancelled: it is shown cancelled */
+#define ITEM_STATE \
+    "IF(state = 'pending' AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = items.job_id" \
+    " AND j.state IN ('succeeded','failed','cancelled','expired')), 'cancelled', state)"
+
 #define ITEM_COLUMNS \
-    "SELECT id, job_id, `key`, stage, state, attempt, error, result, artifact," \
+    "SELECT id, job_id, `key`, stage, " ITEM_STATE ", attempt, error, result, artifact," \
     " claimed_by, " T("lease_expires_at") ", progress_done, progress_total," \
     " " T("finished_at") " FROM items"
 
@@ -375,6 +386,11 @@ const char BJ_SQL_ITEMS_LIST[] =
 
 const char BJ_SQL_ITEMS_LIST_STATE[] =
     ITEM_COLUMNS " WHERE job_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?";
+
+/* ?state=pending or cancelled of an ended job: its pending rows are cancelled ones */
+const char BJ_SQL_ITEMS_LIST_ENDED[] =
+    ITEM_COLUMNS " WHERE job_id = ? AND state IN ('cancelled', 'pending') AND ? = 'cancelled'"
+    " AND id > ? ORDER BY id LIMIT ?";
 
 const char BJ_SQL_ITEM_GET[] = ITEM_COLUMNS " WHERE id = ?";
 

@@ -39,7 +39,9 @@ const char BJ_SQL_PAGES_STAGE[] =
     " (SELECT id FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1 OFFSET 1)";
 
 const char BJ_SQL_PAGES_FAILURES[] =
-    "SELECT i.`key`, f.attempt, f.error, " T("f.failed_at") ", i.state"
+    "SELECT i.`key`, f.attempt, f.error, " T("f.failed_at") ","
+    " IF(i.state = 'pending' AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.job_id"
+    "  AND j.state IN ('succeeded','failed','cancelled','expired')), 'cancelled', i.state)"
     " FROM item_failures f JOIN items i ON i.id = f.item_id"
     " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?";
 

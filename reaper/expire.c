@@ -1,19 +1,53 @@
 /*
  * expire.c: step 4, jobs past their deadline, and how the reaper ends a
- * job (failed or expired): bj_job_finish() changes the job row, cancels
- * its items, records its notifications (one per target, once whoever
- * records them) and its timeline entry, all in the caller's transaction.
- * Leftovers of a terminal job are cancelled in batches by
- * bj_reaper_leftovers().
+ * job (failed or expired).
+ *
+ * Expiry is set-based, EXPIRE_GROUP jobs per transaction (the
+ * BJ_SQL_REAPER_EXPIRING_* statements): recount, revoke the claims, end
+ * the jobs with their pending items counted cancelled, record the timeline
+ * entries and the notifications (one per target, once whoever records
+ * them). A job that an orphaned claim fails goes through bj_reaper_finish()
+ * and bj_job_finish_later(), which do the same for one job. Either way a
+ * job ends in a few short row changes, however many items it has.
+ *
+ * The pending item rows themselves are cancelled afterwards in batches by
+ * bj_reaper_leftovers(), for at most [reaper] cancel_seconds per run; the
+ * next runs go on where it stopped. Meanwhile nothing can claim them
+ * (claims need a queued or running job) and the API and the pages show
+ * them cancelled.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
+
+/* Seconds on the monotonic clock. */
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 while the run may spend more time cancelling leftovers. */
+static int
+cancel_budget(struct bj_reaper *r)
+{
+	if (!r->cancel_started) {
+		r->cancel_started = 1;
+		r->cancel_left = r->conf->cancel_seconds;
+	}
+	return r->cancel_left > 0;
+}
 
 /* Cancel one batch of a terminal job's items in state; returns the count or -1. */
 static long long
@@ -38,10 +72,11 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 {
 	enum bj_err e;
 
-	/* bj_job_finish adjusts the counters: make sure they match the items */
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
+	/* the counters say what is cancelled: make sure they match the items */
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
+	    job_id) == -1)
 		return -1;
-	e = bj_job_finish(r->db, job_id, to, detail);
+	e = bj_job_finish_later(r->db, job_id, to, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
 		return 0;
 	if (e != BJ_OK)
@@ -53,7 +88,7 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 	return 1;
 }
 
-/* Cancel the rest of a terminal job's items, one batch per transaction. */
+/* Cancel the rest of a terminal job's items, one batch per transaction, within the budget. */
 int
 bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 {
@@ -63,11 +98,16 @@ bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 		long long n;
 
 		do {
-			if (!bj_reaper_go_on(r))
+			double t0 = now_mono();
+			int rc;
+
+			if (!bj_reaper_go_on(r) || !cancel_budget(r))
 				return 0;
 			if (bj_db_begin(r->db) == -1)
 				goto err;
-			if ((n = cancel_batch(r, job_id, claimed)) == -1 || bj_db_commit(r->db) == -1) {
+			rc = (n = cancel_batch(r, job_id, claimed)) == -1 ? -1 : bj_db_commit(r->db);
+			r->cancel_left -= now_mono() - t0;
+			if (rc == -1) {
 				bj_db_rollback(r->db);
 				/* another writer holds these rows: try again, a few times */
 				if (bj_reaper_busy(r->db) && ++busy < 5) {
@@ -85,51 +125,145 @@ err:
 	return -1;
 }
 
+/* One row of BJ_SQL_REAPER_LEFTOVERS_DUE: log a repair, cancel the rows; 0 or -1. */
+static int
+leftovers_of(struct bj_reaper *r, struct bj_rows *rows, int i)
+{
+	long long id = bj_rows_int(rows, i, 0);
+	const char *jstate = bj_rows_get(rows, i, 1), *istate = bj_rows_get(rows, i, 2);
+	int claimed = strcmp(istate, "claimed") == 0;
+
+	/* rows already counted cancelled are the normal case, not a repair */
+	if (bj_rows_int(rows, i, 3)) {
+		r->st.repairs++;
+		if (r->dry_run)
+			bj_log_info("would cancel the %s items of %s job %lld", istate,
+			    jstate, id);
+		else
+			bj_log_info("repairing: %s job %lld still has %s items; cancelling them",
+			    jstate, id, istate);
+	}
+	if (!r->dry_run && bj_reaper_leftovers(r, id, claimed) == -1)
+		return -1;
+	return 0;
+}
+
+/* Ended jobs that still have pending or claimed rows: cancel them, within the budget. */
+int
+bj_reaper_cancel_leftovers(struct bj_reaper *r)
+{
+	long long after = 0;
+	int rc = 0, nrows;
+
+	do {
+		struct bj_rows *rows;
+
+		if (!bj_reaper_go_on(r) || !cancel_budget(r))
+			return rc;
+		rows = bj_db_query(r->db, BJ_SQL_REAPER_LEFTOVERS_DUE, "ii", after,
+		    (long long)r->batch);
+		if (rows == NULL) {
+			bj_log_err("leftover sweep: %s", bj_db_error(r->db));
+			return -1;
+		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows && rc == 0 && cancel_budget(r); i++)
+			rc = leftovers_of(r, rows, i);
+		if (nrows > 0)
+			after = bj_rows_int(rows, nrows - 1, 0);
+		bj_rows_free(rows);
+	} while (rc == 0 && nrows == r->batch);
+	/* within budget to the end: step 6 need not look again */
+	if (rc == 0 && cancel_budget(r) && !r->dry_run)
+		r->leftovers_done = 1;
+	return rc;
+}
+
+/* Jobs expired per transaction: their items are read once for the recount. */
+#define EXPIRE_GROUP 50
+
+/* How many times in a row a group that met another writer's locks is tried again. */
+#define BUSY_TRIES 10
+
+/*
+ * Expire up to EXPIRE_GROUP due jobs in one transaction, set-based: the
+ * number expired, or -1 after a rollback.
+ */
+static long long
+expire_group(struct bj_reaper *r)
+{
+	struct bj_rows *sum;
+	long long n;
+
+	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_EXPIRING_TABLE) == -1 ||
+	    bj_db_begin(r->db) == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLEAR, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_PICK, NULL, "i",
+	    (long long)EXPIRE_GROUP) == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_RECOUNT, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, "") == -1 ||
+	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, "") == -1 ||
+	    (sum = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, "")) == NULL)
+		goto err;
+	n = bj_rows_int(sum, 0, 0);
+	if (bj_db_commit(r->db) == -1) {
+		bj_rows_free(sum);
+		goto err;
+	}
+	r->st.expired += n;
+	r->st.notifications += bj_rows_int(sum, 0, 1);
+	bj_rows_free(sum);
+	return n;
+err:
+	bj_db_rollback(r->db);
+	return -1;
+}
+
 /* Step 4: jobs past deadline_at (database clock) become expired. */
 int
 bj_reaper_expire(struct bj_reaper *r)
 {
-	for (;;) {
-		struct bj_rows *rows;
-		int nrows, changed = 0;
+	int busy = 0;
 
-		if (!bj_reaper_go_on(r))
-			return 0;
-		if ((rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch)) == NULL) {
+	if (r->dry_run) {
+		struct bj_rows *rows;
+
+		rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch);
+		if (rows == NULL) {
 			bj_log_err("deadline sweep: %s", bj_db_error(r->db));
 			return -1;
 		}
-		nrows = rows->nrows;
-		for (int i = 0; i < nrows; i++) {
-			long long id = bj_rows_int(rows, i, 0);
-			int rc;
-
-			if (r->dry_run) {
-				bj_log_info("would expire job %lld: past its deadline", id);
-				r->st.expired++;
-				continue;
-			}
-			if (bj_db_begin(r->db) == -1 ||
-			    (rc = bj_reaper_finish(r, id, BJ_JOB_EXPIRED, "past its deadline")) == -1 ||
-			    bj_db_commit(r->db) == -1) {
-				bj_db_rollback(r->db);
-				if (bj_reaper_busy(r->db)) {
-					bj_log_info("job %lld: %s; left for the next batch", id,
-					    bj_db_error(r->db));
-					continue;
-				}
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
-				bj_rows_free(rows);
-				return -1;
-			}
-			changed += rc;
-			if (bj_reaper_leftovers(r, id, 1) == -1) {
-				bj_rows_free(rows);
-				return -1;
-			}
+		for (int i = 0; i < rows->nrows; i++) {
+			bj_log_info("would expire job %lld: past its deadline", bj_rows_int(rows, i, 0));
+			r->st.expired++;
 		}
 		bj_rows_free(rows);
-		if (nrows < r->batch || changed == 0 || r->dry_run)
-			return 0;
+		return 0;
 	}
+	for (;;) {
+		long long n;
+
+		if (!bj_reaper_go_on(r))
+			return 0;
+		if ((n = expire_group(r)) == -1) {
+			if (!bj_reaper_busy(r->db)) {
+				bj_log_err("deadline sweep: %s", bj_db_error(r->db));
+				return -1;
+			}
+			/* another writer holds some of the rows: again, then the next run */
+			if (++busy < BUSY_TRIES) {
+				usleep(10000 * busy);
+				continue;
+			}
+			bj_log_info("deadline sweep: %s; left for the next run", bj_db_error(r->db));
+			break;
+		}
+		busy = 0;
+		if (n < EXPIRE_GROUP)
+			break;
+	}
+	/* then their pending rows, and those of jobs that ended in earlier runs */
+	return bj_reaper_cancel_leftovers(r);
 }

@@ -108,6 +108,15 @@ purge_artifacts(struct bj_reaper *r)
 			return -1;
 		}
 		nrows = rows->nrows;
+		/*
+		 * The batch's marks share one commit. Killed before it, the
+		 * files are gone and the next run finds them gone (0): safe.
+		 */
+		if (!r->dry_run && bj_db_begin(r->db) == -1) {
+			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
+			bj_rows_free(rows);
+			return -1;
+		}
 		for (int i = 0; i < nrows; i++) {
 			long long id = bj_rows_int(rows, i, 0);
 			const char *rel = bj_rows_get(rows, i, 1);
@@ -131,9 +140,16 @@ purge_artifacts(struct bj_reaper *r)
 			free(cause);
 			if (bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, "i", id) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				bj_db_rollback(r->db);
 				bj_rows_free(rows);
 				return -1;
 			}
+		}
+		if (!r->dry_run && bj_db_commit(r->db) == -1) {
+			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
+			bj_db_rollback(r->db);
+			bj_rows_free(rows);
+			return -1;
 		}
 		bj_rows_free(rows);
 		if (nrows < r->batch || r->dry_run)

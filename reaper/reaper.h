@@ -39,6 +39,9 @@ struct bj_reaper {
 	int			 batch;
 	volatile sig_atomic_t	*stop;		/* set by SIGTERM; may be NULL */
 	int			 halted;	/* a check said stop */
+	int			 cancel_started;	/* cancel_left is set */
+	double			 cancel_left;	/* seconds left for cancelling leftovers */
+	int			 leftovers_done;	/* a sweep of them went through */
 	struct bj_reaper_stats	 st;
 };
 
@@ -74,8 +77,13 @@ int bj_reaper_settle(struct bj_reaper *r, long long job_id);
  */
 int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
     const char *detail);
-/* Cancel the rest of a terminal job's pending (and claimed) items, a batch per transaction. */
+/*
+ * Cancel the rest of a terminal job's pending (and claimed) items, a batch
+ * per transaction, while the run's cancel_seconds last.
+ */
 int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
+/* expire.c: the same for every ended job that has such rows (repairs logged). */
+int bj_reaper_cancel_leftovers(struct bj_reaper *r);
 /* stages.c: count a job's end in the run's summary (notifications: one per target). */
 void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to);
 

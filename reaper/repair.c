@@ -11,46 +11,9 @@
  */
 #include "config.h"
 
-#include <string.h>
-
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
-
-/* Terminal jobs with pending or claimed items: cancel them. */
-static int
-repair_leftovers(struct bj_reaper *r)
-{
-	struct bj_rows *rows;
-	int rc = 0;
-
-	if (!bj_reaper_go_on(r))
-		return 0;
-	rows = bj_db_query(r->db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS, "i", (long long)r->batch);
-	if (rows == NULL) {
-		bj_log_err("leftover check: %s", bj_db_error(r->db));
-		return -1;
-	}
-	for (int i = 0; i < rows->nrows; i++) {
-		long long id = bj_rows_int(rows, i, 0);
-		const char *jstate = bj_rows_get(rows, i, 1), *istate = bj_rows_get(rows, i, 2);
-		int claimed = strcmp(istate, "claimed") == 0;
-
-		r->st.repairs++;
-		if (r->dry_run) {
-			bj_log_info("would cancel the %s items of %s job %lld", istate, jstate, id);
-			continue;
-		}
-		bj_log_info("repairing: %s job %lld still has %s items; cancelling them",
-		    jstate, id, istate);
-		if (bj_reaper_leftovers(r, id, claimed) == -1) {
-			rc = -1;
-			break;
-		}
-	}
-	bj_rows_free(rows);
-	return rc;
-}
 
 /* Active jobs whose counters differ from their items: recount them. */
 static int
@@ -80,7 +43,7 @@ repair_counts(struct bj_reaper *r)
 				continue;
 			}
 			bj_log_info("repairing: job %lld counters drifted from its items; recounted", id);
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", id) == -1) {
+			if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "ii", id, id) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);
 				return -1;
@@ -100,7 +63,12 @@ bj_reaper_repair(struct bj_reaper *r)
 
 	if (bj_reaper_failed_claims(r) == -1)
 		rc = -1;
-	if (repair_leftovers(r) == -1)
+	/*
+	 * Terminal jobs with pending or claimed items (expire.c), unless step
+	 * 4 went through them all: no step since leaves any (a job failed by
+	 * a claim with a failure record has its rows cancelled at once).
+	 */
+	if (!r->leftovers_done && bj_reaper_cancel_leftovers(r) == -1)
 		rc = -1;
 	if (repair_counts(r) == -1)
 		rc = -1;

@@ -58,7 +58,7 @@ bj_reaper_settle(struct bj_reaper *r, long long job_id)
 	if (before < 0 || bj_job_state_terminal(before))
 		return 0;
 	/* the counters decide what settle does: put them right first */
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "i", job_id) == -1)
+	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "ii", job_id, job_id) == -1)
 		return -1;
 	if (bj_job_settle(r->db, job_id) != BJ_OK)
 		return -1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "claim.h"
 #include "harness.h"
 #include "reaper.h"
 #include "sql.h"
@@ -350,6 +351,169 @@ test_deadline_expires_once(void)
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM job_events WHERE job_id = %lld"
 	    " AND type = 'expired'", job), 1);
 	CU_ASSERT(counts_ok(job));
+}
+
+/*
+ * One batch of lost claims across three jobs, mixing retries and final
+ * failures: fail_job fails its job (and cancels the rest), continue
+ * settles its job, the third job's claims come back with a back-off that
+ * grows with the attempt; an existing failure record is kept.
+ */
+static void
+test_orphan_batch_mixed(void)
+{
+	struct bj_reaper r;
+	long long a = plant_job("running", 2, "fail_job", 3600);
+	long long b = plant_job("running", 2, "continue", 3600);
+	long long c = plant_job("running", 3, "fail_job", 3600);
+	long long a1 = plant_item(a, 0, "claimed", 1, -5);
+	long long a2 = plant_item(a, 0, "claimed", 2, -5);
+	long long a3 = plant_item(a, 0, "pending", 0, 0);
+	long long b1 = plant_item(b, 0, "claimed", 2, -5);
+	long long b2 = plant_item(b, 0, "succeeded", 1, 0);
+	long long c1 = plant_item(c, 0, "claimed", 1, -5);
+	long long c2 = plant_item(c, 0, "claimed", 2, -5);
+	long long c3 = plant_item(c, 0, "claimed", 1, 300);
+
+	count_job(a);
+	count_job(b);
+	count_job(c);
+	sqlf("INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
+	    " VALUES (%lld, %lld, 2, 'boom', NOW(6))", a2, a);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), 0);
+	CU_ASSERT_EQUAL(r.st.requeued, 3);
+	CU_ASSERT_EQUAL(r.st.items_failed, 2);
+	/* fail_job: the job failed, its requeued and pending items cancelled */
+	CU_ASSERT(job_state_is(a, "failed"));
+	CU_ASSERT(item_state_is(a2, "failed"));
+	CU_ASSERT(item_state_is(a1, "cancelled"));
+	CU_ASSERT(item_state_is(a3, "cancelled"));
+	CU_ASSERT_EQUAL(notifications(a, "job.failed"), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld AND error = 'boom'",
+	    a2), 1);
+	/* continue: its last item failed, one succeeded: the job succeeded */
+	CU_ASSERT(item_state_is(b1, "failed"));
+	CU_ASSERT(item_state_is(b2, "succeeded"));
+	CU_ASSERT(job_state_is(b, "succeeded"));
+	CU_ASSERT_EQUAL(notifications(b, "job.succeeded"), 2);
+	/* attempts left: back to pending after 2 s, then 8 s; the live claim stays */
+	CU_ASSERT(job_state_is(c, "running"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'"
+	    " AND lease_token IS NULL AND run_after BETWEEN NOW(6) + INTERVAL 1 SECOND"
+	    " AND NOW(6) + INTERVAL 2 SECOND", c1), 1);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'"
+	    " AND run_after BETWEEN NOW(6) + INTERVAL 7 SECOND AND NOW(6) + INTERVAL 8 SECOND",
+	    c2), 1);
+	CU_ASSERT(item_state_is(c3, "claimed"));
+	/* one failure record per lost attempt, the existing one kept; one event each */
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM item_failures WHERE job_id IN"
+	    " (%lld, %lld, %lld)", a, b, c), 5);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM item_failures WHERE item_id = %lld"
+	    " AND error = 'boom'", a2), 1);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM job_events WHERE job_id IN"
+	    " (%lld, %lld, %lld) AND type = 'item_failed'", a, b, c), 5);
+	CU_ASSERT(counts_ok(a));
+	CU_ASSERT(counts_ok(b));
+	CU_ASSERT(counts_ok(c));
+	CU_ASSERT_EQUAL(scalarf("SELECT stage_remaining FROM jobs WHERE id = %lld", c), 3);
+	/* a second run finds nothing to do */
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT_EQUAL(r.st.requeued + r.st.items_failed, 0);
+	CU_ASSERT_EQUAL(notifications(a, "job.failed"), 2);
+	CU_ASSERT_EQUAL(notifications(b, "job.succeeded"), 2);
+}
+
+/* The state the API and the pages show for an item (BJ_SQL_ITEM_GET's column). */
+static int
+shown_as(long long item, const char *state)
+{
+	struct bj_rows *rows = bj_db_query(db, BJ_SQL_ITEM_GET, "i", item);
+	int ok = rows != NULL && rows->nrows == 1 && strcmp(bj_rows_get(rows, 0, 4), state) == 0;
+
+	bj_rows_free(rows);
+	return ok;
+}
+
+/* Rows BJ_SQL_ITEMS_LIST_ENDED lists for ?state= of an ended job. */
+static int
+listed(long long job, const char *state)
+{
+	struct bj_rows *rows = bj_db_query(db, BJ_SQL_ITEMS_LIST_ENDED, "isii", job, state,
+	    0LL, 100LL);
+	int n = rows == NULL ? -1 : rows->nrows;
+
+	for (int i = 0; rows != NULL && i < rows->nrows; i++)
+		CU_ASSERT_STRING_EQUAL(bj_rows_get(rows, i, 4), "cancelled");
+	bj_rows_free(rows);
+	return n;
+}
+
+/*
+ * An expired job whose pending rows the run had no time left to cancel:
+ * the job has ended all the same (counters, notifications), nothing can
+ * claim its items, they are shown cancelled, and the next run cancels the
+ * rows without counting them twice or notifying again.
+ */
+static void
+test_expired_rows_cancelled_later(void)
+{
+	static const char *const kinds[] = { "later" };
+	struct bj_claim_req req = { "w1", kinds, 1, 10, 0 };
+	struct bj_claimed *got = NULL;
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "fail_job", -10);
+	long long claimed = plant_item(job, 0, "claimed", 1, 300);
+	long long pending[5];
+	int n = -1;
+
+	for (int i = 0; i < 5; i++)
+		pending[i] = plant_item(job, 0, "pending", 0, 0);
+	plant_item(job, 0, "succeeded", 1, 0);
+	sqlf("UPDATE jobs SET kind = 'later' WHERE id = %lld", job);
+	count_job(job);
+	reaper_init(&r, db, 2);
+	r.cancel_started = 1;		/* the run's cancel_seconds are spent */
+	r.cancel_left = 0;
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT_EQUAL(r.st.expired, 1);
+	CU_ASSERT(job_state_is(job, "expired"));
+	CU_ASSERT(item_state_is(claimed, "cancelled"));
+	CU_ASSERT(item_state_is(pending[0], "pending"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld AND n_pending = 0"
+	    " AND n_claimed = 0 AND n_cancelled = 6 AND n_succeeded = 1 AND n_total = 7", job), 1);
+	CU_ASSERT_EQUAL(notifications(job, "job.expired"), 2);
+	/* nothing claims them; they are shown and listed cancelled, never pending */
+	CU_ASSERT_EQUAL(bj_claim(db, &req, &got, &n), BJ_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	bj_claimed_free(got, n);
+	CU_ASSERT(shown_as(pending[0], "cancelled"));
+	CU_ASSERT(shown_as(claimed, "cancelled"));
+	CU_ASSERT_EQUAL(listed(job, "pending"), 0);
+	CU_ASSERT_EQUAL(listed(job, "cancelled"), 6);
+	/* the rows are still pending in the table, yet bulkjobsctl doctor sees nothing wrong */
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM (SELECT j.id FROM jobs j JOIN items i"
+	    " ON i.job_id = j.id WHERE j.id = %lld AND i.state = 'pending') x", job), 5);
+	{
+		struct bj_rows *rows = bj_db_query(db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS, "i", 1000LL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rows);
+		for (int i = 0; i < rows->nrows; i++)
+			CU_ASSERT_NOT_EQUAL(bj_rows_int(rows, i, 0), job);
+		bj_rows_free(rows);
+	}
+	/* the next run, with time to spare, cancels the rows (two per batch) */
+	reaper_init(&r, db, 2);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT_EQUAL(r.st.expired, 0);
+	CU_ASSERT_EQUAL(r.st.repairs, 0);
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT(item_state_is(pending[i], "cancelled"));
+	CU_ASSERT(counts_ok(job));
+	CU_ASSERT_EQUAL(notifications(job, "job.expired"), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM job_events WHERE job_id = %lld"
+	    " AND type = 'expired'", job), 1);
 }
 
 /* Write a small file. */
@@ -787,6 +951,8 @@ main(void)
 	CU_add_test(s, "continue: last failure ends the job", test_continue_ends_job);
 	CU_add_test(s, "stage advance and success", test_stage_advance_and_success);
 	CU_add_test(s, "deadline expires once", test_deadline_expires_once);
+	CU_add_test(s, "a batch of lost claims across jobs", test_orphan_batch_mixed);
+	CU_add_test(s, "expired job's rows cancelled later", test_expired_rows_cancelled_later);
 	CU_add_test(s, "artifact purge stays in the root", test_artifact_purge_stays_in_root);
 	CU_add_test(s, "artifact path rules", test_unlink_artifact_rules);
 	CU_add_test(s, "row purge", test_row_purge);
