@@ -39,7 +39,7 @@ halt() {
 stop() {
 	halt
 	[ -f "$dir/sockdir" ] && rm -rf "$(cat "$dir/sockdir")" "$dir/sockdir"
-	rm -rf "$dir/data" "$dir/socket"
+	rm -rf "$dir/data" "$dir/tmp" "$dir/socket"
 }
 
 case $cmd in
@@ -61,7 +61,9 @@ start|start-keep)
 		cat "$dir/install.log" >&2
 		exit 1
 	fi
-	"$MARIADBD" --no-defaults --datadir="$dir/data" --socket="$sock" \
+	# its own temporary directory: nothing else can remove its temp files
+	mkdir -p "$dir/tmp"
+	"$MARIADBD" --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$sock" \
 	    --skip-networking --pid-file="$dir/mariadb.pid" $user_opt \
 	    --log-error="$dir/mariadb.err" --innodb-buffer-pool-size=256M \
 	    --innodb-flush-log-at-trx-commit="$flush" --max-connections=500 \

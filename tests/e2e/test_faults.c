@@ -752,9 +752,10 @@ reaper_fault(const char *kind, enum reaper_fault how)
 
 	r = reaper_start();
 	/* the reaper's work connection, waiting for the third job's row */
+	/* (the only statement of this database running for a second or more) */
 	snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(id), 0) FROM information_schema.processlist"
 	    " WHERE db = '%s' AND id <> CONNECTION_ID() AND command IN ('Query', 'Execute')"
-	    " AND info LIKE 'SELECT state, stage, max_attempts%%FOR UPDATE'", dbname);
+	    " AND time >= 1 AND info LIKE '%%FOR UPDATE%%'", dbname);
 	for (int i = 0; i < 200 && (conn = bj_test_scalar(db, sql)) == 0; i++)
 		usleep(50000);
 	if (conn == 0) {
@@ -777,17 +778,13 @@ reaper_fault(const char *kind, enum reaper_fault how)
 	} else {
 		snprintf(sql, sizeof sql, "KILL CONNECTION %lld", conn);
 		bj_test_sql(db, sql);
-		/* the reaper notices, says so and ends with an error, by itself */
-		CU_ASSERT_EQUAL(child_wait(r, 30), 1);
-		snprintf(body, sizeof body, "error: item %lld: ", item_of(jobs[2]));
-		snprintf(sql, sizeof sql, "%s/reaper.log", e2e.root);
-		{
-			char *log = slurp(sql, NULL);
-			CU_ASSERT(log != NULL && strstr(log, body) != NULL);
-			free(log);
-		}
+		/* the reaper notices and says so; the sweep's step is abandoned */
+		CU_ASSERT_EQUAL(wait_log("reaper", "error: lease sweep: Lost connection", 30), 0);
+		/* it goes on with its other steps (the job row free again), then ends with an error */
+		bj_test_sql(holder, "ROLLBACK");
+		CU_ASSERT_EQUAL(child_wait(r, 60), 1);
 	}
-	bj_test_sql(holder, "ROLLBACK");
+	bj_test_sql(holder, "ROLLBACK");	/* (a second ROLLBACK is harmless) */
 	bj_db_free(holder);
 
 	/* the next run finishes the work */
