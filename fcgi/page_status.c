@@ -574,6 +574,30 @@ detail_get(const struct details *d, int i, int col)
 	return bj_rows_get(d->r, d->rows[i].row, col);
 }
 
+/*
+ * Whether a job's failure records must be read: every failed attempt is
+ * written with an "item_failed" timeline entry in the same transaction
+ * (lease.c, the reaper's orphans.c), so a whole timeline (d, part 3)
+ * without one says there are none.
+ */
+static int
+failures_possible(const struct bj_job *j, const struct details *d)
+{
+	int from, to;
+
+	if (j->n_failed > 0)
+		return 1;
+	detail_part(d, 3, &from, &to);
+	if (to - from >= MAX_EVENTS)
+		return 1;	/* older entries are not in d */
+	for (int i = from; i < to; i++) {
+		const char *type = detail_get(d, i, 3);
+		if (type != NULL && strcmp(type, "item_failed") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Failed attempts with their errors (part 1: key, attempt, error, at). */
 static void
 add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *body)
@@ -679,8 +703,8 @@ bj_page_status(struct bj_req *req)
 	const struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
-	struct bj_rows *r;
-	struct details details;
+	struct bj_rows *r, *rf = NULL;
+	struct details details, failed;
 	char nonce[32], cls[40];
 	const char *title, *tz = req->app->conf->time_zone;
 
@@ -718,15 +742,30 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
 	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
-	/* one round trip for the three lists; when it fails they are left out */
-	r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
-	    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
-	    j->id, (long long)MAX_EVENTS);
+	/*
+	 * An ended job: one round trip for the three lists. One still going
+	 * has no notifications yet, and its failures are read only when its
+	 * timeline says there may be some. When a query fails, its lists are
+	 * left out.
+	 */
+	if (bj_job_state_terminal(j->state))
+		r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
+		    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
+		    j->id, (long long)MAX_EVENTS);
+	else
+		r = bj_db_query(req->app->db, BJ_SQL_PAGES_TIMELINE, "ii",
+		    j->id, (long long)MAX_EVENTS);
 	details_sort(r, &details);
-	add_failures(req, &details, body);
+	if (r != NULL && !bj_job_state_terminal(j->state) && failures_possible(j, &details))
+		rf = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILED, "ii",
+		    j->id, (long long)MAX_FAILURES + 1);
+	details_sort(rf != NULL ? rf : r, &failed);
+	add_failures(req, &failed, body);
 	add_notifications(&details, body);
 	add_timeline(req, &details, body);
 	free(details.rows);
+	free(failed.rows);
+	bj_rows_free(rf);
 	bj_rows_free(r);
 	if (!bj_job_state_terminal(j->state)) {
 		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "

@@ -79,3 +79,21 @@ const char BJ_SQL_PAGES_SECRET_GET[] =
 
 const char BJ_SQL_PAGES_SECRET_INSERT[] =
     "INSERT IGNORE INTO http_secrets (id, secret, created_at) VALUES (1, ?, NOW(6))";
+
+/*
+ * The status page of a job that has not ended needs no notifications (they
+ * are inserted with the terminal state change) and, usually, no failures:
+ * its timeline comes alone, in the layout of part 3 of
+ * BJ_SQL_PAGES_DETAILS, newest first through ix_job_events_job. A UNION
+ * of even two parts costs the server a temporary table: twice the timeline
+ * on its own.
+ */
+const char BJ_SQL_PAGES_TIMELINE[] =
+    "SELECT 3, -id, " T("at") ", type, detail FROM job_events"
+    " WHERE job_id = ? ORDER BY id DESC LIMIT ?";
+
+/* Failed attempts alone, in the layout of part 1 of BJ_SQL_PAGES_DETAILS. */
+const char BJ_SQL_PAGES_FAILED[] =
+    "SELECT 1, -f.id, i.`key`, f.attempt, f.error, " T("f.failed_at")
+    " FROM item_failures f JOIN items i ON i.id = f.item_id"
+    " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?";

@@ -49,14 +49,18 @@ bj_plant_item(struct bj_db *db, long long job, int stage, const char *key, const
 	return (long long)bj_db_insert_id(db);
 }
 
-/* Insert one failure record. */
+/* Insert one failure record with its "item_failed" timeline entry, as a failure is written. */
 void
 bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
     const char *error)
 {
+	char detail[64];
+
 	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO item_failures (item_id, job_id, attempt,"
 	    " error, failed_at) VALUES (?, ?, ?, ?, NOW(6))", NULL, "iiis", item, job,
 	    (long long)attempt, error) == 0);
+	snprintf(detail, sizeof detail, "item %lld attempt %d", item, attempt);
+	bj_plant_event(db, job, "item_failed", detail);
 }
 
 /* Append to a job's timeline. */

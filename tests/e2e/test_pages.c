@@ -106,8 +106,6 @@ test_status_page_of_running_job(void)
 	bj_plant_item(db, id, 1, "merging", "claimed");
 	bj_plant_failure(db, id, it, 1, "disk full while writing invoices.csv");
 	bj_plant_event(db, id, "started", NULL);
-	bj_plant_notification(db, id, "email", "alice@example.org", "pending", 2,
-	    "451 try later");
 	/* a GET of a form's target is 405 naming the method it takes */
 	snprintf(path, sizeof path, "/jobs/%s/cancel", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
@@ -127,8 +125,6 @@ test_status_page_of_running_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Expected to finish in 3 minutes at the current rate."));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "http-equiv=\"refresh\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "disk full while writing invoices.csv"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "retrying"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "email to alice@example.org"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/cancel\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/pause\""));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "/resume\""));
@@ -181,8 +177,6 @@ test_status_page_stages_and_lists(void)
 	bj_plant_failure(db, id, it, 2, "second failure");
 	bj_plant_event(db, id, "started", "first event");
 	bj_plant_event(db, id, "stage_advanced", "second event");
-	bj_plant_notification(db, id, "email", "first@example.org", "sent", 1, NULL);
-	bj_plant_notification(db, id, "email", "second@example.org", "pending", 0, NULL);
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
@@ -191,19 +185,33 @@ test_status_page_stages_and_lists(void)
 	a = strstr(r.body, "second failure");
 	b = strstr(r.body, "first failure");
 	CU_ASSERT(a != NULL && b != NULL && a < b);
-	a = strstr(r.body, "first@example.org");
-	b = strstr(r.body, "second@example.org");
-	CU_ASSERT(a != NULL && b != NULL && a < b);
 	a = strstr(r.body, "second event");
 	b = strstr(r.body, "first event");
 	CU_ASSERT(a != NULL && b != NULL && a < b);
-	/* the sections keep their order: failures, notifications, timeline */
+	a = strstr(r.body, "first failure");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Notifications</h2>"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	/* the job ends: the sections keep their order, failures, notifications, timeline */
+	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'failed', finished_at = NOW(6)"
+	    " WHERE id = ?", NULL, "i", id), 0);
+	bj_plant_event(db, id, "finished", "third event");
+	bj_plant_notification(db, id, "email", "first@example.org", "sent", 1, NULL);
+	bj_plant_notification(db, id, "email", "second@example.org", "dead", 0, NULL);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	a = strstr(r.body, "first@example.org");
+	b = strstr(r.body, "second@example.org");
+	CU_ASSERT(a != NULL && b != NULL && a < b);
 	a = strstr(r.body, "first failure");
 	b = strstr(r.body, "first@example.org");
 	CU_ASSERT(a != NULL && b != NULL && a < b);
-	CU_ASSERT(b != NULL && strstr(b, "first event") != NULL);
+	CU_ASSERT(b != NULL && strstr(b, "third event") != NULL);
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'running', finished_at = NULL"
+	    " WHERE id = ?", NULL, "i", id), 0);
 	/* down to one item in the open stage: it names the stage */
 	CU_ASSERT_EQUAL(bj_db_exec(db, "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
 	    NULL, "i", id), 0);
@@ -223,6 +231,46 @@ test_status_page_stages_and_lists(void)
 		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 1 of 1: the-only-item"));
 		bj_http_reply_free(&r);
 	}
+}
+
+/*
+ * A job still going reads its failures only when its timeline shows one:
+ * a retried attempt (no item has failed for good) is listed, and so is a
+ * failure older than the timeline the page shows.
+ */
+static void
+test_status_page_failures_of_running_job(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Retrying", .state = "running",
+	    .total = 2, .pending = 1, .claimed = 1, .started_min_ago = 2 };
+	struct bj_http_reply r;
+	char tok[33], path[100];
+	long long id = bj_plant_job(db, &p, tok), it;
+
+	it = bj_plant_item(db, id, 0, "flaky", "pending");
+	bj_plant_item(db, id, 0, "steady", "claimed");
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Failed items</h2>"));
+	bj_http_reply_free(&r);
+	bj_plant_failure(db, id, it, 1, "connection reset, will retry");
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Failed items</h2>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "connection reset, will retry"));
+	bj_http_reply_free(&r);
+	/* 250 later entries push the failure out of the 200 the timeline shows */
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "INSERT INTO job_events (job_id, at, type, detail)"
+	    " SELECT ?, NOW(6), 'progress', CONCAT('step ', seq) FROM seq_1_to_250", NULL, "i",
+	    id), 0);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "step 250"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "item_failed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "connection reset, will retry"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
 }
 
 /* A reader whose browser asks for Japanese gets the page in Japanese. */
@@ -265,11 +313,17 @@ test_finished_job_stops_refreshing(void)
 	struct bj_http_reply r;
 	char tok[33], path[100];
 
-	bj_plant_job(db, &p, tok);
+	long long id = bj_plant_job(db, &p, tok);
+
+	bj_plant_notification(db, id, "email", "alice@example.org", "pending", 2,
+	    "451 try later");
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Succeeded"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "retrying"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "email to alice@example.org"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "451 try later"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "refresh"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "<form"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/download\""));
@@ -681,6 +735,7 @@ main(void)
 	CU_add_test(s, "status page of a running job", test_status_page_of_running_job);
 	CU_add_test(s, "stage line and lists of the status page", test_status_page_stages_and_lists);
 	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
+	CU_add_test(s, "failures of a running job", test_status_page_failures_of_running_job);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);

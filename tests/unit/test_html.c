@@ -123,6 +123,32 @@ test_non_ascii_survives(void)
 	bj_html_free(h);
 }
 
+/* Non-ASCII text that arrives late, by any call, is still written as references. */
+static void
+test_late_non_ascii_is_referenced(void)
+{
+	for (int way = 0; way < 4; way++) {
+		struct bj_html *h = bj_html_new("en", "plain");
+		struct bj_html_el *p = bj_html_add(bj_html_body(h), "p", "plain");
+		char *s;
+
+		if (way == 0)
+			bj_html_add(p, "span", "Zo\xc3\xab");
+		else if (way == 1)
+			bj_html_text(p, "Zo\xc3\xab");
+		else if (way == 2)
+			bj_html_attr(p, "title", "Zo\xc3\xab");
+		else
+			bj_html_addf(p, "span", "%s", "Zo\xc3\xab");
+		s = bj_html_render(h, NULL);
+		CU_ASSERT_PTR_NULL(strstr(s, "\xc3"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(s, "Zo&euml;") ? strstr(s, "Zo&euml;") :
+		    strstr(s, "Zo&#235;"));
+		free(s);
+		bj_html_free(h);
+	}
+}
+
 int
 main(void)
 {
@@ -132,5 +158,6 @@ main(void)
 	CU_add_test(s, "text and attributes are escaped", test_text_and_attributes_are_escaped);
 	CU_add_test(s, "links are checked", test_links_are_checked);
 	CU_add_test(s, "non-ASCII survives", test_non_ascii_survives);
+	CU_add_test(s, "late non-ASCII is referenced", test_late_non_ascii_is_referenced);
 	return bj_test_run();
 }
