@@ -629,6 +629,41 @@ test_receiver_down_then_up(void)
 	stop_helper(late);
 }
 
+/* An SMTP server down for a while: the email is retried and arrives once. */
+static void
+test_smtp_down_then_up(void)
+{
+	long long job = plant_job("late mail server", "succeeded");
+	int port = free_port();
+	char conf2[700], transport[64];
+	long long em;
+	struct json_object *mails;
+	pid_t late;
+
+	snprintf(conf2, sizeof conf2, "%s/smtp-late.conf", dir);
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", port);
+	CU_ASSERT_EQUAL_FATAL(write_conf(conf2, transport, NULL), 0);
+	em = plant_note(job, "job.succeeded", "email", "late-mail@example.org");
+	CU_ASSERT_EQUAL(run_notify(conf2, NULL), 0);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
+	    " AND attempts = 1 AND last_error LIKE 'Couldn''t connect%%'", em), 1);
+	mails = mails_to("late-mail@example.org");
+	CU_ASSERT_EQUAL(json_object_array_length(mails), 0);
+	json_object_put(mails);
+
+	late = start_helper("smtp_sink.py", port, "");
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", em), 0);
+	CU_ASSERT_EQUAL(run_notify(conf2, NULL), 0);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", em), 0);
+	CU_ASSERT_EQUAL(run_notify(conf2, NULL), 0);
+	mails = mails_to("late-mail@example.org");
+	CU_ASSERT_EQUAL(json_object_array_length(mails), 1);
+	json_object_put(mails);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
+	    " AND attempts = 2", em), 1);
+	stop_helper(late);
+}
+
 /* A receiver slower than [webhook] timeout is a failed attempt, retried later. */
 static void
 test_timeout_retries(void)
@@ -909,6 +944,7 @@ main(void)
 	CU_add_test(s, "retries end at max_attempts", test_max_attempts_then_dead);
 	CU_add_test(s, "Retry-After is honoured", test_retry_after_is_honoured);
 	CU_add_test(s, "a receiver down for a while gets it later, once", test_receiver_down_then_up);
+	CU_add_test(s, "an SMTP server down for a while gets it later, once", test_smtp_down_then_up);
 	CU_add_test(s, "a time-out is retried", test_timeout_retries);
 	CU_add_test(s, "two notifiers at once deliver each row once", test_two_notifiers_at_once);
 	CU_add_test(s, "leases: held rows are skipped, a lost lease records nothing", test_lease);
