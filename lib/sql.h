@@ -97,9 +97,6 @@ int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec
 extern const char BJ_SQL_PAGES_JOB_BY_TOKEN[];	/* s token -> the page's job columns */
 extern const char BJ_SQL_PAGES_LIST[];		/* s owner, i before id, i limit */
 extern const char BJ_SQL_PAGES_STAGE[];		/* (i job, i stage) x3 -> stages before, first key, second id */
-extern const char BJ_SQL_PAGES_FAILURES[];	/* i job, i limit -> key, attempt, error, at, item state */
-extern const char BJ_SQL_PAGES_EVENTS[];	/* i job, i limit -> at, type, detail */
-extern const char BJ_SQL_PAGES_NOTIFICATIONS[];	/* i job -> channel, target, state, attempts, error, next, sent, event */
 extern const char BJ_SQL_PAGES_SECRET_GET[];
 extern const char BJ_SQL_PAGES_SECRET_INSERT[];	/* s secret */
 /* i job, i limit x3 (failures, notifications, events) -> part, order, 5 columns by part */

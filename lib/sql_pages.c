@@ -38,21 +38,6 @@ const char BJ_SQL_PAGES_STAGE[] =
     " (SELECT `key` FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1),"
     " (SELECT id FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1 OFFSET 1)";
 
-const char BJ_SQL_PAGES_FAILURES[] =
-    "SELECT i.`key`, f.attempt, f.error, " T("f.failed_at") ","
-    " IF(i.state = 'pending' AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.job_id"
-    "  AND j.state IN ('succeeded','failed','cancelled','expired')), 'cancelled', i.state)"
-    " FROM item_failures f JOIN items i ON i.id = f.item_id"
-    " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?";
-
-const char BJ_SQL_PAGES_EVENTS[] =
-    "SELECT " T("at") ", type, detail FROM job_events"
-    " WHERE job_id = ? ORDER BY id DESC LIMIT ?";
-
-const char BJ_SQL_PAGES_NOTIFICATIONS[] =
-    "SELECT channel, target, state, attempts, last_error, " T("next_attempt_at") ","
-    " " T("sent_at") ", event FROM notifications WHERE job_id = ? ORDER BY id";
-
 /*
  * The status page's three lists in one round trip, each bounded and read
  * through its job index: part 1 failed attempts (key, attempt, error, at),
