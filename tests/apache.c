@@ -17,24 +17,6 @@
 
 #define MODDIR "/usr/lib/apache2/modules"
 
-/* A port nobody listens on now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* A whole file as a string, or NULL. */
 static char *
 slurp(const char *path)
@@ -112,7 +94,7 @@ bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 		return -1;
 	snprintf(a->root, sizeof a->root, "%s/apache%s", e->root, xsendfile ? "-xs" : "");
 	mkdir(a->root, 0755);
-	a->port = free_port();
+	a->port = bj_test_free_port();
 	snprintf(a->url, sizeof a->url, "http://127.0.0.1:%d/bulkjobs", a->port);
 
 	/* conf/apache.conf as shipped, with the test's paths */

@@ -265,8 +265,9 @@ bj_http_header(const struct bj_http_reply *r, const char *name)
 
 /* --- nginx + bulkjobs-fcgi ------------------------------------------ */
 
-static int
-free_port(void)
+/* A loopback TCP port nobody listens on right now; -1 if none. */
+int
+bj_test_free_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof sa;
@@ -283,6 +284,22 @@ free_port(void)
 	port = ntohs(sa.sin_port);
 	close(fd);
 	return port;
+}
+
+/* 1 once something accepts connections on the loopback port. */
+int
+bj_test_port_open(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
 }
 
 /* Copy src to dst replacing each occurrence of the pairs in subst. */
@@ -450,7 +467,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	snprintf(sock, sizeof sock, "%s/fcgi.sock", sockdir);
 	snprintf(arts, sizeof arts, "%s/artifacts", e->root);
 	mkdir(arts, 0755);
-	e->port = free_port();
+	e->port = bj_test_free_port();
 	snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d/bulkjobs", e->port);
 
 	snprintf(e->conf_path, sizeof e->conf_path, "%s/bulkjobs.conf", e->root);

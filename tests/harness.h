@@ -28,6 +28,9 @@ struct bj_conf *bj_test_conf(const char *name);
 struct bj_db *bj_test_db(const char *name);
 /* Run a statement with no parameters on the test db; asserts success. */
 void bj_test_sql(struct bj_db *db, const char *sql);
+/* A loopback TCP port nobody listens on right now (-1 if none); 1 once one listens. */
+int bj_test_free_port(void);
+int bj_test_port_open(int port);
 /* First column of the first row of a query, as an integer. */
 long long bj_test_scalar(struct bj_db *db, const char *sql);
 /* A path under the test directory (static buffer). */

@@ -57,40 +57,6 @@ static const char Q_LATER[] =
 static const char Q_DUE[] =
     "UPDATE notifications SET next_attempt_at = NOW(6) WHERE id = ?";
 
-/* A loopback TCP port nobody listens on right now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-/* 1 once something accepts connections on port. */
-static int
-port_open(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Start a Python helper from the source tree and wait for its port. */
 static pid_t
 start_helper(const char *script, int port, const char *arg3)
@@ -115,9 +81,9 @@ start_helper(const char *script, int port, const char *arg3)
 		_exit(127);
 	}
 	helpers[nhelpers++] = pid;
-	for (int i = 0; i < 200 && !port_open(port); i++)
+	for (int i = 0; i < 200 && !bj_test_port_open(port); i++)
 		usleep(50000);
-	if (!port_open(port))
+	if (!bj_test_port_open(port))
 		fprintf(stderr, "test_notify: %s did not come up; see %s\n", script, log);
 	return pid;
 }
@@ -173,13 +139,13 @@ init(void)
 	mkdir(dir, 0755);
 	unlink(bj_test_path("notify/received.jsonl"));
 	unlink(bj_test_path("notify/mail.jsonl"));
-	hook_port = free_port();
-	smtp_port = free_port();
+	hook_port = bj_test_free_port();
+	smtp_port = bj_test_free_port();
 	snprintf(hook, sizeof hook, "http://127.0.0.1:%d", hook_port);
 	atexit(stop_all);
 	start_helper("notify_receiver.py", hook_port, SECRET);
 	start_helper("smtp_sink.py", smtp_port, "");
-	if (!port_open(hook_port) || !port_open(smtp_port))
+	if (!bj_test_port_open(hook_port) || !bj_test_port_open(smtp_port))
 		return -1;
 	snprintf(conf_path, sizeof conf_path, "%s/bulkjobs.conf", dir);
 	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
@@ -606,7 +572,7 @@ static void
 test_receiver_down_then_up(void)
 {
 	long long job = plant_job("late receiver", "succeeded");
-	int port = free_port();
+	int port = bj_test_free_port();
 	char url[128];
 	long long wh;
 	pid_t late;
@@ -634,7 +600,7 @@ static void
 test_smtp_down_then_up(void)
 {
 	long long job = plant_job("late mail server", "succeeded");
-	int port = free_port();
+	int port = bj_test_free_port();
 	char conf2[700], transport[64];
 	long long em;
 	struct json_object *mails;

@@ -361,40 +361,6 @@ assert_notified_once(long long job, const char *event)
 	CU_ASSERT_EQUAL(deliveries(note), 1);
 }
 
-/* A free TCP port on the loopback. */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-/* 1 when something listens on the loopback port. */
-static int
-port_open(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Start tests/notify_receiver.py on port, recording into the suite's directory. */
 static pid_t
 receiver_start(int port)
@@ -418,9 +384,9 @@ receiver_start(int port)
 		    (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200 && !port_open(port); i++)
+	for (int i = 0; i < 200 && !bj_test_port_open(port); i++)
 		usleep(50000);
-	return port_open(port) ? pid : -1;
+	return bj_test_port_open(port) ? pid : -1;
 }
 
 /* The web server's user file with the jobs' owner "tester" (password "tester-pw"). */
@@ -486,7 +452,7 @@ init(void)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
 	char extra[1200], *tok;
-	int port = free_port(), st;
+	int port = bj_test_free_port(), st;
 
 	snprintf(hook, sizeof hook, "http://127.0.0.1:%d", port);
 	snprintf(extra, sizeof extra,
