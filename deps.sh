@@ -13,6 +13,9 @@ TEST_PKGS="python3-aiosmtpd python3-html5lib clang libclang-rt-14-dev apache2
  libapache2-mod-xsendfile chromium fonts-noto-cjk"
 TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
 BENCH_PKGS="wrk beanstalkd"
+BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
+# a Node.js from another source ships its own npm and conflicts with Debian's
+command -v npm >/dev/null 2>&1 || BENCH_PKGS="$BENCH_PKGS npm"
 
 want=""
 for set in "${@:-build}"; do
