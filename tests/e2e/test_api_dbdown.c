@@ -2,18 +2,24 @@
  * test_api_dbdown.c: the test MariaDB is stopped and started again while
  * clients keep calling the API through nginx. Every answer in between is
  * 200 or 503 with Retry-After (never a 500 or a dead gateway), and the
- * same FastCGI processes serve again once the database is back.
+ * same FastCGI processes serve again once the database is back. Then the
+ * same with kill -9 under a load of claims and completions: no committed
+ * completion is lost and none is counted twice.
  */
 #include "config.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "harness.h"
 
@@ -187,6 +193,276 @@ test_database_stops_and_starts(void)
 	CU_ASSERT(t.ok > 0);
 }
 
+/* --- kill -9 under a load of claims and completions ------------------ */
+
+#define CRASH_ITEMS	300
+#define CRASH_CLIENTS	4
+
+static atomic_int done_count[CRASH_ITEMS];	/* 200s per item, as the clients saw them */
+static atomic_long crash_ok, crash_503, crash_transport, crash_409, crash_other;
+static atomic_int crash_stop;
+static time_t crash_deadline;
+
+/* POST body to path with the token until the answer is not 503 or a transport error. */
+static long
+post_retrying(const char *path, const char *body, struct json_object **out)
+{
+	char url[300], auth[128];
+	const char *h[3];
+	struct bj_http_reply r;
+	long st;
+
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+	h[0] = auth;
+	h[1] = "Content-Type: application/json";
+	h[2] = NULL;
+	for (;;) {
+		if (bj_http("POST", url, h, body, strlen(body), &r) == -1)
+			st = -1;
+		else
+			st = r.status;
+		if (st == -1)
+			atomic_fetch_add(&crash_transport, 1);
+		else if (st == 503)
+			atomic_fetch_add(&crash_503, 1);
+		else if (st == 200 || st == 201)
+			atomic_fetch_add(&crash_ok, 1);
+		else if (st == 409)
+			atomic_fetch_add(&crash_409, 1);
+		else {
+			fprintf(stderr, "dbcrash: POST %s: %ld %s\n", path, st,
+			    r.body ? r.body : "");
+			atomic_fetch_add(&crash_other, 1);
+		}
+		if (st != -1 && st != 503) {
+			if (out != NULL)
+				*out = json_tokener_parse(r.body);
+			bj_http_reply_free(&r);
+			return st;
+		}
+		bj_http_reply_free(&r);
+		if (time(NULL) > crash_deadline)
+			return st;
+		usleep(50000);	/* the same call again, with the same lease token */
+	}
+}
+
+/* A string member of o, or "". */
+static const char *
+member_str(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+/* An integer member of o, or -1. */
+static long long
+member_int(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Complete one claimed item, naming it in the result; count a 200 for it. */
+static void
+complete_one(struct json_object *it)
+{
+	char path[96], body[300];
+	long long id = member_int(it, "id");
+	const char *key = member_str(it, "key");
+	int k = -1;
+
+	if (sscanf(key, "c%d", &k) != 1 || k < 0 || k >= CRASH_ITEMS) {
+		atomic_fetch_add(&crash_other, 1);
+		return;
+	}
+	snprintf(path, sizeof path, "/v1/items/%lld/complete", id);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"result\":{\"item\":\"%s\"}}",
+	    member_str(it, "lease_token"), key);
+	if (post_retrying(path, body, NULL) == 200)
+		atomic_fetch_add(&done_count[k], 1);
+}
+
+/* A worker: claim up to 5, complete each, until every item is done or time is up. */
+static void *
+crash_client(void *arg)
+{
+	const char *claim = "{\"worker\":\"crash\",\"kinds\":[\"crash\"],\"limit\":5}";
+	struct json_object *root, *items;
+
+	(void)arg;
+	while (!atomic_load(&crash_stop) && time(NULL) <= crash_deadline) {
+		size_t n;
+
+		root = NULL;
+		if (post_retrying("/v1/claims", claim, &root) != 200 ||
+		    !json_object_object_get_ex(root, "items", &items) ||
+		    (n = json_object_array_length(items)) == 0) {
+			json_object_put(root);
+			usleep(50000);	/* others hold the rest, or nothing is left */
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			complete_one(json_object_array_get_idx(items, i));
+		json_object_put(root);
+	}
+	return NULL;
+}
+
+/* Successful completions so far, over all items. */
+static long
+crash_done(void)
+{
+	long n = 0;
+
+	for (int i = 0; i < CRASH_ITEMS; i++)
+		n += atomic_load(&done_count[i]);
+	return n;
+}
+
+/* Submit the job of CRASH_ITEMS items; its id, or -1. */
+static long long
+crash_submit(void)
+{
+	struct json_object *job = NULL;
+	char *body = malloc(64 * CRASH_ITEMS + 200);
+	size_t len;
+	long long id = -1;
+
+	len = (size_t)sprintf(body, "{\"kind\":\"crash\",\"owner\":\"crash\","
+	    "\"lease_seconds\":120,\"items\":[");
+	for (int i = 0; i < CRASH_ITEMS; i++)
+		len += (size_t)sprintf(body + len, "%s{\"key\":\"c%d\"}", i ? "," : "", i);
+	sprintf(body + len, "]}");
+	if (post_retrying("/v1/jobs", body, &job) == 201)
+		id = member_int(job, "id");
+	json_object_put(job);
+	free(body);
+	return id;
+}
+
+/* The job's state and counts, by GET. */
+static void
+crash_job(long long id, char *state, size_t statesz, long long counts[6])
+{
+	static const char *names[6] = { "total", "pending", "claimed", "succeeded", "failed",
+	    "cancelled" };
+	char url[300], auth[128];
+	const char *h[2];
+	struct bj_http_reply r;
+	struct json_object *o, *c;
+
+	snprintf(url, sizeof url, "%s/v1/jobs/%lld", e2e.url, id);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+	h[0] = auth;
+	h[1] = NULL;
+	snprintf(state, statesz, "?");
+	for (int i = 0; i < 6; i++)
+		counts[i] = -1;
+	if (bj_http("GET", url, h, NULL, 0, &r) == -1)
+		return;
+	CU_ASSERT_EQUAL(r.status, 200);
+	if ((o = json_tokener_parse(r.body)) != NULL) {
+		snprintf(state, statesz, "%s", member_str(o, "state"));
+		if (json_object_object_get_ex(o, "counts", &c))
+			for (int i = 0; i < 6; i++)
+				counts[i] = member_int(c, names[i]);
+		json_object_put(o);
+	}
+	bj_http_reply_free(&r);
+}
+
+static void
+test_database_killed_under_claims(void)
+{
+	pthread_t th[CRASH_CLIENTS];
+	pid_t pid = db_pid();
+	pid_t fcgi = e2e.fcgi_pid;
+	struct bj_db *db;
+	long long job, counts[6];
+	char state[32], sql[256];
+	int ra, up = 0, down = 0, once = 0;
+
+	CU_ASSERT_FATAL(pid > 0);
+	CU_ASSERT_EQUAL_FATAL(save_cmdline(pid), 0);
+	crash_deadline = time(NULL) + 60;
+	job = crash_submit();
+	CU_ASSERT_FATAL(job > 0);
+	for (int i = 0; i < CRASH_CLIENTS; i++)
+		pthread_create(&th[i], NULL, crash_client, NULL);
+
+	/* kill -9 in the middle of the load */
+	while (crash_done() < 50 && time(NULL) <= crash_deadline)
+		usleep(2000);
+	CU_ASSERT(crash_done() >= 50);
+	kill(pid, SIGKILL);
+	/* the server may be our child, restarted by the test above: reap it */
+	for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) <= 0 && kill(pid, 0) == 0; i++)
+		usleep(10000);
+	CU_ASSERT_NOT_EQUAL(kill(pid, 0), 0);
+	for (int i = 0; i < 50 && !down; i++) {
+		down = probe("/healthz", &ra) == 503;
+		if (!down)
+			usleep(20000);
+	}
+	CU_ASSERT_TRUE(down);
+	sleep(1);
+	restart_db();
+	for (int i = 0; i < 300 && !up; i++) {
+		up = probe("/healthz", &ra) == 200;
+		if (!up)
+			usleep(100000);
+	}
+	CU_ASSERT_TRUE(up);
+
+	/* an item whose completion answered 409 is done for its client too */
+	while (crash_done() + atomic_load(&crash_409) < CRASH_ITEMS &&
+	    time(NULL) <= crash_deadline)
+		usleep(20000);
+	atomic_store(&crash_stop, 1);
+	for (int i = 0; i < CRASH_CLIENTS; i++)
+		pthread_join(th[i], NULL);
+	fprintf(stderr, "dbcrash: ok %ld, 503 %ld, transport %ld, 409 %ld, other %ld\n",
+	    atomic_load(&crash_ok), atomic_load(&crash_503), atomic_load(&crash_transport),
+	    atomic_load(&crash_409), atomic_load(&crash_other));
+
+	/* only 200, 503 and transport errors while it was down; never a lost lease */
+	CU_ASSERT(atomic_load(&crash_503) > 0);
+	CU_ASSERT_EQUAL(atomic_load(&crash_other), 0);
+	CU_ASSERT_EQUAL(atomic_load(&crash_409), 0);
+	/* each item succeeded once, as the clients saw it */
+	for (int i = 0; i < CRASH_ITEMS; i++) {
+		if (atomic_load(&done_count[i]) != 1) {
+			fprintf(stderr, "dbcrash: item c%d: %d successful completions\n", i,
+			    atomic_load(&done_count[i]));
+			once++;
+		}
+	}
+	CU_ASSERT_EQUAL(once, 0);
+	crash_job(job, state, sizeof state, counts);
+	CU_ASSERT_STRING_EQUAL(state, "succeeded");
+	CU_ASSERT_EQUAL(counts[0], CRASH_ITEMS);
+	CU_ASSERT_EQUAL(counts[3], CRASH_ITEMS);
+	CU_ASSERT_EQUAL(counts[1] + counts[2] + counts[4] + counts[5], 0);
+	/* and as the database has it: one attempt each, the result naming the item */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(db = bj_test_db("dbdown"));
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM items WHERE job_id = %lld"
+	    " AND state = 'succeeded' AND attempt = 1"
+	    " AND JSON_VALUE(result, '$.item') = `key`", job);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, sql), CRASH_ITEMS);
+	/* the same FastCGI parent served throughout */
+	CU_ASSERT_EQUAL(waitpid(fcgi, NULL, WNOHANG), 0);
+	CU_ASSERT_EQUAL(kill(fcgi, 0), 0);
+	CU_ASSERT_EQUAL(probe("/v1/jobs?limit=1", &ra), 200);
+}
+
 int
 main(void)
 {
@@ -194,5 +470,7 @@ main(void)
 
 	CU_add_test(s, "the database stops and starts under load: only 503s between",
 	    test_database_stops_and_starts);
+	CU_add_test(s, "the database is killed under claims and completions: each item once",
+	    test_database_killed_under_claims);
 	return bj_test_run();
 }
