@@ -34,6 +34,8 @@ bj_err_code(enum bj_err e)
 	case BJ_ERR_SCHEMA_TOO_NEW: return "SCHEMA_TOO_NEW";
 	case BJ_ERR_ARTIFACT_EXPIRED: return "ARTIFACT_EXPIRED";
 	case BJ_ERR_NO_ARTIFACT: return "NO_ARTIFACT";
+	/* a lease that was spent by its own completion: still a lost lease to clients */
+	case BJ_ERR_ALREADY_COMPLETED: return "LEASE_LOST";
 	}
 	return "INTERNAL";
 }
@@ -69,6 +71,8 @@ bj_strerror(enum bj_err e)
 	case BJ_ERR_SCHEMA_TOO_NEW: return "the database schema is newer than this program";
 	case BJ_ERR_ARTIFACT_EXPIRED: return "the artifact has expired";
 	case BJ_ERR_NO_ARTIFACT: return "the job has no artifact";
+	case BJ_ERR_ALREADY_COMPLETED:
+		return "the item was already completed under this lease token";
 	}
 	return "internal error";
 }
@@ -104,6 +108,7 @@ bj_err_http_status(enum bj_err e)
 	case BJ_ERR_SCHEMA_TOO_NEW: return 503;
 	case BJ_ERR_ARTIFACT_EXPIRED: return 410;
 	case BJ_ERR_NO_ARTIFACT: return 404;
+	case BJ_ERR_ALREADY_COMPLETED: return 409;
 	}
 	return 500;
 }

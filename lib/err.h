@@ -36,6 +36,7 @@ enum bj_err {
 	BJ_ERR_SCHEMA_TOO_NEW,		/* database migrated by a newer bulkjobs */
 	BJ_ERR_ARTIFACT_EXPIRED,	/* 410 */
 	BJ_ERR_NO_ARTIFACT,		/* 404 */
+	BJ_ERR_ALREADY_COMPLETED,	/* 409, code LEASE_LOST: succeeded under this very token */
 };
 
 /* The stable upper-case code, e.g. "LEASE_LOST". */

@@ -19,16 +19,23 @@
 
 #define MAX_TRIES 3
 
-/* Why a conditional item change matched nothing: lease lost or no such item. */
+/*
+ * Why a conditional item change matched nothing: no such item, the item
+ * already succeeded under this very token (a completion retried after its
+ * answer was lost), or the lease is lost.
+ */
 static enum bj_err
-why_not(struct bj_db *db, long long item_id)
+why_not(struct bj_db *db, long long item_id, const char *token)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_EXISTS, "i", item_id);
+	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_DONE_UNDER, "si", token, item_id);
 	enum bj_err e;
 
 	if (r == NULL)
 		return bj_job_db_error(db);
-	e = r->nrows == 0 ? BJ_ERR_ITEM_NOT_FOUND : BJ_ERR_LEASE_LOST;
+	if (r->nrows == 0)
+		e = BJ_ERR_ITEM_NOT_FOUND;
+	else
+		e = bj_rows_int(r, 0, 0) == 1 ? BJ_ERR_ALREADY_COMPLETED : BJ_ERR_LEASE_LOST;
 	bj_rows_free(r);
 	return e;
 }
@@ -95,7 +102,7 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	return e;
 }
 
-/* The conditional UPDATE that succeeds a claimed item: BJ_OK or BJ_ERR_LEASE_LOST. */
+/* The conditional UPDATE that succeeds a claimed item: BJ_OK, else why not. */
 static enum bj_err
 succeed_item(struct bj_db *db, long long item_id, const char *token, const char *result,
     const char *artifact)
@@ -105,7 +112,7 @@ succeed_item(struct bj_db *db, long long item_id, const char *token, const char 
 	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
 	    token) == -1)
 		return bj_job_db_error(db);
-	return n == 0 ? BJ_ERR_LEASE_LOST : BJ_OK;
+	return n == 0 ? why_not(db, item_id, token) : BJ_OK;
 }
 
 /* The job half: the counters of n items of stage that succeeded (artifact may be NULL). */
@@ -135,7 +142,7 @@ complete_tx(struct bj_db *db, long long item_id, const char *token, const char *
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
-		return why_not(db, item_id);
+		return why_not(db, item_id, token);
 	}
 	job = bj_rows_int(r, 0, 0);
 	stage = bj_rows_int(r, 0, 1);
@@ -163,7 +170,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
-		return why_not(db, item_id);
+		return why_not(db, item_id, token);
 	}
 	job = bj_rows_int(r, 0, 0);
 	stage = bj_rows_int(r, 0, 1);
@@ -354,7 +361,7 @@ complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct pla
 		}
 		e = succeed_item(db, c->id, c->lease_token, c->result, c->artifact);
 		c->outcome = e;
-		if (e == BJ_ERR_LEASE_LOST)
+		if (e == BJ_ERR_LEASE_LOST || e == BJ_ERR_ALREADY_COMPLETED)
 			continue;
 		if (e != BJ_OK)
 			return e;

@@ -1,7 +1,9 @@
 /*
  * lease.h: what a worker does with a claimed item: heartbeat, complete,
  * fail. Each is conditional on the item being claimed under the given
- * lease token; otherwise BJ_ERR_LEASE_LOST (or BJ_ERR_ITEM_NOT_FOUND) and
+ * lease token; otherwise BJ_ERR_LEASE_LOST (BJ_ERR_ALREADY_COMPLETED when
+ * the item already succeeded under this very token, e.g. a completion
+ * retried after its answer was lost; or BJ_ERR_ITEM_NOT_FOUND) and
  * nothing changes. Strings in results are owned by the caller.
  */
 #ifndef BJ_LEASE_H
@@ -46,7 +48,7 @@ struct bj_completion {
 	const char	*lease_token;
 	const char	*result;	/* JSON text or NULL */
 	const char	*artifact;	/* a normalised relative path or NULL */
-	enum bj_err	 outcome;	/* set: BJ_OK, BJ_ERR_LEASE_LOST or BJ_ERR_ITEM_NOT_FOUND */
+	enum bj_err	 outcome;	/* set: BJ_OK, BJ_ERR_LEASE_LOST, _ALREADY_COMPLETED, _ITEM_NOT_FOUND */
 };
 
 /*

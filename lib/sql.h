@@ -53,6 +53,7 @@ extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
 extern const char BJ_SQL_JOB_START[];		/* i job */
 extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at, in that order */
 extern const char BJ_SQL_ITEM_EXISTS[];		/* i item -> state */
+extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, i item -> 1 when it succeeded under it */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
 extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */

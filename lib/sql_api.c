@@ -150,6 +150,9 @@ bj_sql_claim_jobs(int nkinds)
 
 const char BJ_SQL_ITEM_EXISTS[] = "SELECT state FROM items WHERE id = ?";
 
+const char BJ_SQL_ITEM_DONE_UNDER[] =
+    "SELECT state = 'succeeded' AND lease_token <=> ? FROM items WHERE id = ?";
+
 const char BJ_SQL_LEASE_HEARTBEAT[] =
     "UPDATE items i JOIN jobs j ON j.id = i.job_id"
     " SET i.lease_expires_at = NOW(6) + INTERVAL IF(? > 0, ?, j.lease_seconds) SECOND,"
@@ -166,9 +169,13 @@ const char BJ_SQL_LEASE_HOLDER[] =
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ? FOR UPDATE";
 
+/*
+ * A succeeded item keeps the token it was completed under, so that a
+ * completion retried after a lost answer can be told it already counted.
+ */
 const char BJ_SQL_ITEM_SUCCEED[] =
     "UPDATE items SET state = 'succeeded', result = ?, artifact = ?, finished_at = NOW(6),"
-    " lease_token = NULL, lease_expires_at = NULL"
+    " lease_expires_at = NULL"
     " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
 
 const char BJ_SQL_ITEM_RETRY[] =

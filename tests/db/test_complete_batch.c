@@ -151,14 +151,14 @@ test_mixed_tokens_two_jobs(void)
 	CU_ASSERT_EQUAL(c[2].outcome, BJ_ERR_ITEM_NOT_FOUND);
 	CU_ASSERT_EQUAL(c[3].outcome, BJ_OK);
 	CU_ASSERT_EQUAL(c[4].outcome, BJ_OK);
-	CU_ASSERT_EQUAL(c[5].outcome, BJ_ERR_LEASE_LOST);	/* the same item twice */
+	CU_ASSERT_EQUAL(c[5].outcome, BJ_ERR_ALREADY_COMPLETED);	/* the same item twice */
 
 	/* the stale token changed nothing: a1 is still claimed under its own */
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'claimed'"
 	    " AND lease_token = '%s'", a1->id, a1->lease_token), 1);
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'succeeded'"
-	    " AND result = '{\"rows\":1}' AND artifact = 'out/a.csv' AND lease_token IS NULL",
-	    a0->id), 1);
+	    " AND result = '{\"rows\":1}' AND artifact = 'out/a.csv' AND lease_token = '%s'",
+	    a0->id, a0->lease_token), 1);
 
 	/* b has ended through the batch: settled once, with one notification */
 	CU_ASSERT_EQUAL_FATAL(bj_job_get(db, b, &j), BJ_OK);
@@ -182,7 +182,7 @@ test_mixed_tokens_two_jobs(void)
 	/* completing again is refused and changes nothing */
 	c[0].outcome = BJ_ERR_INTERNAL;
 	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, 1), BJ_OK);
-	CU_ASSERT_EQUAL(c[0].outcome, BJ_ERR_LEASE_LOST);
+	CU_ASSERT_EQUAL(c[0].outcome, BJ_ERR_ALREADY_COMPLETED);
 	CU_ASSERT_EQUAL(q("SELECT n_succeeded FROM jobs WHERE id = %lld", b), 2);
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM notifications WHERE job_id = %lld", b), 1);
 	bj_claimed_free(cl, n);
@@ -250,7 +250,7 @@ test_bounds(void)
 	/* the largest batch: the first succeeds, every repeat is refused */
 	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, BJ_COMPLETE_MAX), BJ_OK);
 	CU_ASSERT_EQUAL(c[0].outcome, BJ_OK);
-	CU_ASSERT_EQUAL(c[BJ_COMPLETE_MAX - 1].outcome, BJ_ERR_LEASE_LOST);
+	CU_ASSERT_EQUAL(c[BJ_COMPLETE_MAX - 1].outcome, BJ_ERR_ALREADY_COMPLETED);
 	CU_ASSERT_EQUAL(q("SELECT n_succeeded FROM jobs WHERE id = %lld", id), 1);
 	assert_counts_match(id);
 	bj_claimed_free(cl, n);

@@ -114,7 +114,12 @@ test_two_stages_to_success(void)
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_EQUAL(bj_lease_complete(db, c[0].id, c[0].lease_token, "{\"rows\":1}", NULL), BJ_OK);
 	/* the second completion, and a stale token, change nothing */
-	CU_ASSERT_EQUAL(bj_lease_complete(db, c[0].id, c[0].lease_token, NULL, NULL), BJ_ERR_LEASE_LOST);
+	CU_ASSERT_EQUAL(bj_lease_complete(db, c[0].id, c[0].lease_token, NULL, NULL),
+	    BJ_ERR_ALREADY_COMPLETED);
+	CU_ASSERT_EQUAL(bj_lease_fail(db, c[0].id, c[0].lease_token, "late", 1),
+	    BJ_ERR_ALREADY_COMPLETED);
+	CU_ASSERT_EQUAL(bj_lease_complete(db, c[0].id, c[1].lease_token, NULL, NULL),
+	    BJ_ERR_LEASE_LOST);
 	CU_ASSERT_EQUAL(bj_lease_complete(db, c[1].id, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL),
 	    BJ_ERR_LEASE_LOST);
 	CU_ASSERT_EQUAL(bj_lease_complete(db, 99999999, c[1].lease_token, NULL, NULL),

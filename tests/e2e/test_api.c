@@ -210,13 +210,20 @@ test_two_stage_job_to_success(void)
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
 	CU_ASSERT_EQUAL(geti(r, "result.rows"), 10);
 	json_object_put(r);
-	/* the second completion, and a stale token: 409 LEASE_LOST */
+	/*
+	 * the second completion, and a stale token: 409 LEASE_LOST; the first
+	 * says it already counted (a retry after a lost answer learns so)
+	 */
 	CU_ASSERT_EQUAL(item_post(i0, "complete", body, &r), 409);
 	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	CU_ASSERT_STRING_EQUAL(gets_(r, "error.message"),
+	    "the item was already completed under this lease token");
 	json_object_put(r);
 	CU_ASSERT_EQUAL(item_post(i1, "complete",
 	    "{\"lease_token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", &r), 409);
 	CU_ASSERT_STRING_EQUAL(code(r), "LEASE_LOST");
+	CU_ASSERT_STRING_EQUAL(gets_(r, "error.message"),
+	    "the item is not claimed under this lease token");
 	json_object_put(r);
 	/* a bad artifact path is refused and changes nothing */
 	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"artifact\":\"../../etc/passwd\"}", tok1);
