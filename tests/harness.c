@@ -637,3 +637,53 @@ bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status)
 	last[strcspn(last, "\n")] = '\0';
 	return bj_xstrdup(last);
 }
+
+/* --- programs the e2e tests run ----------------------------------------- */
+
+pid_t
+bj_e2e_worker(struct bj_e2e *e, const char *token, const char *logname,
+    const char *const *args)
+{
+	const char *bld = getenv("BJ_BUILDDIR");
+	char bin[600], log[800];
+	const char *argv[40];
+	int n = 0;
+	pid_t pid;
+
+	snprintf(bin, sizeof bin, "%s/worker/bulkjobs-worker", bld ? bld : ".");
+	snprintf(log, sizeof log, "%s/%s.log", e->root, logname);
+	argv[n++] = bin;
+	argv[n++] = "--url";
+	argv[n++] = e->url;
+	argv[n++] = "-v";
+	for (int i = 0; args[i] != NULL && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if ((pid = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setenv("BULKJOBS_TOKEN", token, 1);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int
+bj_test_child_wait(pid_t pid, int limit)
+{
+	int st;
+
+	for (int i = 0; i < limit * 20; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}

@@ -11,6 +11,7 @@
 #define BJ_TEST_HARNESS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <CUnit/CUnit.h>
 
@@ -65,6 +66,14 @@ int bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf
 void bj_e2e_stop(struct bj_e2e *e);
 /* Run "bulkjobsctl -c CONF args..." and return its last stdout line (caller frees). */
 char *bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status);
+/*
+ * Start bulkjobs-worker against e: --url, -v, then args; token in
+ * BULKJOBS_TOKEN; its output appended to ROOT/LOGNAME.log. Its pid.
+ */
+pid_t bj_e2e_worker(struct bj_e2e *e, const char *token, const char *logname,
+    const char *const *args);
+/* Wait up to limit seconds for child pid: its exit status, else -1 (killed on time-out). */
+int bj_test_child_wait(pid_t pid, int limit);
 
 /*
  * An HTTP request with libcurl. headers is NULL or a NULL-terminated

@@ -189,56 +189,26 @@ item_of(long long job)
 	return q("SELECT MIN(id) FROM items WHERE job_id = %lld", job);
 }
 
-/* Start bulkjobs-worker with args after the common ones, logging to LOGNAME.log; its pid. */
+/* Start bulkjobs-worker with --artifacts and args, logging to LOGNAME.log; its pid. */
 static pid_t
 worker(const char *logname, const char *const *args)
 {
-	const char *bld = getenv("BJ_BUILDDIR");
-	char bin[600], log[800];
 	const char *argv[32];
 	int n = 0;
-	pid_t pid;
 
-	snprintf(bin, sizeof bin, "%s/worker/bulkjobs-worker", bld);
-	snprintf(log, sizeof log, "%s/%s.log", e2e.root, logname);
-	unlink(log);
-	argv[n++] = bin;
-	argv[n++] = "--url";
-	argv[n++] = e2e.url;
 	argv[n++] = "--artifacts";
 	argv[n++] = arts;
-	argv[n++] = "-v";
 	for (int i = 0; args[i] != NULL && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		setenv("BULKJOBS_TOKEN", token, 1);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	return bj_e2e_worker(&e2e, token, logname, argv);
 }
 
 /* Wait for a child to exit; its exit status, or -1 (then it is killed). */
 static int
 child_wait(pid_t pid, int limit)
 {
-	int st;
-
-	for (int i = 0; i < limit * 20; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	return bj_test_child_wait(pid, limit);
 }
 
 /* Stop a worker left running: two SIGTERMs stop it and its commands. */

@@ -168,49 +168,14 @@ wait_count(long long want, int limit, const char *fmt, ...)
 static pid_t
 worker(const char *const *args)
 {
-	const char *bld = getenv("BJ_BUILDDIR");
-	char bin[600], log[700];
-	const char *argv[32];
-	int n = 0;
-	pid_t pid;
-
-	snprintf(bin, sizeof bin, "%s/worker/bulkjobs-worker", bld);
-	snprintf(log, sizeof log, "%s/worker.log", e2e.root);
-	argv[n++] = bin;
-	argv[n++] = "--url";
-	argv[n++] = e2e.url;
-	argv[n++] = "-v";
-	for (int i = 0; args[i] != NULL && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		setenv("BULKJOBS_TOKEN", token, 1);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
+	return bj_e2e_worker(&e2e, token, "worker", args);
 }
 
 /* Wait for the worker to exit; its exit status, or -1 (then it is killed). */
 static int
 worker_wait(pid_t pid, int limit)
 {
-	int st;
-
-	for (int i = 0; i < limit * 10; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return -1;
+	return bj_test_child_wait(pid, limit);
 }
 
 /* Stop a worker left running by a test. */
