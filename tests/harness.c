@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -685,5 +686,35 @@ bj_test_child_wait(pid_t pid, int limit)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
+	return -1;
+}
+
+long long
+bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	return bj_test_scalar(db, sql);
+}
+
+int
+bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	for (int i = 0; i < limit * 20; i++) {
+		if (bj_test_scalar(db, sql) == want)
+			return 0;
+		usleep(50000);
+	}
+	fprintf(stderr, "timed out waiting for %lld from: %s\n", want, sql);
 	return -1;
 }

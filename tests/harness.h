@@ -74,6 +74,12 @@ pid_t bj_e2e_worker(struct bj_e2e *e, const char *token, const char *logname,
     const char *const *args);
 /* Wait up to limit seconds for child pid: its exit status, else -1 (killed on time-out). */
 int bj_test_child_wait(pid_t pid, int limit);
+/* A one-value query built printf-style; -1 when it fails or has no row. */
+long long bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Poll such a query until it is want: 0, or -1 (said on stderr) after limit seconds. */
+int bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * An HTTP request with libcurl. headers is NULL or a NULL-terminated

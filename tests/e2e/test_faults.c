@@ -53,41 +53,9 @@ static int mounted;
 
 /* --- helpers ---------------------------------------------------------- */
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int wait_q(long long want, int limit, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* A one-value query on the suite's database. */
-static long long
-q(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, sql);
-}
-
-/* Poll a one-value query until it is want; 0, or -1 after limit seconds. */
-static int
-wait_q(long long want, int limit, const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	for (int i = 0; i < limit * 20; i++) {
-		if (bj_test_scalar(db, sql) == want)
-			return 0;
-		usleep(50000);
-	}
-	fprintf(stderr, "timed out waiting for %lld from: %s\n", want, sql);
-	return -1;
-}
+/* One-value queries on the suite's database, and polling them. */
+#define q(...)		bj_test_scalarf(db, __VA_ARGS__)
+#define wait_q(want, limit, ...) bj_test_wait_scalarf(db, want, limit, __VA_ARGS__)
 
 /* An API request with the suite's token; the reply parsed into *obj when asked. */
 static long

@@ -129,40 +129,9 @@ item(long long id, const char *key)
 	return found;
 }
 
-static long long count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int wait_count(long long want, int limit, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Count rows by a query on the suite's database. */
-static long long
-count(const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, sql);
-}
-
-/* Poll a count query until it reaches want; 0, or -1 after limit seconds. */
-static int
-wait_count(long long want, int limit, const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	for (int i = 0; i < limit * 10; i++) {
-		if (bj_test_scalar(db, sql) == want)
-			return 0;
-		usleep(100000);
-	}
-	return -1;
-}
+/* Count rows by a query on the suite's database, and poll such a count. */
+#define count(...)	bj_test_scalarf(db, __VA_ARGS__)
+#define wait_count(want, limit, ...) bj_test_wait_scalarf(db, want, limit, __VA_ARGS__)
 
 /* Start bulkjobs-worker with the given arguments after the common ones; its pid. */
 static pid_t
