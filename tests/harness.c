@@ -19,6 +19,7 @@
 
 #include <CUnit/Basic.h>
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include <mysql.h>
 
 #include "buf.h"
@@ -717,4 +718,44 @@ bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fm
 	}
 	fprintf(stderr, "timed out waiting for %lld from: %s\n", want, sql);
 	return -1;
+}
+
+long
+bj_e2e_api(struct bj_e2e *e, const char *token, const char *method, const char *path,
+    const char *body, struct json_object **obj)
+{
+	char url[512], auth[200];
+	const char *headers[] = { auth, "Content-Type: application/json", NULL };
+	struct bj_http_reply r;
+	long status;
+
+	snprintf(url, sizeof url, "%s%s", e->url, path);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	if (bj_http(method, url, headers, body, body ? strlen(body) : 0, &r) == -1)
+		return -1;
+	status = r.status;
+	if (obj != NULL)
+		*obj = r.body != NULL ? json_tokener_parse(r.body) : NULL;
+	bj_http_reply_free(&r);
+	return status;
+}
+
+struct json_object *
+bj_test_json_get(struct json_object *o, const char *path)
+{
+	char buf[128], *p, *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	for (p = strtok_r(buf, ".", &save); p && o; p = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, p, &o))
+			return NULL;
+	return o;
+}
+
+const char *
+bj_test_error_code(struct json_object *o)
+{
+	struct json_object *c = bj_test_json_get(o, "error.code");
+
+	return c != NULL ? json_object_get_string(c) : "";
 }

@@ -74,6 +74,18 @@ pid_t bj_e2e_worker(struct bj_e2e *e, const char *token, const char *logname,
     const char *const *args);
 /* Wait up to limit seconds for child pid: its exit status, else -1 (killed on time-out). */
 int bj_test_child_wait(pid_t pid, int limit);
+struct json_object;
+/*
+ * An API call with a Bearer token (JSON body when given); the status, or -1
+ * when nothing answered; the reply parsed into *obj when asked (NULL if not
+ * JSON; caller puts).
+ */
+long bj_e2e_api(struct bj_e2e *e, const char *token, const char *method, const char *path,
+    const char *body, struct json_object **obj);
+/* A member of o by dotted path ("counts.total"), or NULL. */
+struct json_object *bj_test_json_get(struct json_object *o, const char *path);
+/* The error code of an error reply ({"error":{"code"}}), or "". */
+const char *bj_test_error_code(struct json_object *o);
 /* A one-value query built printf-style; -1 when it fails or has no row. */
 long long bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

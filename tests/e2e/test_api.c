@@ -94,25 +94,14 @@ call(const char *method, const char *path, const char *tok, const char *extra,
 static const char *
 code(struct json_object *o)
 {
-	struct json_object *e, *c;
-
-	if (o && json_object_object_get_ex(o, "error", &e) &&
-	    json_object_object_get_ex(e, "code", &c))
-		return json_object_get_string(c);
-	return "";
+	return bj_test_error_code(o);
 }
 
 /* A member of o by dotted path ("counts.total"), or NULL. */
 static struct json_object *
 get(struct json_object *o, const char *path)
 {
-	char buf[128], *p, *save = NULL;
-
-	snprintf(buf, sizeof buf, "%s", path);
-	for (p = strtok_r(buf, ".", &save); p && o; p = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(o, p, &o))
-			return NULL;
-	return o;
+	return bj_test_json_get(o, path);
 }
 
 static long long

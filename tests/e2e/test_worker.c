@@ -36,22 +36,7 @@ static char scripts[600];	/* a directory for the commands' marker files */
 static long
 api(const char *method, const char *path, const char *body, struct json_object **obj)
 {
-	char url[512], auth[200];
-	const char *headers[] = { auth, "Content-Type: application/json", NULL };
-	struct bj_http_reply r;
-	enum bj_err err;
-	const char *why;
-	long status;
-
-	snprintf(url, sizeof url, "%s%s", e2e.url, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	if (bj_http(method, url, headers, body, body ? strlen(body) : 0, &r) == -1)
-		return -1;
-	status = r.status;
-	if (obj != NULL)
-		*obj = bj_json_parse(r.body, r.len, 64, &err, &why);
-	bj_http_reply_free(&r);
-	return status;
+	return bj_e2e_api(&e2e, token, method, path, body, obj);
 }
 
 /* Create a job of kind "e2e" with the given items JSON and extra members; its id or -1. */
