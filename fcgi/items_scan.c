@@ -160,11 +160,16 @@ bj_items_span(const char *s, size_t len, size_t *start, size_t *end)
 }
 
 int
-bj_items_next(const char *s, size_t end, size_t *pos, size_t *el_start, size_t *el_end)
+bj_items_next(const char *s, size_t end, size_t *pos, int *first, size_t *el_start,
+    size_t *el_end)
 {
 	size_t i = *pos;
 
-	if (i < end && s[i] == '[') {
+	/* the first call only: after an element, a '[' is not a separator */
+	if (*first) {
+		*first = 0;
+		if (i >= end || s[i] != '[')
+			return -1;
 		i = ws(s, end, i + 1);
 		if (i < end && s[i] == ']') {
 			*pos = i + 1;

@@ -19,10 +19,12 @@
 int bj_items_span(const char *s, size_t len, size_t *start, size_t *end);
 
 /*
- * Walk the array s[0..end) whose '[' is at *pos on the first call: 1 with
- * the next element in [*el_start, *el_end), 0 at the closing ']', -1 when
- * malformed. *pos advances past the element.
+ * Walk the array s[0..end) whose '[' is at *pos on the first call (*first
+ * set, then cleared): 1 with the next element in [*el_start, *el_end), 0
+ * at the closing ']', -1 when malformed (elements not separated by a comma
+ * among others). *pos advances past the element.
  */
-int bj_items_next(const char *s, size_t end, size_t *pos, size_t *el_start, size_t *el_end);
+int bj_items_next(const char *s, size_t end, size_t *pos, int *first, size_t *el_start,
+    size_t *el_end);
 
 #endif

@@ -128,7 +128,7 @@ take_items(const struct bj_conf *conf, char *body, size_t blen, struct bj_spec_b
 {
 	struct bj_job_spec *s = &p->spec;
 	size_t start, end, pos, es, ee, cap = 0, *koff = NULL, *poff = NULL;
-	int depth = conf->max_json_depth - 2, found;
+	int depth = conf->max_json_depth - 2, found, first = 1;
 	enum bj_err e = BJ_OK;
 
 	found = bj_items_span(body, blen, &start, &end);
@@ -141,7 +141,7 @@ take_items(const struct bj_conf *conf, char *body, size_t blen, struct bj_spec_b
 	if (body[start] != '[')
 		return fail(BJ_ERR_VALIDATION, why, len, "items: an array of items is required");
 	pos = start;
-	while ((found = bj_items_next(body, end, &pos, &es, &ee)) == 1) {
+	while ((found = bj_items_next(body, end, &pos, &first, &es, &ee)) == 1) {
 		if (s->nitems >= (size_t)conf->max_items) {
 			e = fail(BJ_ERR_VALIDATION, why, len, "items: at most %d items per job",
 			    conf->max_items);

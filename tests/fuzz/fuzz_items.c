@@ -20,9 +20,9 @@ static void
 walk(const char *s, size_t start, size_t end, struct json_object *want)
 {
 	size_t pos = start, es, ee, n = 0;
-	int rc;
+	int rc, first = 1;
 
-	while ((rc = bj_items_next(s, end, &pos, &es, &ee)) == 1) {
+	while ((rc = bj_items_next(s, end, &pos, &first, &es, &ee)) == 1) {
 		enum bj_err err;
 		const char *why;
 		struct json_object *el;

@@ -52,9 +52,9 @@ test_elements(void)
 {
 	const char *s = "[ {\"k\":\"a,b\"} , 7 ,\"x]\" ]";
 	size_t pos = 0, a, b, end = strlen(s);
-	int n = 0;
+	int n = 0, first = 1;
 
-	while (bj_items_next(s, end, &pos, &a, &b) == 1) {
+	while (bj_items_next(s, end, &pos, &first, &a, &b) == 1) {
 		if (n == 0)
 			CU_ASSERT_EQUAL(strncmp(s + a, "{\"k\":\"a,b\"}", b - a), 0);
 		if (n == 1)
@@ -64,14 +64,28 @@ test_elements(void)
 		n++;
 	}
 	CU_ASSERT_EQUAL(n, 3);
-	pos = 0;
-	CU_ASSERT_EQUAL(bj_items_next("[]", 2, &pos, &a, &b), 0);
-	pos = 0;
-	CU_ASSERT_EQUAL(bj_items_next("[1,]", 4, &pos, &a, &b), 1);
-	CU_ASSERT_EQUAL(bj_items_next("[1,]", 4, &pos, &a, &b), -1);
-	pos = 0;
-	CU_ASSERT_EQUAL(bj_items_next("[1 2]", 5, &pos, &a, &b), 1);
-	CU_ASSERT_EQUAL(bj_items_next("[1 2]", 5, &pos, &a, &b), -1);
+	pos = 0, first = 1;
+	CU_ASSERT_EQUAL(bj_items_next("[]", 2, &pos, &first, &a, &b), 0);
+	pos = 0, first = 1;
+	CU_ASSERT_EQUAL(bj_items_next("[1,]", 4, &pos, &first, &a, &b), 1);
+	CU_ASSERT_EQUAL(bj_items_next("[1,]", 4, &pos, &first, &a, &b), -1);
+	pos = 0, first = 1;
+	CU_ASSERT_EQUAL(bj_items_next("[1 2]", 5, &pos, &first, &a, &b), 1);
+	CU_ASSERT_EQUAL(bj_items_next("[1 2]", 5, &pos, &first, &a, &b), -1);
+	/* an element right after another, with no comma, even one that is an array */
+	pos = 0, first = 1;
+	CU_ASSERT_EQUAL(bj_items_next("[{}[2]]", 7, &pos, &first, &a, &b), 1);
+	CU_ASSERT_EQUAL(bj_items_next("[{}[2]]", 7, &pos, &first, &a, &b), -1);
+	/* arrays as elements are still elements */
+	pos = 0, first = 1;
+	n = 0;
+	while (bj_items_next("[[1],[2]]", 9, &pos, &first, &a, &b) == 1)
+		n++;
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(pos, 9);
+	/* not an array at all */
+	pos = 0, first = 1;
+	CU_ASSERT_EQUAL(bj_items_next("{}", 2, &pos, &first, &a, &b), -1);
 }
 
 int
