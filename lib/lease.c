@@ -126,34 +126,6 @@ count_succeeded(struct bj_db *db, long long job, long long stage, long long n,
 	return BJ_OK;
 }
 
-/*
- * Complete inside an open transaction. Only the item row is locked until
- * the counters move, so the job's row is held no longer than needed.
- */
-static enum bj_err
-complete_tx(struct bj_db *db, long long item_id, const char *token, const char *result,
-    const char *artifact)
-{
-	struct bj_rows *r;
-	long long job, stage;
-	enum bj_err e;
-
-	if ((r = bj_db_query(db, BJ_SQL_ITEM_HOLDER, "is", item_id, token)) == NULL)
-		return bj_job_db_error(db);
-	if (r->nrows == 0) {
-		bj_rows_free(r);
-		return why_not(db, item_id, token);
-	}
-	job = bj_rows_int(r, 0, 0);
-	stage = bj_rows_int(r, 0, 1);
-	bj_rows_free(r);
-	if ((e = succeed_item(db, item_id, token, result, artifact)) != BJ_OK)
-		return e;
-	if ((e = count_succeeded(db, job, stage, 1, artifact)) != BJ_OK)
-		return e;
-	return bj_job_settle(db, job);
-}
-
 /* Fail inside an open transaction. */
 static enum bj_err
 fail_tx(struct bj_db *db, long long item_id, const char *token, const char *error,
@@ -212,18 +184,17 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	return bj_job_settle(db, job);
 }
 
-/* Run one of the transactions above, retrying deadlocks. */
-static enum bj_err
-in_tx(struct bj_db *db, long long item_id, const char *token, const char *a,
-    const char *b, int flag, int fail)
+/* Fail in a transaction of its own, retrying deadlocks. */
+enum bj_err
+bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
+    const char *error, int retryable)
 {
 	enum bj_err e = BJ_ERR_INTERNAL;
 
 	for (int i = 0; i < MAX_TRIES; i++) {
 		if (bj_db_begin(db) == -1)
 			return bj_job_db_error(db);
-		e = fail ? fail_tx(db, item_id, token, a, flag) :
-		    complete_tx(db, item_id, token, a, b);
+		e = fail_tx(db, item_id, token, error, retryable);
 		if (e == BJ_OK && bj_db_commit(db) == -1)
 			e = bj_job_db_error(db);
 		if (e == BJ_OK)
@@ -235,18 +206,15 @@ in_tx(struct bj_db *db, long long item_id, const char *token, const char *a,
 	return e;
 }
 
+/* One completion is a batch of one: the same locking, counters and fan-in. */
 enum bj_err
 bj_lease_complete(struct bj_db *db, long long item_id, const char *token,
     const char *result, const char *artifact)
 {
-	return in_tx(db, item_id, token, result, artifact, 0, 0);
-}
+	struct bj_completion c = { item_id, token, result, artifact, BJ_ERR_INTERNAL };
+	enum bj_err e = bj_lease_complete_batch(db, &c, 1);
 
-enum bj_err
-bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
-    const char *error, int retryable)
-{
-	return in_tx(db, item_id, token, error, NULL, retryable, 1);
+	return e != BJ_OK ? e : c.outcome;
 }
 
 /* Items of a batch in a stable lock order: by id, then as given. */

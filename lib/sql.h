@@ -167,7 +167,6 @@ extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications 
 
 
 /* --- batch completions (sql_api.c) --- */
-extern const char BJ_SQL_ITEM_HOLDER[];		/* i item, s token -> job_id, stage (locks the item) */
 extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage (locks, in array order) */
 extern const char BJ_SQL_COUNT_SUCCEEDED[];	/* i n, i n, i n, i stage, i n, i n, s artifact, i job */
 /* --- status page of a job that has not ended (sql_pages.c) --- */

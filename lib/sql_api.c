@@ -446,15 +446,9 @@ const char BJ_SQL_COUNT_REQUEUE[] =
 
 /* --- batch completions (lease.c) --- */
 
-const char BJ_SQL_ITEM_HOLDER[] =
-    "SELECT job_id, stage FROM items"
-    " WHERE id = ? AND state = 'claimed' AND lease_token = ? FOR UPDATE";
-
 /*
- * A locking read on purpose: it takes the rows in the array's order (ids
- * ascending), and a plain read would fix the transaction's snapshot before
- * the job row is locked, so bj_job_settle would count a stage's items as
- * they were before concurrent completions committed.
+ * A locking read on purpose: it locks the items in the array's order (ids
+ * ascending) before any job row, the order every completion takes.
  */
 const char BJ_SQL_ITEMS_LOCATE[] =
     "SELECT t.n, i.job_id, i.stage FROM JSON_TABLE(?, '$[*]' COLUMNS"
