@@ -4,9 +4,7 @@
  * xmlNodeAddContent or xmlNewProp, which escape on output.
  *
  * Element and attribute names come from one dictionary per process, so a
- * document copies and frees none of them. A document whose text is all
- * ASCII is serialised without libxml2's "HTML" output encoder, which would
- * pass every byte through UTF8ToHtml to change none of them.
+ * document copies and frees none of them.
  */
 #include "config.h"
 
@@ -19,7 +17,6 @@
 #include <libxml/HTMLtree.h>
 #include <libxml/dict.h>
 #include <libxml/tree.h>
-#include <libxml/xmlIO.h>
 
 #include "buf.h"
 #include "html.h"
@@ -28,27 +25,11 @@ struct bj_html {
 	xmlDocPtr	 doc;
 	xmlNodePtr	 head;
 	xmlNodePtr	 body;
-	int		 non_ascii;	/* some text has bytes >= 0x80 */
 };
 
 #define NODE(el)	((xmlNodePtr)(void *)(el))
 #define EL(node)	((struct bj_html_el *)(void *)(node))
 #define X(s)		((const xmlChar *)(s))
-
-/* Remember when text that goes into the document of node is not all ASCII. */
-static void
-note_text(xmlNodePtr node, const char *text)
-{
-	struct bj_html *h = node->doc->_private;
-
-	if (text == NULL || h->non_ascii)
-		return;
-	for (; *text; text++)
-		if ((unsigned char)*text >= 0x80) {
-			h->non_ascii = 1;
-			return;
-		}
-}
 
 /* Make a new document with head and body. */
 struct bj_html *
@@ -66,9 +47,6 @@ bj_html_new(const char *lang, const char *title)
 	/* before any node is made: the document names its nodes from it */
 	h->doc->dict = names;
 	xmlDictReference(names);
-	h->doc->_private = h;
-	note_text((xmlNodePtr)h->doc, lang);
-	note_text((xmlNodePtr)h->doc, title);
 	xmlCreateIntSubset(h->doc, X("html"), NULL, NULL);
 	root = xmlNewDocNode(h->doc, NULL, X("html"), NULL);
 	xmlDocSetRootElement(h->doc, root);
@@ -112,7 +90,6 @@ bj_html_body(struct bj_html *h)
 struct bj_html_el *
 bj_html_add(struct bj_html_el *parent, const char *tag, const char *text)
 {
-	note_text(NODE(parent), text);
 	return EL(xmlNewTextChild(NODE(parent), NULL, X(tag), X(text)));
 }
 
@@ -137,7 +114,6 @@ bj_html_addf(struct bj_html_el *parent, const char *tag, const char *fmt, ...)
 void
 bj_html_attr(struct bj_html_el *el, const char *name, const char *value)
 {
-	note_text(NODE(el), value);
 	xmlSetProp(NODE(el), X(name), value ? X(value) : NULL);
 }
 
@@ -145,7 +121,6 @@ bj_html_attr(struct bj_html_el *el, const char *name, const char *value)
 void
 bj_html_text(struct bj_html_el *el, const char *text)
 {
-	note_text(NODE(el), text);
 	if (text != NULL)
 		xmlNodeAddContent(NODE(el), X(text));
 }
@@ -199,38 +174,20 @@ bj_html_refresh(struct bj_html *h, int seconds)
 	xmlNewProp(meta, X("content"), X(v));
 }
 
-/*
- * Serialise to HTML5 text (ASCII with character references). All-ASCII
- * text needs no encoder: the same bytes come out as through
- * htmlDocDumpMemoryFormat(), which converts every byte with the "HTML" one.
- */
+/* Serialise to HTML5 text (ASCII with character references). */
 char *
 bj_html_render(struct bj_html *h, size_t *len)
 {
-	xmlOutputBufferPtr buf;
 	xmlChar *out = NULL;
 	int n = 0;
 	char *s;
 
-	if (h->non_ascii) {
-		htmlDocDumpMemoryFormat(h->doc, &out, &n, 0);
-		if (out == NULL)
-			abort();
-		s = bj_xstrndup((const char *)out, (size_t)n);
-		xmlFree(out);
-		if (len != NULL)
-			*len = (size_t)n;
-		return s;
-	}
-	if ((buf = xmlAllocOutputBuffer(NULL)) == NULL)
+	htmlDocDumpMemoryFormat(h->doc, &out, &n, 0);
+	if (out == NULL)
 		abort();
-	htmlDocContentDumpFormatOutput(buf, h->doc, NULL, 0);
-	if (xmlOutputBufferFlush(buf) < 0)
-		abort();
-	s = bj_xstrndup((const char *)xmlOutputBufferGetContent(buf),
-	    xmlOutputBufferGetSize(buf));
+	s = bj_xstrndup((const char *)out, (size_t)n);
+	xmlFree(out);
 	if (len != NULL)
-		*len = xmlOutputBufferGetSize(buf);
-	xmlOutputBufferClose(buf);
+		*len = (size_t)n;
 	return s;
 }
