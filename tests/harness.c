@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "harness.h"
+#include "job.h"
 #include "migrate.h"
 
 static struct bj_conf test_conf;
@@ -758,4 +759,23 @@ bj_test_error_code(struct json_object *o)
 	struct json_object *c = bj_test_json_get(o, "error.code");
 
 	return c != NULL ? json_object_get_string(c) : "";
+}
+
+void
+bj_test_assert_counts(struct bj_db *db, long long job)
+{
+	static const char *const st[] = { "pending", "claimed", "succeeded", "failed", "cancelled" };
+	struct bj_job *j;
+	long long have[5];
+
+	CU_ASSERT_EQUAL_FATAL(bj_job_get(db, job, &j), BJ_OK);
+	have[0] = j->n_pending;
+	have[1] = j->n_claimed;
+	have[2] = j->n_succeeded;
+	have[3] = j->n_failed;
+	have[4] = j->n_cancelled;
+	for (int i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(have[i], bj_test_scalarf(db, "SELECT COUNT(*) FROM items"
+		    " WHERE job_id = %lld AND state = '%s'", job, st[i]));
+	bj_job_free(j);
 }

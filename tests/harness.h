@@ -86,6 +86,8 @@ long bj_e2e_api(struct bj_e2e *e, const char *token, const char *method, const c
 struct json_object *bj_test_json_get(struct json_object *o, const char *path);
 /* The error code of an error reply ({"error":{"code"}}), or "". */
 const char *bj_test_error_code(struct json_object *o);
+/* Assert that the job's counters equal what its items say, state by state. */
+void bj_test_assert_counts(struct bj_db *db, long long job);
 /* A one-value query built printf-style; -1 when it fails or has no row. */
 long long bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

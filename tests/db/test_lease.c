@@ -22,20 +22,8 @@ init(void)
 	return db == NULL ? -1 : 0;
 }
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A scalar query built from fmt. */
-static long long
-q(const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, sql);
-}
+/* A scalar query built printf-style. */
+#define q(...)	bj_test_scalarf(db, __VA_ARGS__)
 
 /* A job of kind with n items (item i in stage i % stages); returns its id. */
 static long long
@@ -83,24 +71,7 @@ claim(const char *kind, int limit, struct bj_claimed **c)
 }
 
 /* Counts must equal what the items say. */
-static void
-assert_counts_match(long long id)
-{
-	static const char *const st[] = { "pending", "claimed", "succeeded", "failed", "cancelled" };
-	struct bj_job *j;
-	long long have[5];
-
-	CU_ASSERT_EQUAL_FATAL(bj_job_get(db, id, &j), BJ_OK);
-	have[0] = j->n_pending;
-	have[1] = j->n_claimed;
-	have[2] = j->n_succeeded;
-	have[3] = j->n_failed;
-	have[4] = j->n_cancelled;
-	for (int i = 0; i < 5; i++)
-		CU_ASSERT_EQUAL(have[i], q("SELECT COUNT(*) FROM items WHERE job_id = %lld"
-		    " AND state = '%s'", id, st[i]));
-	bj_job_free(j);
-}
+#define assert_counts_match(id)	bj_test_assert_counts(db, id)
 
 static void
 test_two_stages_to_success(void)
