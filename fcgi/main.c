@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,6 +61,44 @@ catch_signal(int sig, void (*fn)(int))
 	sigaction(sig, &sa, NULL);
 }
 
+/*
+ * Whether all of the request's input has been read. A request without a
+ * body (GET or HEAD, no length, not chunked) still has to have its empty
+ * input read: the web server sends it with the parameters, so reading it
+ * does not wait.
+ */
+static int
+input_done(FCGX_Request *fr)
+{
+	const char *m = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	int no_body = m != NULL && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) &&
+	    (cl == NULL || *cl == '\0' || strcmp(cl, "0") == 0) &&
+	    FCGX_GetParam("HTTP_TRANSFER_ENCODING", fr->envp) == NULL;
+
+	if (FCGX_HasSeenEOF(fr->in))
+		return 1;
+	return no_body && FCGX_GetChar(fr->in) == EOF && FCGX_GetError(fr->in) == 0;
+}
+
+/*
+ * End a request. libfcgi closes a connection by shutting its side down
+ * and waiting (up to 2 s) for the web server to close the other, so that
+ * input still unread cannot make the close a reset that loses the reply:
+ * one more sleep and wake-up of this process per request. Once the input
+ * has been read to its end and nothing more is queued, there is nothing
+ * such a reset could lose, and the connection is closed at once.
+ */
+static void
+finish(FCGX_Request *fr)
+{
+	int queued = -1;
+
+	if (input_done(fr) && ioctl(fr->ipcFd, FIONREAD, &queued) == 0 && queued == 0)
+		FCGX_Detach(fr);
+	FCGX_Finish_r(fr);
+}
+
 /* Serve requests on listen_fd until told to stop. */
 static int
 serve(struct bj_conf *conf, int listen_fd)
@@ -91,7 +130,7 @@ serve(struct bj_conf *conf, int listen_fd)
 			bj_db_rollback(app.db);
 		bj_metrics_observe(req.route, req.status, bj_metrics_now() - t0);
 		bj_req_end(&req);
-		FCGX_Finish_r(&fr);
+		finish(&fr);
 	}
 	FCGX_Free(&fr, 1);
 	bj_db_free(app.db);
