@@ -26,15 +26,6 @@ struct slot {
 
 static struct slot slots[SLOTS];
 
-double
-bj_metrics_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 bj_metrics_observe(const char *route, int status, double seconds)
 {

@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "clock.h"
 #include "job.h"
 #include "router.h"
 #include "sql.h"
@@ -30,7 +31,7 @@ struct cached_token {
 	char		*name;
 	char		*owner;
 	unsigned	 scopes;
-	double		 fetched;	/* bj_metrics_now() of the lookup */
+	double		 fetched;	/* bj_now() of the lookup */
 	double		 touched;	/* of the last last_used_at write, 0 never */
 };
 
@@ -101,7 +102,7 @@ token_lookup(struct bj_req *req, const char *hash)
 {
 	struct bj_db *db = req->app->db;
 	struct cached_token *c = slot_find(hash);
-	double now = bj_metrics_now();
+	double now = bj_now();
 	struct bj_rows *r;
 
 	if (c != NULL && now - c->fetched < (double)req->app->conf->token_cache)
@@ -162,7 +163,7 @@ bj_auth(struct bj_req *req, unsigned any_of)
 	req->scopes = c->scopes;
 	req->token_owner = bj_xstrdup(c->owner);
 	/* best effort, and rare: last use is informational */
-	now = bj_metrics_now();
+	now = bj_now();
 	if (c->touched == 0 || now - c->touched >= TOUCH_SECONDS) {
 		c->touched = now;
 		(void)bj_db_exec(req->app->db, BJ_SQL_TOKEN_TOUCH, NULL, "i", c->id);

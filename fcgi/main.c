@@ -24,6 +24,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -120,7 +121,7 @@ serve(struct bj_conf *conf, int listen_fd)
 		return 1;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-		double t0 = bj_metrics_now();
+		double t0 = bj_now();
 
 		memset(&req, 0, sizeof req);
 		req.app = &app;
@@ -128,7 +129,7 @@ serve(struct bj_conf *conf, int listen_fd)
 		bj_dispatch(&req);
 		if (bj_db_in_tx(app.db))
 			bj_db_rollback(app.db);
-		bj_metrics_observe(req.route, req.status, bj_metrics_now() - t0);
+		bj_metrics_observe(req.route, req.status, bj_now() - t0);
 		bj_req_end(&req);
 		finish(&fr);
 	}

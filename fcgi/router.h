@@ -50,8 +50,7 @@ void bj_api_items_complete(struct bj_req *req);
 void bj_api_items_fail(struct bj_req *req);
 void bj_api_items_complete_batch(struct bj_req *req);
 void bj_api_metrics(struct bj_req *req);
-/* Per-process request metrics (api_metrics.c): a monotonic clock and one observation. */
-double bj_metrics_now(void);
+/* Per-process request metrics (api_metrics.c): one observation. */
 void bj_metrics_observe(const char *route, int status, double seconds);
 
 /* end-user pages */

@@ -23,20 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "job.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
-
-/* Seconds on the monotonic clock. */
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* 1 while the run may spend more time cancelling leftovers. */
 static int
@@ -98,7 +89,7 @@ bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 		long long n;
 
 		do {
-			double t0 = now_mono();
+			double t0 = bj_now();
 			int rc;
 
 			if (!bj_reaper_go_on(r) || !cancel_budget(r))
@@ -106,7 +97,7 @@ bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 			if (bj_db_begin(r->db) == -1)
 				goto err;
 			rc = (n = cancel_batch(r, job_id, claimed)) == -1 ? -1 : bj_db_commit(r->db);
-			r->cancel_left -= now_mono() - t0;
+			r->cancel_left -= bj_now() - t0;
 			if (rc == -1) {
 				bj_db_rollback(r->db);
 				/* another writer holds these rows: try again, a few times */

@@ -21,6 +21,7 @@
 #include <mysql.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "reaper.h"
 
@@ -38,16 +39,6 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: bulkjobs-reaper [-c FILE] [-v] [-n|--dry-run]\n");
-}
-
-/* Seconds on the monotonic clock. */
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* SIGTERM the notifier's process group, SIGKILL it after 5 s, and reap it. */
@@ -90,7 +81,7 @@ run_notifier(const struct bj_conf *conf, const char *conf_path)
 		_exit(127);
 	}
 	setpgid(pid, pid);	/* as the child does: whichever runs first */
-	end = now_mono() + conf->notifier_timeout;
+	end = bj_now() + conf->notifier_timeout;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
@@ -100,7 +91,7 @@ run_notifier(const struct bj_conf *conf, const char *conf_path)
 			bj_log_err("waitpid: %s", strerror(errno));
 			return -1;
 		}
-		if (got_term || now_mono() >= end) {
+		if (got_term || bj_now() >= end) {
 			if (got_term)
 				bj_log_info("stopping the notifier after a signal");
 			else
@@ -136,7 +127,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char *cause = NULL;
 	int ch, verbose = 0, dry_run = 0, rc = 1, locked = 0;
-	double t0 = now_mono();
+	double t0 = bj_now();
 
 	while ((ch = getopt_long(argc, argv, "c:vnhV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -202,7 +193,7 @@ main(int argc, char **argv)
 	if (!dry_run && !got_term && run_notifier(&conf, conf_path) == -1)
 		rc = 1;
 	if (conf.metrics_textfile != NULL && *conf.metrics_textfile && !dry_run &&
-	    bj_reaper_write_metrics(&r, conf.metrics_textfile, now_mono() - t0, rc == 0) == -1)
+	    bj_reaper_write_metrics(&r, conf.metrics_textfile, bj_now() - t0, rc == 0) == -1)
 		rc = 1;
 	if (verbose || dry_run)
 		printf("%sorphans requeued %lld, failed %lld; jobs finished %lld, expired %lld;"
@@ -210,7 +201,7 @@ main(int argc, char **argv)
 		    " %.3f s\n", dry_run ? "dry run, would change: " : "",
 		    r.st.requeued, r.st.items_failed, r.st.finished, r.st.expired,
 		    r.st.artifacts, r.st.rows, r.st.repairs, r.st.notifications,
-		    now_mono() - t0);
+		    bj_now() - t0);
 out:
 	if (locked)
 		bj_reaper_unlock(&r);

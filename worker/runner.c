@@ -27,16 +27,6 @@
 /* Longest fd 3 line worth parsing. */
 #define PROG_LINE_MAX	256
 
-/* Seconds on the monotonic clock (for intervals only, never stored). */
-double
-bj_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Parse one fd 3 line: "progress DONE TOTAL", numbers non-negative, DONE <= TOTAL. */
 int
 bj_progress_parse(const char *line, long long *done, long long *total)

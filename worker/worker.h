@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 
 /* --- client.c: the HTTP side ----------------------------------------- */
 
@@ -140,7 +141,5 @@ int bj_artifact_sync(const char *root, const char *artifact, char **error, int *
 int bj_progress_parse(const char *line, long long *done, long long *total);
 /* Copy s (n bytes) as valid UTF-8 without NUL, replacing bad bytes with '?'. */
 char *bj_utf8_clean(const char *s, size_t n);
-/* Seconds on the monotonic clock. */
-double bj_now(void);
 
 #endif
