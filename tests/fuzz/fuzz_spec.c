@@ -19,7 +19,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* 1 when s has a byte below 0x20 or DEL. */
+/*
+ * 1 when s has a byte below 0x20 or DEL. The same test as lib/create.c's,
+ * written again on purpose: an oracle must not share the code it checks.
+ */
 static int
 has_control(const char *s)
 {
