@@ -67,8 +67,7 @@ post(struct bj_req *req, enum action act)
 	user = bj_page_user(req);
 	csrf = bj_form_get(req->body, "csrf");
 	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_error(req, 503, _("Temporarily unavailable"),
-		    _("The job database is not answering. Please try again in a moment."));
+		bj_page_unavailable(req);
 		goto out;
 	}
 	if ((site != NULL && strcmp(site, "cross-site") == 0) ||

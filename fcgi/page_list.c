@@ -56,8 +56,7 @@ bj_page_list(struct bj_req *req)
 	r = bj_db_query(req->app->db, BJ_SQL_PAGES_LIST, "sii", user, after,
 	    (long long)PAGE_SIZE + 1);
 	if (r == NULL) {
-		bj_page_error(req, 503, _("Temporarily unavailable"),
-		    _("The job database is not answering. Please try again in a moment."));
+		bj_page_unavailable(req);
 		return;
 	}
 	h = bj_page_new(_("Your jobs"), nonce);

@@ -155,6 +155,14 @@ bj_page_error(struct bj_req *req, int status, const char *title, const char *mes
 	bj_page_reply(req, status, h, nonce);
 }
 
+/* 503 when the job database does not answer: nothing is shown half. */
+void
+bj_page_unavailable(struct bj_req *req)
+{
+	bj_page_error(req, 503, _("Temporarily unavailable"),
+	    _("The job database is not answering. Please try again in a moment."));
+}
+
 /* A string cell, copied, or NULL. */
 static char *
 dup_cell(const struct bj_rows *r, int row, int col)
@@ -262,8 +270,7 @@ bj_page_job_load(struct bj_req *req)
 	if (!token_ok(token))
 		goto notfound;
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
-		bj_page_error(req, 503, _("Temporarily unavailable"),
-		    _("The job database is not answering. Please try again in a moment."));
+		bj_page_unavailable(req);
 		return NULL;
 	}
 	if (r->nrows == 1) {
@@ -704,7 +711,7 @@ bj_page_status(struct bj_req *req)
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
 	struct bj_rows *r, *rf = NULL;
-	struct details details, failed;
+	struct details details = { 0 }, failed;
 	char nonce[32], cls[40];
 	const char *title, *tz = req->app->conf->time_zone;
 
@@ -712,6 +719,26 @@ bj_page_status(struct bj_req *req)
 	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
 	j = &pj->job;
+	/*
+	 * The lists first, so that a database that stops answering gives a
+	 * 503 rather than a page without them. An ended job: one round trip
+	 * for the three lists. One still going has no notifications yet, and
+	 * its failures are read only when its timeline says there may be some.
+	 */
+	if (bj_job_state_terminal(j->state))
+		r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
+		    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
+		    j->id, (long long)MAX_EVENTS);
+	else
+		r = bj_db_query(req->app->db, BJ_SQL_PAGES_TIMELINE, "ii",
+		    j->id, (long long)MAX_EVENTS);
+	if (r == NULL)
+		goto unavailable;
+	details_sort(r, &details);
+	if (!bj_job_state_terminal(j->state) && failures_possible(j, &details) &&
+	    (rf = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILED, "ii",
+	    j->id, (long long)MAX_FAILURES + 1)) == NULL)
+		goto unavailable;
 	bj_page_lang(req, j->language);
 	title = j->title != NULL && *j->title ? j->title : _("Untitled job");
 	h = bj_page_new(title, nonce);
@@ -742,23 +769,6 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
 	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
-	/*
-	 * An ended job: one round trip for the three lists. One still going
-	 * has no notifications yet, and its failures are read only when its
-	 * timeline says there may be some. When a query fails, its lists are
-	 * left out.
-	 */
-	if (bj_job_state_terminal(j->state))
-		r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
-		    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
-		    j->id, (long long)MAX_EVENTS);
-	else
-		r = bj_db_query(req->app->db, BJ_SQL_PAGES_TIMELINE, "ii",
-		    j->id, (long long)MAX_EVENTS);
-	details_sort(r, &details);
-	if (r != NULL && !bj_job_state_terminal(j->state) && failures_possible(j, &details))
-		rf = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILED, "ii",
-		    j->id, (long long)MAX_FAILURES + 1);
 	details_sort(rf != NULL ? rf : r, &failed);
 	add_failures(req, &failed, body);
 	add_notifications(&details, body);
@@ -775,4 +785,10 @@ bj_page_status(struct bj_req *req)
 	}
 	bj_page_reply(req, 200, h, nonce);
 	bj_page_job_free(pj);
+	return;
+unavailable:
+	free(details.rows);
+	bj_rows_free(r);
+	bj_page_job_free(pj);
+	bj_page_unavailable(req);
 }

@@ -43,6 +43,8 @@ struct bj_html *bj_page_new(const char *title, char nonce[32]);
 void bj_page_reply(struct bj_req *req, int status, struct bj_html *h, const char *nonce);
 /* A short error page; reveals nothing beyond title and message. */
 void bj_page_error(struct bj_req *req, int status, const char *title, const char *message);
+/* The 503 page of a database that does not answer. */
+void bj_page_unavailable(struct bj_req *req);
 
 /* Fill pj from a row of the page job columns. */
 void bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj);

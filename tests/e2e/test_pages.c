@@ -647,7 +647,10 @@ test_form_posts_need_csrf(void)
 	free(csrf_other);
 }
 
-/* When the database fails, pages are 503 with Retry-After, as bulkjobs-fcgi(8) says. */
+/*
+ * When the database fails, pages are 503 with Retry-After, as bulkjobs-fcgi(8)
+ * says, also when only the status page's second statement fails.
+ */
 static void
 test_database_trouble_is_503(void)
 {
@@ -668,6 +671,14 @@ test_database_trouble_is_503(void)
 	assert_header(&r, "Retry-After", "5");
 	bj_http_reply_free(&r);
 	bj_test_sql(db, "RENAME TABLE jobs_away TO jobs");
+	/* the job answers but its timeline does not: 503, not a page without it */
+	bj_test_sql(db, "RENAME TABLE job_events TO job_events_away");
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 503);
+	assert_header(&r, "Retry-After", "5");
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Soon back"));
+	bj_http_reply_free(&r);
+	bj_test_sql(db, "RENAME TABLE job_events_away TO job_events");
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Soon back"));
