@@ -354,6 +354,60 @@ test_batch_plans_use_primary_key(void)
 	assert_by_primary_key(s3, sizeof s3, BJ_SQL_CLAIMED_LIST, pairs);
 }
 
+/* Row-lock waits so far, server-wide (the suites run one at a time). */
+static long long
+lock_waits(void)
+{
+	return q("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+	    " WHERE VARIABLE_NAME = 'INNODB_ROW_LOCK_WAITS'");
+}
+
+/*
+ * A batch whose rows another transaction keeps locked is tried again
+ * after each lock wait time-out, a bounded number of times, then refused
+ * whole: every item carries the error and nothing changed. Once the rows
+ * are free the same batch completes.
+ */
+static void
+test_locked_rows_exhaust_retries(void)
+{
+	long long job = make("locked", 2, 1), waits;
+	struct bj_completion c[2];
+	struct bj_claimed *cl;
+	struct bj_db *other = bj_db_new(conf);
+	int n = claim_on(db, "locked", 2, &cl);
+
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	memset(c, 0, sizeof c);
+	for (int i = 0; i < 2; i++) {
+		c[i].id = cl[i].id;
+		c[i].lease_token = cl[i].lease_token;
+	}
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(other), 0);
+	CU_ASSERT_EQUAL(bj_test_scalarf(other, "SELECT COUNT(*) FROM (SELECT id FROM items"
+	    " WHERE job_id = %lld FOR UPDATE) AS locked", job), 2);
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = 1");
+	waits = lock_waits();
+	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, 2), BJ_ERR_INTERNAL);
+	CU_ASSERT(lock_waits() - waits >= 3);	/* tried again, not given up at once */
+	CU_ASSERT_EQUAL(c[0].outcome, BJ_ERR_INTERNAL);
+	CU_ASSERT_EQUAL(c[1].outcome, BJ_ERR_INTERNAL);
+	bj_db_rollback(other);
+	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE job_id = %lld AND state = 'claimed'",
+	    job), 2);
+	assert_counts_match(job);
+
+	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, 2), BJ_OK);
+	CU_ASSERT_EQUAL(c[0].outcome, BJ_OK);
+	CU_ASSERT_EQUAL(c[1].outcome, BJ_OK);
+	CU_ASSERT_EQUAL(q("SELECT n_succeeded FROM jobs WHERE id = %lld", job), 2);
+	assert_counts_match(job);
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = DEFAULT");
+	bj_claimed_free(cl, n);
+	bj_db_free(other);
+}
+
 int
 main(void)
 {
@@ -366,6 +420,8 @@ main(void)
 	CU_add_test(s, "empty and oversized batches are refused", test_bounds);
 	CU_add_test(s, "concurrent batches over several jobs all complete",
 	    test_concurrent_batches);
+	CU_add_test(s, "locked rows: retried, then refused whole, nothing changed",
+	    test_locked_rows_exhaust_retries);
 	CU_add_test(s, "the batch statements read items by primary key",
 	    test_batch_plans_use_primary_key);
 	return bj_test_run();
