@@ -295,45 +295,23 @@ bj_api_jobs_events(struct bj_req *req)
 	bj_rows_free(r);
 }
 
-enum change { CANCEL, PAUSE, RESUME };
-
-/* cancel, pause or resume one job in a transaction, then reply its JSON. */
+/* cancel, pause or resume one job, then reply its JSON. */
 static void
-change(struct bj_req *req, enum change what)
+change(struct bj_req *req, enum bj_job_change what)
 {
 	static const char *const names[] = { "cancel", "pause", "resume" };
-	struct bj_db *db = req->app->db;
 	struct json_object *o = NULL;
 	struct bj_job *j = NULL;
 	long long id;
-	enum bj_err e = BJ_OK;
+	enum bj_err e;
 	char detail[200];
 
 	if (bj_auth(req, BJ_SCOPE_SUBMIT) == -1 || bj_api_body(req, 1, &o) == -1 ||
 	    bj_api_id(req, req->args[0], BJ_ERR_JOB_NOT_FOUND, &id) == -1 ||
 	    bj_api_job(req, id, &j) == -1)
 		goto out;
-	for (int tries = 0; tries < 3; tries++) {
-		if (bj_db_begin(db) == -1) {
-			e = bj_job_db_error(db);
-			break;
-		}
-		if (what == CANCEL) {
-			snprintf(detail, sizeof detail, "by token %.100s", req->token_name);
-			e = bj_job_finish(db, id, BJ_JOB_CANCELLED, detail);
-		} else if (what == PAUSE) {
-			e = bj_job_pause(db, id);
-		} else {
-			e = bj_job_resume(db, id);
-		}
-		if (e == BJ_OK && bj_db_commit(db) == -1)
-			e = bj_job_db_error(db);
-		if (e == BJ_OK)
-			break;
-		bj_db_rollback(db);
-		if (!(e == BJ_ERR_INTERNAL && bj_db_errno(db) == 1213))
-			break;
-	}
+	snprintf(detail, sizeof detail, "by token %.100s", req->token_name);
+	e = bj_job_change(req->app->db, id, what, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION) {
 		bj_reply_error(req, e, "cannot %s a job that is %s", names[what],
 		    bj_job_state_name(j->state));
@@ -353,17 +331,17 @@ out:
 void
 bj_api_jobs_cancel(struct bj_req *req)
 {
-	change(req, CANCEL);
+	change(req, BJ_CHANGE_CANCEL);
 }
 
 void
 bj_api_jobs_pause(struct bj_req *req)
 {
-	change(req, PAUSE);
+	change(req, BJ_CHANGE_PAUSE);
 }
 
 void
 bj_api_jobs_resume(struct bj_req *req)
 {
-	change(req, RESUME);
+	change(req, BJ_CHANGE_RESUME);
 }

@@ -20,29 +20,9 @@
 #include "pages.h"
 #include "sql.h"
 
-enum action { ACT_CANCEL, ACT_PAUSE, ACT_RESUME };
-
-/*
- * The state change itself, in the caller's transaction, through the same
- * model functions as the API's cancel, pause and resume.
- */
-static enum bj_err
-apply(struct bj_db *db, const struct bj_job *j, enum action act, const char *detail)
-{
-	switch (act) {
-	case ACT_CANCEL:
-		return bj_job_finish(db, j->id, BJ_JOB_CANCELLED, detail);
-	case ACT_PAUSE:
-		return bj_job_pause(db, j->id);
-	case ACT_RESUME:
-	default:
-		return bj_job_resume(db, j->id);
-	}
-}
-
 /* Check the form, change the state, send the browser back to the page. */
 static void
-post(struct bj_req *req, enum action act)
+post(struct bj_req *req, enum bj_job_change act)
 {
 	struct bj_db *db = req->app->db;
 	const char *user, *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
@@ -79,16 +59,10 @@ post(struct bj_req *req, enum action act)
 	}
 	detail = user ? bj_xasprintf("from the status page, by %s", user) :
 	    bj_xstrdup("from the status page");
-	if (bj_db_begin(db) == -1) {
-		err = BJ_ERR_DB_UNAVAILABLE;
-	} else if ((err = apply(db, &pj->job, act, detail)) != BJ_OK) {
-		bj_db_rollback(db);
-	} else if (bj_db_commit(db) == -1) {
-		err = BJ_ERR_DB_UNAVAILABLE;
-	}
+	err = bj_job_change(db, pj->job.id, act, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
-		bj_page_error(req, 409, _("Not possible now"), act == ACT_RESUME ?
-		    _("Only a paused job can be resumed.") : act == ACT_PAUSE ?
+		bj_page_error(req, 409, _("Not possible now"), act == BJ_CHANGE_RESUME ?
+		    _("Only a paused job can be resumed.") : act == BJ_CHANGE_PAUSE ?
 		    _("Only a queued or running job can be paused.") :
 		    _("This job has already ended."));
 		goto out;
@@ -114,19 +88,19 @@ out:
 void
 bj_page_cancel(struct bj_req *req)
 {
-	post(req, ACT_CANCEL);
+	post(req, BJ_CHANGE_CANCEL);
 }
 
 /* POST /jobs/{token}/pause */
 void
 bj_page_pause(struct bj_req *req)
 {
-	post(req, ACT_PAUSE);
+	post(req, BJ_CHANGE_PAUSE);
 }
 
 /* POST /jobs/{token}/resume */
 void
 bj_page_resume(struct bj_req *req)
 {
-	post(req, ACT_RESUME);
+	post(req, BJ_CHANGE_RESUME);
 }

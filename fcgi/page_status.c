@@ -711,7 +711,7 @@ bj_page_status(struct bj_req *req)
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
 	struct bj_rows *r, *rf = NULL;
-	struct details details = { 0 }, failed;
+	struct details details = { 0 }, failed = { 0 };
 	char nonce[32], cls[40];
 	const char *title, *tz = req->app->conf->time_zone;
 
@@ -769,8 +769,9 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Started"), j->started_at, pj->started_ago, _("not yet"), tz);
 	add_time(dl, _("Finished"), j->finished_at, pj->finished_ago, _("not yet"), tz);
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
-	details_sort(rf != NULL ? rf : r, &failed);
-	add_failures(req, &failed, body);
+	if (rf != NULL)
+		details_sort(rf, &failed);	/* else the failures are part 1 of details */
+	add_failures(req, rf != NULL ? &failed : &details, body);
 	add_notifications(&details, body);
 	add_timeline(req, &details, body);
 	free(details.rows);

@@ -210,7 +210,7 @@ bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **o
 		e = claim_once(db, req, skip, &nskip, items, n);
 		if (e == BJ_ERR_CONFLICT)
 			continue;	/* a job changed state under us: again without it */
-		if (e == BJ_ERR_INTERNAL && (bj_db_errno(db) == 1213 || bj_db_errno(db) == 1205))
+		if (e == BJ_ERR_INTERNAL && bj_db_retryable(db))
 			continue;	/* deadlock or lock wait: the transaction is gone, retry */
 		break;
 	}

@@ -169,6 +169,12 @@ bj_db_errno(const struct bj_db *db)
 	return db->err_no;
 }
 
+int
+bj_db_retryable(const struct bj_db *db)
+{
+	return db->err_no == 1213 || db->err_no == 1205;
+}
+
 const char *
 bj_db_error(const struct bj_db *db)
 {

@@ -120,6 +120,28 @@ bj_job_db_error(const struct bj_db *db)
 	return bj_db_gone(db) ? BJ_ERR_DB_UNAVAILABLE : BJ_ERR_INTERNAL;
 }
 
+#define TX_TRIES	3
+
+enum bj_err
+bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, void *), void *arg)
+{
+	enum bj_err e = BJ_ERR_INTERNAL;
+
+	for (int i = 0; i < TX_TRIES; i++) {
+		if (bj_db_begin(db) == -1)
+			return bj_job_db_error(db);
+		e = fn(db, arg);
+		if (e == BJ_OK && bj_db_commit(db) == -1)
+			e = bj_job_db_error(db);
+		if (e == BJ_OK)
+			return BJ_OK;
+		bj_db_rollback(db);
+		if (e != BJ_ERR_INTERNAL || !bj_db_retryable(db))
+			break;
+	}
+	return e;
+}
+
 enum bj_err
 bj_job_list(struct bj_db *db, const char *owner, const char *state, const char *kind,
     long long before, int limit, struct bj_job ***out, int *n)

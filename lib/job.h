@@ -13,7 +13,7 @@
  * only when the item's conditional UPDATE matched: claimed → pending
  * (retry) moves one from n_claimed to n_pending and leaves stage_remaining;
  * an item of the open stage that ends decrements stage_remaining
- * (BJ_SQL_COUNT_ENDED). To end a claim from outside a worker (an expired
+ * (BJ_SQL_COUNT_SUCCEEDED, BJ_SQL_COUNT_FAILED). To end a claim from outside a worker (an expired
  * lease), call bj_lease_fail() with the item's current lease token: it
  * records the failure, backs off or fails the item, and settles the job.
  *
@@ -76,6 +76,23 @@ enum bj_err bj_job_resume(struct bj_db *db, long long job_id);
 
 /* The error for a failed statement: BJ_ERR_DB_UNAVAILABLE when the link is gone, else BJ_ERR_INTERNAL. */
 enum bj_err bj_job_db_error(const struct bj_db *db);
+
+/*
+ * Run fn(db, arg) in a transaction of its own, committed when it returns
+ * BJ_OK and rolled back otherwise; tried again (3 tries in all) after a
+ * deadlock or a lock wait time-out.
+ */
+enum bj_err bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, void *), void *arg);
+
+/* What a person may do to a job, from the API or its page. */
+enum bj_job_change { BJ_CHANGE_CANCEL, BJ_CHANGE_PAUSE, BJ_CHANGE_RESUME };
+/*
+ * Make the change in a transaction of its own (bj_job_in_tx); detail is
+ * the cancellation's timeline text. BJ_ERR_INVALID_TRANSITION when the
+ * job's state does not allow it.
+ */
+enum bj_err bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change c,
+    const char *detail);
 
 /*
  * Fan-in: if the job's open stage has no pending or claimed item left,

@@ -17,8 +17,6 @@
 #include "lease.h"
 #include "sql.h"
 
-#define MAX_TRIES 3
-
 /*
  * Why a conditional item change matched nothing: no such item, the item
  * already succeeded under this very token (a completion retried after its
@@ -38,13 +36,6 @@ why_not(struct bj_db *db, long long item_id, const char *token)
 		e = bj_rows_int(r, 0, 0) == 1 ? BJ_ERR_ALREADY_COMPLETED : BJ_ERR_LEASE_LOST;
 	bj_rows_free(r);
 	return e;
-}
-
-/* 1 when the failed transaction is worth running again (deadlock, lock wait). */
-static int
-retryable_db(struct bj_db *db, enum bj_err e)
-{
-	return e == BJ_ERR_INTERNAL && (bj_db_errno(db) == 1213 || bj_db_errno(db) == 1205);
 }
 
 int
@@ -171,8 +162,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_LEASE_LOST;
-	if (bj_db_exec(db, BJ_SQL_COUNT_ENDED, NULL, "iiisi", 0LL, 1LL, stage,
-	    (const char *)NULL, job) == -1)
+	if (bj_db_exec(db, BJ_SQL_COUNT_FAILED, NULL, "ii", stage, job) == -1)
 		return bj_job_db_error(db);
 	if (!cont) {
 		snprintf(detail, sizeof detail, "item %lld failed", item_id);
@@ -184,26 +174,28 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	return bj_job_settle(db, job);
 }
 
+struct failure {
+	long long	 item_id;
+	const char	*token, *error;
+	int		 retryable;
+};
+
+static enum bj_err
+failure_tx(struct bj_db *db, void *arg)
+{
+	const struct failure *f = arg;
+
+	return fail_tx(db, f->item_id, f->token, f->error, f->retryable);
+}
+
 /* Fail in a transaction of its own, retrying deadlocks. */
 enum bj_err
 bj_lease_fail(struct bj_db *db, long long item_id, const char *token,
     const char *error, int retryable)
 {
-	enum bj_err e = BJ_ERR_INTERNAL;
+	struct failure f = { item_id, token, error, retryable };
 
-	for (int i = 0; i < MAX_TRIES; i++) {
-		if (bj_db_begin(db) == -1)
-			return bj_job_db_error(db);
-		e = fail_tx(db, item_id, token, error, retryable);
-		if (e == BJ_OK && bj_db_commit(db) == -1)
-			e = bj_job_db_error(db);
-		if (e == BJ_OK)
-			return BJ_OK;
-		bj_db_rollback(db);
-		if (!retryable_db(db, e))
-			break;
-	}
-	return e;
+	return bj_job_in_tx(db, failure_tx, &f);
 }
 
 /* One completion is a batch of one: the same locking, counters and fan-in. */
@@ -311,11 +303,21 @@ locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
  * order, then per job (in id order) its counters once per stage and
  * fan-in once. A stale token or a missing item only marks that item.
  */
+struct batch {
+	struct bj_completion	**by;	/* in id order */
+	int			  n;
+	struct place		 *where;
+	struct ended		 *end;
+};
+
 static enum bj_err
-complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct place *where,
-    struct ended *end)
+complete_batch_tx(struct bj_db *db, void *arg)
 {
-	int nend = 0;
+	struct batch *b = arg;
+	struct bj_completion **by = b->by;
+	struct place *where = b->where;
+	struct ended *end = b->end;
+	int n = b->n, nend = 0;
 	enum bj_err e;
 
 	if ((e = locate(db, by, n, where)) != BJ_OK)
@@ -351,40 +353,25 @@ complete_batch_tx(struct bj_db *db, struct bj_completion **by, int n, struct pla
 enum bj_err
 bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, int n)
 {
-	struct bj_completion **by;
-	struct ended *end;
-	struct place *where;
-	enum bj_err e = BJ_ERR_INTERNAL;
+	struct batch b;
+	enum bj_err e;
 
 	if (n < 1 || n > BJ_COMPLETE_MAX)
 		return BJ_ERR_VALIDATION;
-	by = bj_xcalloc((size_t)n, sizeof *by);
-	end = bj_xcalloc((size_t)n, sizeof *end);
-	where = bj_xcalloc((size_t)n, sizeof *where);
+	b.n = n;
+	b.by = bj_xcalloc((size_t)n, sizeof *b.by);
+	b.end = bj_xcalloc((size_t)n, sizeof *b.end);
+	b.where = bj_xcalloc((size_t)n, sizeof *b.where);
 	for (int i = 0; i < n; i++)
-		by[i] = &c[i];
-	qsort(by, (size_t)n, sizeof *by, by_id);
-	for (int i = 0; i < MAX_TRIES; i++) {
-		if (bj_db_begin(db) == -1) {
-			e = bj_job_db_error(db);
-			break;
-		}
-		e = complete_batch_tx(db, by, n, where, end);
-		if (e == BJ_OK && bj_db_commit(db) == -1)
-			e = bj_job_db_error(db);
-		if (e == BJ_OK)
-			break;
-		bj_db_rollback(db);
-		if (!retryable_db(db, e))
-			break;
-	}
-	if (e != BJ_OK) {
+		b.by[i] = &c[i];
+	qsort(b.by, (size_t)n, sizeof *b.by, by_id);
+	if ((e = bj_job_in_tx(db, complete_batch_tx, &b)) != BJ_OK) {
 		for (int i = 0; i < n; i++)
 			c[i].outcome = e;	/* rolled back: nothing changed */
 	}
-	free(by);
-	free(end);
-	free(where);
+	free(b.by);
+	free(b.end);
+	free(b.where);
 	return e;
 }
 

@@ -242,3 +242,33 @@ bj_job_resume(struct bj_db *db, long long job_id)
 	/* its last claims may have ended while it was paused */
 	return e == BJ_OK ? bj_job_settle(db, job_id) : e;
 }
+
+struct change {
+	long long		 job_id;
+	enum bj_job_change	 what;
+	const char		*detail;
+};
+
+static enum bj_err
+change_tx(struct bj_db *db, void *arg)
+{
+	const struct change *c = arg;
+
+	switch (c->what) {
+	case BJ_CHANGE_CANCEL:
+		return bj_job_finish(db, c->job_id, BJ_JOB_CANCELLED, c->detail);
+	case BJ_CHANGE_PAUSE:
+		return bj_job_pause(db, c->job_id);
+	case BJ_CHANGE_RESUME:
+	default:
+		return bj_job_resume(db, c->job_id);
+	}
+}
+
+enum bj_err
+bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change what, const char *detail)
+{
+	struct change c = { job_id, what, detail };
+
+	return bj_job_in_tx(db, change_tx, &c);
+}

@@ -52,7 +52,6 @@ extern const char BJ_SQL_CLAIM_SET[];		/* s [[id,"token"],…], i seconds, s wor
 extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
 extern const char BJ_SQL_JOB_START[];		/* i job */
 extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at, in that order */
-extern const char BJ_SQL_ITEM_EXISTS[];		/* i item -> state */
 extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, i item -> 1 when it succeeded under it */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
@@ -61,7 +60,7 @@ extern const char BJ_SQL_ITEM_SUCCEED[];	/* s result, s artifact, i item, s toke
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
 extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error */
-extern const char BJ_SQL_COUNT_ENDED[];		/* i succ, i failed, i stage, s artifact, i job */
+extern const char BJ_SQL_COUNT_FAILED[];	/* i stage, i job */
 extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
 extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
 extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language */

@@ -154,7 +154,6 @@ bj_sql_claim_jobs(int nkinds)
 
 /* --- leases (lease.c) --- */
 
-const char BJ_SQL_ITEM_EXISTS[] = "SELECT state FROM items WHERE id = ?";
 
 const char BJ_SQL_ITEM_DONE_UNDER[] =
     "SELECT state = 'succeeded' AND lease_token <=> ? FROM items WHERE id = ?";
@@ -199,12 +198,12 @@ const char BJ_SQL_FAILURE_RECORD[] =
     "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
     " VALUES (?, ?, ?, ?, NOW(6)) ON DUPLICATE KEY UPDATE error = VALUES(error)";
 
-const char BJ_SQL_COUNT_ENDED[] =
+/* an item of stage failed for good */
+const char BJ_SQL_COUNT_FAILED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
-    " n_succeeded = n_succeeded + ?, n_failed = n_failed + ?,"
+    " n_failed = n_failed + 1,"
     " stage_remaining = IF(stage = ? AND stage_remaining > 0, stage_remaining - 1,"
-    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6)"
-    " WHERE id = ?";
+    " stage_remaining), updated_at = NOW(6) WHERE id = ?";
 
 const char BJ_SQL_COUNT_RETRY[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
@@ -461,7 +460,7 @@ const char BJ_SQL_ITEMS_LOCATE[] =
     " (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) t JOIN items i ON i.id = t.id"
     " FOR UPDATE";
 
-/* n items of stage succeeded: the n counters of BJ_SQL_COUNT_ENDED at once */
+/* n items of stage succeeded (the counters of BJ_SQL_COUNT_FAILED, for success and n items) */
 const char BJ_SQL_COUNT_SUCCEEDED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > ?, n_claimed - ?, 0),"
     " n_succeeded = n_succeeded + ?,"
