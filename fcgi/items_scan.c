@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "items_scan.h"
+#include "json.h"
 
 /* Skip JSON whitespace from i. */
 static size_t
@@ -36,22 +37,6 @@ skip_string(const char *s, size_t len, size_t *i)
 	return -1;
 }
 
-/* The 4 hex digits at s[i..i+4) as a number, or -1. */
-static long
-hex4(const char *s, size_t i)
-{
-	long v = 0;
-
-	for (size_t k = i; k < i + 4; k++) {
-		const char *h = "0123456789abcdef", *p;
-		char c = s[k] >= 'A' && s[k] <= 'F' ? (char)(s[k] - 'A' + 'a') : s[k];
-		if (c == '\0' || (p = strchr(h, c)) == NULL)
-			return -1;
-		v = v * 16 + (p - h);
-	}
-	return v;
-}
-
 /*
  * 1 when the JSON string s[a..b) (between its quotes) reads "items",
  * also when spelt with \u escapes: the strict parser reads it so, and
@@ -70,7 +55,7 @@ key_is_items(const char *s, size_t a, size_t b)
 				return 0;
 			continue;
 		}
-		if (b - i < 6 || s[i + 1] != 'u' || hex4(s, i + 2) != *w)
+		if (b - i < 6 || s[i + 1] != 'u' || bj_json_hex4(s, b, i + 2) != (unsigned char)*w)
 			return 0;
 		i += 6;
 	}

@@ -8,9 +8,8 @@
 #include "buf.h"
 #include "json.h"
 
-/* The 4 hex digits at s[i..i+4) as a number, or 0x10000 when they are not. */
-static unsigned
-hex4(const char *s, size_t len, size_t i)
+unsigned
+bj_json_hex4(const char *s, size_t len, size_t i)
 {
 	unsigned v = 0;
 
@@ -122,14 +121,14 @@ prescan(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		u = hex4(s, len, i + 2);
+		u = bj_json_hex4(s, len, i + 2);
 		if (u == 0)
 			return "the JSON contains a \\u0000 (NUL) escape";
 		if (u >= 0xdc00 && u <= 0xdfff)
 			return "a lone UTF-16 surrogate in a \\u escape";
 		if (u >= 0xd800 && u <= 0xdbff) {
 			lo = i + 7 < len && s[i + 6] == '\\' && s[i + 7] == 'u' ?
-			    hex4(s, len, i + 8) : 0x10000;
+			    bj_json_hex4(s, len, i + 8) : 0x10000;
 			if (lo < 0xdc00 || lo > 0xdfff)
 				return "a lone UTF-16 surrogate in a \\u escape";
 			i += 6;

@@ -22,6 +22,8 @@ struct json_object *bj_json_parse(const char *text, size_t len, int max_depth,
     enum bj_err *err, const char **why);
 
 /* The member name of obj when it is a string, else NULL (borrowed). */
+/* The 4 hex digits of a \\u escape at s[i..i+4) (len bytes in s), or 0x10000 when they are not. */
+unsigned bj_json_hex4(const char *s, size_t len, size_t i);
 const char *bj_json_str(struct json_object *obj, const char *name);
 /* 1 and *out when member name is an integer; 0 when absent; -1 when another type. */
 int bj_json_int(struct json_object *obj, const char *name, long long *out);
