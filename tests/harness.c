@@ -770,7 +770,7 @@ bj_test_child_wait(pid_t pid, int limit)
 long long
 bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 {
-	char sql[2048];
+	char sql[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -782,7 +782,7 @@ bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 int
 bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fmt, ...)
 {
-	char sql[2048];
+	char sql[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
