@@ -1,7 +1,6 @@
 /* apache.c: Debian's apache2 started on loopback for the e2e suites (see apache.h). */
 #include "config.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,62 +16,6 @@
 
 #define MODDIR "/usr/lib/apache2/modules"
 
-/* A whole file as a string, or NULL. */
-static char *
-slurp(const char *path)
-{
-	struct bj_buf b = { 0 };
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		bj_buf_add(&b, chunk, n);
-	fclose(f);
-	return bj_buf_steal(&b);
-}
-
-/* Replace every from with to in *s. */
-static void
-subst(char **s, const char *from, const char *to)
-{
-	struct bj_buf o = { 0 };
-	const char *p = *s, *hit;
-
-	while ((hit = strstr(p, from)) != NULL) {
-		bj_buf_add(&o, p, (size_t)(hit - p));
-		bj_buf_adds(&o, to);
-		p = hit + strlen(from);
-	}
-	bj_buf_adds(&o, p);
-	free(*s);
-	*s = bj_buf_steal(&o);
-}
-
-/* The FastCGI socket the harness gave nginx (from its generated include). */
-static int
-fcgi_socket(const struct bj_e2e *e, char *out, size_t n)
-{
-	char path[700], *text, *p;
-	size_t len;
-
-	snprintf(path, sizeof path, "%s/bulkjobs.nginx", e->root);
-	if ((text = slurp(path)) == NULL)
-		return -1;
-	p = strstr(text, "fastcgi_pass unix:");
-	if (p == NULL) {
-		free(text);
-		return -1;
-	}
-	p += strlen("fastcgi_pass unix:");
-	len = strcspn(p, ";");
-	snprintf(out, n, "%.*s", (int)len, p);
-	free(text);
-	return 0;
-}
-
 /* Debian's module directory holds mod_xsendfile. */
 int
 bj_apache_has_xsendfile(void)
@@ -85,12 +28,12 @@ int
 bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 {
 	const char *src = getenv("BJ_SRCDIR");
-	char path[900], sock[256], arts[700], htpasswd[700], log[900], *text;
+	char path[900], arts[700], htpasswd[700], log[900], *text;
 	FILE *f;
 	pid_t pid;
 
 	memset(a, 0, sizeof *a);
-	if (src == NULL || fcgi_socket(e, sock, sizeof sock) == -1)
+	if (src == NULL)
 		return -1;
 	snprintf(a->root, sizeof a->root, "%s/apache%s", e->root, xsendfile ? "-xs" : "");
 	mkdir(a->root, 0755);
@@ -99,13 +42,13 @@ bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 
 	/* conf/apache.conf as shipped, with the test's paths */
 	snprintf(path, sizeof path, "%s/conf/apache.conf", src);
-	if ((text = slurp(path)) == NULL)
+	if ((text = bj_test_slurp(path, NULL)) == NULL)
 		return -1;
 	snprintf(arts, sizeof arts, "%s/artifacts", e->root);
 	snprintf(htpasswd, sizeof htpasswd, "%s/htpasswd", e->root);
-	subst(&text, "/run/bulkjobs/fcgi.sock", sock);
-	subst(&text, "/var/lib/bulkjobs/artifacts", arts);
-	subst(&text, "/etc/bulkjobs/htpasswd", htpasswd);
+	bj_test_subst(&text, "/run/bulkjobs/fcgi.sock", e->sock);
+	bj_test_subst(&text, "/var/lib/bulkjobs/artifacts", arts);
+	bj_test_subst(&text, "/etc/bulkjobs/htpasswd", htpasswd);
 	snprintf(path, sizeof path, "%s/bulkjobs.apache", a->root);
 	if ((f = fopen(path, "w")) == NULL) {
 		free(text);
@@ -141,17 +84,9 @@ bj_apache_start(struct bj_apache *a, const struct bj_e2e *e, int xsendfile)
 	fclose(f);
 
 	snprintf(log, sizeof log, "%s/apache.out", a->root);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	{
 		char *argv[] = { "/usr/sbin/apache2", "-f", path, "-DFOREGROUND", NULL };
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		setpgid(0, 0);
-		execv(argv[0], argv);
-		_exit(127);
+		pid = bj_test_spawn(argv, log);
 	}
 	if (pid < 0)
 		return -1;

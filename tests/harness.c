@@ -21,11 +21,15 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <mysql.h>
+#include <openssl/sha.h>
 
 #include "buf.h"
+#include "create.h"
 #include "harness.h"
 #include "job.h"
+#include "json.h"
 #include "migrate.h"
+#include "token.h"
 
 static struct bj_conf test_conf;
 static int have_conf;
@@ -184,6 +188,57 @@ bj_test_scalar(struct bj_db *db, const char *sql)
 	return v;
 }
 
+void
+bj_test_sqlf(struct bj_db *db, const char *fmt, ...)
+{
+	char sql[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	bj_test_sql(db, sql);
+}
+
+char *
+bj_test_slurp(const char *path, size_t *len)
+{
+	struct bj_buf b = { 0 };
+	char chunk[16384];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		bj_buf_add(&b, chunk, n);
+	fclose(f);
+	if (len != NULL)
+		*len = b.len;
+	return bj_buf_steal(&b);
+}
+
+void
+bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *items,
+    char (*keys)[16], size_t n, int stages)
+{
+	memset(s, 0, sizeof *s);
+	s->kind = kind;
+	s->owner = "alice";
+	s->max_attempts = 3;
+	s->lease_seconds = 60;
+	s->deadline_seconds = 3600;
+	s->retention_seconds = 3600;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof keys[i], "k%u", (unsigned)i);
+		items[i].key = keys[i];
+		items[i].stage = (long long)(i % (size_t)stages);
+		items[i].payload = NULL;
+	}
+	s->items = items;
+	s->nitems = n;
+}
+
 /* --- HTTP client ---------------------------------------------------- */
 
 static int http_quiet;	/* set while polling for a server to come up */
@@ -305,44 +360,46 @@ bj_test_port_open(int port)
 	return ok;
 }
 
+void
+bj_test_subst(char **s, const char *from, const char *to)
+{
+	struct bj_buf o = { 0 };
+	const char *p = *s, *hit;
+
+	while ((hit = strstr(p, from)) != NULL) {
+		bj_buf_add(&o, p, (size_t)(hit - p));
+		bj_buf_adds(&o, to);
+		p = hit + strlen(from);
+	}
+	bj_buf_adds(&o, p);
+	free(*s);
+	*s = bj_buf_steal(&o);
+}
+
 /* Copy src to dst replacing each occurrence of the pairs in subst. */
 static int
 copy_subst(const char *src, const char *dst, const char *const *subst)
 {
-	FILE *in = fopen(src, "r"), *out;
-	struct bj_buf b = { 0 };
-	char chunk[4096];
-	size_t n;
+	char *text = bj_test_slurp(src, NULL);
+	FILE *out;
+	int rc;
 
-	if (in == NULL)
+	if (text == NULL)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
-		bj_buf_add(&b, chunk, n);
-	fclose(in);
-	for (int i = 0; subst[i] != NULL; i += 2) {
-		struct bj_buf o = { 0 };
-		const char *p = b.data ? b.data : "", *hit;
-		while ((hit = strstr(p, subst[i])) != NULL) {
-			bj_buf_add(&o, p, (size_t)(hit - p));
-			bj_buf_adds(&o, subst[i + 1]);
-			p = hit + strlen(subst[i]);
-		}
-		bj_buf_adds(&o, p);
-		bj_buf_free(&b);
-		b = o;
-	}
+	for (int i = 0; subst[i] != NULL; i += 2)
+		bj_test_subst(&text, subst[i], subst[i + 1]);
 	if ((out = fopen(dst, "w")) == NULL) {
-		bj_buf_free(&b);
+		free(text);
 		return -1;
 	}
-	fwrite(b.data ? b.data : "", 1, b.len, out);
-	fclose(out);
-	bj_buf_free(&b);
-	return 0;
+	fputs(text, out);
+	rc = fclose(out) == 0 ? 0 : -1;
+	free(text);
+	return rc;
 }
 
-static int
-spawn(char *const argv[], const char *log)
+pid_t
+bj_test_spawn(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 
@@ -357,7 +414,7 @@ spawn(char *const argv[], const char *log)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	return (int)pid;
+	return pid;
 }
 
 static struct bj_e2e *running;
@@ -408,7 +465,7 @@ spawn_on_socket(char *const argv[], const char *path, const char *log)
 /*
  * $BJ_TEST_FCGI_WRAPPER (e.g. "valgrind --leak-check=full ...") split at
  * white space into argv, at most max words; how many. The words stay valid
- * until the next call. Its first word may be a bare name: spawn() looks
+ * until the next call. Its first word may be a bare name: bj_test_spawn() looks
  * it up in $PATH.
  */
 static size_t
@@ -468,6 +525,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 		return -1;
 	chmod(sockdir, 0755);
 	snprintf(sock, sizeof sock, "%s/fcgi.sock", sockdir);
+	snprintf(e->sock, sizeof e->sock, "%s", sock);
 	snprintf(arts, sizeof arts, "%s/artifacts", e->root);
 	mkdir(arts, 0755);
 	e->port = bj_test_free_port();
@@ -530,7 +588,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 		if (mode == BJ_E2E_STDIN_SOCKET)
 			e->fcgi_pid = spawn_on_socket(argv, sock, log);
 		else
-			e->fcgi_pid = spawn(argv, log);
+			e->fcgi_pid = bj_test_spawn(argv, log);
 		if (e->fcgi_pid <= 0)
 			return -1;
 	}
@@ -540,7 +598,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 		snprintf(port_s, sizeof port_s, "%d", e->port);
 		char *argv[] = { nx, "-p", e->root, "-c", path, NULL };
 		snprintf(log, sizeof log, "%s/nginx.out", e->root);
-		e->nginx_pid = spawn(argv, log);
+		e->nginx_pid = bj_test_spawn(argv, log);
 	}
 	running = e;
 	atexit(stop_at_exit);
@@ -641,6 +699,24 @@ bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status)
 	return bj_xstrdup(last);
 }
 
+int
+bj_e2e_htpasswd(struct bj_e2e *e, const char *user)
+{
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char path[700], *pw = bj_xasprintf("%s-pw", user), *b64;
+	FILE *f;
+
+	SHA1((const unsigned char *)pw, strlen(pw), md);
+	free(pw);
+	snprintf(path, sizeof path, "%s/htpasswd", e->root);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	b64 = bj_base64(md, sizeof md, 0);
+	fprintf(f, "%s:{SHA}%s\n", user, b64);
+	free(b64);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* --- programs the e2e tests run ----------------------------------------- */
 
 pid_t
@@ -694,7 +770,7 @@ bj_test_child_wait(pid_t pid, int limit)
 long long
 bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 {
-	char sql[2048];
+	char sql[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -706,7 +782,7 @@ bj_test_scalarf(struct bj_db *db, const char *fmt, ...)
 int
 bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fmt, ...)
 {
-	char sql[2048];
+	char sql[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -722,23 +798,111 @@ bj_test_wait_scalarf(struct bj_db *db, long long want, int limit, const char *fm
 }
 
 long
+bj_e2e_call(struct bj_e2e *e, const char *method, const char *path, const char *token,
+    const char *extra_header, const char *body, size_t len, struct json_object **obj)
+{
+	char *url = bj_xasprintf("%s%s", e->url, path), auth[300];
+	const char *h[4];
+	struct bj_http_reply r;
+	long status = -1;
+	int n = 0;
+
+	if (obj != NULL)
+		*obj = NULL;
+	if (token != NULL) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		h[n++] = auth;
+	}
+	if (body != NULL)
+		h[n++] = "Content-Type: application/json";
+	if (extra_header != NULL)
+		h[n++] = extra_header;
+	h[n] = NULL;
+	if (bj_http(method, url, h, body, len, &r) == 0) {
+		status = r.status;
+		if (obj != NULL)
+			*obj = json_tokener_parse(r.body);
+	}
+	bj_http_reply_free(&r);
+	free(url);
+	return status;
+}
+
+long
 bj_e2e_api(struct bj_e2e *e, const char *token, const char *method, const char *path,
     const char *body, struct json_object **obj)
 {
-	char url[512], auth[200];
-	const char *headers[] = { auth, "Content-Type: application/json", NULL };
-	struct bj_http_reply r;
-	long status;
+	return bj_e2e_call(e, method, path, token, NULL, body, body ? strlen(body) : 0, obj);
+}
 
-	snprintf(url, sizeof url, "%s%s", e->url, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	if (bj_http(method, url, headers, body, body ? strlen(body) : 0, &r) == -1)
-		return -1;
-	status = r.status;
-	if (obj != NULL)
-		*obj = r.body != NULL ? json_tokener_parse(r.body) : NULL;
-	bj_http_reply_free(&r);
-	return status;
+char *
+bj_e2e_token(struct bj_e2e *e, const char *name, const char *scope, const char *owner)
+{
+	char *args = bj_xasprintf("token create --name %s --scope %s%s%s", name, scope,
+	    owner ? " --owner " : "", owner ? owner : "");
+	int st = -1;
+	char *t = bj_e2e_ctl(e, args, &st);
+
+	if (t == NULL || st != 0) {
+		fprintf(stderr, "harness: bulkjobsctl %s: exit status %d\n", args, st);
+		free(t);
+		t = NULL;
+	}
+	free(args);
+	return t;
+}
+
+long long
+bj_e2e_submit(struct bj_e2e *e, const char *token, const char *body)
+{
+	struct json_object *obj = NULL;
+	long long id = -1;
+	long st = bj_e2e_api(e, token, "POST", "/v1/jobs", body, &obj);
+
+	if (st != 201 || obj == NULL || bj_json_int(obj, "id", &id) != 1) {
+		id = -1;
+		fprintf(stderr, "harness: POST /v1/jobs: HTTP %ld for %s\n", st, body);
+	}
+	json_object_put(obj);
+	return id;
+}
+
+struct json_object *
+bj_e2e_job(struct bj_e2e *e, const char *token, long long id)
+{
+	char path[64];
+	struct json_object *obj = NULL;
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	if (bj_e2e_api(e, token, "GET", path, NULL, &obj) != 200) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int
+bj_e2e_wait_state(struct bj_e2e *e, const char *token, long long id, const char *state,
+    int limit)
+{
+	char last[64] = "nothing";
+
+	for (int i = 0; i < limit * 10; i++) {
+		struct json_object *j = bj_e2e_job(e, token, id);
+		const char *now = j != NULL ? bj_json_str(j, "state") : NULL;
+		int hit = 0;
+
+		if (now != NULL) {
+			snprintf(last, sizeof last, "%s", now);
+			hit = strcmp(now, state) == 0;
+		}
+		json_object_put(j);
+		if (hit)
+			return 0;
+		usleep(100000);
+	}
+	fprintf(stderr, "harness: job %lld is %s after %d s, not %s\n", id, last, limit, state);
+	return -1;
 }
 
 struct json_object *

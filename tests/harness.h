@@ -36,6 +36,25 @@ int bj_test_port_open(int port);
 long long bj_test_scalar(struct bj_db *db, const char *sql);
 /* A path under the test directory (static buffer). */
 const char *bj_test_path(const char *leaf);
+/* A statement built printf-style, run as bj_test_sql() runs it. */
+void bj_test_sqlf(struct bj_db *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A whole file, NUL-terminated (caller frees; its length in *len if asked), or NULL. */
+char *bj_test_slurp(const char *path, size_t *len);
+/* Replace every from with to in *s (a string the caller frees). */
+void bj_test_subst(char **s, const char *from, const char *to);
+/* Fork and exec argv in its own process group, stdout and stderr appended to log; its pid. */
+pid_t bj_test_spawn(char *const argv[], const char *log);
+
+struct bj_job_spec;
+struct bj_item_spec;
+/*
+ * A job spec of kind for owner alice (3 attempts, 60 s leases, an hour to
+ * run and keep) with n items keyed k0, k1... in stage i % stages; items
+ * and keys are the caller's, n of each.
+ */
+void bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *items,
+    char (*keys)[16], size_t n, int stages);
 
 struct bj_http_reply {
 	long	 status;
@@ -48,6 +67,7 @@ struct bj_e2e {
 	char	 url[256];	/* http://127.0.0.1:PORT + base_path */
 	char	 root[512];	/* the suite's directory */
 	char	 conf_path[600];
+	char	 sock[64];	/* bulkjobs-fcgi's socket, nginx's fastcgi_pass */
 	int	 port;
 	int	 fcgi_pid;
 	int	 nginx_pid;
@@ -64,6 +84,8 @@ enum bj_e2e_mode {
 int bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
     enum bj_e2e_mode mode);
 void bj_e2e_stop(struct bj_e2e *e);
+/* ROOT/htpasswd (as nginx and Apache read it) with user, password "USER-pw"; 0 or -1. */
+int bj_e2e_htpasswd(struct bj_e2e *e, const char *user);
 /* Run "bulkjobsctl -c CONF args..." and return its last stdout line (caller frees). */
 char *bj_e2e_ctl(struct bj_e2e *e, const char *args, int *exit_status);
 /*
@@ -76,12 +98,29 @@ pid_t bj_e2e_worker(struct bj_e2e *e, const char *token, const char *logname,
 int bj_test_child_wait(pid_t pid, int limit);
 struct json_object;
 /*
- * An API call with a Bearer token (JSON body when given); the status, or -1
- * when nothing answered; the reply parsed into *obj when asked (NULL if not
- * JSON; caller puts).
+ * An API call: token as Bearer (NULL: no Authorization), one extra header
+ * line (or NULL), a JSON body of len bytes (or NULL; it may hold NUL
+ * bytes) sent with its Content-Type. The status, or -1 when nothing
+ * answered; the reply parsed into *obj when asked (NULL if not JSON;
+ * caller puts).
  */
+long bj_e2e_call(struct bj_e2e *e, const char *method, const char *path, const char *token,
+    const char *extra_header, const char *body, size_t len, struct json_object **obj);
+/* The same with a Bearer token and a NUL-terminated JSON body (or NULL). */
 long bj_e2e_api(struct bj_e2e *e, const char *token, const char *method, const char *path,
     const char *body, struct json_object **obj);
+/*
+ * "bulkjobsctl token create" named name with scope and owner (or NULL): the
+ * token (caller frees), or NULL (said on stderr).
+ */
+char *bj_e2e_token(struct bj_e2e *e, const char *name, const char *scope, const char *owner);
+/* POST /v1/jobs with body: the new job's id, or -1 (said on stderr) unless 201. */
+long long bj_e2e_submit(struct bj_e2e *e, const char *token, const char *body);
+/* GET /v1/jobs/ID parsed (caller puts), or NULL unless 200. */
+struct json_object *bj_e2e_job(struct bj_e2e *e, const char *token, long long id);
+/* Poll the job through the API until it is in state: 0, or -1 (said on stderr) after limit s. */
+int bj_e2e_wait_state(struct bj_e2e *e, const char *token, long long id, const char *state,
+    int limit);
 /* A member of o by dotted path ("counts.total"), or NULL. */
 struct json_object *bj_test_json_get(struct json_object *o, const char *path);
 /* The error code of an error reply ({"error":{"code"}}), or "". */

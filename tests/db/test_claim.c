@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,42 +26,18 @@ init(void)
 	return db == NULL ? -1 : 0;
 }
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* A scalar query built from fmt. */
-static long long
-q(const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, sql);
-}
+#define q(...)	bj_test_scalarf(db, __VA_ARGS__)
 
 /* A spec of n items of kind, stage i % stages; items is caller-provided. */
 static void
 spec_init(struct bj_job_spec *s, const char *kind, struct bj_item_spec *items, size_t n,
     int stages, char (*keys)[16])
 {
-	memset(s, 0, sizeof *s);
-	s->kind = kind;
-	s->owner = "alice";
+	bj_test_job_spec(s, kind, items, keys, n, stages);
 	s->title = "t";
-	s->max_attempts = 3;
-	s->lease_seconds = 60;
-	s->deadline_seconds = 3600;
-	s->retention_seconds = 3600;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(keys[i], 16, "k%zu", i);
-		items[i].key = keys[i];
-		items[i].stage = (long long)(i % (size_t)stages);
+	for (size_t i = 0; i < n; i++)
 		items[i].payload = "{\"n\":1}";
-	}
-	s->items = items;
-	s->nitems = n;
 }
 
 static void

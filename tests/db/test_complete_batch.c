@@ -42,23 +42,10 @@ make(const char *kind, int n, int stages)
 	int existed;
 	const char *hooks[] = { "http://127.0.0.1:9/hook" };
 
-	memset(&s, 0, sizeof s);
-	s.kind = kind;
-	s.owner = "alice";
-	s.max_attempts = 3;
-	s.lease_seconds = 60;
-	s.deadline_seconds = 3600;
-	s.retention_seconds = 3600;
+	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
 	s.on_item_failure = BJ_ON_FAIL_JOB;
 	s.webhooks = hooks;
 	s.nwebhooks = 1;
-	for (int i = 0; i < n; i++) {
-		snprintf(keys[i], sizeof keys[i], "k%d", i);
-		items[i].key = keys[i];
-		items[i].stage = i % stages;
-	}
-	s.items = items;
-	s.nitems = (size_t)n;
 	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
 	free(items);
 	free(keys);

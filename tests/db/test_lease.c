@@ -30,30 +30,17 @@ static long long
 make(const char *kind, int n, int stages, int onfail, int max_attempts)
 {
 	struct bj_item_spec items[16];
-	char keys[16][8];
+	char keys[16][16];
 	struct bj_job_spec s;
 	long long id = 0;
 	int existed;
 	const char *hooks[] = { "http://127.0.0.1:9/hook" };
 
-	memset(&s, 0, sizeof s);
-	s.kind = kind;
-	s.owner = "alice";
+	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
 	s.max_attempts = max_attempts;
-	s.lease_seconds = 60;
-	s.deadline_seconds = 3600;
-	s.retention_seconds = 3600;
 	s.on_item_failure = onfail;
 	s.webhooks = hooks;
 	s.nwebhooks = 1;
-	for (int i = 0; i < n; i++) {
-		snprintf(keys[i], sizeof keys[i], "k%d", i);
-		items[i].key = keys[i];
-		items[i].stage = i % stages;
-		items[i].payload = NULL;
-	}
-	s.items = items;
-	s.nitems = (size_t)n;
 	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
 	return id;
 }

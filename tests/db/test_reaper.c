@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,35 +52,9 @@ reaper_init(struct bj_reaper *r, struct bj_db *d, int batch)
 	r->batch = batch;
 }
 
-/* Run a formatted statement, asserting success. */
-static void
-sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-sqlf(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	bj_test_sql(db, buf);
-}
-
-/* A formatted scalar query. */
-static long long
-scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long
-scalarf(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, buf);
-}
+/* A formatted statement (asserting success), and a formatted scalar query. */
+#define sqlf(...)	bj_test_sqlf(db, __VA_ARGS__)
+#define scalarf(...)	bj_test_scalarf(db, __VA_ARGS__)
 
 static int token_seq;
 
@@ -922,21 +895,17 @@ static void
 test_metrics_file(void)
 {
 	struct bj_reaper r;
-	char path[700], buf[4096];
-	FILE *f;
-	size_t n;
+	char path[700], *text;
 
 	reaper_init(&r, db, 10);
 	r.st.requeued = 3;
 	snprintf(path, sizeof path, "%s", bj_test_path("reaper.prom"));
 	CU_ASSERT_EQUAL(bj_reaper_write_metrics(&r, path, 0.25, 1), 0);
-	f = fopen(path, "r");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "bulkjobs_reaper_last_run_changes{kind=\"requeued\"} 3\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "bulkjobs_reaper_last_run_success 1\n"));
+	text = bj_test_slurp(path, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_last_run_changes{kind=\"requeued\"} 3\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_last_run_success 1\n"));
+	free(text);
 }
 
 int

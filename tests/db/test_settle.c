@@ -1,7 +1,6 @@
 /* test_settle.c: fan-in, terminal moves, the outbox and the timeline against a real MariaDB. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,20 +58,8 @@ make_targets(long long job)
 	bj_test_sql(db, sql);
 }
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* A scalar query built from fmt. */
-static long long
-q(const char *fmt, ...)
-{
-	char sql[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, sql);
-}
+#define q(...)	bj_test_scalarf(db, __VA_ARGS__)
 
 static void
 test_stage_advance_then_success(void)

@@ -19,30 +19,16 @@
 static struct bj_e2e e2e;
 static char *submit_tok, *work_tok, *admin_tok, *bob_tok;
 
-/* Make a token with scope (and owner) through bulkjobsctl. */
-static char *
-make_token(const char *name, const char *scope, const char *owner)
-{
-	char args[256];
-	int st = -1;
-	char *t;
-
-	snprintf(args, sizeof args, "token create --name %s --scope %s%s%s", name, scope,
-	    owner ? " --owner " : "", owner ? owner : "");
-	t = bj_e2e_ctl(&e2e, args, &st);
-	return st == 0 ? t : NULL;
-}
-
 static int
 init(void)
 {
 	if (bj_e2e_start(&e2e, "api", "[http]\nmax_body = 2097152\nmax_json_depth = 8\n"
 	    "token_cache = 1\n") == -1)
 		return -1;
-	submit_tok = make_token("alice-submit", "submit", "alice");
-	work_tok = make_token("worker", "work", NULL);
-	admin_tok = make_token("root", "admin", NULL);
-	bob_tok = make_token("bob-submit", "submit", "bob");
+	submit_tok = bj_e2e_token(&e2e, "alice-submit", "submit", "alice");
+	work_tok = bj_e2e_token(&e2e, "worker", "work", NULL);
+	admin_tok = bj_e2e_token(&e2e, "root", "admin", NULL);
+	bob_tok = bj_e2e_token(&e2e, "bob-submit", "submit", "bob");
 	return submit_tok && work_tok && admin_tok && bob_tok ? 0 : -1;
 }
 
@@ -65,29 +51,7 @@ static long
 call(const char *method, const char *path, const char *tok, const char *extra,
     const char *body, struct json_object **out)
 {
-	char url[512], auth[128];
-	const char *h[4];
-	int n = 0;
-	struct bj_http_reply r;
-	long status;
-
-	snprintf(url, sizeof url, "%s%s", e2e.url, path);
-	if (tok != NULL) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-		h[n++] = auth;
-	}
-	if (body != NULL)
-		h[n++] = "Content-Type: application/json";
-	if (extra != NULL)
-		h[n++] = extra;
-	h[n] = NULL;
-	if (bj_http(method, url, h, body, body ? strlen(body) : 0, &r) == -1)
-		return -1;
-	status = r.status;
-	if (out != NULL)
-		*out = json_tokener_parse(r.body);
-	bj_http_reply_free(&r);
-	return status;
+	return bj_e2e_call(&e2e, method, path, tok, extra, body, body ? strlen(body) : 0, out);
 }
 
 /* The error code of an error reply, or "". */
@@ -377,7 +341,7 @@ test_auth_and_scopes(void)
 static void
 test_revoked_token_refused(void)
 {
-	char *tok = make_token("short-lived", "submit", "alice"), *out;
+	char *tok = bj_e2e_token(&e2e, "short-lived", "submit", "alice"), *out;
 	struct json_object *r = NULL;
 	int st = -1;
 

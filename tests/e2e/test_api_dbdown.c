@@ -32,12 +32,10 @@ static char *db_argv[64];
 static int
 init(void)
 {
-	int st;
-
 	if (bj_e2e_start(&e2e, "dbdown", NULL) == -1)
 		return -1;
-	tok = bj_e2e_ctl(&e2e, "token create --name load --scope admin", &st);
-	return tok != NULL && st == 0 ? 0 : -1;
+	tok = bj_e2e_token(&e2e, "load", "admin", NULL);
+	return tok != NULL ? 0 : -1;
 }
 
 static int
@@ -126,6 +124,20 @@ probe(const char *path, int *retry_after)
 	return st;
 }
 
+/* Poll /healthz until it answers status, at most tries times pause_us apart; 1 once it did. */
+static int
+health_is(long status, int tries, useconds_t pause_us)
+{
+	int ra;
+
+	for (int i = 0; i < tries; i++) {
+		if (probe("/healthz", &ra) == status)
+			return 1;
+		usleep(pause_us);
+	}
+	return 0;
+}
+
 struct tally {
 	long ok, unavailable, other, no_retry_after;
 };
@@ -158,7 +170,7 @@ test_database_stops_and_starts(void)
 	struct tally t = { 0 };
 	pthread_t th;
 	pid_t pid = db_pid();
-	int ra, up = 0;
+	int ra;
 	long st;
 
 	CU_ASSERT_FATAL(pid > 0);
@@ -176,12 +188,7 @@ test_database_stops_and_starts(void)
 	CU_ASSERT_EQUAL(probe("/healthz", &ra), 503);
 
 	restart_db();
-	for (int i = 0; i < 300 && !up; i++) {
-		up = probe("/healthz", &ra) == 200;
-		if (!up)
-			usleep(100000);
-	}
-	CU_ASSERT_TRUE(up);
+	CU_ASSERT_TRUE(health_is(200, 300, 100000));
 	/* every process serves again: a run of successes */
 	for (int i = 0; i < 20; i++)
 		CU_ASSERT_EQUAL(probe("/v1/jobs?limit=1", &ra), 200);
@@ -429,7 +436,7 @@ test_database_killed_under_claims(void)
 	struct bj_db *db;
 	long long job, counts[6];
 	char state[32], sql[512];
-	int ra, up = 0, down = 0, once = 0;
+	int ra, once = 0;
 
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_EQUAL_FATAL(save_cmdline(pid), 0);
@@ -448,20 +455,10 @@ test_database_killed_under_claims(void)
 	for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) <= 0 && kill(pid, 0) == 0; i++)
 		usleep(10000);
 	CU_ASSERT_NOT_EQUAL(kill(pid, 0), 0);
-	for (int i = 0; i < 50 && !down; i++) {
-		down = probe("/healthz", &ra) == 503;
-		if (!down)
-			usleep(20000);
-	}
-	CU_ASSERT_TRUE(down);
+	CU_ASSERT_TRUE(health_is(503, 50, 20000));
 	sleep(1);
 	restart_db();
-	for (int i = 0; i < 300 && !up; i++) {
-		up = probe("/healthz", &ra) == 200;
-		if (!up)
-			usleep(100000);
-	}
-	CU_ASSERT_TRUE(up);
+	CU_ASSERT_TRUE(health_is(200, 300, 100000));
 
 	/* the reaper runs meanwhile, as cron would, for claims whose answer was lost */
 	for (time_t next = 0; crash_done() < CRASH_ITEMS && time(NULL) <= crash_deadline;

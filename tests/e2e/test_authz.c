@@ -58,24 +58,6 @@ static const char *const cred_names[NCRED] = { "none", "basic", "malformed", "un
 	"revoked", "submit", "work", "admin", "other-owner" };
 static char *tokens[NCRED];	/* the Bearer tokens, by column */
 
-/* Make a token with scope (and owner) through bulkjobsctl. */
-static char *
-make_token(const char *name, const char *scope, const char *owner)
-{
-	char args[256];
-	int st = -1;
-	char *t;
-
-	snprintf(args, sizeof args, "token create --name %s --scope %s%s%s", name, scope,
-	    owner ? " --owner " : "", owner ? owner : "");
-	t = bj_e2e_ctl(&e2e, args, &st);
-	if (st != 0) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
 /* The matrix's tokens; names end in suffix (the suites share one database). */
 static int
 make_tokens(const char *suffix)
@@ -87,18 +69,18 @@ make_tokens(const char *suffix)
 		return -1;
 	tokens[C_UNKNOWN] = bj_xasprintf("bj_%s", fresh);
 	snprintf(name, sizeof name, "gone-%s", suffix);
-	tokens[C_REVOKED] = make_token(name, "submit,work,admin", "alice");
+	tokens[C_REVOKED] = bj_e2e_token(&e2e, name, "submit,work,admin", "alice");
 	out = bj_xasprintf("token revoke %s", name);
 	free(bj_e2e_ctl(&e2e, out, &st));
 	free(out);
 	snprintf(name, sizeof name, "alice-app-%s", suffix);
-	tokens[C_SUBMIT] = make_token(name, "submit", "alice");
+	tokens[C_SUBMIT] = bj_e2e_token(&e2e, name, "submit", "alice");
 	snprintf(name, sizeof name, "workers-%s", suffix);
-	tokens[C_WORK] = make_token(name, "work", NULL);
+	tokens[C_WORK] = bj_e2e_token(&e2e, name, "work", NULL);
 	snprintf(name, sizeof name, "ops-%s", suffix);
-	tokens[C_ADMIN] = make_token(name, "admin", NULL);
+	tokens[C_ADMIN] = bj_e2e_token(&e2e, name, "admin", NULL);
 	snprintf(name, sizeof name, "bob-app-%s", suffix);
-	tokens[C_OTHER] = make_token(name, "submit", "bob");
+	tokens[C_OTHER] = bj_e2e_token(&e2e, name, "submit", "bob");
 	for (int c = C_UNKNOWN; c < NCRED; c++)
 		if (tokens[c] == NULL)
 			return -1;
@@ -546,7 +528,7 @@ static void
 test_revocation_is_immediate(void)
 {
 	struct bj_http_reply r;
-	char *t = make_token("brief", "submit", "alice"), *out, code[64];
+	char *t = bj_e2e_token(&e2e, "brief", "submit", "alice"), *out, code[64];
 	char url[300], auth[200];
 	const char *h[] = { auth, NULL };
 	int st = -1;
@@ -887,30 +869,6 @@ test_form_posts_matrix(void)
  * app itself answers when nobody is signed in.
  */
 
-/* The FastCGI socket the harness pointed nginx at. */
-static int
-fcgi_socket(char *out, size_t n)
-{
-	char path[700], line[512];
-	FILE *f;
-	int found = -1;
-
-	snprintf(path, sizeof path, "%s/bulkjobs.nginx", e2e.root);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (found == -1 && fgets(line, sizeof line, f) != NULL) {
-		char *p = strstr(line, "fastcgi_pass unix:");
-		if (p != NULL) {
-			p += strlen("fastcgi_pass unix:");
-			p[strcspn(p, ";\n")] = '\0';
-			snprintf(out, n, "%s", p);
-			found = 0;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Append one FastCGI record. */
 static void
 fcgi_record(struct bj_buf *b, int type, const void *data, size_t len)
@@ -950,8 +908,7 @@ fcgi_request(const char *method, const char *path, const char *form,
 	memset(r, 0, sizeof *r);
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
-	if (fcgi_socket(sa.sun_path, sizeof sa.sun_path) == -1)
-		return -1;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", e2e.sock);
 	snprintf(uri, sizeof uri, "/bulkjobs%s", path);
 	snprintf(len, sizeof len, "%zu", form ? strlen(form) : 0);
 	fcgi_param(&params, "REQUEST_METHOD", method);

@@ -34,8 +34,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "harness.h"
 #include "json.h"
@@ -71,16 +69,9 @@ submit(const char *kind, const char *items, const char *extra)
 	char *body = bj_xasprintf("{\"kind\":\"%s\",\"owner\":\"tester\",\"items\":%s,"
 	    "\"notify\":{\"webhooks\":[\"%s/ok\"]}%s%s}", kind, items, hook,
 	    extra ? "," : "", extra ? extra : "");
-	struct json_object *obj = NULL;
-	long long id = -1;
-	long st = api("POST", "/v1/jobs", body, &obj);
+	long long id = bj_e2e_submit(&e2e, token, body);
 
-	if (st != 201 || obj == NULL || bj_json_int(obj, "id", &id) != 1) {
-		fprintf(stderr, "submit: HTTP %ld for %s\n", st, body);
-		id = -1;
-	}
 	free(body);
-	json_object_put(obj);
 	return id;
 }
 
@@ -88,15 +79,7 @@ submit(const char *kind, const char *items, const char *extra)
 static struct json_object *
 job_get(long long id)
 {
-	char path[64];
-	struct json_object *obj = NULL;
-
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	if (api("GET", path, NULL, &obj) != 200) {
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
+	return bj_e2e_job(&e2e, token, id);
 }
 
 /* A string member of the job, compared with want (NULL: the member is null). */
@@ -131,8 +114,7 @@ job_count(long long id, const char *name)
 static int
 wait_job(long long id, const char *state, int limit)
 {
-	return wait_q(1, limit, "SELECT COUNT(*) FROM jobs WHERE id = %lld AND state = '%s'",
-	    id, state);
+	return bj_e2e_wait_state(&e2e, token, id, state, limit);
 }
 
 /* The job's only item id. */
@@ -175,25 +157,6 @@ worker_stop(pid_t pid)
 	return child_wait(pid, 30);
 }
 
-/* The contents of a file (caller frees), or NULL. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct bj_buf b = { 0 };
-	char chunk[65536];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		bj_buf_add(&b, chunk, n);
-	fclose(f);
-	if (len != NULL)
-		*len = b.len;
-	return b.data != NULL ? bj_buf_steal(&b) : bj_xstrdup("");
-}
-
 /* Poll until the worker log LOGNAME.log contains text; 0, or -1 after limit seconds. */
 static int
 wait_log(const char *logname, const char *text, int limit)
@@ -202,7 +165,7 @@ wait_log(const char *logname, const char *text, int limit)
 
 	snprintf(path, sizeof path, "%s/%s.log", e2e.root, logname);
 	for (int i = 0; i < limit * 20; i++) {
-		char *s = slurp(path, NULL);
+		char *s = bj_test_slurp(path, NULL);
 		int hit = s != NULL && strstr(s, text) != NULL;
 		free(s);
 		if (hit)
@@ -213,27 +176,34 @@ wait_log(const char *logname, const char *text, int limit)
 	return -1;
 }
 
+/* Once attempt 1 of item is claimed: the pid its command wrote into pidfile, or 0. */
+static pid_t
+first_attempt_pid(long long item, const char *pidfile)
+{
+	pid_t pid = 0;
+	char *s;
+
+	CU_ASSERT_EQUAL_FATAL(wait_q(1, 20, "SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND state = 'claimed' AND attempt = 1", item), 0);
+	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
+		usleep(50000);
+	if ((s = bj_test_slurp(pidfile, NULL)) != NULL)
+		pid = (pid_t)atoi(s);
+	free(s);
+	return pid;
+}
+
 /* Start bulkjobs-reaper on the suite's config, logging to reaper.log; its pid. */
 static pid_t
 reaper_start(void)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
 	char bin[600], log[800];
-	pid_t pid;
+	char *argv[] = { bin, "-c", e2e.conf_path, NULL };
 
 	snprintf(bin, sizeof bin, "%s/reaper/bulkjobs-reaper", bld);
 	snprintf(log, sizeof log, "%s/reaper.log", e2e.root);
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(bin, bin, "-c", e2e.conf_path, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return bj_test_spawn(argv, log);
 }
 
 /* One reaper run as cron starts it, once the lock is free; its exit status. */
@@ -254,7 +224,7 @@ deliveries(long long note)
 
 	snprintf(path, sizeof path, "%s/received.jsonl", e2e.root);
 	snprintf(want, sizeof want, "\"id\": \"msg_%lld\"", note);
-	if ((s = slurp(path, NULL)) == NULL)
+	if ((s = bj_test_slurp(path, NULL)) == NULL)
 		return 0;
 	for (p = s; (p = strstr(p, want)) != NULL; p++)
 		n++;
@@ -289,49 +259,19 @@ static pid_t
 receiver_start(int port)
 {
 	const char *src = getenv("BJ_SRCDIR");
-	char script[600], port_s[16], log[800];
+	char script[600], port_s[16], log[800], secret[] = SECRET;
+	char *argv[] = { "/usr/bin/python3", script, port_s, e2e.root, secret, NULL };
 	pid_t pid;
 
 	snprintf(script, sizeof script, "%s/tests/notify_receiver.py", src);
 	snprintf(port_s, sizeof port_s, "%d", port);
 	snprintf(log, sizeof log, "%s/receiver.log", e2e.root);
-	if ((pid = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		setpgid(0, 0);
-		execl("/usr/bin/python3", "python3", script, port_s, e2e.root, SECRET,
-		    (char *)NULL);
-		_exit(127);
-	}
+	pid = bj_test_spawn(argv, log);
 	for (int i = 0; i < 200 && !bj_test_port_open(port); i++)
 		usleep(50000);
 	return bj_test_port_open(port) ? pid : -1;
 }
 
-/* The web server's user file with the jobs' owner "tester" (password "tester-pw"). */
-static int
-write_htpasswd(void)
-{
-	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
-	unsigned int mdlen = 0;
-	char path[700];
-	FILE *f;
-
-	if (EVP_Digest("tester-pw", 9, md, &mdlen, EVP_sha1(), NULL) != 1)
-		return -1;
-	EVP_EncodeBlock(b64, md, (int)mdlen);
-	snprintf(path, sizeof path, "%s/htpasswd", e2e.root);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "tester:{SHA}%s\n", b64);
-	return fclose(f);
-}
-
-/* GET the job's download link as its owner; the reply (caller frees). */
 static int
 download(long long job, struct bj_http_reply *r)
 {
@@ -375,7 +315,7 @@ init(void)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
 	char extra[1200], *tok;
-	int port = bj_test_free_port(), st;
+	int port = bj_test_free_port();
 
 	snprintf(hook, sizeof hook, "http://127.0.0.1:%d", port);
 	snprintf(extra, sizeof extra,
@@ -398,13 +338,11 @@ init(void)
 		fprintf(stderr, "test_faults: the webhook receiver did not come up\n");
 		return -1;
 	}
-	tok = bj_e2e_ctl(&e2e, "token create --name faults --scope submit,work,admin --owner tester",
-	    &st);
-	if (tok == NULL || st != 0)
+	if ((tok = bj_e2e_token(&e2e, "faults", "submit,work,admin", "tester")) == NULL)
 		return -1;
 	snprintf(token, sizeof token, "%s", tok);
 	free(tok);
-	return write_htpasswd();
+	return bj_e2e_htpasswd(&e2e, "tester");
 }
 
 /* Undo init, the mount first. */
@@ -427,8 +365,7 @@ test_worker_killed(void)
 	const char *args[] = { "--kind", "k9", "--lease", "3", "--exec", cmd, NULL };
 	const char *again[] = { "--kind", "k9", "--drain", "--exec", cmd, NULL };
 	long long job, item;
-	pid_t a, b, group = 0;
-	char *s;
+	pid_t a, b, group;
 
 	snprintf(pidfile, sizeof pidfile, "%s/k9.pid", marks);
 	unlink(pidfile);
@@ -439,13 +376,7 @@ test_worker_killed(void)
 	CU_ASSERT_FATAL(job > 0);
 	item = item_of(job);
 	a = worker("k9-a", args);
-	CU_ASSERT_EQUAL_FATAL(wait_q(1, 20, "SELECT COUNT(*) FROM items WHERE id = %lld"
-	    " AND state = 'claimed' AND attempt = 1", item), 0);
-	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
-		usleep(50000);
-	if ((s = slurp(pidfile, NULL)) != NULL)
-		group = (pid_t)atoi(s);
-	free(s);
+	group = first_attempt_pid(item, pidfile);
 	CU_ASSERT_FATAL(group > 0);
 
 	/* the worker dies without a word; so does what it ran (as with the machine) */
@@ -492,7 +423,7 @@ exited(pid_t pid)
 	int gone;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((s = slurp(path, NULL)) == NULL)
+	if ((s = bj_test_slurp(path, NULL)) == NULL)
 		return 1;
 	p = strrchr(s, ')');
 	gone = p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
@@ -512,8 +443,7 @@ test_worker_stopped_completes_late(void)
 	const char *args[] = { "--kind", "stop", "--lease", "3", "--exec", cmd, NULL };
 	const char *args_b[] = { "--kind", "stop", "--lease", "3", "--drain", "--exec", cmd, NULL };
 	long long job, item;
-	pid_t a, b, first = 0;
-	char *s;
+	pid_t a, b, first;
 
 	snprintf(pidfile, sizeof pidfile, "%s/stop.pid", marks);
 	snprintf(go, sizeof go, "%s/stop.go", marks);
@@ -536,13 +466,7 @@ test_worker_stopped_completes_late(void)
 	CU_ASSERT_FATAL(job > 0);
 	item = item_of(job);
 	a = worker("stop-a", args);
-	CU_ASSERT_EQUAL_FATAL(wait_q(1, 20, "SELECT COUNT(*) FROM items WHERE id = %lld"
-	    " AND state = 'claimed' AND attempt = 1", item), 0);
-	for (int i = 0; i < 100 && access(pidfile, F_OK) != 0; i++)
-		usleep(50000);
-	if ((s = slurp(pidfile, NULL)) != NULL)
-		first = (pid_t)atoi(s);
-	free(s);
+	first = first_attempt_pid(item, pidfile);
 	CU_ASSERT_FATAL(first > 0);
 	/* the worker stops (its command goes on and finishes meanwhile) */
 	CU_ASSERT_EQUAL_FATAL(kill(a, SIGSTOP), 0);

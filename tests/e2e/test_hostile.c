@@ -28,29 +28,15 @@ jobs_stored(void)
 	return bj_test_scalar(db, "SELECT COUNT(*) FROM jobs");
 }
 
-/* A token with scope (and owner) through bulkjobsctl. */
-static char *
-make_token(const char *name, const char *scope, const char *owner)
-{
-	char args[256];
-	int st = -1;
-	char *t;
-
-	snprintf(args, sizeof args, "token create --name %s --scope %s%s%s", name, scope,
-	    owner ? " --owner " : "", owner ? owner : "");
-	t = bj_e2e_ctl(&e2e, args, &st);
-	return st == 0 ? t : NULL;
-}
-
 static int
 init(void)
 {
 	if (bj_e2e_start(&e2e, "hostile", "[http]\nmax_body = 8388608\n") == -1 ||
 	    bj_plant_users(e2e.root) == -1 || (db = bj_test_db("hostile")) == NULL)
 		return -1;
-	submit_tok = make_token("alice-submit", "submit", "alice");
-	work_tok = make_token("worker", "work", NULL);
-	admin_tok = make_token("root", "admin", NULL);
+	submit_tok = bj_e2e_token(&e2e, "alice-submit", "submit", "alice");
+	work_tok = bj_e2e_token(&e2e, "worker", "work", NULL);
+	admin_tok = bj_e2e_token(&e2e, "root", "admin", NULL);
 	return submit_tok && work_tok && admin_tok ? 0 : -1;
 }
 
@@ -72,29 +58,7 @@ static long
 call(const char *method, const char *path, const char *tok, const char *extra,
     const char *body, size_t len, struct json_object **out)
 {
-	char url[512], auth[128];
-	const char *h[4];
-	int n = 0;
-	struct bj_http_reply r;
-	long status;
-
-	snprintf(url, sizeof url, "%s%s", e2e.url, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-	h[n++] = auth;
-	if (body != NULL)
-		h[n++] = "Content-Type: application/json";
-	if (extra != NULL)
-		h[n++] = extra;
-	h[n] = NULL;
-	if (out != NULL)
-		*out = NULL;
-	if (bj_http(method, url, h, body, len, &r) == -1)
-		return -1;
-	status = r.status;
-	if (out != NULL)
-		*out = json_tokener_parse(r.body);
-	bj_http_reply_free(&r);
-	return status;
+	return bj_e2e_call(&e2e, method, path, tok, extra, body, len, out);
 }
 
 /* The error code of a reply, or "". */

@@ -8,9 +8,7 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +38,6 @@ init(void)
 	struct bj_conf *c;
 	char notifier[700], extra[2400], *tok;
 	FILE *f;
-	int st;
 
 	db = bj_test_db("reaper_cron");
 	c = bj_test_conf("reaper_cron");
@@ -66,8 +63,7 @@ init(void)
 		return -1;
 	snprintf(conf_path, sizeof conf_path, "%s", e2e.conf_path);
 	snprintf(arts, sizeof arts, "%s/artifacts", e2e.root);
-	tok = bj_e2e_ctl(&e2e, "token create --name reaper-e2e --scope submit,work,admin", &st);
-	if (tok == NULL || st != 0)
+	if ((tok = bj_e2e_token(&e2e, "reaper-e2e", "submit,work,admin", NULL)) == NULL)
 		return -1;
 	snprintf(token, sizeof token, "%s", tok);
 	free(tok);
@@ -117,33 +113,9 @@ reap_quietly(void)
 	free(out);
 }
 
-static void
-sqlf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void
-sqlf(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	bj_test_sql(db, buf);
-}
-
-static long long
-scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long
-scalarf(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	return bj_test_scalar(db, buf);
-}
+/* Statements and one-value queries on the suite's database, printf-style. */
+#define sqlf(...)	bj_test_sqlf(db, __VA_ARGS__)
+#define scalarf(...)	bj_test_scalarf(db, __VA_ARGS__)
 
 static int seq;
 
@@ -232,20 +204,9 @@ test_vanished_worker(void)
 static struct json_object *
 api(const char *method, const char *path, const char *body, long *status)
 {
-	struct bj_http_reply r;
-	char url[512], auth[200];
-	const char *hdrs[] = { auth, "Content-Type: application/json", NULL };
 	struct json_object *o;
 
-	snprintf(url, sizeof url, "%s%s", e2e.url, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	if (bj_http(method, url, hdrs, body, body ? strlen(body) : 0, &r) == -1) {
-		*status = -1;
-		return NULL;
-	}
-	*status = r.status;
-	o = json_tokener_parse(r.body);
-	bj_http_reply_free(&r);
+	*status = bj_e2e_api(&e2e, token, method, path, body, &o);
 	return o;
 }
 
@@ -512,20 +473,15 @@ slow_conf(int timeout, const char *marks)
 	return path;
 }
 
-/* The contents of a small file (static), or "". */
-static const char *
-slurp(const char *path)
+/* 1 when the file at path holds text. */
+static int
+holds(const char *path, const char *text)
 {
-	static char buf[1024];
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
+	char *s = bj_test_slurp(path, NULL);
+	int hit = s != NULL && strstr(s, text) != NULL;
 
-	if (f != NULL) {
-		n = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
+	free(s);
+	return hit;
 }
 
 /* A notifier that outlives notifier_timeout is stopped, and the run reports it. */
@@ -550,7 +506,7 @@ test_slow_notifier_is_stopped(void)
 	st = pclose(p);
 	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "still running after 1 s"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "started\nterm\n"));
+	CU_ASSERT(holds(marks, "started\nterm\n"));
 }
 
 /* SIGTERM while the notifier runs: it is stopped too, and the reaper exits cleanly. */
@@ -567,24 +523,20 @@ test_sigterm_stops_cleanly(void)
 	unlink(marks);
 	conf = slow_conf(20, marks);
 	snprintf(prog, sizeof prog, "%s/reaper/bulkjobs-reaper", bld ? bld : ".");
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl("/usr/bin/env", "env", "-i", "PATH=/usr/bin:/bin", prog, "-c", conf,
-		    (char *)NULL);
-		_exit(127);
+	{
+		char *argv[] = { "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", prog, "-c",
+		    (char *)conf, NULL };
+		pid = bj_test_spawn(argv, "/dev/null");
 	}
 	CU_ASSERT_FATAL(pid > 0);
 	/* wait until the notifier runs, however long that takes here */
-	for (int i = 0; i < 400 && strstr(slurp(marks), "started") == NULL; i++)
+	for (int i = 0; i < 400 && !holds(marks, "started"); i++)
 		usleep(25000);
-	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "started"));
+	CU_ASSERT(holds(marks, "started"));
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(slurp(marks), "term"));
+	CU_ASSERT(holds(marks, "term"));
 }
 
 /* A broken config is an error on stderr with exit 1. */

@@ -21,8 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "harness.h"
 #include "json.h"
@@ -45,48 +43,24 @@ submit(const char *items, const char *extra)
 {
 	char *body = bj_xasprintf("{\"kind\":\"e2e\",\"owner\":\"tester\",\"items\":%s%s%s}",
 	    items, extra ? "," : "", extra ? extra : "");
-	struct json_object *obj = NULL;
-	long long id = -1;
-	long st = api("POST", "/v1/jobs", body, &obj);
+	long long id = bj_e2e_submit(&e2e, token, body);
 
 	free(body);
-	if ((st == 200 || st == 201) && obj != NULL && bj_json_int(obj, "id", &id) != 1)
-		id = -1;
-	if (st != 200 && st != 201)
-		fprintf(stderr, "submit: HTTP %ld\n", st);
-	json_object_put(obj);
 	return id;
 }
 
-/* The job's JSON (caller puts). */
+/* The job's JSON (caller puts), or NULL. */
 static struct json_object *
 job(long long id)
 {
-	char path[64];
-	struct json_object *obj = NULL;
-
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	if (api("GET", path, NULL, &obj) != 200) {
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
+	return bj_e2e_job(&e2e, token, id);
 }
 
 /* Poll until the job is in state; 0, or -1 after limit seconds. */
 static int
 wait_job(long long id, const char *state, int limit)
 {
-	for (int i = 0; i < limit * 10; i++) {
-		struct json_object *j = job(id);
-		int hit = j != NULL && bj_json_str(j, "state") != NULL &&
-		    strcmp(bj_json_str(j, "state"), state) == 0;
-		json_object_put(j);
-		if (hit)
-			return 0;
-		usleep(100000);
-	}
-	return -1;
+	return bj_e2e_wait_state(&e2e, token, id, state, limit);
 }
 
 /* The first item of the job whose key is key (caller puts), from GET /v1/jobs/ID/items. */
@@ -141,43 +115,21 @@ worker_stop(pid_t pid)
 	worker_wait(pid, 30);
 }
 
-/* The web server's user file with the jobs' owner "tester" (password "tester-pw"). */
-static int
-write_htpasswd(void)
-{
-	unsigned char md[EVP_MAX_MD_SIZE], b64[64];
-	unsigned int mdlen = 0;
-	char path[700];
-	FILE *f;
-
-	if (EVP_Digest("tester-pw", 9, md, &mdlen, EVP_sha1(), NULL) != 1)
-		return -1;
-	EVP_EncodeBlock(b64, md, (int)mdlen);
-	snprintf(path, sizeof path, "%s/htpasswd", e2e.root);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "tester:{SHA}%s\n", b64);
-	fclose(f);
-	return 0;
-}
-
 static int
 init(void)
 {
 	struct bj_http_reply r;
 	char url[400];
 	char *tok;
-	int st;
 
 	if (bj_e2e_start(&e2e, "worker", "[jobs]\nlease_seconds = 30\n") == -1)
 		return -1;
 	db = bj_test_db("worker");
-	tok = bj_e2e_ctl(&e2e, "token create --name e2e-worker --scope submit,work --owner tester", &st);
-	if (tok == NULL || st != 0)
+	if ((tok = bj_e2e_token(&e2e, "e2e-worker", "submit,work", "tester")) == NULL)
 		return -1;
 	snprintf(token, sizeof token, "%s", tok);
 	free(tok);
-	if (write_htpasswd() == -1)
+	if (bj_e2e_htpasswd(&e2e, "tester") == -1)
 		return -1;
 	snprintf(scripts, sizeof scripts, "%s/marks", e2e.root);
 	mkdir(scripts, 0755);

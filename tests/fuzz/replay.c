@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,18 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int
 replay_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	struct bj_buf b = { 0 };
-	char chunk[4096];
-	size_t n;
+	size_t len;
+	char *data = bj_test_slurp(path, &len);
 
-	if (f == NULL)
+	if (data == NULL)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		bj_buf_add(&b, chunk, n);
-	fclose(f);
-	LLVMFuzzerTestOneInput((const uint8_t *)(b.data ? b.data : ""), b.len);
-	bj_buf_free(&b);
+	LLVMFuzzerTestOneInput((const uint8_t *)data, len);
+	free(data);
 	return 0;
 }
 
