@@ -18,7 +18,6 @@
 #include "buf.h"
 #include "clock.h"
 #include "job.h"
-#include "router.h"
 #include "sql.h"
 #include "token.h"
 

@@ -63,19 +63,16 @@ sha256_md(void)
 	return md;
 }
 
-/* out = SHA-256 of the n pieces p[i] of length l[i]; one context, reused. */
+/* out = SHA-256 of data; one context, reused. */
 static void
-sha256_parts(int n, const void *const *p, const size_t *l, unsigned char out[32])
+sha256(const void *data, size_t len, unsigned char out[32])
 {
 	static EVP_MD_CTX *ctx;
-	int ok;
 
 	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
 		abort();
-	ok = EVP_DigestInit_ex2(ctx, sha256_md(), NULL) == 1;
-	for (int i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, p[i], l[i]) == 1;
-	if (!ok || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+	if (EVP_DigestInit_ex2(ctx, sha256_md(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, data, len) != 1 || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
 		abort();	/* only allocation can fail here */
 }
 
@@ -85,7 +82,7 @@ bj_sha256_hex(const void *data, size_t len, char out[BJ_SHA256_HEX])
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	static const char hex[] = "0123456789abcdef";
 
-	sha256_parts(1, &data, &len, md);
+	sha256(data, len, md);
 	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

@@ -318,7 +318,7 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 		}
 	}
 	if (out == BJ_OUT_COMPLETE) {
-		int retryable = 1, completing = 0;
+		int retryable = 1;
 
 		bj_run_result(&s->run, &result, &artifact);
 		if (s->run.out.len > 0 && result == NULL)
@@ -331,12 +331,8 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 			rc = bj_client_fail(c, s->cl, error, retryable);
 			what = retryable ? "failed (retryable: artifact not written)" :
 			    "failed (bad artifact)";
-		} else {
-			rc = bj_client_complete(c, s->cl, result, artifact);
-			what = "completed";
-			completing = 1;
-		}
-		if (completing && rc == BJ_CALL_REFUSED) {
+		} else if ((rc = bj_client_complete(c, s->cl, result, artifact)) ==
+		    BJ_CALL_REFUSED) {
 			/* e.g. a result too large or a bad artifact path: fail it, saying why */
 			char *why = bj_xasprintf("the server refused the completion: %s",
 			    bj_client_error(c));
@@ -344,6 +340,8 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 			rc = bj_client_fail(c, s->cl, why, 0);
 			what = "failed (completion refused)";
 			free(why);
+		} else {
+			what = "completed";
 		}
 	} else {
 		rc = bj_client_fail(c, s->cl, error, out == BJ_OUT_RETRY);
