@@ -39,25 +39,34 @@ const char BJ_SQL_PAGES_STAGE[] =
     " (SELECT id FROM items WHERE job_id = ? AND stage = ? ORDER BY id LIMIT 1 OFFSET 1)";
 
 /*
- * The status page's three lists in one round trip, each bounded and read
- * through its job index: part 1 failed attempts (key, attempt, error, at),
- * the latest; part 2 notifications (channel, target, state, attempts,
- * last error), the first; part 3 the timeline (at, type, detail), the
- * latest. Columns: part, order, then the part's own. A UNION has no order
- * of its own, and sorting it here costs a temporary table: the reader
- * sorts the few rows by (part, order).
+ * The status page's lists, each bounded and read through its job index.
+ * Columns: part, order, then the part's own; pad adds the NULL columns a
+ * part needs inside BJ_SQL_PAGES_DETAILS. Part 1: failed attempts (key,
+ * attempt, error, at), the latest. Part 3: the timeline (at, type,
+ * detail), the latest.
+ */
+#define FAILED_SELECT(pad) \
+    "SELECT 1, -f.id, i.`key`, f.attempt, f.error, " T("f.failed_at") pad \
+    " FROM item_failures f JOIN items i ON i.id = f.item_id" \
+    " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?"
+#define TIMELINE_SELECT(pad) \
+    "SELECT 3, -id, " T("at") ", type, detail" pad " FROM job_events" \
+    " WHERE job_id = ? ORDER BY id DESC LIMIT ?"
+
+/*
+ * The three lists of an ended job in one round trip: failures, part 2 the
+ * notifications (channel, target, state, attempts, last error), the
+ * first, and the timeline. A UNION has no order of its own, and sorting
+ * it here costs a temporary table: the reader sorts the few rows by
+ * (part, order).
  */
 const char BJ_SQL_PAGES_DETAILS[] =
-    "(SELECT 1 AS part, -f.id AS ord, i.`key` AS c1, f.attempt AS c2, f.error AS c3,"
-    "  " T("f.failed_at") " AS c4, NULL AS c5"
-    "  FROM item_failures f JOIN items i ON i.id = f.item_id"
-    "  WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?)"
+    "(" FAILED_SELECT(", NULL") ")"
     " UNION ALL"
     " (SELECT 2, id, channel, target, state, attempts, last_error FROM notifications"
     "  WHERE job_id = ? ORDER BY id LIMIT ?)"
     " UNION ALL"
-    " (SELECT 3, -id, " T("at") ", type, detail, NULL, NULL FROM job_events"
-    "  WHERE job_id = ? ORDER BY id DESC LIMIT ?)";
+    " (" TIMELINE_SELECT(", NULL, NULL") ")";
 
 const char BJ_SQL_PAGES_SECRET_GET[] =
     "SELECT secret FROM http_secrets WHERE id = 1";
@@ -68,17 +77,11 @@ const char BJ_SQL_PAGES_SECRET_INSERT[] =
 /*
  * The status page of a job that has not ended needs no notifications (they
  * are inserted with the terminal state change) and, usually, no failures:
- * its timeline comes alone, in the layout of part 3 of
- * BJ_SQL_PAGES_DETAILS, newest first through ix_job_events_job. A UNION
- * of even two parts costs the server a temporary table: twice the timeline
- * on its own.
+ * its timeline comes alone, newest first through ix_job_events_job. A
+ * UNION of even two parts costs the server a temporary table: twice the
+ * timeline on its own.
  */
-const char BJ_SQL_PAGES_TIMELINE[] =
-    "SELECT 3, -id, " T("at") ", type, detail FROM job_events"
-    " WHERE job_id = ? ORDER BY id DESC LIMIT ?";
+const char BJ_SQL_PAGES_TIMELINE[] = TIMELINE_SELECT("");
 
-/* Failed attempts alone, in the layout of part 1 of BJ_SQL_PAGES_DETAILS. */
-const char BJ_SQL_PAGES_FAILED[] =
-    "SELECT 1, -f.id, i.`key`, f.attempt, f.error, " T("f.failed_at")
-    " FROM item_failures f JOIN items i ON i.id = f.item_id"
-    " WHERE f.job_id = ? ORDER BY f.id DESC LIMIT ?";
+/* Failed attempts alone. */
+const char BJ_SQL_PAGES_FAILED[] = FAILED_SELECT("");
