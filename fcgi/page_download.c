@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifact_path.h"
 #include "buf.h"
 #include "log.h"
 #include "pages.h"
@@ -57,23 +58,6 @@ disposition(const char *path)
 	bj_buf_adds(&b, "\"; filename*=UTF-8''");
 	pct_encode(&b, name, "!#$&+^`|");
 	return bj_buf_steal(&b);
-}
-
-/* A relative path without "..", control characters or a leading "/". */
-static int
-artifact_ok(const char *a)
-{
-	const char *p = a;
-
-	if (a == NULL || *a == '\0' || *a == '/')
-		return 0;
-	for (; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
-			return 0;
-	for (p = a; p != NULL; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
-		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
-			return 0;
-	return 1;
 }
 
 /* Send the file's bytes ourselves. */
@@ -115,7 +99,9 @@ bj_page_download(struct bj_req *req)
 {
 	const struct bj_conf *conf = req->app->conf;
 	struct bj_page_job *pj;
-	char *joined = NULL, *cd = NULL, real[PATH_MAX], root[PATH_MAX];
+	char *cd = NULL, real[PATH_MAX], root[PATH_MAX];
+	char norm[BJ_ARTIFACT_PATH_MAX + 1];
+	const char *why;
 	struct bj_buf b = { 0 };
 	struct stat st;
 	size_t rlen;
@@ -132,15 +118,16 @@ bj_page_download(struct bj_req *req)
 		    _("The file of this job has expired and is no longer available."));
 		goto out;
 	}
-	if (!artifact_ok(pj->job.artifact) || realpath(conf->artifacts_root, root) == NULL) {
+	/* stored paths were checked when the item completed; check again all the same */
+	if (bj_artifact_path_normalize(pj->job.artifact, strlen(pj->job.artifact), norm,
+	    &why) != BJ_OK || realpath(conf->artifacts_root, root) == NULL) {
 		bj_log_warn("job %lld: artifact path refused", pj->job.id);
 		bj_page_error(req, 404, _("No file"), _("This job has no file to download."));
 		goto out;
 	}
-	joined = bj_xasprintf("%s/%s", conf->artifacts_root, pj->job.artifact);
 	rlen = strlen(root);
-	if (realpath(joined, real) == NULL || strncmp(real, root, rlen) != 0 ||
-	    real[rlen] != '/' || stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (bj_artifact_under(root, norm, real) != 0 || stat(real, &st) == -1 ||
+	    !S_ISREG(st.st_mode)) {
 		bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 		goto out;
 	}
@@ -172,7 +159,6 @@ bj_page_download(struct bj_req *req)
 	}
 out:
 	bj_buf_free(&b);
-	free(joined);
 	free(cd);
 	bj_page_job_free(pj);
 }

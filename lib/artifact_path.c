@@ -1,9 +1,12 @@
-/* artifact_path.c: checking and normalising relative artifact paths (pure). */
+/* artifact_path.c: checking and normalising relative artifact paths, and finding them on disk. */
 #include "config.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "artifact_path.h"
+#include "buf.h"
 
 enum bj_err
 bj_artifact_path_normalize(const char *in, size_t len,
@@ -59,4 +62,17 @@ bj_artifact_path_normalize(const char *in, size_t len,
 		return BJ_ERR_BAD_ARTIFACT_PATH;
 	}
 	return BJ_OK;
+}
+
+int
+bj_artifact_under(const char *rroot, const char *rel, char *real)
+{
+	char *joined = bj_xasprintf("%s/%s", rroot, rel);
+	size_t rlen = strlen(rroot);
+	int ok = realpath(joined, real) != NULL;
+
+	free(joined);
+	if (!ok)
+		return -1;
+	return strncmp(real, rroot, rlen) == 0 && real[rlen] == '/' ? 0 : -2;
 }

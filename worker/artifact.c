@@ -23,14 +23,12 @@
 #include "artifact_path.h"
 #include "worker.h"
 
-/* fsync the file open at fd, or the directory at path when fd is -1; 0 or -1 with errno. */
+/* fsync the directory at path; 0 or -1 with errno. */
 static int
-sync_fd_or_dir(int fd, const char *path)
+sync_dir(const char *path)
 {
 	int dfd, rc, saved;
 
-	if (fd != -1)
-		return fsync(fd);
 	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	rc = fsync(dfd);
@@ -45,10 +43,9 @@ int
 bj_artifact_sync(const char *root, const char *artifact, char **error, int *retryable)
 {
 	char norm[BJ_ARTIFACT_PATH_MAX + 1], rroot[PATH_MAX], real[PATH_MAX];
-	char *joined = NULL, *slash;
+	char *slash;
 	const char *why;
 	struct stat st;
-	size_t rlen;
 	int fd = -1, rc = -1;
 
 	*error = NULL;
@@ -61,16 +58,14 @@ bj_artifact_sync(const char *root, const char *artifact, char **error, int *retr
 		    root ? root : "(none)", strerror(errno));
 		return -1;
 	}
-	joined = bj_xasprintf("%s/%s", rroot, norm);
-	rlen = strlen(rroot);
-	if (realpath(joined, real) == NULL) {
+	switch (bj_artifact_under(rroot, norm, real)) {
+	case -1:
 		*error = bj_xasprintf("artifact %s: %s", norm, strerror(errno));
-		goto out;
-	}
-	if (strncmp(real, rroot, rlen) != 0 || real[rlen] != '/') {
+		return -1;
+	case -2:
 		*error = bj_xasprintf("artifact %s: leads out of the artifacts root", norm);
 		*retryable = 0;
-		goto out;
+		return -1;
 	}
 	/* O_NONBLOCK: a FIFO put there must not hang the worker; it is refused below */
 	if ((fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1) {
@@ -86,14 +81,14 @@ bj_artifact_sync(const char *root, const char *artifact, char **error, int *retr
 		*retryable = 0;
 		goto out;
 	}
-	if (sync_fd_or_dir(fd, NULL) == -1) {
+	if (fsync(fd) == -1) {
 		*error = bj_xasprintf("artifact %s: fsync: %s", norm, strerror(errno));
 		goto out;
 	}
 	/* its directory entry too: a rename into place is durable only then */
 	slash = strrchr(real, '/');
 	*slash = '\0';
-	if (sync_fd_or_dir(-1, real) == -1) {
+	if (sync_dir(real) == -1) {
 		*error = bj_xasprintf("artifact %s: fsync of its directory: %s", norm,
 		    strerror(errno));
 		goto out;
@@ -102,6 +97,5 @@ bj_artifact_sync(const char *root, const char *artifact, char **error, int *retr
 out:
 	if (fd != -1)
 		close(fd);
-	free(joined);
 	return rc;
 }
