@@ -218,11 +218,17 @@ bj_api_jobs_items(struct bj_req *req)
 			bj_reply_error(req, BJ_ERR_BAD_REQUEST, "state: not an item state");
 			goto out;
 		}
-		/* an ended job's pending rows wait for the reaper to cancel them */
-		r = bj_db_query(db, bj_job_state_terminal(j->state) &&
-		    (strcmp(state, "pending") == 0 || strcmp(state, "cancelled") == 0) ?
-		    BJ_SQL_ITEMS_LIST_ENDED : BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
-		    (long long)limit + 1);
+		/* an ended job's pending rows are cancelled ones the reaper has not reached */
+		if (!bj_job_state_terminal(j->state) ||
+		    (strcmp(state, "pending") != 0 && strcmp(state, "cancelled") != 0))
+			r = bj_db_query(db, BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
+			    (long long)limit + 1);
+		else if (strcmp(state, "cancelled") == 0)
+			r = bj_db_query(db, BJ_SQL_ITEMS_LIST_ENDED, "iiiiiii", id, after,
+			    (long long)limit + 1, id, after, (long long)limit + 1,
+			    (long long)limit + 1);
+		else
+			r = bj_xcalloc(1, sizeof *r);	/* none pending, by definition */
 	} else {
 		if (after == 0) {
 			/* start the primary-key walk at the job's first item */

@@ -80,7 +80,7 @@ const char *bj_sql_jobs_list(int mask);
 extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
 extern const char BJ_SQL_ITEMS_LIST[];		/* i after-id, i job, i limit -> render.h item columns */
 extern const char BJ_SQL_ITEMS_LIST_STATE[];	/* i job, s state, i after-id, i limit -> same */
-extern const char BJ_SQL_ITEMS_LIST_ENDED[];	/* i job, s state, i after-id, i limit -> same */
+extern const char BJ_SQL_ITEMS_LIST_ENDED[];	/* (i job, i after-id, i limit) x 2, i limit -> same */
 extern const char BJ_SQL_ITEM_GET[];		/* i item -> same */
 extern const char BJ_SQL_EVENTS_LIST[];		/* i job, i after-id, i limit -> at, type, detail */
 extern const char BJ_SQL_METRICS_JOBS[];	/* -> state, count */

@@ -399,10 +399,18 @@ const char BJ_SQL_ITEMS_LIST[] =
 const char BJ_SQL_ITEMS_LIST_STATE[] =
     ITEM_COLUMNS " WHERE job_id = ? AND state = ? AND id > ? ORDER BY id LIMIT ?";
 
-/* ?state=pending or cancelled of an ended job: its pending rows are cancelled ones */
+/*
+ * ?state=cancelled of an ended job: its cancelled rows and its pending
+ * ones (cancelled in effect, until the reaper gets to them), each read as
+ * an ordered range of ix_items_job_state and at most limit rows, merged.
+ * One IN over both states would read and sort every row after the cursor
+ * on every page.
+ */
 const char BJ_SQL_ITEMS_LIST_ENDED[] =
-    ITEM_COLUMNS " WHERE job_id = ? AND state IN ('cancelled', 'pending') AND ? = 'cancelled'"
-    " AND id > ? ORDER BY id LIMIT ?";
+    "(" ITEM_COLUMNS " WHERE job_id = ? AND state = 'cancelled' AND id > ? ORDER BY id LIMIT ?)"
+    " UNION ALL"
+    " (" ITEM_COLUMNS " WHERE job_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?)"
+    " ORDER BY id LIMIT ?";
 
 const char BJ_SQL_ITEM_GET[] = ITEM_COLUMNS " WHERE id = ?";
 

@@ -771,6 +771,62 @@ test_batch_complete(void)
 	json_object_put(r);
 }
 
+/*
+ * An ended job's items by state. A job that expires keeps its pending
+ * rows until the reaper gets to them (within [reaper] cancel_seconds a
+ * run); meanwhile they are cancelled ones: ?state=cancelled lists them
+ * with the cancelled rows, in id order across pages, and ?state=pending
+ * lists nothing.
+ */
+static void
+test_ended_job_items_by_state(void)
+{
+	struct bj_db *db = bj_test_db("api");
+	struct json_object *r, *items;
+	char path[160], *after = bj_xstrdup("0");
+	long long id, ids[6];
+	int seen = 0;
+
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"leftovers\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"},"
+	    "{\"key\":\"b\"},{\"key\":\"c\"},{\"key\":\"d\"},{\"key\":\"e\"},"
+	    "{\"key\":\"f\"}]}", &r), 201);
+	id = geti(r, "id");
+	json_object_put(r);
+	/* as the reaper's expiry leaves it: ended, counted cancelled, some rows still pending */
+	bj_test_sqlf(db, "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"
+	    " WHERE job_id = %lld AND `key` IN ('a', 'c', 'e')", id);
+	bj_test_sqlf(db, "UPDATE jobs SET state = 'expired', finished_at = NOW(6), n_pending = 0,"
+	    " n_cancelled = 6 WHERE id = %lld", id);
+	for (int k = 0; k < 6; k++)
+		ids[k] = bj_test_scalarf(db, "SELECT id FROM items WHERE job_id = %lld"
+		    " AND `key` = '%c'", id, 'a' + k);
+
+	while (after != NULL && seen <= 6) {
+		snprintf(path, sizeof path, "/v1/jobs/%lld/items?state=cancelled&limit=2&after=%s",
+		    id, after);
+		free(after);
+		after = NULL;
+		CU_ASSERT_EQUAL_FATAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+		items = get(r, "items");
+		for (size_t i = 0; items != NULL && i < json_object_array_length(items); i++) {
+			struct json_object *it = json_object_array_get_idx(items, i);
+			CU_ASSERT(seen < 6 && geti(it, "id") == ids[seen]);
+			CU_ASSERT_STRING_EQUAL(gets_(it, "state"), "cancelled");
+			seen++;
+		}
+		if (get(r, "next") != NULL)
+			after = bj_xstrdup(gets_(r, "next"));
+		json_object_put(r);
+	}
+	CU_ASSERT_EQUAL(seen, 6);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/items?state=pending", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(json_object_array_length(get(r, "items")), 0);
+	CU_ASSERT_PTR_NULL(get(r, "next"));
+	json_object_put(r);
+}
+
 int
 main(void)
 {
@@ -789,5 +845,7 @@ main(void)
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
+	CU_add_test(s, "an ended job's leftover pending items are listed as cancelled",
+	    test_ended_job_items_by_state);
 	return bj_test_run();
 }
