@@ -21,8 +21,6 @@ int bj_api_body(struct bj_req *req, int optional, struct json_object **out);
 
 /* The first half of bj_api_body: Content-Type, size and UTF-8 checks, req->body filled. */
 int bj_api_read(struct bj_req *req, int optional);
-/* The second half: req->body parsed strictly into a JSON object. */
-int bj_api_parse(struct bj_req *req, struct json_object **out);
 
 /* A positive decimal id from a path segment, else -1 after replying 404 with nf. */
 int bj_api_id(struct bj_req *req, const char *s, enum bj_err nf, long long *id);
@@ -30,10 +28,16 @@ int bj_api_id(struct bj_req *req, const char *s, enum bj_err nf, long long *id);
 /* Load job id if the caller may see it; else -1 after 404 (also for other owners) or 503. */
 int bj_api_job(struct bj_req *req, long long id, struct bj_job **out);
 
-/* Reply the model's error e with its usual message (503 for a lost database). */
+/* The API's usual message for the model's error e. */
+const char *bj_api_message(enum bj_err e);
+/* Reply the model's error e with that message (503 for a lost database). */
 void bj_api_fail(struct bj_req *req, enum bj_err e);
 
-/* A JSON string member that must be present and non-empty, else NULL after 422 naming it. */
-const char *bj_api_need_str(struct bj_req *req, struct json_object *o, const char *name);
+/*
+ * A JSON string member that must be present and non-empty, else NULL after
+ * 422 naming it, after where ("items[2]." or "").
+ */
+const char *bj_api_need_str(struct bj_req *req, struct json_object *o, const char *where,
+    const char *name);
 
 #endif

@@ -27,7 +27,7 @@ bj_api_claims(struct bj_req *req)
 	memset(&cr, 0, sizeof cr);
 	if (bj_auth(req, BJ_SCOPE_WORK) == -1 || bj_api_body(req, 0, &o) == -1)
 		goto out;
-	if ((cr.worker = bj_api_need_str(req, o, "worker")) == NULL)
+	if ((cr.worker = bj_api_need_str(req, o, "", "worker")) == NULL)
 		goto out;
 	if (strlen(cr.worker) > 255 || strpbrk(cr.worker, "\r\n") != NULL) {
 		bj_reply_error(req, BJ_ERR_VALIDATION, "worker: at most 255 characters, one line");

@@ -80,21 +80,17 @@ bj_api_read(struct bj_req *req, int optional)
 	return 0;
 }
 
-int
-bj_api_parse(struct bj_req *req, struct json_object **out)
+/* req->body parsed strictly into a JSON object, else -1 after 400. */
+static int
+parse(struct bj_req *req, struct json_object **out)
 {
-	const char *why = NULL;
+	char why[200];
 	enum bj_err e;
 
-	*out = bj_json_parse(req->body, req->body_len, req->app->conf->max_json_depth, &e, &why);
+	*out = bj_json_parse_object(req->body, req->body_len, req->app->conf->max_json_depth,
+	    &e, why, sizeof why);
 	if (*out == NULL) {
-		bj_reply_error(req, e, "malformed JSON: %s", why ? why : "parse error");
-		return -1;
-	}
-	if (!json_object_is_type(*out, json_type_object)) {
-		json_object_put(*out);
-		*out = NULL;
-		bj_reply_error(req, BJ_ERR_BAD_JSON, "the body must be a JSON object");
+		bj_reply_error(req, e, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -110,7 +106,7 @@ bj_api_body(struct bj_req *req, int optional, struct json_object **out)
 		*out = json_object_new_object();
 		return 0;
 	}
-	return bj_api_parse(req, out);
+	return parse(req, out);
 }
 
 int
@@ -147,35 +143,38 @@ bj_api_job(struct bj_req *req, long long id, struct bj_job **out)
 	return 0;
 }
 
-void
-bj_api_fail(struct bj_req *req, enum bj_err e)
+const char *
+bj_api_message(enum bj_err e)
 {
 	switch (e) {
 	case BJ_ERR_DB_UNAVAILABLE:
-		bj_reply_error(req, e, "the database is not available; retry later");
-		break;
+		return "the database is not available; retry later";
 	case BJ_ERR_JOB_NOT_FOUND:
-		bj_reply_error(req, e, "no such job");
-		break;
+		return "no such job";
 	case BJ_ERR_ITEM_NOT_FOUND:
-		bj_reply_error(req, e, "no such item");
-		break;
+		return "no such item";
 	case BJ_ERR_LEASE_LOST:
-		bj_reply_error(req, e, "the item is not claimed under this lease token");
-		break;
+		return "the item is not claimed under this lease token";
 	default:
-		bj_reply_error(req, e, NULL);
-		break;
+		return bj_strerror(e);
 	}
 }
 
+void
+bj_api_fail(struct bj_req *req, enum bj_err e)
+{
+	bj_reply_error(req, e, "%s", bj_api_message(e));
+}
+
 const char *
-bj_api_need_str(struct bj_req *req, struct json_object *o, const char *name)
+bj_api_need_str(struct bj_req *req, struct json_object *o, const char *where,
+    const char *name)
 {
 	const char *s = bj_json_str(o, name);
 
 	if (s == NULL || *s == '\0') {
-		bj_reply_error(req, BJ_ERR_VALIDATION, "%s: a non-empty string is required", name);
+		bj_reply_error(req, BJ_ERR_VALIDATION, "%s%s: a non-empty string is required",
+		    where, name);
 		return NULL;
 	}
 	return s;

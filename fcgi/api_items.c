@@ -28,7 +28,7 @@ start(struct bj_req *req, struct json_object **o, long long *id, const char **to
 	if (bj_auth(req, BJ_SCOPE_WORK) == -1 || bj_api_body(req, 0, o) == -1 ||
 	    bj_api_id(req, req->args[0], BJ_ERR_ITEM_NOT_FOUND, id) == -1)
 		return -1;
-	if ((*token = bj_api_need_str(req, *o, "lease_token")) == NULL)
+	if ((*token = bj_api_need_str(req, *o, "", "lease_token")) == NULL)
 		return -1;
 	return 0;
 }
@@ -87,8 +87,7 @@ bj_api_items_heartbeat(struct bj_req *req)
 		res = json_object_new_object();
 		err = json_object_new_object();
 		json_object_object_add(err, "code", json_object_new_string(bj_err_code(e)));
-		json_object_object_add(err, "message", json_object_new_string(
-		    "the item is not claimed under this lease token"));
+		json_object_object_add(err, "message", json_object_new_string(bj_api_message(e)));
 		json_object_object_add(res, "error", err);
 		json_object_object_add(res, "job_state",
 		    json_object_new_string(bj_job_state_name(st.job_state)));
@@ -199,25 +198,13 @@ batch_entry(struct bj_req *req, struct json_object *it, size_t i, struct bj_comp
 		return -1;
 	}
 	c->id = id;
-	c->lease_token = bj_json_str(it, "lease_token");
-	if (c->lease_token == NULL || *c->lease_token == '\0') {
-		bj_reply_error(req, BJ_ERR_VALIDATION,
-		    "%slease_token: a non-empty string is required", where);
+	if ((c->lease_token = bj_api_need_str(req, it, where, "lease_token")) == NULL)
 		return -1;
-	}
 	if (completion_fields(req, it, where, &c->result, path) == -1)
 		return -1;
 	*art = path[0] ? bj_xstrdup(path) : NULL;
 	c->artifact = *art;
 	return 0;
-}
-
-/* What a refused item of a batch says: the texts of the single calls. */
-static const char *
-refusal(enum bj_err e)
-{
-	return e == BJ_ERR_LEASE_LOST ? "the item is not claimed under this lease token" :
-	    e == BJ_ERR_ITEM_NOT_FOUND ? "no such item" : bj_strerror(e);
 }
 
 /*
@@ -272,7 +259,7 @@ bj_api_items_complete_batch(struct bj_req *req)
 			json_object_object_add(err, "code",
 			    json_object_new_string(bj_err_code(c[i].outcome)));
 			json_object_object_add(err, "message",
-			    json_object_new_string(refusal(c[i].outcome)));
+			    json_object_new_string(bj_api_message(c[i].outcome)));
 			json_object_object_add(it, "error", err);
 		}
 		json_object_array_add(a, it);

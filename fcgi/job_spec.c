@@ -246,16 +246,14 @@ enum bj_err
 bj_spec_body_parse(const struct bj_conf *conf, char *body, size_t len, struct bj_spec_body *p,
     char *why, size_t whylen)
 {
-	const char *jwhy = NULL;
 	enum bj_err e;
 
 	memset(p, 0, sizeof *p);
 	if ((e = take_items(conf, body, len, p, why, whylen)) != BJ_OK)
 		return e;
-	if ((p->obj = bj_json_parse(body, len, conf->max_json_depth, &e, &jwhy)) == NULL)
-		return fail(e, why, whylen, "malformed JSON: %s", jwhy ? jwhy : "parse error");
-	if (!json_object_is_type(p->obj, json_type_object))
-		return fail(BJ_ERR_BAD_JSON, why, whylen, "the body must be a JSON object");
+	if ((p->obj = bj_json_parse_object(body, len, conf->max_json_depth, &e, why,
+	    whylen)) == NULL)
+		return e;
 	return parse_spec(conf, p, why, whylen);
 }
 

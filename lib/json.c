@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,26 @@ bj_json_parse(const char *text, size_t len, int max_depth, enum bj_err *err,
 	}
 	json_tokener_free(tok);
 	return obj;
+}
+
+struct json_object *
+bj_json_parse_object(const char *text, size_t len, int max_depth, enum bj_err *err,
+    char *why, size_t whylen)
+{
+	const char *jwhy = NULL;
+	struct json_object *o = bj_json_parse(text, len, max_depth, err, &jwhy);
+
+	if (o == NULL) {
+		snprintf(why, whylen, "malformed JSON: %s", jwhy ? jwhy : "parse error");
+		return NULL;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		*err = BJ_ERR_BAD_JSON;
+		snprintf(why, whylen, "the body must be a JSON object");
+		return NULL;
+	}
+	return o;
 }
 
 const char *

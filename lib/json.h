@@ -20,9 +20,12 @@
 /* Parse text; on failure returns NULL, *err and a static *why. */
 struct json_object *bj_json_parse(const char *text, size_t len, int max_depth,
     enum bj_err *err, const char **why);
+/* The same for a text that must be a JSON object (a request body); what is wrong goes into why. */
+struct json_object *bj_json_parse_object(const char *text, size_t len, int max_depth,
+    enum bj_err *err, char *why, size_t whylen);
 
 /* The member name of obj when it is a string, else NULL (borrowed). */
-/* The 4 hex digits of a \\u escape at s[i..i+4) (len bytes in s), or 0x10000 when they are not. */
+/* The 4 hex digits of a JSON unicode escape at s[i..i+4) (len bytes in s), or 0x10000 when they are not. */
 unsigned bj_json_hex4(const char *s, size_t len, size_t i);
 const char *bj_json_str(struct json_object *obj, const char *name);
 /* 1 and *out when member name is an integer; 0 when absent; -1 when another type. */
