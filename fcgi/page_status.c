@@ -75,9 +75,6 @@ bj_page_lang(struct bj_req *req, const char *job_lang)
 
 	if (!bound) {
 		bj_i18n_init();
-		/* every time on the pages is shown in this zone: set it once (i18n.h) */
-		setenv("TZ", req->app->conf->time_zone, 1);
-		tzset();
 		bound = 1;
 	}
 	bj_i18n_use(bj_i18n_negotiate(bj_req_header(req, "HTTP_ACCEPT_LANGUAGE"), fallback));

@@ -172,27 +172,14 @@ void
 bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
 {
 	const char *want = tz != NULL && *tz ? tz : "UTC", *cur = getenv("TZ");
-	char *old;
 
 	/*
-	 * A process that shows every time in one zone sets TZ to it once:
-	 * switching TZ back and forth makes glibc look at the zone files
-	 * again on each tzset(), twice per time shown.
+	 * TZ stays at the zone asked for: switching it back and forth would
+	 * make glibc look at the zone files again on each tzset(), twice per
+	 * time shown, and a process shows all its times in one zone.
 	 */
-	if (cur != NULL && strcmp(cur, want) == 0) {
-		tzset();	/* no-op while TZ is unchanged */
-		datetime_here((time_t)epoch, buf, len);
-		return;
-	}
-	old = cur != NULL ? strdup(cur) : NULL;
-	setenv("TZ", want, 1);
-	tzset();
+	if (cur == NULL || strcmp(cur, want) != 0)
+		setenv("TZ", want, 1);
+	tzset();	/* a no-op while TZ is unchanged */
 	datetime_here((time_t)epoch, buf, len);
-	if (old != NULL) {
-		setenv("TZ", old, 1);
-		free(old);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
 }

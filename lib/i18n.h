@@ -34,8 +34,9 @@ const char *bj_i18n_current(void);
 void bj_i18n_relative(long long seconds_from_now, char *buf, size_t len);
 /*
  * A date and time in time zone tz ("UTC", "Asia/Tokyo"), in the reader's
- * convention. Cheapest when the process has set TZ to tz (and called
- * tzset()) once; otherwise TZ is switched to tz and back for each call.
+ * convention. The process's TZ is left at tz: the next call in the same
+ * zone costs no look at the zone files (every other time the programs
+ * write is UTC).
  */
 void bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len);
 
