@@ -59,7 +59,7 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 /* End a non-terminal job the way every program does (bj_job_finish); 1 changed, 0 already ended, -1 error. */
 int
 bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail)
+    const char *detail, struct bj_reaper_stats *st)
 {
 	enum bj_err e;
 
@@ -75,7 +75,7 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 	if (to == BJ_JOB_EXPIRED &&
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW, NULL, "i", job_id) == -1)
 		return -1;
-	bj_reaper_count_end(r, job_id, to);
+	bj_reaper_count_end(r, job_id, to, st);
 	return 1;
 }
 

@@ -57,9 +57,9 @@ log_batch(struct bj_reaper *r, int repair)
 	return 0;
 }
 
-/* Add the batch to the run's summary; returns the number of claims in it, or -1. */
+/* Count the batch into st; returns the number of claims in it, or -1. */
 static long long
-count_batch(struct bj_reaper *r, int repair)
+count_batch(struct bj_reaper *r, int repair, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_SUMMARY, "");
 	long long n;
@@ -68,19 +68,33 @@ count_batch(struct bj_reaper *r, int repair)
 		return -1;
 	n = bj_rows_int(rows, 0, 0);
 	if (repair)
-		r->st.repairs += n;
+		st->repairs += n;
 	else {
-		r->st.requeued += bj_rows_int(rows, 0, 1);
-		r->st.items_failed += bj_rows_int(rows, 0, 2);
-		r->st.repairs += bj_rows_int(rows, 0, 3);
+		st->requeued += bj_rows_int(rows, 0, 1);
+		st->items_failed += bj_rows_int(rows, 0, 2);
+		st->repairs += bj_rows_int(rows, 0, 3);
 	}
 	bj_rows_free(rows);
 	return n;
 }
 
-/* The jobs whose items ran out of attempts: fail them (fail_job) or settle them. */
+/* Add a committed batch's counts to the run's summary. */
+static void
+add_stats(struct bj_reaper_stats *to, const struct bj_reaper_stats *from)
+{
+	to->requeued += from->requeued;
+	to->items_failed += from->items_failed;
+	to->finished += from->finished;
+	to->expired += from->expired;
+	to->artifacts += from->artifacts;
+	to->rows += from->rows;
+	to->repairs += from->repairs;
+	to->notifications += from->notifications;
+}
+
+/* The jobs whose items ran out of attempts: fail them (fail_job) or settle them; counted into st. */
 static int
-end_jobs(struct bj_reaper *r)
+end_jobs(struct bj_reaper *r, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
 	int rc = 0;
@@ -91,9 +105,9 @@ end_jobs(struct bj_reaper *r)
 		long long job = bj_rows_int(rows, i, 0);
 
 		if (bj_rows_int(rows, i, 1))
-			rc = bj_reaper_finish(r, job, BJ_JOB_FAILED, "an item failed") == -1 ? -1 : 0;
+			rc = bj_reaper_finish(r, job, BJ_JOB_FAILED, "an item failed", st) == -1 ? -1 : 0;
 		else
-			rc = bj_reaper_settle(r, job);
+			rc = bj_reaper_settle(r, job, st);
 	}
 	bj_rows_free(rows);
 	return rc;
@@ -118,13 +132,17 @@ failed_jobs_leftovers(struct bj_reaper *r)
 /*
  * One batch in one transaction, picked by pick: returns the number of
  * claims it ended, 0 when there were none, -1 on error (rolled back).
+ * Its counts and log lines wait for the commit: a batch rolled back, or
+ * tried again, is neither counted nor reported.
  */
 static long long
 orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 {
+	struct bj_reaper_stats st;
 	struct bj_rows *jobs;
 	long long n;
 
+	memset(&st, 0, sizeof st);
 	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_ORPHANS_TABLE) == -1 ||
 	    bj_db_begin(r->db) == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_CLEAR, NULL, "") == -1 ||
@@ -136,7 +154,7 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_FATE, NULL, "") == -1)
 		goto err;
 	if (r->dry_run) {
-		if (log_batch(r, repair) == -1 || (n = count_batch(r, repair)) == -1)
+		if (log_batch(r, repair) == -1 || (n = count_batch(r, repair, &r->st)) == -1)
 			goto err;
 		bj_db_rollback(r->db);
 		return n;
@@ -147,13 +165,12 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_EVENTS, NULL, "s",
 	    repair ? "failed" : "lease expired") == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_COUNT, NULL, "") == -1 ||
-	    end_jobs(r) == -1 || log_batch(r, repair) == -1)
+	    end_jobs(r, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
+	    bj_db_commit(r->db) == -1)
 		goto err;
-	/* counted before the commit, from the batch table the commit keeps */
-	if ((n = count_batch(r, repair)) == -1 || bj_db_commit(r->db) == -1)
-		goto err;
-	/* the batch table outlives the commit; its own errors are logged */
-	if (failed_jobs_leftovers(r) == -1)
+	add_stats(&r->st, &st);
+	/* the batch table outlives the commit; the batch is done whatever fails now */
+	if (log_batch(r, repair) == -1 || failed_jobs_leftovers(r) == -1)
 		bj_log_err("lease sweep: %s", bj_db_error(r->db));
 	return n;
 err:

@@ -67,16 +67,17 @@ int bj_reaper_sweep(struct bj_reaper *r);
 /*
  * stages.c, inside the caller's transaction: if the job's open stage has
  * ended, open the next one or end the job, through bj_job_settle() (job.h).
- * Idempotent.
+ * Idempotent. A job's end is counted into st (the run's, or the batch's
+ * until it commits).
  */
-int bj_reaper_settle(struct bj_reaper *r, long long job_id);
+int bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 /*
  * expire.c, inside the caller's transaction: a non-terminal job to failed
  * or expired through bj_job_finish() (job.h). 1 changed, 0 the job was
  * already terminal, -1 error.
  */
 int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail);
+    const char *detail, struct bj_reaper_stats *st);
 /*
  * Cancel the rest of a terminal job's pending (and claimed) items, a batch
  * per transaction, while the run's cancel_seconds last.
@@ -84,8 +85,9 @@ int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to
 int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
 /* expire.c: the same for every ended job that has such rows (repairs logged). */
 int bj_reaper_cancel_leftovers(struct bj_reaper *r);
-/* stages.c: count a job's end in the run's summary (notifications: one per target). */
-void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to);
+/* stages.c: count a job's end into st (notifications: one per target). */
+void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to,
+    struct bj_reaper_stats *st);
 
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);
