@@ -28,12 +28,18 @@
 /* How many times in a row a batch that met another writer's locks is tried again. */
 #define BUSY_TRIES 10
 
-/* Log the batch (every row in a dry run; cancelled claims and repairs otherwise). */
+/*
+ * Log the batch: every row in a dry run or a repair, else its cancelled
+ * claims, which count as repairs. n is the batch's size, st its counts:
+ * the list is read only when it has something to say.
+ */
 static int
-log_batch(struct bj_reaper *r, int repair)
+log_batch(struct bj_reaper *r, int repair, long long n, const struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows;
 
+	if ((r->dry_run ? n : st->repairs) == 0)
+		return 0;
 	rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LIST, "i",
 	    (long long)(r->dry_run || repair));
 	if (rows == NULL)
@@ -92,40 +98,36 @@ add_stats(struct bj_reaper_stats *to, const struct bj_reaper_stats *from)
 	to->notifications += from->notifications;
 }
 
-/* The jobs whose items ran out of attempts: fail them (fail_job) or settle them; counted into st. */
+/*
+ * The jobs whose items ran out of attempts (ended, the rows of
+ * BJ_SQL_REAPER_ORPHANS_ENDED): fail them (fail_job) or settle them,
+ * counted into st.
+ */
 static int
-end_jobs(struct bj_reaper *r, struct bj_reaper_stats *st)
+end_jobs(struct bj_reaper *r, struct bj_rows *ended, struct bj_reaper_stats *st)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
 	int rc = 0;
 
-	if (rows == NULL)
-		return -1;
-	for (int i = 0; i < rows->nrows && rc == 0; i++) {
-		long long job = bj_rows_int(rows, i, 0);
+	for (int i = 0; i < ended->nrows && rc == 0; i++) {
+		long long job = bj_rows_int(ended, i, 0);
 
-		if (bj_rows_int(rows, i, 1))
+		if (bj_rows_int(ended, i, 1))
 			rc = bj_reaper_finish(r, job, BJ_JOB_FAILED, "an item failed", st) == -1 ? -1 : 0;
 		else
 			rc = bj_reaper_settle(r, job, st);
 	}
-	bj_rows_free(rows);
 	return rc;
 }
 
 /* After the commit: cancel the pending rows of the jobs the batch failed (budgeted). */
 static int
-failed_jobs_leftovers(struct bj_reaper *r)
+failed_jobs_leftovers(struct bj_reaper *r, struct bj_rows *ended)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
 	int rc = 0;
 
-	if (rows == NULL)
-		return -1;
-	for (int i = 0; i < rows->nrows && rc == 0; i++)
-		if (bj_rows_int(rows, i, 1))
-			rc = bj_reaper_leftovers(r, bj_rows_int(rows, i, 0), 0);
-	bj_rows_free(rows);
+	for (int i = 0; i < ended->nrows && rc == 0; i++)
+		if (bj_rows_int(ended, i, 1))
+			rc = bj_reaper_leftovers(r, bj_rows_int(ended, i, 0), 0);
 	return rc;
 }
 
@@ -139,7 +141,7 @@ static long long
 orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 {
 	struct bj_reaper_stats st;
-	struct bj_rows *jobs;
+	struct bj_rows *jobs, *ended = NULL;
 	long long n;
 
 	memset(&st, 0, sizeof st);
@@ -154,9 +156,10 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_FATE, NULL, "") == -1)
 		goto err;
 	if (r->dry_run) {
-		if (log_batch(r, repair) == -1 || (n = count_batch(r, repair, &r->st)) == -1)
+		if ((n = count_batch(r, repair, &st)) == -1 || log_batch(r, repair, n, &st) == -1)
 			goto err;
 		bj_db_rollback(r->db);
+		add_stats(&r->st, &st);
 		return n;
 	}
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL, "s", LEASE_ERROR) == -1 ||
@@ -165,16 +168,19 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_EVENTS, NULL, "s",
 	    repair ? "failed" : "lease expired") == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_COUNT, NULL, "") == -1 ||
-	    end_jobs(r, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
+	    (ended = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "")) == NULL ||
+	    end_jobs(r, ended, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
 	    bj_db_commit(r->db) == -1)
 		goto err;
 	add_stats(&r->st, &st);
 	/* the batch table outlives the commit; the batch is done whatever fails now */
-	if (log_batch(r, repair) == -1 || failed_jobs_leftovers(r) == -1)
+	if (log_batch(r, repair, n, &st) == -1 || failed_jobs_leftovers(r, ended) == -1)
 		bj_log_err("lease sweep: %s", bj_db_error(r->db));
+	bj_rows_free(ended);
 	return n;
 err:
 	bj_db_rollback(r->db);
+	bj_rows_free(ended);
 	return -1;
 }
 
