@@ -16,7 +16,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
@@ -24,9 +23,6 @@
 #include "sql.h"
 
 #define LEASE_ERROR "lease expired: the worker stopped sending heartbeats"
-
-/* How many times in a row a batch that met another writer's locks is tried again. */
-#define BUSY_TRIES 10
 
 /*
  * Log the batch: every row in a dry run or a repair, else its cancelled
@@ -145,10 +141,8 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	long long n;
 
 	memset(&st, 0, sizeof st);
-	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_ORPHANS_TABLE) == -1 ||
-	    bj_db_begin(r->db) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_CLEAR, NULL, "") == -1 ||
-	    bj_db_exec(r->db, pick, NULL, "i", (long long)r->batch) == -1)
+	if (bj_reaper_pick(r->db, BJ_SQL_REAPER_ORPHANS_TABLE, BJ_SQL_REAPER_ORPHANS_CLEAR,
+	    pick, r->batch) == -1)
 		goto err;
 	if ((jobs = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LOCK_JOBS, "")) == NULL)
 		goto err;
@@ -196,17 +190,11 @@ orphan_batches(struct bj_reaper *r, const char *pick, int repair)
 		if (!bj_reaper_go_on(r))
 			return 0;
 		if ((n = orphan_batch(r, pick, repair)) == -1) {
-			if (!bj_reaper_busy(r->db)) {
-				bj_log_err("lease sweep: %s", bj_db_error(r->db));
-				return -1;
-			}
-			/* another writer holds some of the rows: again, then the next run */
-			if (++busy < BUSY_TRIES) {
-				usleep(10000 * busy);
+			int again = bj_reaper_retry(r->db, &busy, "lease sweep");
+
+			if (again == 1)
 				continue;
-			}
-			bj_log_info("lease sweep: %s; left for the next run", bj_db_error(r->db));
-			return 0;
+			return again;
 		}
 		busy = 0;
 		/* a dry run changes nothing, so the same batch would come back */

@@ -47,6 +47,16 @@ struct bj_reaper {
 
 /* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
 int bj_reaper_busy(struct bj_db *db);
+/*
+ * lock.c, after a failed batch (rolled back): 1 try it again (it met
+ * another writer's locks; *busy counts the tries in a row, the caller
+ * zeroes it after a success), 0 leave it for the next run, -1 an error.
+ * Logged under what.
+ */
+int bj_reaper_retry(struct bj_db *db, int *busy, const char *what);
+/* lock.c: begin a batch, its temporary table (table, clear) filled by pick; 0 or -1. */
+int bj_reaper_pick(struct bj_db *db, const char *table, const char *clear, const char *pick,
+    long long limit);
 /* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
 int bj_reaper_lock(struct bj_reaper *r);
 void bj_reaper_unlock(struct bj_reaper *r);
