@@ -147,11 +147,6 @@ const char BJ_SQL_REAPER_JOB_LOCK[] =
 /* how many notifications a job's end records: one per target */
 const char BJ_SQL_REAPER_TARGETS[] = "SELECT COUNT(*) FROM job_targets WHERE job_id = ?";
 
-/* an expired job loses its artifact now: step 5 deletes the file */
-const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[] =
-    "UPDATE jobs SET artifact_expires_at = NOW(6)"
-    " WHERE id = ? AND state = 'expired' AND artifact_deleted_at IS NULL";
-
 /* ix_items_job_state: a batch of a terminal job's leftovers (never an active job's) */
 const char BJ_SQL_REAPER_CANCEL_PENDING[] =
     "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"

@@ -1,6 +1,6 @@
 /*
  * expire.c: step 4, jobs past their deadline, and how the reaper ends a
- * job (failed or expired).
+ * job (expired, or failed by an orphaned claim).
  *
  * Expiry is set-based, EXPIRE_GROUP jobs per transaction (the
  * BJ_SQL_REAPER_EXPIRING_* statements): recount, revoke the claims, end
@@ -55,10 +55,14 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 	return (long long)n;
 }
 
-/* End a non-terminal job the way every program does (bj_job_finish); 1 changed, 0 already ended, -1 error. */
+/*
+ * Fail a non-terminal job as bj_job_finish() does, its pending rows left
+ * for bj_reaper_leftovers() (bj_job_finish_later); 1 changed, 0 already
+ * ended, -1 error.
+ */
 int
-bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail, struct bj_reaper_stats *st)
+bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
+    struct bj_reaper_stats *st)
 {
 	enum bj_err e;
 
@@ -66,15 +70,12 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
 	    job_id) == -1)
 		return -1;
-	e = bj_job_finish_later(r->db, job_id, to, detail);
+	e = bj_job_finish_later(r->db, job_id, BJ_JOB_FAILED, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
 		return 0;
 	if (e != BJ_OK)
 		return -1;
-	if (to == BJ_JOB_EXPIRED &&
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW, NULL, "i", job_id) == -1)
-		return -1;
-	bj_reaper_count_end(r, job_id, to, st);
+	bj_reaper_count_end(r, job_id, st);
 	return 1;
 }
 

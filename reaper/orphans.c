@@ -108,7 +108,7 @@ end_jobs(struct bj_reaper *r, struct bj_rows *ended, struct bj_reaper_stats *st)
 		long long job = bj_rows_int(ended, i, 0);
 
 		if (bj_rows_int(ended, i, 1))
-			rc = bj_reaper_finish(r, job, BJ_JOB_FAILED, "an item failed", st) == -1 ? -1 : 0;
+			rc = bj_reaper_finish(r, job, "an item failed", st) == -1 ? -1 : 0;
 		else
 			rc = bj_reaper_settle(r, job, st);
 	}

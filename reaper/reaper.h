@@ -83,11 +83,11 @@ int bj_reaper_sweep(struct bj_reaper *r);
 int bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 /*
  * expire.c, inside the caller's transaction: a non-terminal job to failed
- * or expired through bj_job_finish() (job.h). 1 changed, 0 the job was
- * already terminal, -1 error.
+ * through bj_job_finish_later() (job.h), counted into st. 1 changed, 0
+ * the job was already terminal, -1 error.
  */
-int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail, struct bj_reaper_stats *st);
+int bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
+    struct bj_reaper_stats *st);
 /*
  * Cancel the rest of a terminal job's pending (and claimed) items, a batch
  * per transaction, while the run's cancel_seconds last.
@@ -95,9 +95,8 @@ int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to
 int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
 /* expire.c: the same for every ended job that has such rows (repairs logged). */
 int bj_reaper_cancel_leftovers(struct bj_reaper *r);
-/* stages.c: count a job's end into st (notifications: one per target). */
-void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    struct bj_reaper_stats *st);
+/* stages.c: count a job that succeeded or failed into st (notifications: one per target). */
+void bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);

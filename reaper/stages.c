@@ -32,20 +32,19 @@ locked_state(struct bj_reaper *r, long long job_id)
 	return st;
 }
 
-/* Count into st the notifications a job's end just recorded: one per target. */
+/*
+ * Count into st a job that just succeeded or failed, and the notifications
+ * its end recorded: one per target. (Expired jobs are counted by step 4.)
+ */
 void
-bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    struct bj_reaper_stats *st)
+bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_TARGETS, "i", job_id);
 
 	if (rows != NULL)
 		st->notifications += bj_rows_int(rows, 0, 0);
 	bj_rows_free(rows);
-	if (to == BJ_JOB_EXPIRED)
-		st->expired++;
-	else
-		st->finished++;
+	st->finished++;
 }
 
 /* Open the next stage or end the job when its open stage has ended (bj_job_settle decides). */
@@ -66,7 +65,7 @@ bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *
 	if ((after = locked_state(r, job_id)) == -2)
 		return -1;
 	if (after >= 0 && bj_job_state_terminal(after))
-		bj_reaper_count_end(r, job_id, after, st);
+		bj_reaper_count_end(r, job_id, st);
 	return 0;
 }
 
