@@ -30,12 +30,8 @@
 
 /* 1 while the run may spend more time cancelling leftovers. */
 static int
-cancel_budget(struct bj_reaper *r)
+cancel_budget(const struct bj_reaper *r)
 {
-	if (!r->cancel_started) {
-		r->cancel_started = 1;
-		r->cancel_left = r->conf->cancel_seconds;
-	}
 	return r->cancel_left > 0;
 }
 

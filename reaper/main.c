@@ -167,6 +167,7 @@ main(int argc, char **argv)
 	r.conf = &conf;
 	r.dry_run = dry_run;
 	r.batch = conf.reaper_batch;
+	r.cancel_left = conf.cancel_seconds;
 	r.stop = &got_term;
 	r.lockdb = bj_db_new(&conf);
 	r.db = bj_db_new(&conf);

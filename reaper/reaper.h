@@ -39,8 +39,8 @@ struct bj_reaper {
 	int			 batch;
 	volatile sig_atomic_t	*stop;		/* set by SIGTERM; may be NULL */
 	int			 halted;	/* a check said stop */
-	int			 cancel_started;	/* cancel_left is set */
-	double			 cancel_left;	/* seconds left for cancelling leftovers */
+	double			 cancel_left;	/* seconds left for cancelling leftovers;
+						 * conf->cancel_seconds at the start */
 	int			 leftovers_done;	/* a sweep of them went through */
 	struct bj_reaper_stats	 st;
 };

@@ -51,6 +51,7 @@ reaper_init(struct bj_reaper *r, struct bj_db *d, int batch)
 	r->conf = conf;
 	r->db = d;
 	r->batch = batch;
+	r->cancel_left = conf->cancel_seconds;
 }
 
 /* Run a formatted statement, asserting success. */
@@ -514,8 +515,7 @@ test_expired_rows_cancelled_later(void)
 	sqlf("UPDATE jobs SET kind = 'later' WHERE id = %lld", job);
 	count_job(job);
 	reaper_init(&r, db, 2);
-	r.cancel_started = 1;		/* the run's cancel_seconds are spent */
-	r.cancel_left = 0;
+	r.cancel_left = 0;		/* the run's cancel_seconds are spent */
 	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
 	CU_ASSERT_EQUAL(r.st.expired, 1);
 	CU_ASSERT(job_state_is(job, "expired"));
