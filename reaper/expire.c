@@ -20,7 +20,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "job.h"
