@@ -120,7 +120,6 @@ extern const char BJ_SQL_REAPER_ORPHANS_SUMMARY[];	/* -> n, requeue, fail, revok
 extern const char BJ_SQL_REAPER_ORPHANS_ENDED[];	/* -> job id, fail_job */
 extern const char BJ_SQL_REAPER_JOB_LOCK[];	/* i job -> state, stage, max_attempts, on_item_failure */
 extern const char BJ_SQL_REAPER_TARGETS[];	/* i job -> count */
-extern const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[];	/* i job */
 extern const char BJ_SQL_REAPER_CANCEL_PENDING[];	/* i job, i job, i limit */
 extern const char BJ_SQL_REAPER_CANCEL_CLAIMED[];	/* i job, i job, i limit */
 extern const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[];	/* i n, i n, i job */

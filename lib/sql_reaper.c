@@ -40,19 +40,19 @@ const char BJ_SQL_REAPER_ORPHANS_PICK[] =
 /*
  * ix_items_state_job (claimed items only) then uq_item_failures: claims
  * whose attempt already failed. STRAIGHT_JOIN keeps the optimizer from
- * reading every failure record instead of the few claims.
+ * reading every failure record instead of the few claims. One text for
+ * bulkjobsctl doctor's list and the sweep's pick, so they cannot differ.
  */
-const char BJ_SQL_REAPER_FAILED_CLAIMS[] =
-    "SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage FROM items i"
-    " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt"
-    " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ?";
+#define FAILED_CLAIMS \
+    "SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage FROM items i" \
+    " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt" \
+    " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ?"
+
+const char BJ_SQL_REAPER_FAILED_CLAIMS[] = FAILED_CLAIMS;
 
 /* the same, picked into the batch */
 const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[] =
-    "INSERT INTO reaper_orphans (id, job_id, attempt, stage)"
-    " SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage FROM items i"
-    " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt"
-    " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ? FOR UPDATE";
+    "INSERT INTO reaper_orphans (id, job_id, attempt, stage) " FAILED_CLAIMS " FOR UPDATE";
 
 /* the batch's jobs, locked after their items as the API does */
 const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[] =
@@ -147,11 +147,6 @@ const char BJ_SQL_REAPER_JOB_LOCK[] =
 /* how many notifications a job's end records: one per target */
 const char BJ_SQL_REAPER_TARGETS[] = "SELECT COUNT(*) FROM job_targets WHERE job_id = ?";
 
-/* an expired job loses its artifact now: step 5 deletes the file */
-const char BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW[] =
-    "UPDATE jobs SET artifact_expires_at = NOW(6)"
-    " WHERE id = ? AND state = 'expired' AND artifact_deleted_at IS NULL";
-
 /* ix_items_job_state: a batch of a terminal job's leftovers (never an active job's) */
 const char BJ_SQL_REAPER_CANCEL_PENDING[] =
     "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"
@@ -194,10 +189,12 @@ const char BJ_SQL_REAPER_SETTLE_DUE[] =
 
 /* --- step 4: deadlines --- */
 
-/* ix_jobs_deadline (the dry run's list) */
-const char BJ_SQL_REAPER_EXPIRE_DUE[] =
-    "SELECT id FROM jobs WHERE state IN ('queued','running','paused')"
-    " AND deadline_at < NOW(6) ORDER BY deadline_at LIMIT ?";
+/* ix_jobs_deadline: one text for the dry run's list and the sweep's pick */
+#define EXPIRE_DUE \
+    "SELECT id FROM jobs WHERE state IN ('queued','running','paused')" \
+    " AND deadline_at < NOW(6) ORDER BY deadline_at LIMIT ?"
+
+const char BJ_SQL_REAPER_EXPIRE_DUE[] = EXPIRE_DUE;
 
 /*
  * A batch of jobs past their deadline, expired set-based: the statements
@@ -210,11 +207,9 @@ const char BJ_SQL_REAPER_EXPIRING_TABLE[] =
 
 const char BJ_SQL_REAPER_EXPIRING_CLEAR[] = "DELETE FROM reaper_expiring";
 
-/* ix_jobs_deadline, the job rows locked */
+/* EXPIRE_DUE's jobs, their rows locked */
 const char BJ_SQL_REAPER_EXPIRING_PICK[] =
-    "INSERT INTO reaper_expiring (id) SELECT id FROM jobs"
-    " WHERE state IN ('queued','running','paused') AND deadline_at < NOW(6)"
-    " ORDER BY deadline_at LIMIT ? FOR UPDATE";
+    "INSERT INTO reaper_expiring (id) " EXPIRE_DUE " FOR UPDATE";
 
 /* the counters from the items first (one ix_items_job_state pass per job) */
 const char BJ_SQL_REAPER_EXPIRING_RECOUNT[] =

@@ -1,6 +1,6 @@
 /*
  * expire.c: step 4, jobs past their deadline, and how the reaper ends a
- * job (failed or expired).
+ * job (expired, or failed by an orphaned claim).
  *
  * Expiry is set-based, EXPIRE_GROUP jobs per transaction (the
  * BJ_SQL_REAPER_EXPIRING_* statements): recount, revoke the claims, end
@@ -20,8 +20,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "job.h"
@@ -31,12 +29,8 @@
 
 /* 1 while the run may spend more time cancelling leftovers. */
 static int
-cancel_budget(struct bj_reaper *r)
+cancel_budget(const struct bj_reaper *r)
 {
-	if (!r->cancel_started) {
-		r->cancel_started = 1;
-		r->cancel_left = r->conf->cancel_seconds;
-	}
 	return r->cancel_left > 0;
 }
 
@@ -56,10 +50,14 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 	return (long long)n;
 }
 
-/* End a non-terminal job the way every program does (bj_job_finish); 1 changed, 0 already ended, -1 error. */
+/*
+ * Fail a non-terminal job as bj_job_finish() does, its pending rows left
+ * for bj_reaper_leftovers() (bj_job_finish_later); 1 changed, 0 already
+ * ended, -1 error.
+ */
 int
-bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail)
+bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
+    struct bj_reaper_stats *st)
 {
 	enum bj_err e;
 
@@ -67,15 +65,12 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
 	    job_id) == -1)
 		return -1;
-	e = bj_job_finish_later(r->db, job_id, to, detail);
+	e = bj_job_finish_later(r->db, job_id, BJ_JOB_FAILED, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
 		return 0;
 	if (e != BJ_OK)
 		return -1;
-	if (to == BJ_JOB_EXPIRED &&
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_EXPIRE_NOW, NULL, "i", job_id) == -1)
-		return -1;
-	bj_reaper_count_end(r, job_id, to);
+	bj_reaper_count_end(r, job_id, st);
 	return 1;
 }
 
@@ -83,8 +78,10 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
 int
 bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 {
+	char what[64];
 	int busy = 0;
 
+	snprintf(what, sizeof what, "job %lld: cancelling its items", job_id);
 	for (int claimed = 0; claimed <= (claims_too ? 1 : 0); claimed++) {
 		long long n;
 
@@ -94,26 +91,21 @@ bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too)
 
 			if (!bj_reaper_go_on(r) || !cancel_budget(r))
 				return 0;
-			if (bj_db_begin(r->db) == -1)
-				goto err;
-			rc = (n = cancel_batch(r, job_id, claimed)) == -1 ? -1 : bj_db_commit(r->db);
+			rc = bj_db_begin(r->db) == -1 ||
+			    (n = cancel_batch(r, job_id, claimed)) == -1 ||
+			    bj_db_commit(r->db) == -1 ? -1 : 0;
 			r->cancel_left -= bj_now() - t0;
 			if (rc == -1) {
 				bj_db_rollback(r->db);
-				/* another writer holds these rows: try again, a few times */
-				if (bj_reaper_busy(r->db) && ++busy < 5) {
-					n = r->batch;
-					continue;
-				}
-				goto err;
+				if ((rc = bj_reaper_retry(r->db, &busy, what)) != 1)
+					return rc;
+				n = r->batch;	/* the same batch again */
+				continue;
 			}
+			busy = 0;
 		} while (n == r->batch);
 	}
 	return 0;
-err:
-	bj_log_err("job %lld: cancelling its items: %s", job_id, bj_db_error(r->db));
-	bj_db_rollback(r->db);
-	return -1;
 }
 
 /* One row of BJ_SQL_REAPER_LEFTOVERS_DUE: log a repair, cancel the rows; 0 or -1. */
@@ -173,9 +165,6 @@ bj_reaper_cancel_leftovers(struct bj_reaper *r)
 /* Jobs expired per transaction: their items are read once for the recount. */
 #define EXPIRE_GROUP 50
 
-/* How many times in a row a group that met another writer's locks is tried again. */
-#define BUSY_TRIES 10
-
 /*
  * Expire up to EXPIRE_GROUP due jobs in one transaction, set-based: the
  * number expired, or -1 after a rollback.
@@ -186,11 +175,8 @@ expire_group(struct bj_reaper *r)
 	struct bj_rows *sum;
 	long long n;
 
-	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_EXPIRING_TABLE) == -1 ||
-	    bj_db_begin(r->db) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLEAR, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_PICK, NULL, "i",
-	    (long long)EXPIRE_GROUP) == -1 ||
+	if (bj_reaper_pick(r->db, BJ_SQL_REAPER_EXPIRING_TABLE, BJ_SQL_REAPER_EXPIRING_CLEAR,
+	    BJ_SQL_REAPER_EXPIRING_PICK, EXPIRE_GROUP) == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_RECOUNT, NULL, "") == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, "") == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, "") == -1 ||
@@ -239,16 +225,12 @@ bj_reaper_expire(struct bj_reaper *r)
 		if (!bj_reaper_go_on(r))
 			return 0;
 		if ((n = expire_group(r)) == -1) {
-			if (!bj_reaper_busy(r->db)) {
-				bj_log_err("deadline sweep: %s", bj_db_error(r->db));
-				return -1;
-			}
-			/* another writer holds some of the rows: again, then the next run */
-			if (++busy < BUSY_TRIES) {
-				usleep(10000 * busy);
+			int again = bj_reaper_retry(r->db, &busy, "deadline sweep");
+
+			if (again == 1)
 				continue;
-			}
-			bj_log_info("deadline sweep: %s; left for the next run", bj_db_error(r->db));
+			if (again == -1)
+				return -1;
 			break;
 		}
 		busy = 0;

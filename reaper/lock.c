@@ -2,8 +2,13 @@
  * lock.c: one reaper at a time, by GET_LOCK on a connection of its own.
  * The lock is a courtesy, not a guarantee (Galera does not replicate it,
  * a dropped link loses it): every sweep statement is conditional anyway.
+ * Row locks of other writers (the API, a second reaper) are met batch by
+ * batch: a batch that meets them is tried again, then left for the next
+ * run.
  */
 #include "config.h"
+
+#include <unistd.h>
 
 #include <mysqld_error.h>
 
@@ -73,9 +78,49 @@ bj_reaper_go_on(struct bj_reaper *r)
 	return mine;
 }
 
+/* How many times in a row a batch that met another writer's locks is tried again. */
+#define BUSY_TRIES 10
+
 /* Row-lock conflicts with another writer are not errors: the work is retried. */
 int
 bj_reaper_busy(struct bj_db *db)
 {
 	return bj_db_errno(db) == ER_LOCK_DEADLOCK || bj_db_errno(db) == ER_LOCK_WAIT_TIMEOUT;
+}
+
+/*
+ * After a batch failed and was rolled back: 1 to try it again (it met
+ * another writer's locks; a little later each time), 0 when it did so
+ * BUSY_TRIES times in a row (left for the next run), -1 on any other
+ * error. Both ends are logged under what.
+ */
+int
+bj_reaper_retry(struct bj_db *db, int *busy, const char *what)
+{
+	if (!bj_reaper_busy(db)) {
+		bj_log_err("%s: %s", what, bj_db_error(db));
+		return -1;
+	}
+	if (++*busy < BUSY_TRIES) {
+		usleep(10000 * *busy);
+		return 1;
+	}
+	bj_log_info("%s: %s; left for the next run", what, bj_db_error(db));
+	return 0;
+}
+
+/*
+ * Begin a batch's transaction with the connection's temporary batch
+ * table (created outside it, once) emptied, then filled by pick with up
+ * to limit rows; 0 or -1 (the transaction may be open: roll back).
+ */
+int
+bj_reaper_pick(struct bj_db *db, const char *table, const char *clear, const char *pick,
+    long long limit)
+{
+	if (bj_db_exec_text(db, table) == -1 || bj_db_begin(db) == -1 ||
+	    bj_db_exec(db, clear, NULL, "") == -1 ||
+	    bj_db_exec(db, pick, NULL, "i", limit) == -1)
+		return -1;
+	return 0;
 }

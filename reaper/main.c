@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mysql.h>
@@ -167,6 +166,7 @@ main(int argc, char **argv)
 	r.conf = &conf;
 	r.dry_run = dry_run;
 	r.batch = conf.reaper_batch;
+	r.cancel_left = conf.cancel_seconds;
 	r.stop = &got_term;
 	r.lockdb = bj_db_new(&conf);
 	r.db = bj_db_new(&conf);

@@ -16,7 +16,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
@@ -25,15 +24,18 @@
 
 #define LEASE_ERROR "lease expired: the worker stopped sending heartbeats"
 
-/* How many times in a row a batch that met another writer's locks is tried again. */
-#define BUSY_TRIES 10
-
-/* Log the batch (every row in a dry run; cancelled claims and repairs otherwise). */
+/*
+ * Log the batch: every row in a dry run or a repair, else its cancelled
+ * claims, which count as repairs. n is the batch's size, st its counts:
+ * the list is read only when it has something to say.
+ */
 static int
-log_batch(struct bj_reaper *r, int repair)
+log_batch(struct bj_reaper *r, int repair, long long n, const struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows;
 
+	if ((r->dry_run ? n : st->repairs) == 0)
+		return 0;
 	rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LIST, "i",
 	    (long long)(r->dry_run || repair));
 	if (rows == NULL)
@@ -57,9 +59,9 @@ log_batch(struct bj_reaper *r, int repair)
 	return 0;
 }
 
-/* Add the batch to the run's summary; returns the number of claims in it, or -1. */
+/* Count the batch into st; returns the number of claims in it, or -1. */
 static long long
-count_batch(struct bj_reaper *r, int repair)
+count_batch(struct bj_reaper *r, int repair, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_SUMMARY, "");
 	long long n;
@@ -68,67 +70,79 @@ count_batch(struct bj_reaper *r, int repair)
 		return -1;
 	n = bj_rows_int(rows, 0, 0);
 	if (repair)
-		r->st.repairs += n;
+		st->repairs += n;
 	else {
-		r->st.requeued += bj_rows_int(rows, 0, 1);
-		r->st.items_failed += bj_rows_int(rows, 0, 2);
-		r->st.repairs += bj_rows_int(rows, 0, 3);
+		st->requeued += bj_rows_int(rows, 0, 1);
+		st->items_failed += bj_rows_int(rows, 0, 2);
+		st->repairs += bj_rows_int(rows, 0, 3);
 	}
 	bj_rows_free(rows);
 	return n;
 }
 
-/* The jobs whose items ran out of attempts: fail them (fail_job) or settle them. */
-static int
-end_jobs(struct bj_reaper *r)
+/* Add a committed batch's counts to the run's summary. */
+static void
+add_stats(struct bj_reaper_stats *to, const struct bj_reaper_stats *from)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
+	to->requeued += from->requeued;
+	to->items_failed += from->items_failed;
+	to->finished += from->finished;
+	to->expired += from->expired;
+	to->artifacts += from->artifacts;
+	to->rows += from->rows;
+	to->repairs += from->repairs;
+	to->notifications += from->notifications;
+}
+
+/*
+ * The jobs whose items ran out of attempts (ended, the rows of
+ * BJ_SQL_REAPER_ORPHANS_ENDED): fail them (fail_job) or settle them,
+ * counted into st.
+ */
+static int
+end_jobs(struct bj_reaper *r, struct bj_rows *ended, struct bj_reaper_stats *st)
+{
 	int rc = 0;
 
-	if (rows == NULL)
-		return -1;
-	for (int i = 0; i < rows->nrows && rc == 0; i++) {
-		long long job = bj_rows_int(rows, i, 0);
+	for (int i = 0; i < ended->nrows && rc == 0; i++) {
+		long long job = bj_rows_int(ended, i, 0);
 
-		if (bj_rows_int(rows, i, 1))
-			rc = bj_reaper_finish(r, job, BJ_JOB_FAILED, "an item failed") == -1 ? -1 : 0;
+		if (bj_rows_int(ended, i, 1))
+			rc = bj_reaper_finish(r, job, "an item failed", st) == -1 ? -1 : 0;
 		else
-			rc = bj_reaper_settle(r, job);
+			rc = bj_reaper_settle(r, job, st);
 	}
-	bj_rows_free(rows);
 	return rc;
 }
 
 /* After the commit: cancel the pending rows of the jobs the batch failed (budgeted). */
 static int
-failed_jobs_leftovers(struct bj_reaper *r)
+failed_jobs_leftovers(struct bj_reaper *r, struct bj_rows *ended)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "");
 	int rc = 0;
 
-	if (rows == NULL)
-		return -1;
-	for (int i = 0; i < rows->nrows && rc == 0; i++)
-		if (bj_rows_int(rows, i, 1))
-			rc = bj_reaper_leftovers(r, bj_rows_int(rows, i, 0), 0);
-	bj_rows_free(rows);
+	for (int i = 0; i < ended->nrows && rc == 0; i++)
+		if (bj_rows_int(ended, i, 1))
+			rc = bj_reaper_leftovers(r, bj_rows_int(ended, i, 0), 0);
 	return rc;
 }
 
 /*
  * One batch in one transaction, picked by pick: returns the number of
  * claims it ended, 0 when there were none, -1 on error (rolled back).
+ * Its counts and log lines wait for the commit: a batch rolled back, or
+ * tried again, is neither counted nor reported.
  */
 static long long
 orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 {
-	struct bj_rows *jobs;
+	struct bj_reaper_stats st;
+	struct bj_rows *jobs, *ended = NULL;
 	long long n;
 
-	if (bj_db_exec_text(r->db, BJ_SQL_REAPER_ORPHANS_TABLE) == -1 ||
-	    bj_db_begin(r->db) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_CLEAR, NULL, "") == -1 ||
-	    bj_db_exec(r->db, pick, NULL, "i", (long long)r->batch) == -1)
+	memset(&st, 0, sizeof st);
+	if (bj_reaper_pick(r->db, BJ_SQL_REAPER_ORPHANS_TABLE, BJ_SQL_REAPER_ORPHANS_CLEAR,
+	    pick, r->batch) == -1)
 		goto err;
 	if ((jobs = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LOCK_JOBS, "")) == NULL)
 		goto err;
@@ -136,9 +150,10 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_FATE, NULL, "") == -1)
 		goto err;
 	if (r->dry_run) {
-		if (log_batch(r, repair) == -1 || (n = count_batch(r, repair)) == -1)
+		if ((n = count_batch(r, repair, &st)) == -1 || log_batch(r, repair, n, &st) == -1)
 			goto err;
 		bj_db_rollback(r->db);
+		add_stats(&r->st, &st);
 		return n;
 	}
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL, "s", LEASE_ERROR) == -1 ||
@@ -147,17 +162,19 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_EVENTS, NULL, "s",
 	    repair ? "failed" : "lease expired") == -1 ||
 	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_COUNT, NULL, "") == -1 ||
-	    end_jobs(r) == -1 || log_batch(r, repair) == -1)
+	    (ended = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "")) == NULL ||
+	    end_jobs(r, ended, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
+	    bj_db_commit(r->db) == -1)
 		goto err;
-	/* counted before the commit, from the batch table the commit keeps */
-	if ((n = count_batch(r, repair)) == -1 || bj_db_commit(r->db) == -1)
-		goto err;
-	/* the batch table outlives the commit; its own errors are logged */
-	if (failed_jobs_leftovers(r) == -1)
+	add_stats(&r->st, &st);
+	/* the batch table outlives the commit; the batch is done whatever fails now */
+	if (log_batch(r, repair, n, &st) == -1 || failed_jobs_leftovers(r, ended) == -1)
 		bj_log_err("lease sweep: %s", bj_db_error(r->db));
+	bj_rows_free(ended);
 	return n;
 err:
 	bj_db_rollback(r->db);
+	bj_rows_free(ended);
 	return -1;
 }
 
@@ -173,17 +190,11 @@ orphan_batches(struct bj_reaper *r, const char *pick, int repair)
 		if (!bj_reaper_go_on(r))
 			return 0;
 		if ((n = orphan_batch(r, pick, repair)) == -1) {
-			if (!bj_reaper_busy(r->db)) {
-				bj_log_err("lease sweep: %s", bj_db_error(r->db));
-				return -1;
-			}
-			/* another writer holds some of the rows: again, then the next run */
-			if (++busy < BUSY_TRIES) {
-				usleep(10000 * busy);
+			int again = bj_reaper_retry(r->db, &busy, "lease sweep");
+
+			if (again == 1)
 				continue;
-			}
-			bj_log_info("lease sweep: %s; left for the next run", bj_db_error(r->db));
-			return 0;
+			return again;
 		}
 		busy = 0;
 		/* a dry run changes nothing, so the same batch would come back */

@@ -39,14 +39,24 @@ struct bj_reaper {
 	int			 batch;
 	volatile sig_atomic_t	*stop;		/* set by SIGTERM; may be NULL */
 	int			 halted;	/* a check said stop */
-	int			 cancel_started;	/* cancel_left is set */
-	double			 cancel_left;	/* seconds left for cancelling leftovers */
+	double			 cancel_left;	/* seconds left for cancelling leftovers;
+						 * conf->cancel_seconds at the start */
 	int			 leftovers_done;	/* a sweep of them went through */
 	struct bj_reaper_stats	 st;
 };
 
 /* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
 int bj_reaper_busy(struct bj_db *db);
+/*
+ * lock.c, after a failed batch (rolled back): 1 try it again (it met
+ * another writer's locks; *busy counts the tries in a row, the caller
+ * zeroes it after a success), 0 leave it for the next run, -1 an error.
+ * Logged under what.
+ */
+int bj_reaper_retry(struct bj_db *db, int *busy, const char *what);
+/* lock.c: begin a batch, its temporary table (table, clear) filled by pick; 0 or -1. */
+int bj_reaper_pick(struct bj_db *db, const char *table, const char *clear, const char *pick,
+    long long limit);
 /* lock.c: 1 taken, 0 held elsewhere, -1 error (logged). */
 int bj_reaper_lock(struct bj_reaper *r);
 void bj_reaper_unlock(struct bj_reaper *r);
@@ -67,16 +77,17 @@ int bj_reaper_sweep(struct bj_reaper *r);
 /*
  * stages.c, inside the caller's transaction: if the job's open stage has
  * ended, open the next one or end the job, through bj_job_settle() (job.h).
- * Idempotent.
+ * Idempotent. A job's end is counted into st (the run's, or the batch's
+ * until it commits).
  */
-int bj_reaper_settle(struct bj_reaper *r, long long job_id);
+int bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 /*
  * expire.c, inside the caller's transaction: a non-terminal job to failed
- * or expired through bj_job_finish() (job.h). 1 changed, 0 the job was
- * already terminal, -1 error.
+ * through bj_job_finish_later() (job.h), counted into st. 1 changed, 0
+ * the job was already terminal, -1 error.
  */
-int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to,
-    const char *detail);
+int bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
+    struct bj_reaper_stats *st);
 /*
  * Cancel the rest of a terminal job's pending (and claimed) items, a batch
  * per transaction, while the run's cancel_seconds last.
@@ -84,8 +95,8 @@ int bj_reaper_finish(struct bj_reaper *r, long long job_id, enum bj_job_state to
 int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
 /* expire.c: the same for every ended job that has such rows (repairs logged). */
 int bj_reaper_cancel_leftovers(struct bj_reaper *r);
-/* stages.c: count a job's end in the run's summary (notifications: one per target). */
-void bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to);
+/* stages.c: count a job that succeeded or failed into st (notifications: one per target). */
+void bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);

@@ -32,24 +32,24 @@ locked_state(struct bj_reaper *r, long long job_id)
 	return st;
 }
 
-/* Count the notifications a job's end just recorded: one per target. */
+/*
+ * Count into st a job that just succeeded or failed, and the notifications
+ * its end recorded: one per target. (Expired jobs are counted by step 4.)
+ */
 void
-bj_reaper_count_end(struct bj_reaper *r, long long job_id, enum bj_job_state to)
+bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_TARGETS, "i", job_id);
 
 	if (rows != NULL)
-		r->st.notifications += bj_rows_int(rows, 0, 0);
+		st->notifications += bj_rows_int(rows, 0, 0);
 	bj_rows_free(rows);
-	if (to == BJ_JOB_EXPIRED)
-		r->st.expired++;
-	else
-		r->st.finished++;
+	st->finished++;
 }
 
 /* Open the next stage or end the job when its open stage has ended (bj_job_settle decides). */
 int
-bj_reaper_settle(struct bj_reaper *r, long long job_id)
+bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st)
 {
 	int before, after;
 
@@ -65,7 +65,7 @@ bj_reaper_settle(struct bj_reaper *r, long long job_id)
 	if ((after = locked_state(r, job_id)) == -2)
 		return -1;
 	if (after >= 0 && bj_job_state_terminal(after))
-		bj_reaper_count_end(r, job_id, after);
+		bj_reaper_count_end(r, job_id, st);
 	return 0;
 }
 
@@ -96,7 +96,7 @@ bj_reaper_stages(struct bj_reaper *r)
 				r->st.finished++;
 				continue;
 			}
-			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id) == -1 ||
+			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id, &r->st) == -1 ||
 			    bj_db_commit(r->db) == -1) {
 				bj_db_rollback(r->db);
 				if (bj_reaper_busy(r->db)) {

@@ -50,6 +50,7 @@ reaper_init(struct bj_reaper *r, struct bj_db *d, int batch)
 	r->conf = conf;
 	r->db = d;
 	r->batch = batch;
+	r->cancel_left = conf->cancel_seconds;
 }
 
 /* A formatted statement (asserting success), and a formatted scalar query. */
@@ -257,6 +258,46 @@ test_continue_ends_job(void)
 	CU_ASSERT(counts_ok(job));
 }
 
+/*
+ * A batch that fails after one of its jobs has ended is rolled back whole,
+ * and so is its count: the run reports nothing it did not commit. Here the
+ * second job's notifications are refused (a trigger) after the first job
+ * failed in the same transaction.
+ */
+static void
+test_rolled_back_batch_not_counted(void)
+{
+	struct bj_reaper r;
+	long long a = plant_job("running", 1, "fail_job", 3600);
+	long long b = plant_job("running", 1, "fail_job", 3600);
+	long long ia = plant_item(a, 0, "claimed", 1, -5);
+	long long ib = plant_item(b, 0, "claimed", 1, -5);
+
+	count_job(a);
+	count_job(b);
+	sqlf("CREATE TRIGGER refuse_outbox BEFORE INSERT ON notifications FOR EACH ROW"
+	    " IF NEW.job_id = %lld THEN SIGNAL SQLSTATE '45000'"
+	    " SET MESSAGE_TEXT = 'refused'; END IF", b);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), -1);
+	sqlf("DROP TRIGGER refuse_outbox");
+	CU_ASSERT(job_state_is(a, "running"));
+	CU_ASSERT(item_state_is(ia, "claimed"));
+	CU_ASSERT_EQUAL(notifications(a, "job.failed"), 0);
+	CU_ASSERT_EQUAL(r.st.finished, 0);
+	CU_ASSERT_EQUAL(r.st.notifications, 0);
+	CU_ASSERT_EQUAL(r.st.items_failed, 0);
+	/* the next run does it all, and counts it once */
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), 0);
+	CU_ASSERT(job_state_is(a, "failed"));
+	CU_ASSERT(job_state_is(b, "failed"));
+	CU_ASSERT(item_state_is(ib, "failed"));
+	CU_ASSERT_EQUAL(r.st.finished, 2);
+	CU_ASSERT_EQUAL(r.st.notifications, 4);
+	CU_ASSERT_EQUAL(r.st.items_failed, 2);
+}
+
 /* Fan-in: a stage whose items all ended opens the next; the last one ends the job. */
 static void
 test_stage_advance_and_success(void)
@@ -447,8 +488,7 @@ test_expired_rows_cancelled_later(void)
 	sqlf("UPDATE jobs SET kind = 'later' WHERE id = %lld", job);
 	count_job(job);
 	reaper_init(&r, db, 2);
-	r.cancel_started = 1;		/* the run's cancel_seconds are spent */
-	r.cancel_left = 0;
+	r.cancel_left = 0;		/* the run's cancel_seconds are spent */
 	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
 	CU_ASSERT_EQUAL(r.st.expired, 1);
 	CU_ASSERT(job_state_is(job, "expired"));
@@ -918,6 +958,7 @@ main(void)
 	CU_add_test(s, "claim with a failure record repaired", test_claim_with_failure_record);
 	CU_add_test(s, "lost claim of a missing job", test_lost_claim_of_missing_job);
 	CU_add_test(s, "continue: last failure ends the job", test_continue_ends_job);
+	CU_add_test(s, "rolled back batch not counted", test_rolled_back_batch_not_counted);
 	CU_add_test(s, "stage advance and success", test_stage_advance_and_success);
 	CU_add_test(s, "deadline expires once", test_deadline_expires_once);
 	CU_add_test(s, "a batch of lost claims across jobs", test_orphan_batch_mixed);
