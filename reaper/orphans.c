@@ -80,20 +80,6 @@ count_batch(struct bj_reaper *r, int repair, struct bj_reaper_stats *st)
 	return n;
 }
 
-/* Add a committed batch's counts to the run's summary. */
-static void
-add_stats(struct bj_reaper_stats *to, const struct bj_reaper_stats *from)
-{
-	to->requeued += from->requeued;
-	to->items_failed += from->items_failed;
-	to->finished += from->finished;
-	to->expired += from->expired;
-	to->artifacts += from->artifacts;
-	to->rows += from->rows;
-	to->repairs += from->repairs;
-	to->notifications += from->notifications;
-}
-
 /*
  * The jobs whose items ran out of attempts (ended, the rows of
  * BJ_SQL_REAPER_ORPHANS_ENDED): fail them (fail_job) or settle them,
@@ -153,7 +139,7 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 		if ((n = count_batch(r, repair, &st)) == -1 || log_batch(r, repair, n, &st) == -1)
 			goto err;
 		bj_db_rollback(r->db);
-		add_stats(&r->st, &st);
+		bj_reaper_stats_add(&r->st, &st);
 		return n;
 	}
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL, "s", LEASE_ERROR) == -1 ||
@@ -166,7 +152,7 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	    end_jobs(r, ended, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
 	    bj_db_commit(r->db) == -1)
 		goto err;
-	add_stats(&r->st, &st);
+	bj_reaper_stats_add(&r->st, &st);
 	/* the batch table outlives the commit; the batch is done whatever fails now */
 	if (log_batch(r, repair, n, &st) == -1 || failed_jobs_leftovers(r, ended) == -1)
 		bj_log_err("lease sweep: %s", bj_db_error(r->db));

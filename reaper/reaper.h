@@ -97,6 +97,8 @@ int bj_reaper_leftovers(struct bj_reaper *r, long long job_id, int claims_too);
 int bj_reaper_cancel_leftovers(struct bj_reaper *r);
 /* stages.c: count a job that succeeded or failed into st (notifications: one per target). */
 void bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
+/* Add a committed transaction's counts to the run's summary. */
+void bj_reaper_stats_add(struct bj_reaper_stats *to, const struct bj_reaper_stats *from);
 
 /* purge.c: unlink root/rel if it is a regular file reached without symlinks or "..". */
 int bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause);

@@ -37,6 +37,19 @@ locked_state(struct bj_reaper *r, long long job_id)
  * its end recorded: one per target. (Expired jobs are counted by step 4.)
  */
 void
+bj_reaper_stats_add(struct bj_reaper_stats *to, const struct bj_reaper_stats *from)
+{
+	to->requeued += from->requeued;
+	to->items_failed += from->items_failed;
+	to->finished += from->finished;
+	to->expired += from->expired;
+	to->artifacts += from->artifacts;
+	to->rows += from->rows;
+	to->repairs += from->repairs;
+	to->notifications += from->notifications;
+}
+
+void
 bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st)
 {
 	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_TARGETS, "i", job_id);
@@ -89,6 +102,7 @@ bj_reaper_stages(struct bj_reaper *r)
 		nrows = rows->nrows;
 		for (int i = 0; i < nrows; i++) {
 			long long id = bj_rows_int(rows, i, 0);
+			struct bj_reaper_stats st = { 0 };
 
 			after = id;
 			if (r->dry_run) {
@@ -96,7 +110,8 @@ bj_reaper_stages(struct bj_reaper *r)
 				r->st.finished++;
 				continue;
 			}
-			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id, &r->st) == -1 ||
+			/* counted once committed: a rolled-back job is the next run's */
+			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id, &st) == -1 ||
 			    bj_db_commit(r->db) == -1) {
 				bj_db_rollback(r->db);
 				if (bj_reaper_busy(r->db)) {
@@ -108,6 +123,7 @@ bj_reaper_stages(struct bj_reaper *r)
 				bj_rows_free(rows);
 				return -1;
 			}
+			bj_reaper_stats_add(&r->st, &st);
 			bj_reaper_leftovers(r, id, 0);
 		}
 		bj_rows_free(rows);
