@@ -10,8 +10,6 @@
 
 #include <unistd.h>
 
-#include <mysqld_error.h>
-
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -81,13 +79,6 @@ bj_reaper_go_on(struct bj_reaper *r)
 /* How many times in a row a batch that met another writer's locks is tried again. */
 #define BUSY_TRIES 10
 
-/* Row-lock conflicts with another writer are not errors: the work is retried. */
-int
-bj_reaper_busy(struct bj_db *db)
-{
-	return bj_db_errno(db) == ER_LOCK_DEADLOCK || bj_db_errno(db) == ER_LOCK_WAIT_TIMEOUT;
-}
-
 /*
  * After a batch failed and was rolled back: 1 to try it again (it met
  * another writer's locks; a little later each time), 0 when it did so
@@ -97,7 +88,7 @@ bj_reaper_busy(struct bj_db *db)
 int
 bj_reaper_retry(struct bj_db *db, int *busy, const char *what)
 {
-	if (!bj_reaper_busy(db)) {
+	if (!bj_db_retryable(db)) {	/* row-lock conflicts with another writer are not errors */
 		bj_log_err("%s: %s", what, bj_db_error(db));
 		return -1;
 	}

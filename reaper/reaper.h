@@ -45,8 +45,6 @@ struct bj_reaper {
 	struct bj_reaper_stats	 st;
 };
 
-/* lock.c: 1 when the last error was a deadlock or lock wait (retry later). */
-int bj_reaper_busy(struct bj_db *db);
 /*
  * lock.c, after a failed batch (rolled back): 1 try it again (it met
  * another writer's locks; *busy counts the tries in a row, the caller

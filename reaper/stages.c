@@ -114,7 +114,7 @@ bj_reaper_stages(struct bj_reaper *r)
 			if (bj_db_begin(r->db) == -1 || bj_reaper_settle(r, id, &st) == -1 ||
 			    bj_db_commit(r->db) == -1) {
 				bj_db_rollback(r->db);
-				if (bj_reaper_busy(r->db)) {
+				if (bj_db_retryable(r->db)) {
 					bj_log_info("job %lld: %s; left for the next run", id,
 					    bj_db_error(r->db));
 					continue;
