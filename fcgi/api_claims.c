@@ -63,6 +63,8 @@ bj_api_claims(struct bj_req *req)
 	cr.nkinds = (int)nk;
 	cr.limit = (int)limit;
 	cr.lease_seconds = (int)lease;
+	cr.max_per_owner = req->app->conf->max_per_owner;
+	cr.max_per_kind = req->app->conf->max_per_kind;
 	if ((e = bj_claim(req->app->db, &cr, &c, &n)) != BJ_OK) {
 		bj_api_fail(req, e);
 		goto out;

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
+#include "claim.h"
 #include "create.h"
 #include "job_spec.h"
 #include "json.h"
@@ -96,11 +97,18 @@ bj_api_jobs_get(struct bj_req *req)
 	struct bj_job *j;
 	struct json_object *o;
 	long long id;
+	enum bj_err e;
 
 	if (bj_auth(req, BJ_SCOPE_SUBMIT) == -1 ||
 	    bj_api_id(req, req->args[0], BJ_ERR_JOB_NOT_FOUND, &id) == -1 ||
 	    bj_api_job(req, id, &j) == -1)
 		return;
+	if ((e = bj_claim_waiting(req->app->db, j, req->app->conf->max_per_owner,
+	    req->app->conf->max_per_kind)) != BJ_OK) {
+		bj_api_fail(req, e);
+		bj_job_free(j);
+		return;
+	}
 	o = bj_render_job(j, req->app->conf);
 	bj_reply_json(req, 200, o);
 	json_object_put(o);
@@ -178,8 +186,11 @@ bj_api_jobs_list(struct bj_req *req)
 	/* one row more than asked tells whether another page exists */
 	o = json_object_new_object();
 	a = json_object_new_array();
-	for (int i = 0; i < n && i < limit; i++)
+	for (int i = 0; i < n && i < limit; i++) {
+		/* in a list, only the job's own limit is looked at (no query per job) */
+		bj_claim_waiting(req->app->db, jobs[i], 0, NULL);
 		json_object_array_add(a, bj_render_job(jobs[i], req->app->conf));
+	}
 	json_object_object_add(o, "jobs", a);
 	if (n > limit) {
 		char cur[24];

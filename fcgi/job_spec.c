@@ -208,6 +208,10 @@ parse_spec(const struct bj_conf *conf, struct bj_spec_body *p, char *why, size_t
 	if (opt_int(o, "lease_seconds", &v) == -1)
 		return fail(BJ_ERR_VALIDATION, why, len, "lease_seconds: must be an integer");
 	s->lease_seconds = v < 0 || v > 1000000 ? -1 : (int)v;
+	if (opt_int(o, "priority", &s->priority) == -1)
+		return fail(BJ_ERR_VALIDATION, why, len, "priority: must be an integer");
+	if (opt_int(o, "max_concurrency", &s->max_concurrency) == -1)
+		return fail(BJ_ERR_VALIDATION, why, len, "max_concurrency: must be an integer");
 	s->deadline_seconds = conf->deadline_seconds;
 	s->retention_seconds = conf->retention_seconds;
 	if (opt_int(o, "deadline_seconds", &s->deadline_seconds) == -1)

@@ -12,20 +12,11 @@
 
 #include "buf.h"
 #include "claim.h"
+#include "conf.h"
 #include "job.h"
 #include "sql.h"
 
-#define MAX_SKIP 8
-
-/* 1 when id is in the list of skipped jobs. */
-static int
-skipped(const long long *skip, int nskip, long long id)
-{
-	for (int i = 0; i < nskip; i++)
-		if (skip[i] == id)
-			return 1;
-	return 0;
-}
+#define MAX_ROUNDS 10	/* attempts at a claim whose jobs change under it */
 
 /* Load row i of the claimed list into c. */
 static void
@@ -68,24 +59,45 @@ pairs(const struct bj_rows *r)
 	return bj_buf_steal(&b);
 }
 
+/* A claimable job as the queue's pick reads it. */
+struct pick {
+	long long	 id, stage, pass, max_concurrency;
+	int		 lease, priority, queued;
+};
+
+static void
+load_pick(const struct bj_rows *r, int i, struct pick *p)
+{
+	const char *st = bj_rows_get(r, i, 5);
+
+	p->id = bj_rows_int(r, i, 0);
+	p->stage = bj_rows_int(r, i, 1);
+	p->lease = (int)bj_rows_int(r, i, 2);
+	p->priority = (int)bj_rows_int(r, i, 3);
+	p->max_concurrency = bj_rows_int(r, i, 4);
+	p->queued = st != NULL && strcmp(st, "queued") == 0;
+	p->pass = bj_rows_int(r, i, 6);
+}
+
 /*
  * Claim from one job: lock its due items (skipping those other claimers
  * hold), claim them all with one UPDATE and read them back with one
  * SELECT, so a batch costs the same few round trips whatever its size.
  * Returns BJ_OK with *got items appended to out, or BJ_ERR_CONFLICT when
- * the job stopped being claimable (the caller rolls back and skips it).
+ * the job stopped being claimable (the caller rolls back and starts over).
  */
 static enum bj_err
-claim_job(struct bj_db *db, const struct bj_claim_req *req, long long job, long long stage,
-    int lease, int want, struct bj_claimed *out, int *got)
+claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p, int want,
+    struct bj_claimed *out, int *got)
 {
+	int lease = req->lease_seconds > 0 ? req->lease_seconds : p->lease;
 	struct bj_rows *r, *c = NULL;
 	unsigned long long n;
 	char *set = NULL;
 	enum bj_err e = BJ_OK;
 
 	*got = 0;
-	if ((r = bj_db_query(db, BJ_SQL_CLAIM_ITEMS, "iii", job, stage, (long long)want)) == NULL)
+	if ((r = bj_db_query(db, BJ_SQL_CLAIM_ITEMS, "iii", p->id, p->stage, (long long)want)) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0)
 		goto out;
@@ -106,8 +118,8 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, long long job, long 
 	for (int i = 0; i < c->nrows; i++)
 		load_claimed(c, i, &out[i]);
 	*got = c->nrows;
-	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiii", (long long)*got,
-	    (long long)*got, job, stage) == -1) {
+	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiiii", (long long)*got,
+	    (long long)*got, *got * bj_claim_cost(p->priority), p->id, p->stage) == -1) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -115,12 +127,14 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, long long job, long 
 		e = BJ_ERR_CONFLICT;
 		goto out;
 	}
-	if (bj_db_exec(db, BJ_SQL_JOB_START, &n, "i", job) == -1) {
+	if (!p->queued)
+		goto out;
+	if (bj_db_exec(db, BJ_SQL_JOB_START, &n, "i", p->id) == -1) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
 	if (n == 1)
-		e = bj_event_add(db, job, "started", NULL);
+		e = bj_event_add(db, p->id, "started", NULL);
 out:
 	free(set);
 	bj_rows_free(c);
@@ -128,62 +142,224 @@ out:
 	return e;
 }
 
+long long
+bj_claim_cost(int priority)
+{
+	if (priority < BJ_PRIORITY_MIN)
+		priority = BJ_PRIORITY_MIN;
+	if (priority > BJ_PRIORITY_MAX)
+		priority = BJ_PRIORITY_MAX;
+	return 1LL << (BJ_PRIORITY_MAX - priority);
+}
+
+/* One scalar of a one-row query into *v; -1 on a database error. */
+static int
+scalar(struct bj_db *db, const char *sql, long long *v, const char *fmt, const char *a,
+    const char *b)
+{
+	struct bj_rows *r = bj_db_query(db, sql, fmt, a, b);
+
+	if (r == NULL)
+		return -1;
+	*v = r->nrows > 0 ? bj_rows_int(r, 0, 0) : 0;
+	bj_rows_free(r);
+	return 0;
+}
+
+/*
+ * Free places left under the per-owner and per-kind limits of queue q,
+ * at most want, in *room; each limited scope's row stays locked until
+ * the claim commits.
+ */
+static enum bj_err
+limit_room(struct bj_db *db, const struct bj_claim_req *req, const char *kind,
+    const char *owner, int want, int *room)
+{
+	long long used, lim;
+
+	*room = want;
+	lim = req->max_per_owner;
+	if (lim > 0) {
+		if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", "owner", owner) == -1 ||
+		    scalar(db, BJ_SQL_OWNER_CLAIMED, &used, "s", owner, NULL) == -1)
+			return bj_job_db_error(db);
+		if (lim - used < *room)
+			*room = lim - used < 0 ? 0 : (int)(lim - used);
+	}
+	lim = bj_conf_kind_limit(req->max_per_kind, kind);
+	if (lim > 0 && *room > 0) {
+		if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", "kind", kind) == -1 ||
+		    scalar(db, BJ_SQL_KIND_CLAIMED, &used, "s", kind, NULL) == -1)
+			return bj_job_db_error(db);
+		if (lim - used < *room)
+			*room = lim - used < 0 ? 0 : (int)(lim - used);
+	}
+	return BJ_OK;
+}
+
+/*
+ * Room a job with max_concurrency leaves, at most want, read under the
+ * job's row lock (held until commit, so its claimers count one by one).
+ */
+static enum bj_err
+job_room(struct bj_db *db, const struct pick *p, int want, int *room)
+{
+	struct bj_rows *r;
+	long long left;
+
+	*room = want;
+	if (p->max_concurrency <= 0)
+		return BJ_OK;
+	if ((r = bj_db_query(db, BJ_SQL_JOB_CLAIMED_LOCK, "i", p->id)) == NULL)
+		return bj_job_db_error(db);
+	left = r->nrows > 0 ? p->max_concurrency - bj_rows_int(r, 0, 0) : 0;
+	bj_rows_free(r);
+	if (left < *room)
+		*room = left < 0 ? 0 : (int)left;
+	return BJ_OK;
+}
+
+/*
+ * Claim up to want items from queue (kind, owner), whose row this claim
+ * holds locked: its jobs least served first, each up to its own limit.
+ * Its pass grows by what the items cost; when it had nothing due it is
+ * raised past next_pass (the next queue's, or -1), so a queue cannot
+ * save up a turn while it has nothing to give. A queue without any
+ * claimable job becomes idle.
+ */
+static enum bj_err
+claim_queue(struct bj_db *db, const struct bj_claim_req *req, const char *kind,
+    const char *owner, long long next_pass, struct bj_claimed *out, int want, int *got)
+{
+	struct bj_rows *jobs;
+	long long cost = 0;
+	enum bj_err e;
+	int room, g, nempty = 0;
+
+	*got = 0;
+	if ((e = limit_room(db, req, kind, owner, want, &room)) != BJ_OK || room == 0)
+		return e;
+	if ((jobs = bj_db_query(db, BJ_SQL_QUEUE_JOBS, "ss", kind, owner)) == NULL)
+		return bj_job_db_error(db);
+	if (jobs->nrows == 0) {
+		bj_rows_free(jobs);
+		if (bj_db_exec(db, BJ_SQL_QUEUE_IDLE, NULL, "ss", kind, owner) == -1)
+			return bj_job_db_error(db);
+		return BJ_OK;
+	}
+	for (int i = 0; i < jobs->nrows && *got < room; i++) {
+		struct pick p;
+		int jroom;
+
+		load_pick(jobs, i, &p);
+		if ((e = job_room(db, &p, room - *got, &jroom)) != BJ_OK)
+			goto out;
+		if (jroom == 0)
+			continue;
+		if ((e = claim_job(db, req, &p, jroom, out + *got, &g)) != BJ_OK)
+			goto out;	/* BJ_ERR_CONFLICT: paused or ended meanwhile, start over */
+		*got += g;
+		cost += g * bj_claim_cost(p.priority);
+		if (g == 0 && i + 1 < jobs->nrows) {
+			/* nothing due: no saved-up turn among the owner's jobs either */
+			nempty++;
+			if (bj_db_exec(db, BJ_SQL_JOB_RAISE, NULL, "ii",
+			    bj_rows_int(jobs, i + 1, 6) + 1, p.id) == -1) {
+				e = bj_job_db_error(db);
+				goto out;
+			}
+		}
+	}
+	if (cost > 0) {
+		if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", cost, kind, owner) == -1)
+			e = bj_job_db_error(db);
+	} else if (next_pass >= 0 && nempty + 1 >= jobs->nrows) {
+		if (bj_db_exec(db, BJ_SQL_QUEUE_RAISE, NULL, "iss", next_pass + 1, kind,
+		    owner) == -1)
+			e = bj_job_db_error(db);
+	}
+out:
+	bj_rows_free(jobs);
+	return e;
+}
+
 /* One attempt at the whole claim transaction. */
 static enum bj_err
-claim_once(struct bj_db *db, const struct bj_claim_req *req, long long *skip, int *nskip,
-    struct bj_claimed *out, int *n)
+claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *out, int *n)
 {
-	struct bj_rows *jobs = NULL;
-	const char *sql = bj_sql_claim_jobs(req->nkinds);
+	struct bj_rows *q = NULL, *lk;
+	const char *sql = bj_sql_claim_queues(req->nkinds);
+	const char *k[BJ_SQL_MAX_KINDS];
 	enum bj_err e = BJ_OK;
-	int got;
+	int got, wait = -1;
 
 	*n = 0;
 	if (sql == NULL)
 		return BJ_ERR_VALIDATION;
-	if (bj_db_begin(db) == -1)
+	if (bj_db_begin_read_committed(db) == -1)
 		return bj_job_db_error(db);
-	/*
-	 * The kinds are bound one by one with the format "sss…" of nkinds
-	 * letters; arguments past the format are not read.
-	 */
+	/* one kind per "?"; the binder reads only as many as the format says */
+	for (int i = 0; i < BJ_SQL_MAX_KINDS; i++)
+		k[i] = req->kinds[i % req->nkinds];
 	{
 		char fmt[BJ_SQL_MAX_KINDS + 1];
 
 		memset(fmt, 's', (size_t)req->nkinds);
 		fmt[req->nkinds] = '\0';
-		jobs = bj_db_query(db, sql, fmt, req->kinds[0], req->kinds[1 % req->nkinds],
-		    req->kinds[2 % req->nkinds], req->kinds[3 % req->nkinds],
-		    req->kinds[4 % req->nkinds], req->kinds[5 % req->nkinds],
-		    req->kinds[6 % req->nkinds], req->kinds[7 % req->nkinds],
-		    req->kinds[8 % req->nkinds], req->kinds[9 % req->nkinds],
-		    req->kinds[10 % req->nkinds], req->kinds[11 % req->nkinds],
-		    req->kinds[12 % req->nkinds], req->kinds[13 % req->nkinds],
-		    req->kinds[14 % req->nkinds], req->kinds[15 % req->nkinds]);
+		q = bj_db_query(db, sql, fmt, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
+		    k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]);
 	}
-	if (jobs == NULL) {
+	if (q == NULL) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
-	for (int i = 0; i < jobs->nrows && *n < req->limit; i++) {
-		long long job = bj_rows_int(jobs, i, 0);
-		int lease = req->lease_seconds > 0 ? req->lease_seconds :
-		    (int)bj_rows_int(jobs, i, 2);
+	/*
+	 * Candidates least served first; one that another claimer holds is
+	 * passed over (so concurrent claimers spread across owners), and
+	 * waited for only when no other one gave anything.
+	 */
+	for (int i = 0; i < q->nrows && *n < req->limit; i++) {
+		const char *kind = bj_rows_get(q, i, 0), *owner = bj_rows_get(q, i, 1);
+		int active;
 
-		if (skipped(skip, *nskip, job))
+		if ((lk = bj_db_query(db, BJ_SQL_QUEUE_TRY, "ss", kind, owner)) == NULL) {
+			e = bj_job_db_error(db);
+			goto out;
+		}
+		active = lk->nrows > 0 ? (int)bj_rows_int(lk, 0, 0) : -1;
+		bj_rows_free(lk);
+		if (active == -1 && wait == -1)
+			wait = i;
+		if (active != 1)
 			continue;
-		e = claim_job(db, req, job, bj_rows_int(jobs, i, 1), lease, req->limit - *n,
-		    out + *n, &got);
+		e = claim_queue(db, req, kind, owner,
+		    i + 1 < q->nrows ? bj_rows_int(q, i + 1, 2) : -1, out + *n,
+		    req->limit - *n, &got);
 		*n += got;
-		if (e == BJ_ERR_CONFLICT && *nskip < MAX_SKIP)
-			skip[(*nskip)++] = job;
 		if (e != BJ_OK)
 			goto out;
+	}
+	if (*n == 0 && wait >= 0) {
+		const char *kind = bj_rows_get(q, wait, 0), *owner = bj_rows_get(q, wait, 1);
+		int active;
+
+		if ((lk = bj_db_query(db, BJ_SQL_QUEUE_WAIT, "ss", kind, owner)) == NULL) {
+			e = bj_job_db_error(db);
+			goto out;
+		}
+		active = lk->nrows > 0 ? (int)bj_rows_int(lk, 0, 0) : 0;
+		bj_rows_free(lk);
+		if (active == 1) {
+			e = claim_queue(db, req, kind, owner, -1, out, req->limit, &got);
+			*n += got;
+			if (e != BJ_OK)
+				goto out;
+		}
 	}
 	if (bj_db_commit(db) == -1)
 		e = bj_job_db_error(db);
 out:
-	bj_rows_free(jobs);
+	bj_rows_free(q);
 	if (e != BJ_OK) {
 		bj_db_rollback(db);
 		bj_claimed_free_items(out, *n);
@@ -196,8 +372,6 @@ enum bj_err
 bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **out, int *n)
 {
 	struct bj_claimed *items;
-	long long skip[MAX_SKIP];
-	int nskip = 0;
 	enum bj_err e = BJ_ERR_INTERNAL;
 
 	*out = NULL;
@@ -206,10 +380,10 @@ bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **o
 	    req->limit > BJ_CLAIM_MAX_LIMIT)
 		return BJ_ERR_VALIDATION;
 	items = bj_xcalloc((size_t)req->limit, sizeof *items);
-	for (int round = 0; round < MAX_SKIP + 2; round++) {
-		e = claim_once(db, req, skip, &nskip, items, n);
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		e = claim_once(db, req, items, n);
 		if (e == BJ_ERR_CONFLICT)
-			continue;	/* a job changed state under us: again without it */
+			continue;	/* a job changed state under us: the next pick skips it */
 		if (e == BJ_ERR_INTERNAL && bj_db_retryable(db))
 			continue;	/* deadlock or lock wait: the transaction is gone, retry */
 		break;
@@ -243,4 +417,66 @@ bj_claimed_free(struct bj_claimed *c, int n)
 		return;
 	bj_claimed_free_items(c, n);
 	free(c);
+}
+
+enum bj_err
+bj_claim_queue_join(struct bj_db *db, long long job_id)
+{
+	struct bj_rows *r;
+	long long floor;
+	enum bj_err e = BJ_OK;
+	const char *kind, *owner;
+
+	if ((r = bj_db_query(db, BJ_SQL_JOB_QUEUE, "i", job_id)) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_JOB_NOT_FOUND;
+	}
+	kind = bj_rows_get(r, 0, 0);
+	owner = bj_rows_get(r, 0, 1);
+	if (scalar(db, BJ_SQL_QUEUE_FLOOR, &floor, "s", kind, NULL) == -1 ||
+	    bj_db_exec(db, BJ_SQL_QUEUE_JOIN, NULL, "ssi", kind, owner, floor) == -1)
+		e = bj_job_db_error(db);
+	else {
+		struct bj_rows *f = bj_db_query(db, BJ_SQL_JOB_FLOOR, "ssi", kind, owner, job_id);
+
+		if (f == NULL || bj_db_exec(db, BJ_SQL_JOB_RAISE, NULL, "ii",
+		    f->nrows > 0 ? bj_rows_int(f, 0, 0) : 0, job_id) == -1)
+			e = bj_job_db_error(db);
+		bj_rows_free(f);
+	}
+	bj_rows_free(r);
+	return e;
+}
+
+enum bj_err
+bj_claim_waiting(struct bj_db *db, struct bj_job *job, int max_per_owner,
+    const char *max_per_kind)
+{
+	long long used, lim;
+
+	job->waiting_on = NULL;
+	if ((job->state != BJ_JOB_QUEUED && job->state != BJ_JOB_RUNNING) || job->n_pending == 0)
+		return BJ_OK;
+	if (job->max_concurrency > 0 && job->n_claimed >= job->max_concurrency) {
+		job->waiting_on = "max_concurrency";
+		return BJ_OK;
+	}
+	if (max_per_owner > 0) {
+		if (scalar(db, BJ_SQL_OWNER_CLAIMED, &used, "s", job->owner, NULL) == -1)
+			return bj_job_db_error(db);
+		if (used >= max_per_owner) {
+			job->waiting_on = "owner_limit";
+			return BJ_OK;
+		}
+	}
+	lim = bj_conf_kind_limit(max_per_kind, job->kind);
+	if (lim > 0) {
+		if (scalar(db, BJ_SQL_KIND_CLAIMED, &used, "s", job->kind, NULL) == -1)
+			return bj_job_db_error(db);
+		if (used >= lim)
+			job->waiting_on = "kind_limit";
+	}
+	return BJ_OK;
 }

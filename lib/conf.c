@@ -22,7 +22,8 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH, T_LANG, T_TZ };
+enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH, T_LANG, T_TZ,
+    T_KINDLIMITS };
 
 struct conf_key {
 	const char	*section;
@@ -81,6 +82,9 @@ static const struct conf_key keys[] = {
 	{ "jobs", "max_items", T_INT, O(max_items), "1000000", 1, 1000000, { 0 } },
 	{ "jobs", "on_item_failure", T_ENUM, O(on_item_failure), "fail_job", 0, 0,
 	    { "fail_job", "continue", NULL } },
+
+	{ "claims", "max_per_owner", T_INT, O(max_per_owner), "0", 0, BJ_CONF_MAX_CLAIMED, { 0 } },
+	{ "claims", "max_per_kind", T_KINDLIMITS, O(max_per_kind), "", 0, 0, { 0 } },
 
 	{ "reaper", "lock_name", T_STR, O(lock_name), "bulkjobs.reaper", 0, 0, { 0 } },
 	{ "reaper", "batch", T_INT, O(reaper_batch), "1000", 1, 100000, { 0 } },
@@ -165,6 +169,53 @@ zone_exists(const char *tz)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * Walk a [claims] max_per_kind list ("export=4, import=2, *=10"): the
+ * limit for kind (its own entry, else "*", else 0) in *limit when kind
+ * is not NULL. Returns NULL, or a static message for a malformed list.
+ */
+static const char *
+kind_limits(const char *spec, const char *kind, long long *limit)
+{
+	long long star = 0, own = -1;
+
+	while (spec != NULL && *spec != '\0') {
+		size_t nlen;
+		const char *name;
+		char *end;
+		long long n;
+
+		spec += strspn(spec, ", \t");
+		if (*spec == '\0')
+			break;
+		name = spec;
+		nlen = strcspn(spec, "=, \t");
+		if (nlen == 0 || nlen > 64 || name[nlen] != '=')
+			return "must be a list of kind=N";
+		errno = 0;
+		n = strtoll(name + nlen + 1, &end, 10);
+		if (errno || end == name + nlen + 1 || n < 1 || n > BJ_CONF_MAX_CLAIMED ||
+		    (*end != '\0' && strchr(", \t", *end) == NULL))
+			return "needs a limit from 1 to 1000000 after each kind=";
+		if (nlen == 1 && *name == '*')
+			star = n;
+		else if (kind != NULL && strlen(kind) == nlen && strncmp(kind, name, nlen) == 0)
+			own = n;
+		spec = end;
+	}
+	if (limit != NULL)
+		*limit = own >= 0 ? own : star;
+	return NULL;
+}
+
+long long
+bj_conf_kind_limit(const char *spec, const char *kind)
+{
+	long long limit = 0;
+
+	return kind_limits(spec, kind, &limit) == NULL ? limit : 0;
+}
+
 /* Store value v for key k; on error return a static message. */
 static const char *
 set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
@@ -193,6 +244,10 @@ set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
 	case T_TZ:
 		if (!zone_exists(v))
 			return "is not a time zone (UTC, or a name under /usr/share/zoneinfo)";
+		break;
+	case T_KINDLIMITS:
+		if (kind_limits(v, NULL, NULL) != NULL)
+			return kind_limits(v, NULL, NULL);
 		break;
 	case T_INT:
 	case T_LLONG:
@@ -254,7 +309,7 @@ bj_conf_free(struct bj_conf *c)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &keys[i];
 		if (k->type == T_STR || k->type == T_PATH || k->type == T_BASEPATH ||
-		    k->type == T_LANG || k->type == T_TZ) {
+		    k->type == T_LANG || k->type == T_TZ || k->type == T_KINDLIMITS) {
 			free(*str_field(c, k));
 			*str_field(c, k) = NULL;
 		}

@@ -68,6 +68,10 @@ struct bj_conf {
 	int	 max_items;
 	int	 on_item_failure;	/* enum bj_on_fail */
 
+	/* [claims] */
+	int	 max_per_owner;		/* items of one owner claimed at once, 0: no limit */
+	char	*max_per_kind;		/* "kind=N, …, *=N" (bj_conf_kind_limit) */
+
 	/* [reaper] */
 	char	*lock_name;
 	int	 reaper_batch;
@@ -97,5 +101,10 @@ int bj_conf_parse(struct bj_conf *conf, const char *path, const char *text,
     char **cause);
 
 void bj_conf_free(struct bj_conf *conf);
+
+#define BJ_CONF_MAX_CLAIMED 1000000	/* the largest per-owner or per-kind limit */
+
+/* The [claims] max_per_kind limit of kind in spec (its entry, else "*"), 0 for none. */
+long long bj_conf_kind_limit(const char *spec, const char *kind);
 
 #endif

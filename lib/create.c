@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "claim.h"
 #include "create.h"
 #include "job.h"
 #include "sql.h"
@@ -119,6 +120,11 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 		BAD("max_attempts: between 1 and 100");
 	if (s->lease_seconds < 1 || s->lease_seconds > 86400)
 		BAD("lease_seconds: between 1 and 86400");
+	if (s->priority < BJ_PRIORITY_MIN || s->priority > BJ_PRIORITY_MAX)
+		BAD("priority: an integer from %d to %d", BJ_PRIORITY_MIN, BJ_PRIORITY_MAX);
+	if (s->max_concurrency < 0 || s->max_concurrency > BJ_MAX_CONCURRENCY)
+		BAD("max_concurrency: an integer from 1 to %d (0 or absent: no limit)",
+		    BJ_MAX_CONCURRENCY);
 	if (s->deadline_seconds < 1 || s->deadline_seconds > 366LL * 86400)
 		BAD("deadline_seconds: between 1 and 31622400");
 	if (s->retention_seconds < 0 || s->retention_seconds > 3660LL * 86400)
@@ -218,14 +224,14 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 			remaining++;
 	if (bj_token_new(token) == -1)
 		return BJ_ERR_INTERNAL;
-	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiissiiss", token, s->kind,
+	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiissiissii", token, s->kind,
 	    s->owner, s->title ? s->title : "", s->params, first, stages, remaining,
 	    (long long)s->nitems, (long long)s->nitems, s->deadline_seconds,
 	    s->retention_seconds, s->idempotency_key,
 	    s->idempotency_key ? s->request_hash : NULL, (long long)s->max_attempts,
 	    (long long)s->lease_seconds,
 	    s->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job",
-	    s->language ? s->language : "en") == -1) {
+	    s->language ? s->language : "en", s->priority, s->max_concurrency) == -1) {
 		if (bj_db_errno(db) == 1062)
 			return BJ_ERR_CONFLICT;		/* the key raced us */
 		return bj_job_db_error(db);
@@ -233,7 +239,8 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 	*id = (long long)bj_db_insert_id(db);
 	if (bj_sql_items_bulk(db, *id, s->items, s->nitems) == -1)
 		return bj_job_db_error(db);
-	if ((e = add_targets(db, *id, "email", s->emails, s->nemails)) != BJ_OK ||
+	if ((e = bj_claim_queue_join(db, *id)) != BJ_OK ||
+	    (e = add_targets(db, *id, "email", s->emails, s->nemails)) != BJ_OK ||
 	    (e = add_targets(db, *id, "webhook", s->webhooks, s->nwebhooks)) != BJ_OK)
 		return e;
 	return bj_event_add(db, *id, "created", NULL);

@@ -25,6 +25,8 @@ struct bj_job_spec {
 	const char	*idempotency_key;	/* NULL: none */
 	char		 request_hash[BJ_SHA256_HEX];	/* of the body, for the key */
 	int		 max_attempts, lease_seconds, on_item_failure;
+	long long	 priority;		/* BJ_PRIORITY_MIN..BJ_PRIORITY_MAX */
+	long long	 max_concurrency;	/* 0: no limit */
 	long long	 deadline_seconds, retention_seconds;
 	struct bj_item_spec *items;
 	size_t		 nitems;

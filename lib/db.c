@@ -234,15 +234,23 @@ bj_db_exec_text(struct bj_db *db, const char *sql)
 	return 0;
 }
 
-int
-bj_db_begin(struct bj_db *db)
+/* Send the statements that open a transaction: the optional set, then START TRANSACTION. */
+static int
+start_tx(MYSQL *my, const char *set)
+{
+	return (set != NULL && mysql_real_query(my, set, strlen(set)) != 0) ||
+	    mysql_real_query(my, "START TRANSACTION", 17) != 0 ? -1 : 0;
+}
+
+/* Open a transaction, after set (a SET TRANSACTION statement, or NULL); reconnect once if the link is gone. */
+static int
+begin_tx(struct bj_db *db, const char *set)
 {
 	if (db_ensure(db) == -1)
 		return -1;
-	if (mysql_real_query(db->my, "START TRANSACTION", 17) != 0) {
+	if (start_tx(db->my, set) != 0) {
 		set_err_my(db);
-		if (!db->gone || bj_db_connect(db) == -1 ||
-		    mysql_real_query(db->my, "START TRANSACTION", 17) != 0) {
+		if (!db->gone || bj_db_connect(db) == -1 || start_tx(db->my, set) != 0) {
 			if (db->my != NULL)
 				set_err_my(db);
 			return -1;
@@ -250,6 +258,18 @@ bj_db_begin(struct bj_db *db)
 	}
 	db->in_tx = 1;
 	return 0;
+}
+
+int
+bj_db_begin(struct bj_db *db)
+{
+	return begin_tx(db, NULL);
+}
+
+int
+bj_db_begin_read_committed(struct bj_db *db)
+{
+	return begin_tx(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
 }
 
 int

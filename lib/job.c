@@ -61,6 +61,8 @@ from_row(const struct bj_rows *r, int row)
 	j->on_item_failure = (s != NULL && strcmp(s, "continue") == 0) ?
 	    BJ_ON_FAIL_CONTINUE : BJ_ON_FAIL_JOB;
 	j->idempotency_key = dup_cell(r, row, 29);
+	j->priority = (int)bj_rows_int(r, row, 30);
+	j->max_concurrency = bj_rows_int(r, row, 31);
 	return j;
 }
 

@@ -51,6 +51,9 @@ struct bj_job {
 	int		 lease_seconds;
 	int		 on_item_failure;	/* enum bj_on_fail */
 	char		*idempotency_key;
+	int		 priority;		/* BJ_PRIORITY_MIN..BJ_PRIORITY_MAX */
+	long long	 max_concurrency;	/* items claimed at once, 0: no limit */
+	const char	*waiting_on;		/* static: the limit it waits on, or NULL (bj_claim_waiting) */
 };
 
 /* Load by id or by status-page token: BJ_OK, BJ_ERR_JOB_NOT_FOUND or BJ_ERR_DB_UNAVAILABLE. */

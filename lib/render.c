@@ -79,6 +79,10 @@ bj_render_job(const struct bj_job *j, const struct bj_conf *conf)
 	    j->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job"));
 	put(o, "language", str_or_null(j->language));
 	put(o, "idempotency_key", str_or_null(j->idempotency_key));
+	put(o, "priority", json_object_new_int(j->priority));
+	put(o, "max_concurrency", j->max_concurrency > 0 ?
+	    json_object_new_int64(j->max_concurrency) : NULL);
+	put(o, "waiting_on", str_or_null(j->waiting_on));
 	s = bj_xasprintf("%s/v1/jobs/%lld", conf->public_url, j->id);
 	put(l, "self", json_object_new_string(s));
 	free(s);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "claim.h"
 #include "job.h"
 #include "sql.h"
 
@@ -239,6 +240,8 @@ bj_job_resume(struct bj_db *db, long long job_id)
 {
 	enum bj_err e = conditional(db, job_id, BJ_SQL_JOB_RESUME, "resumed");
 
+	if (e == BJ_OK)
+		e = bj_claim_queue_join(db, job_id);
 	/* its last claims may have ended while it was paused */
 	return e == BJ_OK ? bj_job_settle(db, job_id) : e;
 }

@@ -45,11 +45,30 @@ extern const char BJ_SQL_JOB_COUNT_CANCEL_LATER[];	/* i claimed, i claimed, i jo
 extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 #define BJ_SQL_MAX_KINDS 16
-/* s kind x nkinds: active jobs of nkinds kinds (s each) -> id, stage, lease_seconds */
-const char *bj_sql_claim_jobs(int nkinds);
+#define BJ_STR_(x) #x
+#define BJ_STR(x) BJ_STR_(x)
+#define BJ_CLAIM_QUEUES 8		/* candidate queues a claim reads */
+#define BJ_CLAIM_QUEUE_JOBS 4		/* jobs of one queue a claim tries */
+/* s kind x nkinds -> kind, owner, pass: the active claim queues, least pass first */
+const char *bj_sql_claim_queues(int nkinds);
+extern const char BJ_SQL_QUEUE_TRY[];		/* s kind, s owner -> active (locks, skips locked) */
+extern const char BJ_SQL_QUEUE_WAIT[];		/* s kind, s owner -> active (locks) */
+extern const char BJ_SQL_QUEUE_JOBS[];		/* s kind, s owner -> id, stage, lease_seconds, priority, max_concurrency, state, pass */
+extern const char BJ_SQL_QUEUE_CHARGE[];	/* i cost, s kind, s owner */
+extern const char BJ_SQL_QUEUE_RAISE[];		/* i pass, s kind, s owner */
+extern const char BJ_SQL_JOB_RAISE[];		/* i pass, i job */
+extern const char BJ_SQL_QUEUE_IDLE[];		/* s kind, s owner */
+extern const char BJ_SQL_QUEUE_FLOOR[];		/* s kind -> least pass of its active queues */
+extern const char BJ_SQL_QUEUE_JOIN[];		/* s kind, s owner, i pass */
+extern const char BJ_SQL_JOB_FLOOR[];		/* s kind, s owner, i job -> least pass of the others */
+extern const char BJ_SQL_JOB_QUEUE[];		/* i job -> kind, owner */
+extern const char BJ_SQL_JOB_CLAIMED_LOCK[];	/* i job -> n_claimed (locks) */
+extern const char BJ_SQL_LIMIT_LOCK[];		/* s scope, s name */
+extern const char BJ_SQL_OWNER_CLAIMED[];	/* s owner -> items claimed */
+extern const char BJ_SQL_KIND_CLAIMED[];	/* s kind -> items claimed */
 extern const char BJ_SQL_CLAIM_ITEMS[];		/* i job, i stage, i limit -> id (locks, skips locked) */
 extern const char BJ_SQL_CLAIM_SET[];		/* s [[id,"token"],…], i seconds, s worker */
-extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i job, i stage */
+extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i cost, i job, i stage */
 extern const char BJ_SQL_JOB_START[];		/* i job */
 extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at, in that order */
 extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, i item -> 1 when it succeeded under it */
@@ -63,7 +82,7 @@ extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error 
 extern const char BJ_SQL_COUNT_FAILED[];	/* i stage, i job */
 extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
 extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
-extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language */
+extern const char BJ_SQL_JOB_INSERT[];		/* s token, s kind, s owner, s title, s params, i stage, i stage_count, i remaining, i total, i pending, i deadline secs, i retention, s idem key, s hash, i max_attempts, i lease, s on_failure, s language, i priority, i max_concurrency (0: none) */
 extern const char BJ_SQL_TARGET_INSERT[];	/* i job, s channel, s hash, s target */
 #define BJ_SQL_ITEM_BATCH 500
 #define BJ_SQL_BATCH_BYTES (4 << 20)	/* bigger batches go row by row */

@@ -24,7 +24,7 @@
     " artifact_deleted_at IS NOT NULL," \
     " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
     " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
-    " idempotency_key FROM jobs"
+    " idempotency_key, priority, max_concurrency FROM jobs"
 
 const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
 const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
@@ -110,9 +110,10 @@ const char BJ_SQL_CLAIM_SET[] =
     " i.lease_expires_at = NOW(6) + INTERVAL ? SECOND, i.claimed_by = ?,"
     " i.claimed_at = NOW(6) WHERE i.state = 'pending'";
 
+/* the job's counters and its pass (its virtual time among its owner's jobs) */
 const char BJ_SQL_CLAIM_COUNT[] =
     "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
-    " updated_at = NOW(6)"
+    " pass = pass + ?, updated_at = NOW(6)"
     " WHERE id = ? AND state IN ('queued', 'running') AND stage = ?";
 
 const char BJ_SQL_JOB_START[] =
@@ -126,31 +127,93 @@ const char BJ_SQL_CLAIMED_LIST[] =
     " WHERE i.lease_token = t.tok ORDER BY t.n";
 
 /*
- * The active-job scan for n kinds: texts for 1..BJ_SQL_MAX_KINDS, built
- * once. The index is forced: ix_jobs_kind would also serve the ORDER BY,
- * but it walks every finished job of the kind, so its cost would grow
- * with history instead of with the active jobs.
+ * The claim's candidates for n kinds: the active queues of each kind in
+ * pass order (ix_claim_queues_pass, so each part reads only the rows it
+ * returns), merged by pass. Texts for 1..BJ_SQL_MAX_KINDS, built once.
  */
 const char *
-bj_sql_claim_jobs(int nkinds)
+bj_sql_claim_queues(int nkinds)
 {
-	static char texts[BJ_SQL_MAX_KINDS][600];
+	static char texts[BJ_SQL_MAX_KINDS][BJ_SQL_MAX_KINDS * 160];
 	char *t;
 
 	if (nkinds < 1 || nkinds > BJ_SQL_MAX_KINDS)
 		return NULL;
 	t = texts[nkinds - 1];
 	if (t[0] == '\0') {
-		size_t len = (size_t)snprintf(t, sizeof texts[0], "SELECT id, stage, lease_seconds"
-		    " FROM jobs FORCE INDEX (ix_jobs_state_kind)"
-		    " WHERE state IN ('queued', 'running') AND kind IN (?");
-		for (int i = 1; i < nkinds; i++)
-			len += (size_t)snprintf(t + len, sizeof texts[0] - len, ", ?");
-		snprintf(t + len, sizeof texts[0] - len, ") AND deadline_at > NOW(6)"
-		    " ORDER BY id LIMIT 100");
+		size_t len = 0;
+
+		for (int i = 0; i < nkinds; i++)
+			len += (size_t)snprintf(t + len, sizeof texts[0] - len,
+			    "%s(SELECT kind, owner, pass FROM claim_queues"
+			    " WHERE kind = ? AND active = 1 ORDER BY pass LIMIT %d)",
+			    i ? " UNION ALL " : "", BJ_CLAIM_QUEUES);
+		snprintf(t + len, sizeof texts[0] - len, " ORDER BY pass LIMIT %d",
+		    BJ_CLAIM_QUEUES);
 	}
 	return t;
 }
+
+/* A candidate queue, locked for this claim unless another claimer holds it. */
+const char BJ_SQL_QUEUE_TRY[] =
+    "SELECT active FROM claim_queues WHERE kind = ? AND owner = ? FOR UPDATE SKIP LOCKED";
+const char BJ_SQL_QUEUE_WAIT[] =
+    "SELECT active FROM claim_queues WHERE kind = ? AND owner = ? FOR UPDATE";
+
+/* An owner's claimable jobs of a kind, least served first (ix_jobs_claim). */
+const char BJ_SQL_QUEUE_JOBS[] =
+    "SELECT id, stage, lease_seconds, priority, COALESCE(max_concurrency, 0), state, pass"
+    " FROM jobs FORCE INDEX (ix_jobs_claim)"
+    " WHERE kind = ? AND owner = ? AND claimable = 1 AND deadline_at > NOW(6)"
+    " ORDER BY pass, id LIMIT " BJ_STR(BJ_CLAIM_QUEUE_JOBS);
+
+/* A queue's pass after a claim (cost of what it got), or raised past another's */
+const char BJ_SQL_QUEUE_CHARGE[] =
+    "UPDATE claim_queues SET pass = pass + ? WHERE kind = ? AND owner = ?";
+const char BJ_SQL_QUEUE_RAISE[] =
+    "UPDATE claim_queues SET pass = GREATEST(pass, ?) WHERE kind = ? AND owner = ?";
+const char BJ_SQL_JOB_RAISE[] =
+    "UPDATE jobs SET pass = GREATEST(pass, ?) WHERE id = ?";
+/* A queue with no claimable job left; the claimer holds its row lock. */
+const char BJ_SQL_QUEUE_IDLE[] =
+    "UPDATE claim_queues SET active = 0 WHERE kind = ? AND owner = ?";
+
+/*
+ * A job's queue becomes active (job creation, resume). A queue that was
+ * idle comes back at the least pass of the kind's active queues, and the
+ * job at the least of its owner's claimable jobs, so that nothing is
+ * owed for the time they waited.
+ */
+const char BJ_SQL_QUEUE_FLOOR[] =
+    "SELECT COALESCE(MIN(pass), 0) FROM claim_queues WHERE kind = ? AND active = 1";
+const char BJ_SQL_QUEUE_JOIN[] =
+    "INSERT INTO claim_queues (kind, owner, active, pass) VALUES (?, ?, 1, ?)"
+    " ON DUPLICATE KEY UPDATE pass = IF(active = 1, pass, GREATEST(pass, VALUES(pass))),"
+    " active = 1";
+const char BJ_SQL_JOB_FLOOR[] =
+    "SELECT COALESCE(MIN(pass), 0) FROM jobs FORCE INDEX (ix_jobs_claim)"
+    " WHERE kind = ? AND owner = ? AND claimable = 1 AND id <> ?";
+const char BJ_SQL_JOB_QUEUE[] =
+    "SELECT kind, owner FROM jobs WHERE id = ?";
+
+/* A limited job's claimed items, read under its row lock. */
+const char BJ_SQL_JOB_CLAIMED_LOCK[] =
+    "SELECT n_claimed FROM jobs WHERE id = ? FOR UPDATE";
+
+/*
+ * Per-owner and per-kind limits: the scope's row serialises the claimers
+ * of that scope; under it, the items claimed now are the sum of the
+ * counters of the scope's jobs that have not ended (read committed, so
+ * every claim that held the row before is seen).
+ */
+const char BJ_SQL_LIMIT_LOCK[] =
+    "INSERT INTO claim_limits (scope, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = name";
+const char BJ_SQL_OWNER_CLAIMED[] =
+    "SELECT COALESCE(SUM(n_claimed), 0) FROM jobs FORCE INDEX (ix_jobs_owner_state)"
+    " WHERE owner = ? AND state IN ('queued', 'running', 'paused')";
+const char BJ_SQL_KIND_CLAIMED[] =
+    "SELECT COALESCE(SUM(n_claimed), 0) FROM jobs FORCE INDEX (ix_jobs_state_kind)"
+    " WHERE state IN ('queued', 'running', 'paused') AND kind = ?";
 
 /* --- leases (lease.c) --- */
 
@@ -218,8 +281,9 @@ const char BJ_SQL_JOB_INSERT[] =
     "INSERT INTO jobs (token, kind, owner, title, params, state, stage, stage_count,"
     " stage_remaining, n_total, n_pending, created_at, updated_at, deadline_at,"
     " retention_seconds, idempotency_key, request_hash, max_attempts, lease_seconds,"
-    " on_item_failure, language) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, NOW(6),"
-    " NOW(6), NOW(6) + INTERVAL ? SECOND, ?, ?, ?, ?, ?, ?, ?)";
+    " on_item_failure, language, priority, max_concurrency) VALUES (?, ?, ?, ?, ?, 'queued',"
+    " ?, ?, ?, ?, ?, NOW(6), NOW(6), NOW(6) + INTERVAL ? SECOND, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " NULLIF(?, 0))";
 
 const char BJ_SQL_TARGET_INSERT[] =
     "INSERT IGNORE INTO job_targets (job_id, channel, target_hash, target) VALUES (?, ?, ?, ?)";

@@ -50,7 +50,7 @@ static int
 claim(const char *kind, int limit, struct bj_claimed **c)
 {
 	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0 };
+	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL };
 	int n = 0;
 
 	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);

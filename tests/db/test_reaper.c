@@ -474,7 +474,7 @@ static void
 test_expired_rows_cancelled_later(void)
 {
 	static const char *const kinds[] = { "later" };
-	struct bj_claim_req req = { "w1", kinds, 1, 10, 0 };
+	struct bj_claim_req req = { "w1", kinds, 1, 10, 0, 0, NULL };
 	struct bj_claimed *got = NULL;
 	struct bj_reaper r;
 	long long job = plant_job("running", 3, "fail_job", -10);
