@@ -1,22 +1,36 @@
 /*
  * claimer.c: the worker side of claim_complete. W threads claim items of
  * kind "bench" through the HTTP API in batches of B and complete each
- * batch with one POST /v1/items/complete, until a claim comes back empty;
- * prints items/s as JSON.
+ * batch with one POST /v1/items/complete, until a claim comes back empty
+ * (or, given SECONDS, for that long, polling every 10 ms when nothing is
+ * due); prints items/s as JSON.
  *
- * usage: claimer BASE_URL TOKEN WORKERS BATCH
+ * usage: claimer BASE_URL TOKEN WORKERS BATCH [KIND [SECONDS]]
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-static const char *base, *token;
+static const char *base, *token, *kind = "bench";
 static int batch;
+static double run_for;		/* seconds, 0: until nothing is left */
+static struct timespec started;
+
+/* Seconds since the start. */
+static double
+elapsed(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - started.tv_sec) + (now.tv_nsec - started.tv_nsec) / 1e9;
+}
 
 struct resp {
 	char	*data;
@@ -113,9 +127,9 @@ work(void *arg)
 	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 	h = curl_slist_append(h, auth);
 	h = curl_slist_append(h, "Content-Type: application/json");
-	snprintf(claim, sizeof claim, "{\"worker\":\"bench-%p\",\"kinds\":[\"bench\"],\"limit\":%d,"
-	    "\"lease_seconds\":300}", arg, batch);
-	while (empty < 3) {
+	snprintf(claim, sizeof claim, "{\"worker\":\"bench-%p\",\"kinds\":[\"%s\"],\"limit\":%d,"
+	    "\"lease_seconds\":300}", arg, kind, batch);
+	while (run_for > 0 ? elapsed() < run_for : empty < 3) {
 		struct json_object *o, *items;
 		long st = post(c, h, "/v1/claims", claim, &r);
 		size_t n;
@@ -128,6 +142,8 @@ work(void *arg)
 		    (n = json_object_array_length(items)) == 0) {
 			json_object_put(o);
 			empty++;
+			if (run_for > 0)
+				usleep(10000);
 			continue;
 		}
 		empty = 0;
@@ -151,14 +167,19 @@ main(int argc, char **argv)
 	int workers;
 	double secs;
 
-	if (argc != 5)
+	if (argc < 5 || argc > 7)
 		return 64;
 	base = argv[1];
 	token = argv[2];
 	workers = atoi(argv[3]);
 	batch = atoi(argv[4]);
+	if (argc > 5)
+		kind = argv[5];
+	if (argc > 6)
+		run_for = atof(argv[6]);
 	curl_global_init(CURL_GLOBAL_ALL);
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	started = a;
 	for (int i = 0; i < workers; i++)
 		pthread_create(&t[i], NULL, work, &done[i]);
 	for (int i = 0; i < workers; i++)

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "claim.h"
 #include "csrf.h"
 #include "pages.h"
 #include "sql.h"
@@ -214,6 +215,29 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	pj->deadline_ago = ago_cell(r, row, 26);
 	pj->expires_ago = ago_cell(r, row, 27);
 	pj->run_seconds = ago_cell(r, row, 28);
+	j->priority = (int)bj_rows_int(r, row, 29);
+	j->max_concurrency = bj_rows_int(r, row, 30);
+}
+
+/* Which limit holds the job's waiting items back, if one does (bj_claim_waiting). */
+static void
+add_waiting(const struct bj_job *j, struct bj_html_el *body)
+{
+	struct bj_html_el *p;
+
+	if (j->waiting_on == NULL)
+		return;
+	if (strcmp(j->waiting_on, "max_concurrency") == 0)
+		p = bj_html_addf(body, "p", ngettext("Waiting: this job runs at most %lld item "
+		    "at a time.", "Waiting: this job runs at most %lld items at a time.",
+		    (unsigned long)j->max_concurrency), j->max_concurrency);
+	else if (strcmp(j->waiting_on, "owner_limit") == 0)
+		p = bj_html_add(body, "p", _("Waiting: your other jobs are using all the items "
+		    "you may have running at once."));
+	else
+		p = bj_html_add(body, "p", _("Waiting: every place for jobs of this kind is in "
+		    "use."));
+	bj_html_attr(p, "class", "waiting");
 }
 
 /* Free the strings of pj, not pj itself. */
@@ -704,7 +728,7 @@ void
 bj_page_status(struct bj_req *req)
 {
 	struct bj_page_job *pj;
-	const struct bj_job *j;
+	struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
 	struct bj_rows *r, *rf = NULL;
@@ -736,6 +760,9 @@ bj_page_status(struct bj_req *req)
 	    (rf = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILED, "ii",
 	    j->id, (long long)MAX_FAILURES + 1)) == NULL)
 		goto unavailable;
+	if (bj_claim_waiting(req->app->db, j, req->app->conf->max_per_owner,
+	    req->app->conf->max_per_kind) != BJ_OK)
+		goto unavailable;
 	bj_page_lang(req, j->language);
 	title = j->title != NULL && *j->title ? j->title : _("Untitled job");
 	h = bj_page_new(title, nonce);
@@ -750,12 +777,14 @@ bj_page_status(struct bj_req *req)
 	bj_html_add(body, "h1", title);
 	p = bj_html_add(body, "p", _("Kind: "));
 	bj_html_add(p, "code", j->kind);
+	bj_html_addf(body, "p", _("Priority: %d"), j->priority);
 	p = bj_html_add(body, "p", _("State: "));
 	s = bj_html_add(p, "strong", bj_page_state_words(j->state));
 	snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 	bj_html_attr(s, "class", cls);
 	bj_html_attr(p, "id", "state");
 	add_progress(pj, body);
+	add_waiting(j, body);
 	if (!bj_job_state_terminal(j->state))
 		add_stage(req, j, body);
 	add_actions(req, j, body);

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "claim.h"
@@ -166,34 +167,97 @@ scalar(struct bj_db *db, const char *sql, long long *v, const char *fmt, const c
 	return 0;
 }
 
+/* Free places under limit lim (0: none) for a scope whose locked count is read by sql. */
+static enum bj_err
+scope_room(struct bj_db *db, const char *scope, const char *name, const char *sql,
+    long long lim, long long *room)
+{
+	long long used;
+
+	*room = -1;
+	if (lim <= 0)
+		return BJ_OK;
+	if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", scope, name) == -1 ||
+	    scalar(db, sql, &used, "s", name, NULL) == -1)
+		return bj_job_db_error(db);
+	*room = lim > used ? lim - used : 0;
+	return BJ_OK;
+}
+
 /*
- * Free places left under the per-owner and per-kind limits of queue q,
- * at most want, in *room; each limited scope's row stays locked until
- * the claim commits.
+ * One claim in progress: the request, and the room left under each
+ * asked kind's limit (-1: none). limited is set when a limit held a
+ * queue back.
+ */
+struct run {
+	const struct bj_claim_req	*req;
+	long long			 kroom[BJ_SQL_MAX_KINDS];
+	int				 limited;
+};
+
+/* Index of kind among the asked kinds (the database compares them case-blind). */
+static int
+kind_index(const struct bj_claim_req *req, const char *kind)
+{
+	for (int i = 0; i < req->nkinds; i++)
+		if (strcasecmp(req->kinds[i], kind) == 0)
+			return i;
+	return 0;
+}
+
+/*
+ * The room under each asked kind's limit, its row locked first and in
+ * name order, before any queue: claimers of a limited kind then queue up
+ * on that one row instead of each holding a queue the other wants.
  */
 static enum bj_err
-limit_room(struct bj_db *db, const struct bj_claim_req *req, const char *kind,
-    const char *owner, int want, int *room)
+kinds_room(struct bj_db *db, struct run *run)
 {
-	long long used, lim;
+	const struct bj_claim_req *req = run->req;
+	int order[BJ_SQL_MAX_KINDS];
+
+	for (int i = 0; i < req->nkinds; i++) {
+		int j = i;
+
+		for (; j > 0 && strcmp(req->kinds[order[j - 1]], req->kinds[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+		run->kroom[i] = -1;
+	}
+	for (int i = 0; i < req->nkinds; i++) {
+		const char *kind = req->kinds[order[i]];
+		enum bj_err e;
+
+		if (i > 0 && strcasecmp(kind, req->kinds[order[i - 1]]) == 0)
+			continue;
+		if ((e = scope_room(db, "kind", kind, BJ_SQL_KIND_CLAIMED,
+		    bj_conf_kind_limit(req->max_per_kind, kind), &run->kroom[order[i]])) != BJ_OK)
+			return e;
+	}
+	return BJ_OK;
+}
+
+/*
+ * Free places for queue (kind, owner), at most want, under its kind's
+ * room and the per-owner limit (the owner's row stays locked until the
+ * claim commits).
+ */
+static enum bj_err
+queue_room(struct bj_db *db, struct run *run, int k, const char *owner, int want, int *room)
+{
+	long long r;
+	enum bj_err e;
 
 	*room = want;
-	lim = req->max_per_owner;
-	if (lim > 0) {
-		if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", "owner", owner) == -1 ||
-		    scalar(db, BJ_SQL_OWNER_CLAIMED, &used, "s", owner, NULL) == -1)
-			return bj_job_db_error(db);
-		if (lim - used < *room)
-			*room = lim - used < 0 ? 0 : (int)(lim - used);
-	}
-	lim = bj_conf_kind_limit(req->max_per_kind, kind);
-	if (lim > 0 && *room > 0) {
-		if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", "kind", kind) == -1 ||
-		    scalar(db, BJ_SQL_KIND_CLAIMED, &used, "s", kind, NULL) == -1)
-			return bj_job_db_error(db);
-		if (lim - used < *room)
-			*room = lim - used < 0 ? 0 : (int)(lim - used);
-	}
+	if (run->kroom[k] >= 0 && run->kroom[k] < *room)
+		*room = (int)run->kroom[k];
+	if (*room > 0 && (e = scope_room(db, "owner", owner, BJ_SQL_OWNER_CLAIMED,
+	    run->req->max_per_owner, &r)) != BJ_OK)
+		return e;
+	else if (*room > 0 && r >= 0 && r < *room)
+		*room = (int)r;
+	if (*room == 0)
+		run->limited = 1;
 	return BJ_OK;
 }
 
@@ -228,16 +292,17 @@ job_room(struct bj_db *db, const struct pick *p, int want, int *room)
  * claimable job becomes idle.
  */
 static enum bj_err
-claim_queue(struct bj_db *db, const struct bj_claim_req *req, const char *kind,
-    const char *owner, long long next_pass, struct bj_claimed *out, int want, int *got)
+claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *owner,
+    long long next_pass, struct bj_claimed *out, int want, int *got)
 {
+	const struct bj_claim_req *req = run->req;
 	struct bj_rows *jobs;
 	long long cost = 0;
 	enum bj_err e;
-	int room, g, nempty = 0;
+	int room, g, nempty = 0, k = kind_index(req, kind);
 
 	*got = 0;
-	if ((e = limit_room(db, req, kind, owner, want, &room)) != BJ_OK || room == 0)
+	if ((e = queue_room(db, run, k, owner, want, &room)) != BJ_OK || room == 0)
 		return e;
 	if ((jobs = bj_db_query(db, BJ_SQL_QUEUE_JOBS, "ss", kind, owner)) == NULL)
 		return bj_job_db_error(db);
@@ -270,6 +335,8 @@ claim_queue(struct bj_db *db, const struct bj_claim_req *req, const char *kind,
 			}
 		}
 	}
+	if (run->kroom[k] > 0)
+		run->kroom[k] -= *got;
 	if (cost > 0) {
 		if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", cost, kind, owner) == -1)
 			e = bj_job_db_error(db);
@@ -290,6 +357,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 	struct bj_rows *q = NULL, *lk;
 	const char *sql = bj_sql_claim_queues(req->nkinds);
 	const char *k[BJ_SQL_MAX_KINDS];
+	struct run run = { req, { 0 }, 0 };
 	enum bj_err e = BJ_OK;
 	int got, wait = -1;
 
@@ -298,6 +366,8 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 		return BJ_ERR_VALIDATION;
 	if (bj_db_begin_read_committed(db) == -1)
 		return bj_job_db_error(db);
+	if ((e = kinds_room(db, &run)) != BJ_OK)
+		goto out;
 	/* one kind per "?"; the binder reads only as many as the format says */
 	for (int i = 0; i < BJ_SQL_MAX_KINDS; i++)
 		k[i] = req->kinds[i % req->nkinds];
@@ -316,7 +386,8 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 	/*
 	 * Candidates least served first; one that another claimer holds is
 	 * passed over (so concurrent claimers spread across owners), and
-	 * waited for only when no other one gave anything.
+	 * waited for only when no other one gave anything and no limit held
+	 * one back (a claimer waiting on a limit's row must not hold a queue).
 	 */
 	for (int i = 0; i < q->nrows && *n < req->limit; i++) {
 		const char *kind = bj_rows_get(q, i, 0), *owner = bj_rows_get(q, i, 1);
@@ -332,14 +403,14 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 			wait = i;
 		if (active != 1)
 			continue;
-		e = claim_queue(db, req, kind, owner,
+		e = claim_queue(db, &run, kind, owner,
 		    i + 1 < q->nrows ? bj_rows_int(q, i + 1, 2) : -1, out + *n,
 		    req->limit - *n, &got);
 		*n += got;
 		if (e != BJ_OK)
 			goto out;
 	}
-	if (*n == 0 && wait >= 0) {
+	if (*n == 0 && wait >= 0 && !run.limited) {
 		const char *kind = bj_rows_get(q, wait, 0), *owner = bj_rows_get(q, wait, 1);
 		int active;
 
@@ -350,7 +421,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 		active = lk->nrows > 0 ? (int)bj_rows_int(lk, 0, 0) : 0;
 		bj_rows_free(lk);
 		if (active == 1) {
-			e = claim_queue(db, req, kind, owner, -1, out, req->limit, &got);
+			e = claim_queue(db, &run, kind, owner, -1, out, req->limit, &got);
 			*n += got;
 			if (e != BJ_OK)
 				goto out;

@@ -18,7 +18,8 @@
     " artifact_deleted_at IS NOT NULL, artifact_expires_at <= NOW(6), language," \
     " " AGO("created_at") ", " AGO("started_at") ", " AGO("finished_at") "," \
     " " AGO("deadline_at") ", " AGO("artifact_expires_at") "," \
-    " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))"
+    " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))," \
+    " priority, COALESCE(max_concurrency, 0)"
 
 const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =
     "SELECT " PAGE_JOB_COLS " FROM jobs WHERE token = ?";

@@ -137,6 +137,44 @@ test_bad_values(void)
 	}
 }
 
+/* [claims]: the per-owner limit, and the per-kind list looked up by kind, "*" for the rest. */
+static void
+test_claim_limits(void)
+{
+	struct bj_conf c;
+	char *err = parse(&c, "[claims]\nmax_per_owner = 8\nmax_per_kind = export=4, import=2 *=20\n");
+
+	CU_ASSERT_PTR_NULL_FATAL(err);
+	CU_ASSERT_EQUAL(c.max_per_owner, 8);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit(c.max_per_kind, "export"), 4);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit(c.max_per_kind, "import"), 2);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit(c.max_per_kind, "report"), 20);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit(c.max_per_kind, "expor"), 20);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit("", "export"), 0);
+	CU_ASSERT_EQUAL(bj_conf_kind_limit(NULL, "export"), 0);
+	bj_conf_free(&c);
+	{
+		static const char *const bad[] = { "export", "export=", "export=0", "=4",
+		    "export=4x", "export=1000001", "a=1,,b", NULL };	/* "b" has no limit */
+
+		for (int i = 0; bad[i] != NULL; i++) {
+			char text[128];
+
+			snprintf(text, sizeof text, "[claims]\nmax_per_kind = %s\n", bad[i]);
+			err = parse(&c, text);
+			CU_ASSERT_PTR_NOT_NULL(err);
+			if (err != NULL)
+				CU_ASSERT_PTR_NOT_NULL(strstr(err, "max_per_kind"));
+			free(err);
+			bj_conf_free(&c);
+		}
+	}
+	err = parse(&c, "[claims]\nmax_per_owner = -1\n");
+	CU_ASSERT_PTR_NOT_NULL(err);
+	free(err);
+	bj_conf_free(&c);
+}
+
 static void
 test_password_file(void)
 {
@@ -222,6 +260,7 @@ main(void)
 	CU_add_test(s, "a full file", test_full_file);
 	CU_add_test(s, "unknown key names file and line", test_unknown_key_names_file_and_line);
 	CU_add_test(s, "bad values name the key", test_bad_values);
+	CU_add_test(s, "[claims] limits", test_claim_limits);
 	CU_add_test(s, "password_file must not be world-readable", test_password_file);
 	CU_add_test(s, "missing file", test_load_missing_file);
 	CU_add_test(s, "-c, then $BULKJOBS_CONF, then sysconfdir", test_locate_order);
