@@ -74,12 +74,12 @@ bj_ctl_jobs(struct bj_ctl *ctl, int argc, char **argv)
 		goto usage;
 	if ((e = bj_job_list(ctl->db, owner, state, kind, 0, (int)limit, &jobs, &n)) != BJ_OK)
 		return fail(e, "jobs", 0);
-	printf("%-8s %-10s %-16s %-20s %9s %9s %9s %9s  %s\n", "ID", "STATE", "KIND", "OWNER",
-	    "TOTAL", "PENDING", "SUCCEEDED", "FAILED", "CREATED");
+	printf("%-8s %-10s %-16s %-20s %4s %9s %9s %9s %9s  %s\n", "ID", "STATE", "KIND", "OWNER",
+	    "PRIO", "TOTAL", "PENDING", "SUCCEEDED", "FAILED", "CREATED");
 	for (int i = 0; i < n; i++) {
 		struct bj_job *j = jobs[i];
-		printf("%-8lld %-10s %-16s %-20s %9lld %9lld %9lld %9lld  %s\n", j->id,
-		    bj_job_state_name(j->state), j->kind, j->owner, j->n_total,
+		printf("%-8lld %-10s %-16s %-20s %4d %9lld %9lld %9lld %9lld  %s\n", j->id,
+		    bj_job_state_name(j->state), j->kind, j->owner, j->priority, j->n_total,
 		    j->n_pending + j->n_claimed, j->n_succeeded, j->n_failed, j->created_at);
 	}
 	bj_job_list_free(jobs, n);

@@ -827,6 +827,87 @@ test_ended_job_items_by_state(void)
 	json_object_put(r);
 }
 
+/* Items of job among the items of one claim of kind. */
+static int
+claimed_of(const char *kind, int limit, long long job)
+{
+	struct json_object *root = NULL, *items = claim(kind, limit, &root);
+	int n = 0;
+
+	for (size_t i = 0; items != NULL && i < json_object_array_length(items); i++)
+		n += geti(json_object_array_get_idx(items, i), "job_id") == job;
+	json_object_put(root);
+	return n;
+}
+
+/*
+ * Fair claims through nginx: a small job of another owner submitted while
+ * a big one is being claimed gets its items within the next two batches;
+ * priority and max_concurrency are taken, shown, and bounded; waiting_on
+ * says when a job waits on its limit.
+ */
+static void
+test_fair_claims(void)
+{
+	struct bj_buf b = { 0 };
+	struct json_object *r = NULL;
+	long long big, small, lim;
+	int got = 0;
+
+	bj_buf_adds(&b, "{\"kind\":\"fairk\",\"owner\":\"big\",\"items\":[");
+	for (int i = 0; i < 2000; i++)
+		bj_buf_printf(&b, "%s{\"key\":\"b%d\"}", i ? "," : "", i);
+	bj_buf_adds(&b, "]}");
+	big = bj_e2e_submit(&e2e, admin_tok, b.data);
+	bj_buf_free(&b);
+	CU_ASSERT_FATAL(big > 0);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(claimed_of("fairk", 20, big), 20);
+	small = bj_e2e_submit(&e2e, admin_tok, "{\"kind\":\"fairk\",\"owner\":\"small\","
+	    "\"items\":[{\"key\":\"s1\"},{\"key\":\"s2\"},{\"key\":\"s3\"},{\"key\":\"s4\"},"
+	    "{\"key\":\"s5\"}]}");
+	CU_ASSERT_FATAL(small > 0);
+	for (int i = 0; i < 2; i++)
+		got += claimed_of("fairk", 20, small);
+	CU_ASSERT_EQUAL(got, 5);
+
+	lim = bj_e2e_submit(&e2e, submit_tok, "{\"kind\":\"limk\",\"owner\":\"alice\","
+	    "\"priority\":2,\"max_concurrency\":1,\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}");
+	CU_ASSERT_FATAL(lim > 0);
+	r = bj_e2e_job(&e2e, submit_tok, lim);
+	CU_ASSERT_EQUAL(geti(r, "priority"), 2);
+	CU_ASSERT_EQUAL(geti(r, "max_concurrency"), 1);
+	CU_ASSERT_PTR_NULL(get(r, "waiting_on"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(claimed_of("limk", 10, lim), 1);
+	CU_ASSERT_EQUAL(claimed_of("limk", 10, lim), 0);
+	r = bj_e2e_job(&e2e, submit_tok, lim);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "waiting_on"), "max_concurrency");
+	json_object_put(r);
+	{
+		int st;
+		char *out = bj_e2e_ctl(&e2e, "jobs --kind limk", &st);
+
+		CU_ASSERT_EQUAL(st, 0);
+		/* ID STATE KIND OWNER PRIO ...: the priority after the owner */
+		CU_ASSERT_PTR_NOT_NULL(out && strstr(out, " alice                   2 "));
+		free(out);
+	}
+
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{\"kind\":\"x\",\"owner\":"
+	    "\"alice\",\"priority\":6,\"items\":[{\"key\":\"a\"}]}", &r), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "priority"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{\"kind\":\"x\",\"owner\":"
+	    "\"alice\",\"max_concurrency\":-1,\"items\":[{\"key\":\"a\"}]}", &r), 422);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "max_concurrency"));
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL, "{\"kind\":\"x\",\"owner\":"
+	    "\"alice\",\"priority\":\"high\",\"items\":[{\"key\":\"a\"}]}", &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	json_object_put(r);
+}
+
 int
 main(void)
 {
@@ -845,6 +926,8 @@ main(void)
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
+	CU_add_test(s, "fair claims: a small job behind a big one, priority, max_concurrency",
+	    test_fair_claims);
 	CU_add_test(s, "an ended job's leftover pending items are listed as cancelled",
 	    test_ended_job_items_by_state);
 	return bj_test_run();

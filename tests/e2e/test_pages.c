@@ -181,6 +181,8 @@ test_status_page_stages_and_lists(void)
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3</p>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Priority: 0</p>"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Waiting:"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "load-1"));
 	a = strstr(r.body, "second failure");
 	b = strstr(r.body, "first failure");
@@ -191,6 +193,16 @@ test_status_page_stages_and_lists(void)
 	a = strstr(r.body, "first failure");
 	CU_ASSERT(a != NULL && b != NULL && a < b);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "Notifications</h2>"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	/* at its own limit, with an item waiting: the page says so */
+	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET max_concurrency = 1, priority = 3"
+	    " WHERE id = ?", NULL, "i", id), 0);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Priority: 3</p>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body,
+	    "<p class=\"waiting\">Waiting: this job runs at most 1 item at a time.</p>"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
 	/* the job ends: the sections keep their order, failures, notifications, timeline */
