@@ -159,3 +159,25 @@ bj_buf_steal(struct bj_buf *b)
 	b->len = b->cap = 0;
 	return p;
 }
+
+void
+bj_buf_json_str(struct bj_buf *b, const char *s)
+{
+	if (s == NULL) {
+		bj_buf_adds(b, "null");
+		return;
+	}
+	bj_buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			bj_buf_addc(b, '\\');
+			bj_buf_addc(b, (char)c);
+		} else if (c < 0x20 || c == 0x7f)
+			bj_buf_printf(b, "\\u%04x", c);
+		else
+			bj_buf_addc(b, (char)c);
+	}
+	bj_buf_addc(b, '"');
+}

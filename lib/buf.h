@@ -21,6 +21,12 @@ void bj_buf_adds(struct bj_buf *b, const char *s);
 void bj_buf_addc(struct bj_buf *b, char c);
 void bj_buf_printf(struct bj_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * s as a JSON string (quoted; '"', '\\' and control characters escaped,
+ * UTF-8 passed through), or null for NULL: for JSON that the database
+ * reads with JSON_TABLE, where the model cannot use json-c.
+ */
+void bj_buf_json_str(struct bj_buf *b, const char *s);
 void bj_buf_reset(struct bj_buf *b);
 void bj_buf_free(struct bj_buf *b);
 /* Hand the contents to the caller (never NULL) and empty the buffer. */

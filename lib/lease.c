@@ -16,6 +16,7 @@
 #include "job.h"
 #include "lease.h"
 #include "sql.h"
+#include "token.h"
 
 /*
  * Why a conditional item change matched nothing: no such item, the item
@@ -91,19 +92,6 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	st->item_state = bj_item_state_parse(bj_rows_get(r, 0, 2));
 	bj_rows_free(r);
 	return e;
-}
-
-/* The conditional UPDATE that succeeds a claimed item: BJ_OK, else why not. */
-static enum bj_err
-succeed_item(struct bj_db *db, long long item_id, const char *token, const char *result,
-    const char *artifact)
-{
-	unsigned long long n;
-
-	if (bj_db_exec(db, BJ_SQL_ITEM_SUCCEED, &n, "ssis", result, artifact, item_id,
-	    token) == -1)
-		return bj_job_db_error(db);
-	return n == 0 ? why_not(db, item_id, token) : BJ_OK;
 }
 
 /* The job half: the counters of n items of stage that succeeded (artifact may be NULL). */
@@ -260,16 +248,18 @@ tally(struct ended *end, int *nend, long long job, long long stage,
 		g->last = c;
 }
 
-/* Where an item of a batch belongs (job 0: no such item). */
+/* Where an item of a batch belongs (job 0: no such item), its state and lease token. */
 struct place {
 	long long	 job, stage;
+	int		 claimed, succeeded;	/* its state */
+	char		 token[BJ_TOKEN_LEN + 1];
 };
 
 /*
- * Lock the items of a batch in id order, and learn where each belongs:
- * where[k] for by[k], in one query over the JSON array of their ids.
- * Whether an item is still claimed under its token is for its
- * conditional UPDATE to decide.
+ * Lock the items of a batch in id order, and learn where each belongs,
+ * its state and its lease token: where[k] for by[k], in one query over
+ * the JSON array of their ids. With the rows locked, what the
+ * conditional UPDATE will match is known before it runs.
  */
 static enum bj_err
 locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
@@ -290,8 +280,13 @@ locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
 		long long k = bj_rows_int(r, i, 0) - 1;
 
 		if (k >= 0 && k < n) {
+			const char *st = bj_rows_get(r, i, 3), *tok = bj_rows_get(r, i, 4);
+
 			where[k].job = bj_rows_int(r, i, 1);
 			where[k].stage = bj_rows_int(r, i, 2);
+			where[k].claimed = st != NULL && strcmp(st, "claimed") == 0;
+			where[k].succeeded = st != NULL && strcmp(st, "succeeded") == 0;
+			snprintf(where[k].token, sizeof where[k].token, "%s", tok ? tok : "");
 		}
 	}
 	bj_rows_free(r);
@@ -299,9 +294,12 @@ locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
 }
 
 /*
- * A batch inside an open transaction: each item's conditional UPDATE in id
- * order, then per job (in id order) its counters once per stage and
- * fan-in once. A stale token or a missing item only marks that item.
+ * A batch inside an open transaction: each item's outcome from its locked
+ * row (claimed under its token: it succeeds; succeeded under it: a retry
+ * whose answer was lost; else its lease is lost), then one conditional
+ * UPDATE for all that succeed, then per job (in id order) its counters
+ * once per stage and fan-in once. A fixed number of statements per job,
+ * whatever the number of items.
  */
 struct batch {
 	struct bj_completion	**by;	/* in id order */
@@ -310,6 +308,27 @@ struct batch {
 	struct ended		 *end;
 };
 
+/*
+ * The outcome of c from its locked row w; 1 when it is to succeed. done is
+ * 1 when an earlier entry of the batch for the same item succeeds: the
+ * first one given counts, as with one call each.
+ */
+static int
+judge(struct bj_completion *c, const struct place *w, int done)
+{
+	int same = strcmp(w->token, c->lease_token) == 0;
+
+	if (w->job == 0)
+		c->outcome = BJ_ERR_ITEM_NOT_FOUND;
+	else if (done)
+		c->outcome = same ? BJ_ERR_ALREADY_COMPLETED : BJ_ERR_LEASE_LOST;
+	else if (w->claimed && same)
+		c->outcome = BJ_OK;
+	else
+		c->outcome = w->succeeded && same ? BJ_ERR_ALREADY_COMPLETED : BJ_ERR_LEASE_LOST;
+	return c->outcome == BJ_OK;
+}
+
 static enum bj_err
 complete_batch_tx(struct bj_db *db, void *arg)
 {
@@ -317,26 +336,34 @@ complete_batch_tx(struct bj_db *db, void *arg)
 	struct bj_completion **by = b->by;
 	struct place *where = b->where;
 	struct ended *end = b->end;
+	struct bj_buf set = { 0 };
+	unsigned long long changed;
+	long long nok = 0, last_ok = 0;
 	int n = b->n, nend = 0;
 	enum bj_err e;
 
 	if ((e = locate(db, by, n, where)) != BJ_OK)
 		return e;
+	bj_buf_adds(&set, "[");
 	for (int k = 0; k < n; k++) {
-		struct bj_completion *c = by[k];
-
-		if (where[k].job == 0) {
-			c->outcome = BJ_ERR_ITEM_NOT_FOUND;
+		if (!judge(by[k], &where[k], by[k]->id == last_ok))
 			continue;
-		}
-		e = succeed_item(db, c->id, c->lease_token, c->result, c->artifact);
-		c->outcome = e;
-		if (e == BJ_ERR_LEASE_LOST || e == BJ_ERR_ALREADY_COMPLETED)
-			continue;
-		if (e != BJ_OK)
-			return e;
-		tally(end, &nend, where[k].job, where[k].stage, c);
+		last_ok = by[k]->id;
+		bj_buf_printf(&set, "%s[%lld,\"%s\",", nok++ ? "," : "", by[k]->id, where[k].token);
+		bj_buf_json_str(&set, by[k]->result);
+		bj_buf_addc(&set, ',');
+		bj_buf_json_str(&set, by[k]->artifact);
+		bj_buf_addc(&set, ']');
+		tally(end, &nend, where[k].job, where[k].stage, by[k]);
 	}
+	bj_buf_adds(&set, "]");
+	if (nok > 0 && bj_db_exec(db, BJ_SQL_ITEMS_SUCCEED, &changed, "s", set.data) == -1)
+		e = bj_job_db_error(db);
+	else if (nok > 0 && changed != (unsigned long long)nok)
+		e = BJ_ERR_INTERNAL;	/* the rows were locked: this cannot differ */
+	bj_buf_free(&set);
+	if (e != BJ_OK)
+		return e;
 	qsort(end, (size_t)nend, sizeof *end, by_job);
 	for (int i = 0; i < nend; i++) {
 		if ((e = count_succeeded(db, end[i].job, end[i].stage, end[i].n,

@@ -75,7 +75,6 @@ extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, i item -> 1 when it succ
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
 extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */
-extern const char BJ_SQL_ITEM_SUCCEED[];	/* s result, s artifact, i item, s token */
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
 extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error */
@@ -184,7 +183,8 @@ extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications 
 
 
 /* --- batch completions (sql_api.c) --- */
-extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage (locks, in array order) */
+extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage, state, lease_token (locks, in array order) */
+extern const char BJ_SQL_ITEMS_SUCCEED[];	/* s [[id,"token",result,artifact],…] */
 extern const char BJ_SQL_COUNT_SUCCEEDED[];	/* i n, i n, i n, i stage, i n, i n, s artifact, i job */
 /* --- status page of a job that has not ended (sql_pages.c) --- */
 /* i job, i limit -> part 3, order, at, type, detail: the timeline alone */

@@ -237,15 +237,6 @@ const char BJ_SQL_LEASE_HOLDER[] =
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ? FOR UPDATE";
 
-/*
- * A succeeded item keeps the token it was completed under, so that a
- * completion retried after a lost answer can be told it already counted.
- */
-const char BJ_SQL_ITEM_SUCCEED[] =
-    "UPDATE items SET state = 'succeeded', result = ?, artifact = ?, finished_at = NOW(6),"
-    " lease_expires_at = NULL"
-    " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
-
 const char BJ_SQL_ITEM_RETRY[] =
     "UPDATE items SET state = 'pending', error = ?, lease_token = NULL,"
     " lease_expires_at = NULL, claimed_by = NULL,"
@@ -528,9 +519,25 @@ const char BJ_SQL_COUNT_REQUEUE[] =
  * ascending) before any job row, the order every completion takes.
  */
 const char BJ_SQL_ITEMS_LOCATE[] =
-    "SELECT t.n, i.job_id, i.stage FROM JSON_TABLE(?, '$[*]' COLUMNS"
+    "SELECT t.n, i.job_id, i.stage, i.state, i.lease_token FROM JSON_TABLE(?, '$[*]' COLUMNS"
     " (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) t JOIN items i ON i.id = t.id"
     " FOR UPDATE";
+
+/*
+ * The items of a batch that succeed, as a JSON array of [id, "token",
+ * result, artifact] (result is JSON text as a string; null for none). A
+ * succeeded item keeps the token it was completed under, so that a
+ * completion retried after a lost answer can be told it already counted.
+ */
+const char BJ_SQL_ITEMS_SUCCEED[] =
+    "UPDATE items i FORCE INDEX (PRIMARY) JOIN JSON_TABLE(?, '$[*]' COLUMNS"
+    " (id BIGINT UNSIGNED PATH '$[0]',"
+    " tok CHAR(32) CHARACTER SET ascii COLLATE ascii_bin PATH '$[1]',"
+    " res LONGTEXT CHARACTER SET utf8mb4 PATH '$[2]',"
+    " art VARCHAR(1024) CHARACTER SET utf8mb4 PATH '$[3]')) t ON i.id = t.id"
+    " SET i.state = 'succeeded', i.result = t.res, i.artifact = t.art,"
+    " i.finished_at = NOW(6), i.lease_expires_at = NULL"
+    " WHERE i.state = 'claimed' AND i.lease_token = t.tok";
 
 /* n items of stage succeeded (the counters of BJ_SQL_COUNT_FAILED, for success and n items) */
 const char BJ_SQL_COUNT_SUCCEEDED[] =

@@ -332,13 +332,18 @@ assert_by_primary_key(char *buf, size_t len, const char *text, const char *const
 static void
 test_batch_plans_use_primary_key(void)
 {
-	static char s1[2048], s2[2048], s3[2048];
+	static char s1[2048], s2[2048], s3[2048], s4[2048];
 	const char *ids[] = { "'[1,2,3]'" };
 	const char *pairs[] = { "'[[1,\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"],[2,\"B\"]]'", "60", "'w'" };
 
 	assert_by_primary_key(s1, sizeof s1, BJ_SQL_ITEMS_LOCATE, ids);
 	assert_by_primary_key(s2, sizeof s2, BJ_SQL_CLAIM_SET, pairs);
 	assert_by_primary_key(s3, sizeof s3, BJ_SQL_CLAIMED_LIST, pairs);
+	{
+		const char *done[] = { "'[[1,\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"{}\",null]]'" };
+
+		assert_by_primary_key(s4, sizeof s4, BJ_SQL_ITEMS_SUCCEED, done);
+	}
 }
 
 /* Row-lock waits so far, server-wide (the suites run one at a time). */
@@ -395,6 +400,48 @@ test_locked_rows_exhaust_retries(void)
 	bj_db_free(other);
 }
 
+/*
+ * Results and artifacts with quotes, backslashes, control characters and
+ * non-ASCII text are stored exactly as given; the same item three times
+ * in one batch counts once.
+ */
+static void
+test_results_stored_exactly(void)
+{
+	static const char result[] = "{\"s\":\"a\\\"b\\\\c\\u0001\u00e9 \xe6\x97\xa5\",\"t\":[1,2]}";
+	static const char artifact[] = "out/\xe6\x97\xa5 \"q\".csv";
+	struct bj_claimed *c;
+	long long id = make("exact", 2, 1);
+	int n = claim_on(db, "exact", 2, &c);
+	struct bj_completion b[4];
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	b[0] = (struct bj_completion){ c[0].id, c[0].lease_token, result, artifact, BJ_ERR_INTERNAL };
+	b[1] = (struct bj_completion){ c[0].id, c[0].lease_token, "{}", NULL, BJ_ERR_INTERNAL };
+	b[2] = (struct bj_completion){ c[0].id, c[0].lease_token, "{}", NULL, BJ_ERR_INTERNAL };
+	b[3] = (struct bj_completion){ c[1].id, c[1].lease_token, NULL, NULL, BJ_ERR_INTERNAL };
+	CU_ASSERT_EQUAL_FATAL(bj_lease_complete_batch(db, b, 4), BJ_OK);
+	CU_ASSERT_EQUAL(b[0].outcome, BJ_OK);
+	CU_ASSERT_EQUAL(b[1].outcome, BJ_ERR_ALREADY_COMPLETED);
+	CU_ASSERT_EQUAL(b[2].outcome, BJ_ERR_ALREADY_COMPLETED);
+	CU_ASSERT_EQUAL(b[3].outcome, BJ_OK);
+	r = bj_db_query(db, "SELECT result, artifact FROM items WHERE id = ?", "i", c[0].id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), result);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 1), artifact);
+	bj_rows_free(r);
+	r = bj_db_query(db, "SELECT result IS NULL, artifact IS NULL FROM items WHERE id = ?", "i",
+	    c[1].id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 0), 1);
+	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 1), 1);
+	bj_rows_free(r);
+	CU_ASSERT_EQUAL(q("SELECT n_succeeded FROM jobs WHERE id = %lld", id), 2);
+	assert_counts_match(id);
+	bj_claimed_free(c, n);
+}
+
 int
 main(void)
 {
@@ -405,6 +452,8 @@ main(void)
 	CU_add_test(s, "a batch with the last items advances the stage, then ends the job",
 	    test_last_items_settle_the_job);
 	CU_add_test(s, "empty and oversized batches are refused", test_bounds);
+	CU_add_test(s, "results stored exactly; the same item thrice counts once",
+	    test_results_stored_exactly);
 	CU_add_test(s, "concurrent batches over several jobs all complete",
 	    test_concurrent_batches);
 	CU_add_test(s, "locked rows: retried, then refused whole, nothing changed",
