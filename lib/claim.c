@@ -81,11 +81,11 @@ load_pick(const struct bj_rows *r, int i, struct pick *p)
 }
 
 /*
- * Claim from one job: lock its due items (skipping those other claimers
- * hold), claim them all with one UPDATE and read them back with one
- * SELECT, so a batch costs the same few round trips whatever its size.
- * Returns BJ_OK with *got items appended to out, or BJ_ERR_CONFLICT when
- * the job stopped being claimable (the caller rolls back and starts over).
+ * Take items of one job: lock its due items (skipping those other
+ * claimers hold), claim them all with one UPDATE and read them back with
+ * one SELECT, so a batch costs the same few round trips whatever its
+ * size. *got items are appended to out; the job's row is counted later
+ * (count_job), after its queue's.
  */
 static enum bj_err
 claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p, int want,
@@ -119,28 +119,34 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p
 	for (int i = 0; i < c->nrows; i++)
 		load_claimed(c, i, &out[i]);
 	*got = c->nrows;
-	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiiii", (long long)*got,
-	    (long long)*got, *got * bj_claim_cost(p->priority), p->id, p->stage) == -1) {
-		e = bj_job_db_error(db);
-		goto out;
-	}
-	if (n == 0) {
-		e = BJ_ERR_CONFLICT;
-		goto out;
-	}
-	if (!p->queued)
-		goto out;
-	if (bj_db_exec(db, BJ_SQL_JOB_START, &n, "i", p->id) == -1) {
-		e = bj_job_db_error(db);
-		goto out;
-	}
-	if (n == 1)
-		e = bj_event_add(db, p->id, "started", NULL);
 out:
 	free(set);
 	bj_rows_free(c);
 	bj_rows_free(r);
 	return e;
+}
+
+/*
+ * Count got items claimed from job p: its counters and pass, conditional
+ * on it still being claimable in the same stage (BJ_ERR_CONFLICT: paused
+ * or ended meanwhile; the caller rolls back and starts over), and its
+ * start when it was queued.
+ */
+static enum bj_err
+count_job(struct bj_db *db, const struct pick *p, int got)
+{
+	unsigned long long n;
+
+	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiiii", (long long)got, (long long)got,
+	    got * bj_claim_cost(p->priority), p->id, p->stage) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_CONFLICT;
+	if (!p->queued)
+		return BJ_OK;
+	if (bj_db_exec(db, BJ_SQL_JOB_START, &n, "i", p->id) == -1)
+		return bj_job_db_error(db);
+	return n == 1 ? bj_event_add(db, p->id, "started", NULL) : BJ_OK;
 }
 
 long long
@@ -283,32 +289,47 @@ job_room(struct bj_db *db, const struct pick *p, int want, int *room)
 	return BJ_OK;
 }
 
+/* Wait for queue (kind, owner)'s row lock (charging it nothing); *locked = 1. */
+static enum bj_err
+lock_queue(struct bj_db *db, const char *kind, const char *owner, int *locked)
+{
+	if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", 0LL, kind, owner) == -1)
+		return bj_job_db_error(db);
+	*locked = 1;
+	return BJ_OK;
+}
+
 /*
- * Claim up to want items from queue (kind, owner), whose row this claim
- * holds locked: its jobs least served first, each up to its own limit.
- * Its pass grows by what the items cost; when it had nothing due it is
- * raised past next_pass (the next queue's, or -1), so a queue cannot
- * save up a turn while it has nothing to give. A queue without any
- * claimable job becomes idle.
+ * Claim up to want items from queue (kind, owner): its jobs least served
+ * first, each up to its own limit. Its pass grows by what the items
+ * cost; when it had nothing due it is raised past next_pass (the next
+ * queue's, or -1), so a queue cannot save up a turn while it has nothing
+ * to give. With its row locked by this claim (locked), a queue without
+ * any claimable job becomes idle.
  */
 static enum bj_err
 claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *owner,
-    long long next_pass, struct bj_claimed *out, int want, int *got)
+    int locked, long long next_pass, struct bj_claimed *out, int want, int *got)
 {
 	const struct bj_claim_req *req = run->req;
 	struct bj_rows *jobs;
+	struct pick took[BJ_CLAIM_QUEUE_JOBS];
+	int ntook = 0, ngot[BJ_CLAIM_QUEUE_JOBS];
 	long long cost = 0;
 	enum bj_err e;
 	int room, g, nempty = 0, k = kind_index(req, kind);
 
 	*got = 0;
+	/* a limit's row or a job's row is only ever locked after the queue's */
+	if (!locked && req->max_per_owner > 0 && (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
+		return e;
 	if ((e = queue_room(db, run, k, owner, want, &room)) != BJ_OK || room == 0)
 		return e;
 	if ((jobs = bj_db_query(db, BJ_SQL_QUEUE_JOBS, "ss", kind, owner)) == NULL)
 		return bj_job_db_error(db);
 	if (jobs->nrows == 0) {
 		bj_rows_free(jobs);
-		if (bj_db_exec(db, BJ_SQL_QUEUE_IDLE, NULL, "ss", kind, owner) == -1)
+		if (locked && bj_db_exec(db, BJ_SQL_QUEUE_IDLE, NULL, "ss", kind, owner) == -1)
 			return bj_job_db_error(db);
 		return BJ_OK;
 	}
@@ -317,14 +338,20 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 		int jroom;
 
 		load_pick(jobs, i, &p);
+		if (!locked && p.max_concurrency > 0 && (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
+			goto out;
 		if ((e = job_room(db, &p, room - *got, &jroom)) != BJ_OK)
 			goto out;
 		if (jroom == 0)
 			continue;
 		if ((e = claim_job(db, req, &p, jroom, out + *got, &g)) != BJ_OK)
-			goto out;	/* BJ_ERR_CONFLICT: paused or ended meanwhile, start over */
+			goto out;
 		*got += g;
 		cost += g * bj_claim_cost(p.priority);
+		if (g > 0 && ntook < BJ_CLAIM_QUEUE_JOBS) {
+			took[ntook] = p;
+			ngot[ntook++] = g;
+		}
 		if (g == 0 && i + 1 < jobs->nrows) {
 			/* nothing due: no saved-up turn among the owner's jobs either */
 			nempty++;
@@ -337,9 +364,16 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 	}
 	if (run->kroom[k] > 0)
 		run->kroom[k] -= *got;
+	/*
+	 * The queue's row before the jobs' rows, the order a claim that holds
+	 * the queue from the start takes too: claimers without the queue's
+	 * lock wait for it here, before they hold a job's row.
+	 */
 	if (cost > 0) {
 		if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", cost, kind, owner) == -1)
 			e = bj_job_db_error(db);
+		for (int i = 0; i < ntook && e == BJ_OK; i++)
+			e = count_job(db, &took[i], ngot[i]);
 	} else if (next_pass >= 0 && nempty + 1 >= jobs->nrows) {
 		if (bj_db_exec(db, BJ_SQL_QUEUE_RAISE, NULL, "iss", next_pass + 1, kind,
 		    owner) == -1)
@@ -385,9 +419,11 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 	}
 	/*
 	 * Candidates least served first; one that another claimer holds is
-	 * passed over (so concurrent claimers spread across owners), and
-	 * waited for only when no other one gave anything and no limit held
-	 * one back (a claimer waiting on a limit's row must not hold a queue).
+	 * passed over, so concurrent claimers spread across owners. When no
+	 * other one gave anything, the first passed over is claimed from
+	 * without its lock (claimers of one owner then take its items side by
+	 * side, as from one job, and meet only on its rows' counters at the
+	 * end); not when a limit held one back.
 	 */
 	for (int i = 0; i < q->nrows && *n < req->limit; i++) {
 		const char *kind = bj_rows_get(q, i, 0), *owner = bj_rows_get(q, i, 1);
@@ -403,7 +439,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 			wait = i;
 		if (active != 1)
 			continue;
-		e = claim_queue(db, &run, kind, owner,
+		e = claim_queue(db, &run, kind, owner, 1,
 		    i + 1 < q->nrows ? bj_rows_int(q, i + 1, 2) : -1, out + *n,
 		    req->limit - *n, &got);
 		*n += got;
@@ -411,21 +447,11 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 			goto out;
 	}
 	if (*n == 0 && wait >= 0 && !run.limited) {
-		const char *kind = bj_rows_get(q, wait, 0), *owner = bj_rows_get(q, wait, 1);
-		int active;
-
-		if ((lk = bj_db_query(db, BJ_SQL_QUEUE_WAIT, "ss", kind, owner)) == NULL) {
-			e = bj_job_db_error(db);
+		e = claim_queue(db, &run, bj_rows_get(q, wait, 0), bj_rows_get(q, wait, 1), 0, -1,
+		    out, req->limit, &got);
+		*n += got;
+		if (e != BJ_OK)
 			goto out;
-		}
-		active = lk->nrows > 0 ? (int)bj_rows_int(lk, 0, 0) : 0;
-		bj_rows_free(lk);
-		if (active == 1) {
-			e = claim_queue(db, &run, kind, owner, -1, out, req->limit, &got);
-			*n += got;
-			if (e != BJ_OK)
-				goto out;
-		}
 	}
 	if (bj_db_commit(db) == -1)
 		e = bj_job_db_error(db);

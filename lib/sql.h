@@ -52,7 +52,6 @@ extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 /* s kind x nkinds -> kind, owner, pass: the active claim queues, least pass first */
 const char *bj_sql_claim_queues(int nkinds);
 extern const char BJ_SQL_QUEUE_TRY[];		/* s kind, s owner -> active (locks, skips locked) */
-extern const char BJ_SQL_QUEUE_WAIT[];		/* s kind, s owner -> active (locks) */
 extern const char BJ_SQL_QUEUE_JOBS[];		/* s kind, s owner -> id, stage, lease_seconds, priority, max_concurrency, state, pass */
 extern const char BJ_SQL_QUEUE_CHARGE[];	/* i cost, s kind, s owner */
 extern const char BJ_SQL_QUEUE_RAISE[];		/* i pass, s kind, s owner */

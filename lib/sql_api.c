@@ -157,8 +157,6 @@ bj_sql_claim_queues(int nkinds)
 /* A candidate queue, locked for this claim unless another claimer holds it. */
 const char BJ_SQL_QUEUE_TRY[] =
     "SELECT active FROM claim_queues WHERE kind = ? AND owner = ? FOR UPDATE SKIP LOCKED";
-const char BJ_SQL_QUEUE_WAIT[] =
-    "SELECT active FROM claim_queues WHERE kind = ? AND owner = ? FOR UPDATE";
 
 /* An owner's claimable jobs of a kind, least served first (ix_jobs_claim). */
 const char BJ_SQL_QUEUE_JOBS[] =
