@@ -66,10 +66,14 @@ from = bulkjobs@localhost
 
 [webhook]
 secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+# the demo's receiver is on loopback, which webhooks may not reach by default
+allow_networks = 127.0.0.0/8
 
 [reaper]
 notifier = $bin/notifier/bulkjobs-notify
 CONF
+# it holds the webhook secret: the programs refuse a world-readable one
+chmod 600 "$conf"
 export BULKJOBS_CONF=$conf
 
 "$bin/ctl/bulkjobsctl" migrate

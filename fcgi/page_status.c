@@ -669,7 +669,12 @@ add_notifications(const struct details *d, struct bj_html_el *body)
 			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
-		bj_html_add(tr, "td", detail_get(d, i, 6) ? detail_get(d, i, 6) : "");
+		/*
+		 * The error names addresses, ports and the peer's words: whoever
+		 * holds the link could probe the inside with it. Readers get a
+		 * generic line; the notifications table and the logs keep the rest.
+		 */
+		bj_html_add(tr, "td", detail_get(d, i, 6) ? _("could not be delivered") : "");
 	}
 }
 

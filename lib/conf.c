@@ -68,6 +68,8 @@ static const struct conf_key keys[] = {
 	{ "webhook", "timeout", T_INT, O(webhook_timeout), "15", 1, 600, { 0 } },
 	{ "webhook", "allow_hosts", T_STR, O(webhook_allow_hosts), "", 0, 0, { 0 } },
 	{ "webhook", "deny_networks", T_STR, O(webhook_deny_networks), "", 0, 0, { 0 } },
+	{ "webhook", "allow_networks", T_STR, O(webhook_allow_networks), "", 0, 0, { 0 } },
+	{ "webhook", "proxy", T_STR, O(webhook_proxy), "", 0, 0, { 0 } },
 
 	{ "notify", "backoff", T_STR, O(notify_backoff), "5,300,1800,7200,18000,36000", 0, 0, { 0 } },
 	{ "notify", "max_attempts", T_INT, O(notify_max_attempts), "12", 1, 1000, { 0 } },

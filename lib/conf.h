@@ -53,6 +53,8 @@ struct bj_conf {
 	int	 webhook_timeout;
 	char	*webhook_allow_hosts;
 	char	*webhook_deny_networks;
+	char	*webhook_allow_networks;	/* internal networks webhooks may reach */
+	char	*webhook_proxy;		/* "" : none, whatever the environment says */
 
 	/* [notify] */
 	char	*notify_backoff;	/* comma-separated seconds */

@@ -534,6 +534,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	snprintf(e->conf_path, sizeof e->conf_path, "%s/bulkjobs.conf", e->root);
 	if ((f = fopen(e->conf_path, "w")) == NULL)
 		return -1;
+	fchmod(fileno(f), 0600);	/* extra_conf may hold secrets */
 	fprintf(f, "# written by the e2e harness\n[database]\nsocket = %s\nuser = root\n"
 	    "name = %s\n[http]\nbase_path = /bulkjobs\npublic_url = %s\n"
 	    "[artifacts]\nroot = %s\n%s\n",

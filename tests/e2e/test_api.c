@@ -418,6 +418,15 @@ test_bad_bodies(void)
 	    "\"notify\":{\"webhooks\":[\"javascript:alert(1)\"]}}", &r), 422);
 	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "notify.webhooks[0]"));
 	json_object_put(r);
+	/* credentials in a webhook URL would go out as Basic auth: refused at submission */
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}],"
+	    "\"notify\":{\"webhooks\":[\"https://example.org/ok\",\"http://user:pw@127.0.0.1/h\"]}}",
+	    &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	CU_ASSERT_STRING_EQUAL(gets_(r, "error.message"),
+	    "notify.webhooks[1]: user info (user:password@) is not allowed in a webhook URL");
+	json_object_put(r);
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
 	    "{\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}", &r), 422);
 	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "kind"));
