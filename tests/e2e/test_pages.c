@@ -483,6 +483,11 @@ test_download_through_nginx(void)
 	cd = bj_http_header(&r, "X-Accel-Redirect");
 	CU_ASSERT_PTR_NULL(cd);		/* nginx consumed it */
 	free(cd);
+	/* the redirect drops the app's other headers: the internal location sets them */
+	cd = bj_http_header(&r, "X-Content-Type-Options");
+	CU_ASSERT_PTR_NOT_NULL(cd);
+	CU_ASSERT_STRING_EQUAL(cd ? cd : "", "nosniff");
+	free(cd);
 	bj_http_reply_free(&r);
 
 	/* expired: 410 */
@@ -540,6 +545,19 @@ test_download_through_nginx(void)
 	CU_ASSERT_EQUAL(r.status, 404);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "[database]"));
 	bj_http_reply_free(&r);
+}
+
+/*
+ * A symlink swapped in the artifacts root while downloads run: nginx
+ * (disable_symlinks on the internal location) sends nothing from outside.
+ */
+static void
+test_download_symlink_race(void)
+{
+	int inside = 0;
+
+	CU_ASSERT_EQUAL(bj_plant_symlink_race(db, e2e.url, e2e.root, 3.0, &inside), 0);
+	CU_ASSERT(inside > 0);
 }
 
 /* Cross-site posts and posts without the token are refused; the page's own work. */
@@ -758,6 +776,7 @@ main(void)
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
 	CU_add_test(s, "download through nginx", test_download_through_nginx);
+	CU_add_test(s, "download: a symlink race leads nowhere", test_download_symlink_race);
 	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
 	CU_add_test(s, "database trouble is 503 with Retry-After", test_database_trouble_is_503);
 	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
