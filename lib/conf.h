@@ -77,6 +77,11 @@ struct bj_conf {
 	char	*notifier;
 	int	 notifier_timeout;
 	char	*metrics_textfile;
+
+	/* [security] */
+	int	 allow_world_readable;	/* a config with secrets that everyone may read */
+
+	const char *secret_key;		/* the first key with a secret in the file read, or NULL */
 };
 
 /*
@@ -90,7 +95,9 @@ void bj_conf_defaults(struct bj_conf *conf);
 
 /*
  * Read path over the defaults. Returns 0, or -1 with *cause set to an
- * allocated "FILE:LINE: message" (caller frees).
+ * allocated "FILE:LINE: message" (caller frees). A file that everyone may
+ * read is refused when it holds a secret ([database] password, [http]
+ * secret, [webhook] secret) unless [security] allow_world_readable says so.
  */
 int bj_conf_load(struct bj_conf *conf, const char *path, char **cause);
 
