@@ -216,7 +216,8 @@ fences_refuse(const struct fences *fs, const struct sockaddr *sa)
 		return WHY_NEVER;
 	if (fence_has(&fs->deny, have4, a4, have6, a6))
 		return WHY_DENIED;
-	if (fence_has(&fs->allow, have4, a4, have6, a6))
+	/* an address carrying an IPv4 one is allowed only by an IPv4 entry: "::/0" is no key to 10/8 */
+	if (fence_has(&fs->allow, have4, a4, have4 ? 0 : have6, a6))
 		return NULL;
 	if (fence_has(&fs->internal, have4, a4, have6, a6))
 		return WHY_INTERNAL;

@@ -961,6 +961,19 @@ test_fence_table(void)
 			}
 		}
 	}
+	/* allowing all of IPv6 does not allow the internal IPv4 addresses it can carry */
+	free(c.webhook_allow_networks);
+	c.webhook_allow_networks = bj_xstrdup("::/0");
+	{
+		static const char *const carried[] = { "::ffff:127.0.0.1", "::ffff:10.1.2.3",
+		    "64:ff9b::a01:203" };
+		for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
+			const char *got = bj_webhook_fence_refuses(&c, sockaddr_of(carried[i], &ss));
+			CU_ASSERT_PTR_NOT_NULL(got);
+			CU_ASSERT_STRING_EQUAL(got ? got : "", WHY_INTERNAL);
+		}
+		CU_ASSERT_PTR_NULL(bj_webhook_fence_refuses(&c, sockaddr_of("fd00::1", &ss)));
+	}
 	/* bad lists are refused at start-up */
 	free(c.webhook_allow_networks);
 	c.webhook_allow_networks = bj_xstrdup("10.0.0.0/33");
