@@ -66,10 +66,14 @@ from = bulkjobs@localhost
 
 [webhook]
 secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+# the demo's receiver is on loopback, which webhooks may not reach by default
+allow_networks = 127.0.0.0/8
 
 [reaper]
 notifier = $bin/notifier/bulkjobs-notify
 CONF
+# it holds the webhook secret: the programs refuse a world-readable one
+chmod 600 "$conf"
 export BULKJOBS_CONF=$conf
 
 "$bin/ctl/bulkjobsctl" migrate
@@ -89,6 +93,7 @@ sed -e "s|unix:/run/bulkjobs/fcgi.sock|unix:$run/fcgi.sock|" \
     -e "s|/var/lib/bulkjobs/artifacts/|$run/artifacts/|" \
     -e "s|/etc/bulkjobs/htpasswd|$run/nginx/htpasswd|" \
 	"$top/conf/nginx.conf" > "$run/nginx/bulkjobs.conf"
+cp "$top/conf/nginx-http.conf" "$run/nginx/bulkjobs-http.conf"
 # the status pages sit behind the site's login: one user, named like the
 # jobs' owner, password "demo"
 demo_user=${USER:-demo}
@@ -112,6 +117,7 @@ http {
     proxy_temp_path $run/nginx/proxy;
     uwsgi_temp_path $run/nginx/uwsgi;
     scgi_temp_path $run/nginx/scgi;
+    include $run/nginx/bulkjobs-http.conf;
     server {
         listen 127.0.0.1:$port;
         location = / { return 302 /bulkjobs/jobs; }

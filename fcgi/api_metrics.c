@@ -25,6 +25,16 @@ struct slot {
 
 static struct slot slots[SLOTS];
 
+/* Requests refused for their API token, by reason (enum bj_auth_failure). */
+static unsigned long long auth_failures[2];
+static const char *const auth_failure_names[2] = { "missing", "invalid" };
+
+void
+bj_metrics_auth_failure(enum bj_auth_failure why)
+{
+	auth_failures[why]++;
+}
+
 void
 bj_metrics_observe(const char *route, int status, double seconds)
 {
@@ -101,6 +111,12 @@ bj_api_metrics(struct bj_req *req)
 	for (int i = 0; i < SLOTS && slots[i].route; i++)
 		bj_buf_printf(&b, "bulkjobs_http_request_duration_seconds_sum{route=\"%s\","
 		    "status=\"%d\"} %.6f\n", slots[i].route, slots[i].status, slots[i].seconds);
+	bj_buf_printf(&b, "# HELP bulkjobs_auth_failures_total API requests refused 401 for"
+	    " their token: none sent (missing) or not a live token (invalid), by this FastCGI"
+	    " process (per process).\n# TYPE bulkjobs_auth_failures_total counter\n");
+	for (int i = 0; i < 2; i++)
+		bj_buf_printf(&b, "bulkjobs_auth_failures_total{reason=\"%s\"} %llu\n",
+		    auth_failure_names[i], auth_failures[i]);
 	bj_reply_header(req, "Cache-Control", "no-store");
 	bj_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 out:

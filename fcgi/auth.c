@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "job.h"
+#include "router.h"
 #include "sql.h"
 #include "token.h"
 
@@ -114,6 +115,7 @@ token_lookup(struct bj_req *req, const char *hash)
 		bj_rows_free(r);
 		if (c != NULL)
 			slot_clear(c);		/* revoked meanwhile */
+		bj_metrics_auth_failure(BJ_AUTH_INVALID);
 		bj_reply_error(req, BJ_ERR_UNAUTHORIZED, "the API token is not valid");
 		return NULL;
 	}
@@ -141,6 +143,7 @@ bj_auth(struct bj_req *req, unsigned any_of)
 	double now;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		bj_metrics_auth_failure(BJ_AUTH_MISSING);
 		bj_reply_error(req, BJ_ERR_UNAUTHORIZED,
 		    "send Authorization: Bearer with an API token");
 		return -1;
@@ -149,6 +152,7 @@ bj_auth(struct bj_req *req, unsigned any_of)
 	while (*h == ' ')
 		h++;
 	if (*h == '\0' || strlen(h) > 200) {
+		bj_metrics_auth_failure(BJ_AUTH_INVALID);
 		bj_reply_error(req, BJ_ERR_UNAUTHORIZED, "the API token is not valid");
 		return -1;
 	}

@@ -33,6 +33,8 @@ post(struct bj_req *req, enum bj_job_change act)
 	enum bj_err err;
 
 	bj_page_lang(req, NULL);
+	if (!bj_page_signed_in(req))
+		return;
 	if ((err = bj_req_read_body(req, 8192)) == BJ_ERR_TOO_LARGE) {
 		bj_page_error(req, 413, _("Too large"),
 		    _("The form is far larger than the job's page sends."));
@@ -57,8 +59,7 @@ post(struct bj_req *req, enum bj_job_change act)
 		    "Open the job's page again and use its buttons."));
 		goto out;
 	}
-	detail = user ? bj_xasprintf("from the status page, by %s", user) :
-	    bj_xstrdup("from the status page");
+	detail = bj_xasprintf("from the status page, by %s", user);
 	err = bj_job_change(db, pj->job.id, act, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"), act == BJ_CHANGE_RESUME ?

@@ -44,10 +44,8 @@ bj_page_list(struct bj_req *req)
 	int shown;
 
 	bj_page_lang(req, NULL);
-	if (user == NULL) {
-		bj_page_error(req, 401, _("Please sign in"), _("Sign in to see your jobs."));
+	if (!bj_page_signed_in(req))
 		return;
-	}
 	if (!parse_after(req->query, &after)) {
 		bj_page_error(req, 400, _("Bad request"),
 		    _("The page link is broken: \"after\" must be a job number."));

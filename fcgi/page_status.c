@@ -90,6 +90,21 @@ bj_page_user(struct bj_req *req)
 	return u != NULL && *u != '\0' ? u : NULL;
 }
 
+/*
+ * 1 when somebody is signed in; else the 401 page has been sent. Every
+ * page asks, whatever [http] public_links says: a link is a permission
+ * only for people the web server has authenticated.
+ */
+int
+bj_page_signed_in(struct bj_req *req)
+{
+	if (bj_page_user(req) != NULL)
+		return 1;
+	bj_page_error(req, 401, _("Please sign in"),
+	    _("Sign in to see your jobs."));
+	return 0;
+}
+
 /* A document with the style sheet and a fresh nonce. */
 struct bj_html *
 bj_page_new(const char *title, char nonce[32])
@@ -279,15 +294,9 @@ bj_page_job_load(struct bj_req *req)
 	struct bj_page_job *pj = NULL;
 	struct bj_rows *r;
 
-	/*
-	 * Without public links nobody unsigned may see any job: say so before
-	 * the lookup, so that the answer is the same whether the job exists.
-	 */
-	if (!conf->public_links && user == NULL) {
-		bj_page_error(req, 401, _("Please sign in"),
-		    _("This page is only shown to the person who asked for the job."));
+	/* before the lookup, so that the answer is the same whether the job exists */
+	if (!bj_page_signed_in(req))
 		return NULL;
-	}
 	if (!token_ok(token))
 		goto notfound;
 	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
@@ -693,7 +702,12 @@ add_notifications(const struct details *d, struct bj_html_el *body)
 			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
-		bj_html_add(tr, "td", detail_get(d, i, 6) ? detail_get(d, i, 6) : "");
+		/*
+		 * The error names addresses, ports and the peer's words: whoever
+		 * holds the link could probe the inside with it. Readers get a
+		 * generic line; the notifications table and the logs keep the rest.
+		 */
+		bj_html_add(tr, "td", detail_get(d, i, 6) ? _("could not be delivered") : "");
 	}
 }
 

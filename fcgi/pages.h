@@ -37,6 +37,8 @@ struct bj_page_job {
 void bj_page_lang(struct bj_req *req, const char *job_lang);
 /* The signed-in user, or NULL when nobody is. */
 const char *bj_page_user(struct bj_req *req);
+/* 1 when somebody is signed in; else 0 after sending the 401 page (every page asks first). */
+int bj_page_signed_in(struct bj_req *req);
 /* A new document with the site's style sheet; *nonce filled for the CSP. */
 struct bj_html *bj_page_new(const char *title, char nonce[32]);
 /* Send a page with the security headers; frees h. */

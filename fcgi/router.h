@@ -52,6 +52,10 @@ void bj_api_items_complete_batch(struct bj_req *req);
 void bj_api_metrics(struct bj_req *req);
 /* Per-process request metrics (api_metrics.c): one observation. */
 void bj_metrics_observe(const char *route, int status, double seconds);
+/* Why an API request's token was refused, for bulkjobs_auth_failures_total. */
+enum bj_auth_failure { BJ_AUTH_MISSING, BJ_AUTH_INVALID };
+/* Count one refused token (a 401 of the API). */
+void bj_metrics_auth_failure(enum bj_auth_failure why);
 
 /* end-user pages */
 void bj_page_status(struct bj_req *req);

@@ -69,6 +69,8 @@ static const struct conf_key keys[] = {
 	{ "webhook", "timeout", T_INT, O(webhook_timeout), "15", 1, 600, { 0 } },
 	{ "webhook", "allow_hosts", T_STR, O(webhook_allow_hosts), "", 0, 0, { 0 } },
 	{ "webhook", "deny_networks", T_STR, O(webhook_deny_networks), "", 0, 0, { 0 } },
+	{ "webhook", "allow_networks", T_STR, O(webhook_allow_networks), "", 0, 0, { 0 } },
+	{ "webhook", "proxy", T_STR, O(webhook_proxy), "", 0, 0, { 0 } },
 
 	{ "notify", "backoff", T_STR, O(notify_backoff), "5,300,1800,7200,18000,36000", 0, 0, { 0 } },
 	{ "notify", "max_attempts", T_INT, O(notify_max_attempts), "12", 1, 1000, { 0 } },
@@ -92,7 +94,12 @@ static const struct conf_key keys[] = {
 	{ "reaper", "notifier", T_STR, O(notifier), BINDIR "/bulkjobs-notify", 0, 0, { 0 } },
 	{ "reaper", "notifier_timeout", T_INT, O(notifier_timeout), "50", 1, 3600, { 0 } },
 	{ "reaper", "metrics_textfile", T_PATH, O(metrics_textfile), "", 0, 0, { 0 } },
+
+	{ "security", "allow_world_readable", T_BOOL, O(allow_world_readable), "no", 0, 0, { 0 } },
 };
+
+/* The keys whose values are secrets: a file holding one must not be world-readable. */
+static const size_t secret_keys[] = { O(db_password), O(http_secret), O(webhook_secret) };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -440,6 +447,10 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 		}
 		if (k->off == O(db_password_file))
 			pw_line = lineno;
+		for (i = 0; i < sizeof secret_keys / sizeof secret_keys[0]; i++)
+			if (k->off == secret_keys[i] && *val != '\0' && c->secret_key == NULL)
+				c->secret_key = k->off == O(db_password) ? "[database] password" :
+				    k->off == O(http_secret) ? "[http] secret" : "[webhook] secret";
 		free(raw);
 	}
 	if (pw_line && c->db_password_file[0] != '\0') {
@@ -458,12 +469,18 @@ bj_conf_load(struct bj_conf *c, const char *path, char **cause)
 {
 	FILE *f;
 	struct bj_buf b = { 0 };
+	struct stat st;
 	char chunk[4096];
 	size_t n;
 	int rc;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		*cause = bj_xasprintf("%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == -1) {
+		*cause = bj_xasprintf("%s:0: cannot stat: %s", path, strerror(errno));
+		fclose(f);
 		return -1;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
@@ -487,8 +504,16 @@ bj_conf_load(struct bj_conf *c, const char *path, char **cause)
 		bj_buf_free(&b);
 		return -1;
 	}
+	c->secret_key = NULL;
 	rc = bj_conf_parse(c, path, b.data ? b.data : "", cause);
 	bj_buf_free(&b);
+	/* as password_file: secrets in a file that everyone may read are refused */
+	if (rc == 0 && (st.st_mode & S_IROTH) && c->secret_key != NULL &&
+	    !c->allow_world_readable) {
+		*cause = bj_xasprintf("%s:0: the file holds %s and is world-readable: chmod o-r %s"
+		    " (or set [security] allow_world_readable = yes)", path, c->secret_key, path);
+		rc = -1;
+	}
 	if (rc == 0) {
 		free(c->path);
 		c->path = bj_xstrdup(path);

@@ -53,6 +53,8 @@ struct bj_conf {
 	int	 webhook_timeout;
 	char	*webhook_allow_hosts;
 	char	*webhook_deny_networks;
+	char	*webhook_allow_networks;	/* internal networks webhooks may reach */
+	char	*webhook_proxy;		/* "" : none, whatever the environment says */
 
 	/* [notify] */
 	char	*notify_backoff;	/* comma-separated seconds */
@@ -79,6 +81,11 @@ struct bj_conf {
 	char	*notifier;
 	int	 notifier_timeout;
 	char	*metrics_textfile;
+
+	/* [security] */
+	int	 allow_world_readable;	/* a config with secrets that everyone may read */
+
+	const char *secret_key;		/* the first key with a secret in the file read, or NULL */
 };
 
 /*
@@ -92,7 +99,9 @@ void bj_conf_defaults(struct bj_conf *conf);
 
 /*
  * Read path over the defaults. Returns 0, or -1 with *cause set to an
- * allocated "FILE:LINE: message" (caller frees).
+ * allocated "FILE:LINE: message" (caller frees). A file that everyone may
+ * read is refused when it holds a secret ([database] password, [http]
+ * secret, [webhook] secret) unless [security] allow_world_readable says so.
  */
 int bj_conf_load(struct bj_conf *conf, const char *path, char **cause);
 

@@ -51,10 +51,11 @@ bj_email_ok(const char *s)
 }
 
 int
-bj_webhook_ok(const char *s)
+bj_webhook_ok(const char *s, const char **why)
 {
-	size_t n = strlen(s), p;
+	size_t n = strlen(s), p, auth;
 
+	*why = "not an http or https URL of at most 2048 characters";
 	if (n > 2048 || has_control(s) || strpbrk(s, " <>\"\\") != NULL)
 		return 0;
 	if (strncmp(s, "https://", 8) == 0)
@@ -63,7 +64,15 @@ bj_webhook_ok(const char *s)
 		p = 7;
 	else
 		return 0;
-	return s[p] != '\0' && s[p] != '/' && s[p] != '?' && s[p] != '#';
+	if (s[p] == '\0' || s[p] == '/' || s[p] == '?' || s[p] == '#')
+		return 0;
+	/* credentials would travel as Basic auth to whoever the host turns out to be */
+	auth = strcspn(s + p, "/?#");
+	if (memchr(s + p, '@', auth) != NULL) {
+		*why = "user info (user:password@) is not allowed in a webhook URL";
+		return 0;
+	}
+	return 1;
 }
 
 /*
@@ -156,9 +165,12 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 	for (size_t i = 0; i < s->nemails; i++)
 		if (!bj_email_ok(s->emails[i]))
 			BAD("notify.email[%zu]: not a plain email address", i);
-	for (size_t i = 0; i < s->nwebhooks; i++)
-		if (!bj_webhook_ok(s->webhooks[i]))
-			BAD("notify.webhooks[%zu]: not an http or https URL of at most 2048 characters", i);
+	for (size_t i = 0; i < s->nwebhooks; i++) {
+		const char *whyurl;
+
+		if (!bj_webhook_ok(s->webhooks[i], &whyurl))
+			BAD("notify.webhooks[%zu]: %s", i, whyurl);
+	}
 	return BJ_OK;
 #undef BAD
 }

@@ -53,7 +53,10 @@ enum bj_err bj_job_create(struct bj_db *db, const struct bj_job_spec *spec, long
 
 /* 1 when s is an acceptable email address for notifications. */
 int bj_email_ok(const char *s);
-/* 1 when s is an acceptable http(s) webhook URL. */
-int bj_webhook_ok(const char *s);
+/*
+ * 1 when s is an acceptable http(s) webhook URL; 0 with a static *why
+ * (what is wrong, for a validation message) otherwise.
+ */
+int bj_webhook_ok(const char *s, const char **why);
 
 #endif

@@ -366,6 +366,8 @@ send_smtp(const struct bj_conf *conf, const char *msg, struct bj_note *note)
 	rcpt = curl_slist_append(rcpt, to);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	/* straight to the configured server: no all_proxy from the environment */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_USE_SSL, ssl);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);

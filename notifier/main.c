@@ -66,8 +66,8 @@ check_conf(const struct bj_conf *conf, const char *path)
 		bj_log_err("%s: [mail] from is not a plain address", path);
 		return -1;
 	}
-	if (bj_webhook_fence_check(conf->webhook_deny_networks, &why) == -1) {
-		bj_log_err("%s: [webhook] deny_networks %s", path, why);
+	if (bj_webhook_fence_check(conf, &why) == -1) {
+		bj_log_err("%s: %s", path, why);
 		return -1;
 	}
 	if (conf->webhook_secret[0] != '\0') {

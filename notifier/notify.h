@@ -14,6 +14,8 @@
 #ifndef BJ_NOTIFY_H
 #define BJ_NOTIFY_H
 
+#include <sys/socket.h>
+
 #include "conf.h"
 #include "db.h"
 #include "job.h"
@@ -77,8 +79,13 @@ char *bj_note_status_url(const struct bj_conf *conf, const struct bj_note *note)
 
 /* Deliver every webhook note of notes[0..n) at once, [notify] parallel at a time. */
 void bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n);
-/* 0 when a [webhook] deny_networks list parses, else -1 with a static *why. */
-int bj_webhook_fence_check(const char *spec, const char **why);
+/* 0 when [webhook] allow_networks and deny_networks parse, else -1 with a static *why. */
+int bj_webhook_fence_check(const struct bj_conf *conf, const char **why);
+/*
+ * Why the webhook fence refuses to connect to sa under conf's lists (a
+ * static message), or NULL when it may.
+ */
+const char *bj_webhook_fence_refuses(const struct bj_conf *conf, const struct sockaddr *sa);
 /* 0 when [mail] transport names a usable transport, else -1 with a static *why. */
 int bj_mail_transport_check(const char *transport, const char **why);
 

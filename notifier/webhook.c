@@ -4,10 +4,15 @@
  * Each note becomes one transfer: a JSON body {"type","timestamp","data"}
  * with Standard Webhooks headers, http/https only, no redirects, the
  * [webhook] timeout for connecting and for the whole exchange, TLS
- * verified against the system CAs. An operator fences the destinations
- * with [webhook] allow_hosts (host names) and deny_networks (CIDRs,
- * checked against the address actually connected to, so DNS cannot
- * smuggle a denied address in). At most [notify] parallel run at once.
+ * verified against the system CAs, no proxy from the environment (only
+ * [webhook] proxy). The address fence is checked in libcurl's
+ * open-socket callback, on the address actually connected to after DNS,
+ * so no spelling of a host (127.1, 0x7f000001, localhost, [::ffff:…])
+ * gets round it: unspecified, multicast and broadcast addresses are never
+ * connected to; internal ones (loopback, private, link-local, CGNAT, ULA)
+ * only when [webhook] allow_networks names them; [webhook] deny_networks
+ * refuses more, and allow_hosts restricts the host names. URLs with user
+ * info are never sent. At most [notify] parallel run at once.
  *
  * Ownership: transfers and their buffers live only inside
  * bj_webhook_deliver(); the notes are borrowed and get their outcome.
@@ -46,15 +51,43 @@ struct fence {
 	int		 n;
 };
 
+/* The operator's lists and the built-in ones, parsed once per run. */
+struct fences {
+	struct fence	 never;		/* refused whatever the config says */
+	struct fence	 internal;	/* refused unless in allow_networks */
+	struct fence	 allow;		/* [webhook] allow_networks */
+	struct fence	 deny;		/* [webhook] deny_networks */
+};
+
 struct xfer {
 	struct bj_note		*note;
 	CURL			*easy;
 	struct curl_slist	*headers;
 	char			*body;
-	const struct fence	*fence;
-	int			 denied;	/* connect refused by deny_networks */
+	const struct fences	*fences;
+	const char		*refused;	/* why the fence refused a connect, or NULL */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
+
+/*
+ * Unspecified ("0.0.0.0", "0", "::" reach the local host), multicast and
+ * broadcast: never a webhook receiver.
+ */
+static const char NEVER[] = "0.0.0.0/8, ::/128, 224.0.0.0/4, 240.0.0.0/4, ff00::/8";
+/*
+ * The inside of a site: loopback, RFC 1918, link-local, CGNAT (RFC 6598),
+ * IETF protocol assignments, ULA, site-local and IPv4-compatible IPv6.
+ */
+static const char INTERNAL[] = "127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,"
+    " 169.254.0.0/16, 100.64.0.0/10, 192.0.0.0/24, ::1/128, fe80::/10, fc00::/7, fec0::/10,"
+    " ::/96";
+
+static const char WHY_NEVER[] =
+    "the address is unspecified, multicast or broadcast: never a webhook receiver";
+static const char WHY_INTERNAL[] =
+    "the address is internal (loopback, private, link-local, CGNAT or ULA);"
+    " [webhook] allow_networks can allow it";
+static const char WHY_DENIED[] = "the address is in [webhook] deny_networks";
 
 /* Parse "10.0.0.0/8, fd00::/8" into f; -1 with a static *why on a bad entry. */
 static int
@@ -105,6 +138,26 @@ fence_parse(struct fence *f, const char *spec, const char **why)
 	return rc;
 }
 
+/* Parse the built-in and the configured lists; -1 with *why naming the bad key. */
+static int
+fences_parse(struct fences *fs, const struct bj_conf *conf, const char **why)
+{
+	const char *bad = NULL;
+
+	if (fence_parse(&fs->never, NEVER, &bad) == -1 ||
+	    fence_parse(&fs->internal, INTERNAL, &bad) == -1)
+		abort();	/* the built-in lists are constants */
+	if (fence_parse(&fs->allow, conf->webhook_allow_networks, &bad) == -1) {
+		*why = "[webhook] allow_networks is not a list of address/prefix";
+		return -1;
+	}
+	if (fence_parse(&fs->deny, conf->webhook_deny_networks, &bad) == -1) {
+		*why = "[webhook] deny_networks is not a list of address/prefix";
+		return -1;
+	}
+	return 0;
+}
+
 /* 1 when the first bits of a and b agree. */
 static int
 prefix_match(const unsigned char *a, const unsigned char *b, int bits)
@@ -118,27 +171,15 @@ prefix_match(const unsigned char *a, const unsigned char *b, int bits)
 	return ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
 }
 
-/* 1 when sa lies in one of the fenced networks (IPv4-mapped IPv6 counts as IPv4). */
+/*
+ * 1 when the address lies in one of f's networks. An IPv6 address that
+ * carries an IPv4 one (IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96) is
+ * judged as that IPv4 address too.
+ */
 static int
-fence_denies(const struct fence *f, const struct sockaddr *sa)
+fence_has(const struct fence *f, int have4, const unsigned char *a4, int have6,
+    const unsigned char *a6)
 {
-	unsigned char a4[4], a6[16];
-	int have4 = 0, have6 = 0;
-
-	if (sa->sa_family == AF_INET) {
-		memcpy(a4, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-		have4 = 1;
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
-		memcpy(a6, &s6->sin6_addr, 16);
-		have6 = 1;
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			memcpy(a4, a6 + 12, 4);
-			have4 = 1;
-		}
-	} else {
-		return 1;	/* neither IPv4 nor IPv6: not for webhooks */
-	}
 	for (int i = 0; i < f->n; i++) {
 		const struct net *n = &f->nets[i];
 		if (n->family == AF_INET && have4 && prefix_match(a4, n->addr, n->bits))
@@ -149,14 +190,49 @@ fence_denies(const struct fence *f, const struct sockaddr *sa)
 	return 0;
 }
 
-/* libcurl asks before every connect: refuse fenced addresses. */
+/* Why sa may not be connected to, or NULL when it may. */
+static const char *
+fences_refuse(const struct fences *fs, const struct sockaddr *sa)
+{
+	static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	unsigned char a4[4], a6[16];
+	int have4 = 0, have6 = 0;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(a4, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		have4 = 1;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		memcpy(a6, &s6->sin6_addr, 16);
+		have6 = 1;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) || memcmp(a6, nat64, 12) == 0) {
+			memcpy(a4, a6 + 12, 4);
+			have4 = 1;
+		}
+	} else {
+		return WHY_NEVER;	/* neither IPv4 nor IPv6: not for webhooks */
+	}
+	if (fence_has(&fs->never, have4, a4, have6, a6))
+		return WHY_NEVER;
+	if (fence_has(&fs->deny, have4, a4, have6, a6))
+		return WHY_DENIED;
+	/* an address carrying an IPv4 one is allowed only by an IPv4 entry: "::/0" is no key to 10/8 */
+	if (fence_has(&fs->allow, have4, a4, have4 ? 0 : have6, a6))
+		return NULL;
+	if (fence_has(&fs->internal, have4, a4, have6, a6))
+		return WHY_INTERNAL;
+	return NULL;
+}
+
+/* libcurl asks before every connect (after DNS, to the address itself): refuse fenced ones. */
 static curl_socket_t
 open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
 {
 	struct xfer *x = ud;
+	const char *why;
 
-	if (purpose == CURLSOCKTYPE_IPCXN && fence_denies(x->fence, &addr->addr)) {
-		x->denied = 1;
+	if (purpose == CURLSOCKTYPE_IPCXN && (why = fences_refuse(x->fences, &addr->addr)) != NULL) {
+		x->refused = why;
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
@@ -189,7 +265,7 @@ static const char *
 url_refused(const struct bj_conf *conf, const char *url)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
+	char *scheme = NULL, *host = NULL, *user = NULL;
 	const char *why = NULL;
 
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
@@ -199,10 +275,13 @@ url_refused(const struct bj_conf *conf, const char *url)
 		why = "only http and https webhook URLs are allowed";
 	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		why = "the webhook URL has no host";
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER)
+		why = "the webhook URL has user info (user:password@): not sent";
 	else if (!host_allowed(conf->webhook_allow_hosts, host))
 		why = "the host is not in [webhook] allow_hosts";
 	curl_free(scheme);
 	curl_free(host);
+	curl_free(user);
 	curl_url_cleanup(u);
 	return why;
 }
@@ -251,7 +330,7 @@ discard(char *p, size_t sz, size_t n, void *ud)
 
 /* Prepare one transfer; NULL (with the note's outcome set) when it cannot be sent. */
 static struct xfer *
-xfer_new(const struct bj_conf *conf, const struct fence *fence, const unsigned char *key,
+xfer_new(const struct bj_conf *conf, const struct fences *fences, const unsigned char *key,
     size_t keylen, struct bj_note *note)
 {
 	struct xfer *x;
@@ -268,7 +347,7 @@ xfer_new(const struct bj_conf *conf, const struct fence *fence, const unsigned c
 	}
 	x = bj_xcalloc(1, sizeof *x);
 	x->note = note;
-	x->fence = fence;
+	x->fences = fences;
 	x->body = webhook_body(conf, note);
 	msg_id = bj_webhook_msg_id(note->id);
 	sig = bj_webhook_sign(key, keylen, msg_id, note->now, x->body, strlen(x->body));
@@ -291,6 +370,9 @@ xfer_new(const struct bj_conf *conf, const struct fence *fence, const unsigned c
 	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	/* "" turns off http_proxy, https_proxy, all_proxy and no_proxy from the environment */
+	curl_easy_setopt(x->easy, CURLOPT_PROXY, conf->webhook_proxy);
+	curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "");
 	curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
@@ -331,9 +413,8 @@ xfer_done(struct xfer *x, CURLcode rc)
 	char msg[CURL_ERROR_SIZE + 64];
 
 	if (rc != CURLE_OK) {
-		if (x->denied) {
-			bj_note_set(note, BJ_NOTE_DEAD, 0,
-			    "the address is in [webhook] deny_networks");
+		if (x->refused != NULL) {
+			bj_note_set(note, BJ_NOTE_DEAD, 0, x->refused);
 			return;
 		}
 		snprintf(msg, sizeof msg, "%s%s%s", curl_easy_strerror(rc),
@@ -362,18 +443,18 @@ xfer_done(struct xfer *x, CURLcode rc)
 void
 bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 {
-	struct fence fence;
+	struct fences fences;
 	const char *why = NULL;
 	unsigned char *key = NULL;
 	size_t keylen = 0;
 	CURLM *multi;
 	int next = 0, active = 0, parallel = conf->notify_parallel > 0 ? conf->notify_parallel : 1;
 
-	if (fence_parse(&fence, conf->webhook_deny_networks, &why) == -1) {
+	if (fences_parse(&fences, conf, &why) == -1) {
 		/* main() checks this at start-up; be safe anyway */
 		for (int i = 0; i < n; i++)
 			if (notes[i]->job != NULL && strcmp(notes[i]->channel, "webhook") == 0)
-				bj_note_set(notes[i], BJ_NOTE_RETRY, 0, "[webhook] deny_networks is not valid");
+				bj_note_set(notes[i], BJ_NOTE_RETRY, 0, why);
 		return;
 	}
 	if (conf->webhook_secret != NULL && conf->webhook_secret[0] != '\0')
@@ -390,7 +471,7 @@ bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 
 			if (note->job == NULL || strcmp(note->channel, "webhook") != 0)
 				continue;
-			if ((x = xfer_new(conf, &fence, key, keylen, note)) == NULL)
+			if ((x = xfer_new(conf, &fences, key, keylen, note)) == NULL)
 				continue;
 			curl_multi_add_handle(multi, x->easy);
 			active++;
@@ -416,11 +497,23 @@ bj_webhook_deliver(const struct bj_conf *conf, struct bj_note **notes, int n)
 	free(key);
 }
 
-/* Validate [webhook] deny_networks at start-up. */
+/* Validate [webhook] allow_networks and deny_networks at start-up. */
 int
-bj_webhook_fence_check(const char *spec, const char **why)
+bj_webhook_fence_check(const struct bj_conf *conf, const char **why)
 {
-	struct fence f;
+	struct fences fs;
 
-	return fence_parse(&f, spec, why);
+	return fences_parse(&fs, conf, why);
+}
+
+/* The fence's verdict on one address under conf's lists (start-up checks and tests). */
+const char *
+bj_webhook_fence_refuses(const struct bj_conf *conf, const struct sockaddr *sa)
+{
+	struct fences fs;
+	const char *why;
+
+	if (fences_parse(&fs, conf, &why) == -1)
+		return why;
+	return fences_refuse(&fs, sa);
 }

@@ -3,7 +3,8 @@
  * purge age.
  *
  * An artifact path comes from the database, so it is walked component by
- * component from [artifacts] root with openat(O_NOFOLLOW): no symlink is
+ * component from [artifacts] root with openat(O_NOFOLLOW)
+ * (bj_artifact_dir_open, shared with the download page): no symlink is
  * followed, "." and ".." are refused, and only a regular file is unlinked.
  * Nothing outside the root can be touched whatever the row says.
  */
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifact_path.h"
 #include "buf.h"
 #include "log.h"
 #include "reaper.h"
@@ -25,46 +27,14 @@
 int
 bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause)
 {
-	char *copy = NULL, *p, *slash;
-	int dfd = -1, rc = -1;
+	char *buf = NULL;
+	const char *leaf;
+	int dfd, rc = -1;
 	struct stat st;
 
-	*cause = NULL;
-	if (root == NULL || *root != '/' || rel == NULL || *rel == '\0' || *rel == '/') {
-		*cause = bj_xstrdup("not a relative path under the artifacts root");
-		return -1;
-	}
-	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		*cause = bj_xasprintf("artifacts root: %s", strerror(errno));
-		return -1;
-	}
-	copy = bj_xstrdup(rel);
-	for (p = copy; ; p = slash + 1) {
-		int next;
-
-		slash = strchr(p, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		if (*p == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-			*cause = bj_xstrdup("empty, '.' or '..' path component");
-			goto out;
-		}
-		if (slash == NULL)
-			break;
-		next = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next == -1) {
-			if (errno == ENOENT) {
-				rc = 0;
-				goto out;
-			}
-			*cause = bj_xasprintf("%s: %s", p, errno == ELOOP || errno == ENOTDIR ?
-			    "not a directory (a symlink is never followed)" : strerror(errno));
-			goto out;
-		}
-		close(dfd);
-		dfd = next;
-	}
-	if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+	if ((dfd = bj_artifact_dir_open(root, rel, &buf, &leaf, cause)) == -1)
+		return *cause == NULL ? 0 : -1;
+	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT) {
 			rc = 0;
 			goto out;
@@ -76,7 +46,7 @@ bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause)
 		*cause = bj_xstrdup("not a regular file; left alone");
 		goto out;
 	}
-	if (unlinkat(dfd, p, 0) == -1) {
+	if (unlinkat(dfd, leaf, 0) == -1) {
 		if (errno == ENOENT) {
 			rc = 0;
 			goto out;
@@ -86,9 +56,8 @@ bj_reaper_unlink_artifact(const char *root, const char *rel, char **cause)
 	}
 	rc = 1;
 out:
-	free(copy);
-	if (dfd != -1)
-		close(dfd);
+	free(buf);
+	close(dfd);
 	return rc;
 }
 

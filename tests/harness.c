@@ -494,6 +494,8 @@ wrapped(void)
 	return w != NULL && *w != '\0';
 }
 
+int bj_e2e_shipped_rate_limit;
+
 int
 bj_e2e_start(struct bj_e2e *e, const char *name, const char *extra_conf)
 {
@@ -534,6 +536,7 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 	snprintf(e->conf_path, sizeof e->conf_path, "%s/bulkjobs.conf", e->root);
 	if ((f = fopen(e->conf_path, "w")) == NULL)
 		return -1;
+	fchmod(fileno(f), 0600);	/* extra_conf may hold secrets */
 	fprintf(f, "# written by the e2e harness\n[database]\nsocket = %s\nuser = root\n"
 	    "name = %s\n[http]\nbase_path = /bulkjobs\npublic_url = %s\n"
 	    "[artifacts]\nroot = %s\n%s\n",
@@ -558,6 +561,17 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 			fprintf(stderr, "harness: cannot read %s\n", path);
 			return -1;
 		}
+		/* the http-level part: the rate limit's zone */
+		{
+			char zsrc[700], zdst[700];
+			const char *zsubst[] = { "rate=100r/s", "rate=100000r/s", NULL };
+			snprintf(zsrc, sizeof zsrc, "%s/conf/nginx-http.conf", src);
+			snprintf(zdst, sizeof zdst, "%s/bulkjobs-http.nginx", e->root);
+			if (copy_subst(zsrc, zdst, bj_e2e_shipped_rate_limit ? zsubst + 2 : zsubst) == -1) {
+				fprintf(stderr, "harness: cannot read %s\n", zsrc);
+				return -1;
+			}
+		}
 		snprintf(path, sizeof path, "%s/nginx-main.conf", e->root);
 		if ((f = fopen(path, "w")) == NULL)
 			return -1;
@@ -567,11 +581,11 @@ bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
 		    "http {\n  access_log %s/nginx-access.log;\n"
 		    "  client_body_temp_path %s/nx-body;\n  fastcgi_temp_path %s/nx-fcgi;\n"
 		    "  proxy_temp_path %s/nx-proxy;\n  uwsgi_temp_path %s/nx-uwsgi;\n"
-		    "  scgi_temp_path %s/nx-scgi;\n"
+		    "  scgi_temp_path %s/nx-scgi;\n  include %s/bulkjobs-http.nginx;\n"
 		    "  server {\n    listen 127.0.0.1:%d;\n    include %s;\n  }\n}\n",
 		    geteuid() == 0 ? "user root root;\n" : "",
 		    e->root, e->root, e->root, e->root, e->root, e->root, e->root, e->root,
-		    e->port, inc);
+		    e->root, e->port, inc);
 		fclose(f);
 	}
 	snprintf(fcgi, sizeof fcgi, "%s/fcgi/bulkjobs-fcgi", bld);

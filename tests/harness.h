@@ -80,6 +80,12 @@ enum bj_e2e_mode {
 	BJ_E2E_PREFORK,		/* bulkjobs-fcgi --listen PATH --processes 4 */
 	BJ_E2E_STDIN_SOCKET,	/* the listening socket on fd 0, as spawn-fcgi does */
 };
+/*
+ * Set before bj_e2e_start() to run nginx with conf/nginx-http.conf's rate
+ * limit as shipped; otherwise the suites, which send hundreds of requests
+ * a second from one address, get a far higher rate.
+ */
+extern int bj_e2e_shipped_rate_limit;
 /* The same, choosing how bulkjobs-fcgi gets its socket. */
 int bj_e2e_start_mode(struct bj_e2e *e, const char *name, const char *extra_conf,
     enum bj_e2e_mode mode);

@@ -150,7 +150,18 @@ test_spec_check_names_field(void)
 	s.nwebhooks = 1;
 	CU_ASSERT_EQUAL(bj_job_spec_check(&s, 10, why, sizeof why), BJ_ERR_VALIDATION);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "notify.webhooks[0]"));
-	CU_ASSERT_TRUE(bj_webhook_ok("https://example.org/hook?x=1"));
+	{
+		const char *whyurl = NULL;
+
+		CU_ASSERT_TRUE(bj_webhook_ok("https://example.org/hook?x=1", &whyurl));
+		CU_ASSERT_TRUE(bj_webhook_ok("https://example.org/hook?at=a@b", &whyurl));
+		CU_ASSERT_FALSE(bj_webhook_ok("http://user:pw@127.0.0.1/hook", &whyurl));
+		CU_ASSERT_PTR_NOT_NULL(strstr(whyurl, "user info"));
+		CU_ASSERT_FALSE(bj_webhook_ok("https://token@example.org", &whyurl));
+		CU_ASSERT_PTR_NOT_NULL(strstr(whyurl, "user info"));
+		CU_ASSERT_FALSE(bj_webhook_ok("ftp://example.org/", &whyurl));
+		CU_ASSERT_PTR_NOT_NULL(strstr(whyurl, "http or https"));
+	}
 	CU_ASSERT_TRUE(bj_email_ok("ops@example.org"));
 	CU_ASSERT_FALSE(bj_email_ok("Ops <ops@example.org>"));
 }

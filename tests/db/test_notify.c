@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -99,7 +100,12 @@ stop_all(void)
 		stop_helper(helpers[i]);
 }
 
-/* Write a config for the notifier; extra lines go into the named sections. */
+/*
+ * Write a config for the notifier (mode 0600: it holds the webhook secret).
+ * The receivers listen on loopback, which the fence refuses by default, so
+ * the config allows loopback; webhook_extra lines come after and may say
+ * "allow_networks =" to take that back.
+ */
 static int
 write_conf(const char *path, const char *mail_transport, const char *webhook_extra)
 {
@@ -108,10 +114,11 @@ write_conf(const char *path, const char *mail_transport, const char *webhook_ext
 
 	if (f == NULL)
 		return -1;
+	fchmod(fileno(f), 0600);
 	fprintf(f, "[database]\nsocket = %s\nuser = root\nname = %s\n"
 	    "[http]\npublic_url = https://jobs.example.org/bulkjobs\n"
 	    "[mail]\ntransport = %s\nfrom = bulkjobs@example.org\n"
-	    "[webhook]\nsecret = %s\ntimeout = 2\n%s\n"
+	    "[webhook]\nsecret = %s\ntimeout = 2\nallow_networks = 127.0.0.0/8, ::1/128\n%s\n"
 	    "[notify]\nbackoff = 5, 300\nmax_attempts = 3\nparallel = 4\n",
 	    c->db_socket, c->db_name, mail_transport, SECRET, webhook_extra ? webhook_extra : "");
 	return fclose(f) == 0 ? 0 : -1;
@@ -149,17 +156,24 @@ clean(void)
 	return 0;
 }
 
-/* Run bulkjobs-notify with conf and extra arguments; its exit status. */
+/* Run bulkjobs-notify with conf, extra arguments and environment (may be NULL); its exit status. */
 static int
-run_notify(const char *conf, const char *args)
+run_notify_env(const char *env, const char *conf, const char *args)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
-	char *cmd = bj_xasprintf("%s/notifier/bulkjobs-notify -c '%s' %s >>'%s/notify.out' 2>&1",
-	    bld ? bld : ".", conf, args ? args : "", dir);
+	char *cmd = bj_xasprintf("%s%s%s/notifier/bulkjobs-notify -c '%s' %s >>'%s/notify.out' 2>&1",
+	    env ? "env " : "", env ? env : "", bld ? bld : ".", conf, args ? args : "", dir);
 	int st = system(cmd);
 
 	free(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run bulkjobs-notify with conf and extra arguments; its exit status. */
+static int
+run_notify(const char *conf, const char *args)
+{
+	return run_notify_env(NULL, conf, args);
 }
 
 /* Plant a finished job with one failed item; its id. */
@@ -748,6 +762,293 @@ test_fences(void)
 	    " AND last_error = 'the host is not in [webhook] allow_hosts'", b), 1);
 }
 
+/* What the fence stores in last_error. */
+static const char WHY_NEVER[] =
+    "the address is unspecified, multicast or broadcast: never a webhook receiver";
+static const char WHY_INTERNAL[] =
+    "the address is internal (loopback, private, link-local, CGNAT or ULA);"
+    " [webhook] allow_networks can allow it";
+static const char WHY_DENIED[] = "the address is in [webhook] deny_networks";
+
+/* 1 when notification id is dead with exactly why as its last error. */
+static int
+dead_because(long long id, const char *why)
+{
+	char *q = bj_xasprintf("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND last_error = '%s'", id, why);
+	int ok = scalar("%s", q) == 1;
+
+	if (!ok) {
+		struct bj_rows *r = bj_db_query(db, "SELECT state, last_error FROM notifications"
+		    " WHERE id = ?", "i", id);
+		if (r != NULL && r->nrows == 1)
+			fprintf(stderr, "test_notify: notification %lld: %s: %s\n", id,
+			    bj_rows_get(r, 0, 0), bj_rows_get(r, 0, 1) ? bj_rows_get(r, 0, 1) : "-");
+		bj_rows_free(r);
+	}
+	free(q);
+	return ok;
+}
+
+/*
+ * Every spelling of the local host from the probe, through the real
+ * notifier to the real receiver on loopback: refused by default before any
+ * connection (the receiver gets nothing, the reason is the fence's), sent
+ * once loopback is allowed, and the unspecified addresses refused even when
+ * allow_networks names every network (connecting to 0.0.0.0 would reach
+ * the receiver).
+ */
+static void
+test_fence_local_forms(void)
+{
+	static const struct {
+		const char	*host;
+		int		 unspecified;	/* never allowed */
+		int		 v4;		/* the receiver (127.0.0.1) gets it once allowed */
+	} forms[] = {
+		{ "127.0.0.1", 0, 1 },
+		{ "127.1", 0, 1 },
+		{ "2130706433", 0, 1 },
+		{ "0x7f000001", 0, 1 },
+		{ "0177.0.0.1", 0, 1 },
+		{ "localhost", 0, 1 },
+		{ "[::ffff:127.0.0.1]", 0, 1 },
+		{ "[::1]", 0, 0 },
+		{ "0.0.0.0", 1, 0 },
+		{ "0", 1, 0 },
+		{ "[::]", 1, 0 },
+		{ "[::ffff:0.0.0.0]", 1, 0 },
+	};
+	enum { N = sizeof forms / sizeof forms[0] };
+	char path[700], transport[64], url[128];
+	long long job = plant_job("local forms", "succeeded"), id[N];
+
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	snprintf(path, sizeof path, "%s/fence.conf", dir);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+
+	/* the default: nothing local */
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "allow_networks ="), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(url, sizeof url, "http://%s:%d/ok", forms[i].host, hook_port);
+		id[i] = plant_note(job, "job.succeeded", "webhook", url);
+	}
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		if (received(id[i]) != 0 || !dead_because(id[i],
+		    forms[i].unspecified ? WHY_NEVER : WHY_INTERNAL))
+			CU_FAIL(forms[i].host);
+	}
+
+	/* every network allowed: loopback goes out, the unspecified addresses still do not */
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, "allow_networks = 0.0.0.0/0, ::/0"), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(url, sizeof url, "http://%s:%d/ok", forms[i].host, hook_port);
+		id[i] = plant_note(job, "job.failed", "webhook", url);
+	}
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		if (forms[i].unspecified) {
+			if (received(id[i]) != 0 || !dead_because(id[i], WHY_NEVER))
+				CU_FAIL(forms[i].host);
+		} else if (forms[i].v4) {
+			if (received(id[i]) != 1 || scalar("SELECT COUNT(*) FROM notifications"
+			    " WHERE id = %lld AND state = 'sent'", id[i]) != 1)
+				CU_FAIL(forms[i].host);
+		} else {
+			/* [::1]: the fence lets it through; the receiver listens on IPv4 only */
+			if (scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld"
+			    " AND last_error LIKE 'the address%%'", id[i]) != 0)
+				CU_FAIL(forms[i].host);
+		}
+	}
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+}
+
+/* Fill ss with the numeric address text (a test fixture, not the fence's parsing). */
+static const struct sockaddr *
+sockaddr_of(const char *text, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, text, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+	} else {
+		CU_ASSERT_EQUAL_FATAL(inet_pton(AF_INET6, text,
+		    &((struct sockaddr_in6 *)ss)->sin6_addr), 1);
+		ss->ss_family = AF_INET6;
+	}
+	return (const struct sockaddr *)ss;
+}
+
+/*
+ * The fence's verdict on addresses no test may send to (private, CGNAT,
+ * link-local, public): the check the open-socket callback makes, on
+ * sockaddrs, under three configurations.
+ */
+static void
+test_fence_table(void)
+{
+	enum { OK, NEVER, INTERNAL, DENIED };
+	static const struct {
+		const char	*addr;
+		int		 by_default;	/* no lists */
+		int		 allowed;	/* allow_networks = 10.0.0.0/8, 0.0.0.0/0, ::/0 */
+		int		 fenced;	/* and deny_networks = 10.9.0.0/16, 2001:db8:1::/48 */
+	} rows[] = {
+		{ "127.0.0.1", INTERNAL, OK, OK },
+		{ "127.255.255.254", INTERNAL, OK, OK },
+		{ "10.1.2.3", INTERNAL, OK, OK },
+		{ "10.9.8.7", INTERNAL, OK, DENIED },
+		{ "172.16.0.1", INTERNAL, OK, OK },
+		{ "172.31.255.255", INTERNAL, OK, OK },
+		{ "172.32.0.1", OK, OK, OK },
+		{ "192.168.1.1", INTERNAL, OK, OK },
+		{ "169.254.169.254", INTERNAL, OK, OK },
+		{ "100.64.0.1", INTERNAL, OK, OK },
+		{ "100.127.255.255", INTERNAL, OK, OK },
+		{ "100.128.0.1", OK, OK, OK },
+		{ "192.0.0.8", INTERNAL, OK, OK },
+		{ "0.0.0.0", NEVER, NEVER, NEVER },
+		{ "0.1.2.3", NEVER, NEVER, NEVER },
+		{ "224.0.0.1", NEVER, NEVER, NEVER },
+		{ "239.255.255.250", NEVER, NEVER, NEVER },
+		{ "255.255.255.255", NEVER, NEVER, NEVER },
+		{ "203.0.113.7", OK, OK, OK },
+		{ "::1", INTERNAL, OK, OK },
+		{ "::", NEVER, NEVER, NEVER },
+		{ "::127.0.0.1", INTERNAL, OK, OK },
+		{ "fe80::1", INTERNAL, OK, OK },
+		{ "fc00::1", INTERNAL, OK, OK },
+		{ "fd12:3456::1", INTERNAL, OK, OK },
+		{ "fec0::1", INTERNAL, OK, OK },
+		{ "ff02::1", NEVER, NEVER, NEVER },
+		{ "::ffff:127.0.0.1", INTERNAL, OK, OK },
+		{ "::ffff:10.9.8.7", INTERNAL, OK, DENIED },
+		{ "::ffff:169.254.169.254", INTERNAL, OK, OK },
+		{ "::ffff:100.64.1.1", INTERNAL, OK, OK },
+		{ "::ffff:0.0.0.0", NEVER, NEVER, NEVER },
+		{ "::ffff:255.255.255.255", NEVER, NEVER, NEVER },
+		{ "::ffff:203.0.113.7", OK, OK, OK },
+		{ "64:ff9b::7f00:1", INTERNAL, OK, OK },
+		{ "64:ff9b::a09:807", INTERNAL, OK, DENIED },
+		{ "64:ff9b::cb00:7107", OK, OK, OK },
+		{ "2001:db8::1", OK, OK, OK },
+		{ "2001:db8:1::1", OK, OK, DENIED },
+	};
+	static const char *const whys[] = { NULL, WHY_NEVER, WHY_INTERNAL, WHY_DENIED };
+	struct bj_conf c;
+	struct sockaddr_storage ss;
+	const char *why;
+
+	bj_conf_defaults(&c);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct sockaddr *sa = sockaddr_of(rows[i].addr, &ss);
+		const char *got, *want;
+		int verdict[3] = { rows[i].by_default, rows[i].allowed, rows[i].fenced };
+
+		for (int k = 0; k < 3; k++) {
+			free(c.webhook_allow_networks);
+			free(c.webhook_deny_networks);
+			c.webhook_allow_networks = bj_xstrdup(k ? "10.0.0.0/8, 0.0.0.0/0, ::/0" : "");
+			c.webhook_deny_networks = bj_xstrdup(k == 2 ?
+			    "10.9.0.0/16, 2001:db8:1::/48" : "");
+			got = bj_webhook_fence_refuses(&c, sa);
+			want = whys[verdict[k]];
+			if (!(got == NULL ? want == NULL : want != NULL && strcmp(got, want) == 0)) {
+				fprintf(stderr, "test_notify: %s (config %d): %s\n", rows[i].addr, k,
+				    got ? got : "allowed");
+				CU_FAIL(rows[i].addr);
+			}
+		}
+	}
+	/* allowing all of IPv6 does not allow the internal IPv4 addresses it can carry */
+	free(c.webhook_allow_networks);
+	c.webhook_allow_networks = bj_xstrdup("::/0");
+	{
+		static const char *const carried[] = { "::ffff:127.0.0.1", "::ffff:10.1.2.3",
+		    "64:ff9b::a01:203" };
+		for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
+			const char *got = bj_webhook_fence_refuses(&c, sockaddr_of(carried[i], &ss));
+			CU_ASSERT_PTR_NOT_NULL(got);
+			CU_ASSERT_STRING_EQUAL(got ? got : "", WHY_INTERNAL);
+		}
+		CU_ASSERT_PTR_NULL(bj_webhook_fence_refuses(&c, sockaddr_of("fd00::1", &ss)));
+	}
+	/* bad lists are refused at start-up */
+	free(c.webhook_allow_networks);
+	c.webhook_allow_networks = bj_xstrdup("10.0.0.0/33");
+	CU_ASSERT_EQUAL(bj_webhook_fence_check(&c, &why), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "allow_networks"));
+	bj_conf_free(&c);
+}
+
+/*
+ * Proxy variables in the notifier's environment are ignored: with the
+ * receiver named as the proxy, a webhook to a private address is refused
+ * by the fence on its own address, before connecting, instead of being
+ * handed to the "proxy". A proxy named in the config is used, and the
+ * fence judges the proxy's address.
+ */
+static void
+test_fence_proxy(void)
+{
+	static const struct {
+		const char	*var;
+		const char	*scheme;
+	} vars[] = {
+		{ "http_proxy", "http" },
+		{ "HTTP_PROXY", "http" },
+		{ "https_proxy", "https" },
+		{ "HTTPS_PROXY", "https" },
+		{ "all_proxy", "http" },
+		{ "ALL_PROXY", "https" },
+	};
+	enum { N = sizeof vars / sizeof vars[0] };
+	char path[700], transport[64], url[128], env[256], extra[128];
+	long long job = plant_job("proxied", "succeeded"), id[N], p, q;
+
+	snprintf(transport, sizeof transport, "smtp://127.0.0.1:%d", smtp_port);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(url, sizeof url, "%s://10.255.255.1:9/ok?%d", vars[i].scheme, i);
+		id[i] = plant_note(job, "job.succeeded", "webhook", url);
+		snprintf(env, sizeof env, "%s=http://127.0.0.1:%d no_proxy= NO_PROXY= ",
+		    vars[i].var, hook_port);
+		CU_ASSERT_EQUAL(run_notify_env(env, conf_path, NULL), 0);
+		if (received(id[i]) != 0 || !dead_because(id[i], WHY_INTERNAL))
+			CU_FAIL(vars[i].var);
+	}
+
+	/* [webhook] proxy: used; on loopback it must be allowed like any address */
+	snprintf(path, sizeof path, "%s/proxy.conf", dir);
+	snprintf(extra, sizeof extra, "proxy = http://127.0.0.1:%d", hook_port);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, extra), 0);
+	p = plant_note(job, "job.failed", "webhook", "http://10.255.255.1:9/ok");
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(p), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'", p), 1);
+	snprintf(extra, sizeof extra, "proxy = http://127.0.0.1:%d\nallow_networks =", hook_port);
+	CU_ASSERT_EQUAL_FATAL(write_conf(path, transport, extra), 0);
+	q = plant_note(job, "job.cancelled", "webhook", "http://10.255.255.1:9/ok");
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
+	CU_ASSERT_EQUAL(received(q), 0);
+	CU_ASSERT_TRUE(dead_because(q, WHY_INTERNAL));
+}
+
+/* A URL with user info (planted past the API's check) is never sent, so no Basic credentials leave. */
+static void
+test_fence_user_info(void)
+{
+	char url[128];
+	long long job = plant_job("user info", "succeeded"), n;
+
+	snprintf(url, sizeof url, "http://user:pw@127.0.0.1:%d/ok", hook_port);
+	n = plant_note(job, "job.succeeded", "webhook", url);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+	CU_ASSERT_EQUAL(received(n), 0);
+	CU_ASSERT_TRUE(dead_because(n, "the webhook URL has user info (user:password@): not sent"));
+}
+
 /* Only http and https URLs are ever fetched. */
 static void
 test_other_schemes_refused(void)
@@ -888,6 +1189,10 @@ main(void)
 	CU_add_test(s, "leases: held rows are skipped, a lost lease records nothing", test_lease);
 	CU_add_test(s, "header injection through titles and addresses", test_header_injection);
 	CU_add_test(s, "deny_networks and allow_hosts", test_fences);
+	CU_add_test(s, "the fence: every spelling of the local host", test_fence_local_forms);
+	CU_add_test(s, "the fence: addresses by range, IPv4 and IPv6", test_fence_table);
+	CU_add_test(s, "the fence: proxy variables are ignored", test_fence_proxy);
+	CU_add_test(s, "the fence: no user info", test_fence_user_info);
 	CU_add_test(s, "only http and https", test_other_schemes_refused);
 	CU_add_test(s, "SMTP 5xx is final, 4xx is retried", test_smtp_refusals);
 	CU_add_test(s, "no secret, no webhook", test_no_secret_no_webhook);

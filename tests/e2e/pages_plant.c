@@ -1,14 +1,19 @@
 /* pages_plant.c: planting jobs and reading pages for the page suites. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "pages_plant.h"
 #include "token.h"
 
@@ -186,4 +191,113 @@ bj_plant_attr_after(const char *html, const char *marker, const char *attr)
 	if ((e = strchr(v, '"')) == NULL)
 		return NULL;
 	return bj_xstrndup(v, (size_t)(e - v));
+}
+
+struct race {
+	char			 dir[800];	/* root/artifacts/race */
+	char			 outside[800];	/* root/outside */
+	volatile int		 stop;
+	long			 swaps;
+};
+
+/* Write text to path, whole; 0 or -1. */
+static int
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* The swapping thread: file ⇄ link by rename, directory ⇄ link by exchange. */
+static void *
+race_swap(void *arg)
+{
+	struct race *rc = arg;
+	char a[900], tmp[900], d[900], dswap[900], target[900];
+
+	snprintf(a, sizeof a, "%s/a.txt", rc->dir);
+	snprintf(tmp, sizeof tmp, "%s/.new", rc->dir);
+	snprintf(d, sizeof d, "%s/d", rc->dir);
+	snprintf(dswap, sizeof dswap, "%s/d.swap", rc->dir);
+	snprintf(target, sizeof target, "%s/secret.txt", rc->outside);
+	while (!rc->stop) {
+		unlink(tmp);
+		if (put(tmp, "INSIDE a\n") == 0)
+			rename(tmp, a);
+		renameat2(AT_FDCWD, d, AT_FDCWD, dswap, RENAME_EXCHANGE);
+		unlink(tmp);
+		if (symlink(target, tmp) == 0)
+			rename(tmp, a);
+		renameat2(AT_FDCWD, d, AT_FDCWD, dswap, RENAME_EXCHANGE);
+		rc->swaps++;
+	}
+	return NULL;
+}
+
+/* Download both race jobs for a while with the swapper running. */
+int
+bj_plant_symlink_race(struct bj_db *db, const char *base, const char *root, double seconds,
+    int *inside)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Race", .state = "succeeded",
+	    .total = 1, .succeeded = 1, .started_min_ago = 1, .finished = 1,
+	    .artifact_expires_min = 60 };
+	struct race rc;
+	pthread_t th;
+	char path[900], tok[2][33], url[2][120];
+	const char *rel[2] = { "race/a.txt", "race/d/b.txt" };
+	int outside = 0, n = 0;
+	double end;
+
+	memset(&rc, 0, sizeof rc);
+	*inside = 0;
+	snprintf(rc.dir, sizeof rc.dir, "%s/artifacts/race", root);
+	snprintf(rc.outside, sizeof rc.outside, "%s/outside", root);
+	mkdir(rc.dir, 0755);
+	mkdir(rc.outside, 0755);
+	snprintf(path, sizeof path, "%s/d", rc.outside);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/d/b.txt", rc.outside);
+	CU_ASSERT_EQUAL_FATAL(put(path, "OUTSIDE-SECRET b\n"), 0);
+	snprintf(path, sizeof path, "%s/secret.txt", rc.outside);
+	CU_ASSERT_EQUAL_FATAL(put(path, "OUTSIDE-SECRET a\n"), 0);
+	snprintf(path, sizeof path, "%s/a.txt", rc.dir);
+	CU_ASSERT_EQUAL_FATAL(put(path, "INSIDE a\n"), 0);
+	snprintf(path, sizeof path, "%s/d", rc.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "%s/d/b.txt", rc.dir);
+	CU_ASSERT_EQUAL_FATAL(put(path, "INSIDE b\n"), 0);
+	snprintf(path, sizeof path, "%s/d.swap", rc.dir);
+	unlink(path);
+	{
+		char target[900];
+		snprintf(target, sizeof target, "%s/d", rc.outside);
+		CU_ASSERT_EQUAL_FATAL(symlink(target, path), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		p.artifact = rel[i];
+		bj_plant_job(db, &p, tok[i]);
+		snprintf(url[i], sizeof url[i], "/jobs/%s/download", tok[i]);
+	}
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, race_swap, &rc), 0);
+	end = bj_now() + seconds;
+	while (bj_now() < end) {
+		struct bj_http_reply r;
+
+		bj_plant_get(base, url[n++ % 2], "alice", &r);
+		if (r.body != NULL && strstr(r.body, "OUTSIDE") != NULL)
+			outside++;
+		else if (r.status == 200 && r.body != NULL && strncmp(r.body, "INSIDE", 6) == 0)
+			(*inside)++;
+		bj_http_reply_free(&r);
+	}
+	rc.stop = 1;
+	pthread_join(th, NULL);
+	fprintf(stderr, "\nsymlink race: %d downloads, %d from inside, %d from outside, %ld swaps\n",
+	    n, *inside, outside, rc.swaps);
+	return outside;
 }

@@ -40,6 +40,16 @@ void bj_plant_get(const char *base, const char *path, const char *user,
     struct bj_http_reply *r);
 void bj_plant_post(const char *base, const char *path, const char *user,
     const char *form, const char *extra_header, struct bj_http_reply *r);
+/*
+ * The symlink race of the download check: for about seconds, download two
+ * planted jobs' artifacts through base (as alice) while a thread swaps, under
+ * root/artifacts/race, a file with a symbolic link to a file outside the
+ * artifacts root and a directory with a link to a directory outside it.
+ * Returns how many downloads carried bytes from outside; *inside counts
+ * those that got the file under the root.
+ */
+int bj_plant_symlink_race(struct bj_db *db, const char *base, const char *root, double seconds,
+    int *inside);
 /* 1 when html passes the HTML5 validator (tests/validate_html.py). */
 int bj_plant_valid_html(const char *html);
 /* The value of the first attr="…" after marker in html; caller frees. */

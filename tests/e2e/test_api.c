@@ -418,6 +418,15 @@ test_bad_bodies(void)
 	    "\"notify\":{\"webhooks\":[\"javascript:alert(1)\"]}}", &r), 422);
 	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "notify.webhooks[0]"));
 	json_object_put(r);
+	/* credentials in a webhook URL would go out as Basic auth: refused at submission */
+	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"export\",\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}],"
+	    "\"notify\":{\"webhooks\":[\"https://example.org/ok\",\"http://user:pw@127.0.0.1/h\"]}}",
+	    &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	CU_ASSERT_STRING_EQUAL(gets_(r, "error.message"),
+	    "notify.webhooks[1]: user info (user:password@) is not allowed in a webhook URL");
+	json_object_put(r);
 	CU_ASSERT_EQUAL(call("POST", "/v1/jobs", submit_tok, NULL,
 	    "{\"owner\":\"alice\",\"items\":[{\"key\":\"a\"}]}", &r), 422);
 	CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "kind"));
@@ -621,7 +630,53 @@ test_metrics(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_notifications{state=\"pending\"}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "bulkjobs_oldest_claimable_item_age_seconds "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "# TYPE bulkjobs_http_requests_total counter"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "# TYPE bulkjobs_auth_failures_total counter"));
 	bj_http_reply_free(&r);
+}
+
+/* The value of the line starting with name in a /metrics body, or -1. */
+static long long
+metric(const char *body, const char *name)
+{
+	const char *p = body;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == body || p[-1] == '\n') && p[strlen(name)] == ' ')
+			return strtoll(p + strlen(name) + 1, NULL, 10);
+		p++;
+	}
+	return -1;
+}
+
+/* Wrong and missing tokens are counted (per FastCGI process: the largest count seen). */
+static void
+test_metrics_count_failed_tokens(void)
+{
+	struct bj_http_reply r;
+	char url[300];
+	long long invalid = 0, missing = 0;
+
+	for (int i = 0; i < 40; i++) {
+		struct json_object *o = NULL;
+
+		CU_ASSERT_EQUAL(call("GET", "/v1/jobs", i % 4 ? "bj_wrong" : NULL, NULL, NULL, &o), 401);
+		json_object_put(o);
+	}
+	snprintf(url, sizeof url, "%s/metrics", e2e.url);
+	for (int i = 0; i < 12; i++) {
+		long long v;
+
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, NULL, NULL, 0, &r), 0);
+		v = metric(r.body, "bulkjobs_auth_failures_total{reason=\"invalid\"}");
+		CU_ASSERT(v >= 0);
+		invalid = v > invalid ? v : invalid;
+		v = metric(r.body, "bulkjobs_auth_failures_total{reason=\"missing\"}");
+		CU_ASSERT(v >= 0);
+		missing = v > missing ? v : missing;
+		bj_http_reply_free(&r);
+	}
+	CU_ASSERT(invalid > 0);
+	CU_ASSERT(missing > 0);
 }
 
 /* The outcome of entry i of a batch completion's reply: "ok" or its error code. */
@@ -923,6 +978,7 @@ main(void)
 	    test_heartbeat_learns_of_cancel);
 	CU_add_test(s, "a failure without attempts left fails item and job", test_fail_and_retry);
 	CU_add_test(s, "/metrics", test_metrics);
+	CU_add_test(s, "/metrics counts failed tokens", test_metrics_count_failed_tokens);
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);

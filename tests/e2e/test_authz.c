@@ -967,13 +967,16 @@ out:
 }
 
 /*
- * Without a login in front, public_links = no still refuses everyone:
- * 401 for every page, the same whether the job exists or not.
+ * Without a login in front, every page refuses everyone, whatever
+ * public_links says: 401 for every page, GET and POST, the same whether
+ * the job exists or not, and nothing changes (the probe paused a job
+ * with an anonymous page's csrf).
  */
 static void
-test_pages_without_login_private(void)
+test_pages_without_login(void)
 {
 	static const char *const gets[] = { "/jobs/%s", "/jobs/%s/download" };
+	static const char *const actions[] = { "cancel", "pause", "resume" };
 	struct bj_http_reply r, miss;
 	char path[200], missing[BJ_TOKEN_LEN + 1], csrf[BJ_CSRF_LEN], form[100], label[300];
 	char *before = snapshot(shared.job), *after;
@@ -983,55 +986,44 @@ test_pages_without_login_private(void)
 	bj_http_reply_free(&r);
 	missing_token(missing);
 	for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
-		fill(path, sizeof path, gets[i], shared.token);
-		snprintf(label, sizeof label, "FastCGI GET %s, nobody signed in", path);
-		CU_ASSERT_EQUAL_FATAL(fcgi_request("GET", path, NULL, &r), 0);
+		for (int head = 0; head < 2; head++) {
+			fill(path, sizeof path, gets[i], shared.token);
+			snprintf(label, sizeof label, "FastCGI %s %s, nobody signed in (public_links %s)",
+			    head ? "HEAD" : "GET", path, public_links ? "yes" : "no");
+			CU_ASSERT_EQUAL_FATAL(fcgi_request(head ? "HEAD" : "GET", path, NULL, &r), 0);
+			if (head) {
+				CU_ASSERT_EQUAL(r.status, 401);
+			} else {
+				CU_ASSERT(check_page(&r, 401, label));
+			}
+			fill(path, sizeof path, gets[i], missing);
+			CU_ASSERT_EQUAL_FATAL(fcgi_request(head ? "HEAD" : "GET", path, NULL, &miss), 0);
+			assert_same_page(&r, &miss, label);
+			bj_http_reply_free(&r);
+			bj_http_reply_free(&miss);
+		}
+	}
+	for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+		/* a form with the csrf an anonymous page would carry */
+		csrf_for(shared.token, NULL, csrf);
+		snprintf(form, sizeof form, "csrf=%s", csrf);
+		snprintf(path, sizeof path, "/jobs/%s/%s", shared.token, actions[i]);
+		snprintf(label, sizeof label, "FastCGI POST %s, nobody signed in (public_links %s)",
+		    actions[i], public_links ? "yes" : "no");
+		CU_ASSERT_EQUAL_FATAL(fcgi_request("POST", path, form, &r), 0);
 		CU_ASSERT(check_page(&r, 401, label));
-		fill(path, sizeof path, gets[i], missing);
-		CU_ASSERT_EQUAL_FATAL(fcgi_request("GET", path, NULL, &miss), 0);
+		csrf_for(missing, NULL, csrf);
+		snprintf(form, sizeof form, "csrf=%s", csrf);
+		snprintf(path, sizeof path, "/jobs/%s/%s", missing, actions[i]);
+		CU_ASSERT_EQUAL_FATAL(fcgi_request("POST", path, form, &miss), 0);
 		assert_same_page(&r, &miss, label);
 		bj_http_reply_free(&r);
 		bj_http_reply_free(&miss);
 	}
-	/* a form with the csrf an anonymous page would carry */
-	csrf_for(shared.token, NULL, csrf);
-	snprintf(form, sizeof form, "csrf=%s", csrf);
-	snprintf(path, sizeof path, "/jobs/%s/cancel", shared.token);
-	CU_ASSERT_EQUAL_FATAL(fcgi_request("POST", path, form, &r), 0);
-	CU_ASSERT(check_page(&r, 401, "FastCGI POST cancel, nobody signed in"));
-	csrf_for(missing, NULL, csrf);
-	snprintf(form, sizeof form, "csrf=%s", csrf);
-	snprintf(path, sizeof path, "/jobs/%s/cancel", missing);
-	CU_ASSERT_EQUAL_FATAL(fcgi_request("POST", path, form, &miss), 0);
-	assert_same_page(&r, &miss, "FastCGI POST cancel, nobody signed in");
-	bj_http_reply_free(&r);
-	bj_http_reply_free(&miss);
 	after = snapshot(shared.job);
 	CU_ASSERT_STRING_EQUAL(before, after);
 	free(after);
 	free(before);
-}
-
-/* With public_links = yes the link alone opens the page; the list still needs a user. */
-static void
-test_pages_without_login_public(void)
-{
-	struct bj_http_reply r;
-	char path[200], missing[BJ_TOKEN_LEN + 1];
-
-	CU_ASSERT_EQUAL_FATAL(fcgi_request("GET", "/jobs", NULL, &r), 0);
-	CU_ASSERT_EQUAL(r.status, 401);
-	bj_http_reply_free(&r);
-	snprintf(path, sizeof path, "/jobs/%s", shared.token);
-	CU_ASSERT_EQUAL_FATAL(fcgi_request("GET", path, NULL, &r), 0);
-	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Matrix shared job"));
-	bj_http_reply_free(&r);
-	missing_token(missing);
-	snprintf(path, sizeof path, "/jobs/%s", missing);
-	CU_ASSERT_EQUAL_FATAL(fcgi_request("GET", path, NULL, &r), 0);
-	CU_ASSERT_EQUAL(r.status, 404);
-	bj_http_reply_free(&r);
 }
 
 /* --- suites --------------------------------------------------------- */
@@ -1107,11 +1099,11 @@ main(void)
 	CU_add_test(s, "page csrf as computed", test_page_csrf_is_the_computed_one);
 	CU_add_test(s, "pages matrix", test_pages_matrix);
 	CU_add_test(s, "form posts matrix", test_form_posts_matrix);
-	CU_add_test(s, "pages without a login", test_pages_without_login_private);
+	CU_add_test(s, "pages without a login", test_pages_without_login);
 	s = bj_test_suite("authorization, public_links = yes", init_public, clean);
 	CU_add_test(s, "set-up", test_setup);
 	CU_add_test(s, "pages matrix", test_pages_matrix);
 	CU_add_test(s, "form posts matrix", test_form_posts_matrix);
-	CU_add_test(s, "pages without a login", test_pages_without_login_public);
+	CU_add_test(s, "pages without a login", test_pages_without_login);
 	return bj_test_run();
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +128,45 @@ test_bad_config_refused(void)
 	unlink(path);
 }
 
+/* A world-readable config with a secret: every program refuses to start, naming the file. */
+static void
+test_world_readable_config_refused(void)
+{
+	static const struct {
+		const char	*prog;
+		const char	*args;	/* after -c FILE */
+		int		 code;	/* its exit status for a config error */
+	} progs[] = {
+		{ "fcgi/bulkjobs-fcgi", "", 78 },
+		{ "ctl/bulkjobsctl", "migrate", 78 },
+		{ "worker/bulkjobs-worker", "--kind k --exec true --token t", 78 },
+		{ "reaper/bulkjobs-reaper", "", 1 },
+		{ "notifier/bulkjobs-notify", "", 1 },
+	};
+	const char *bld = getenv("BJ_BUILDDIR");
+	char path[700], cmd[1600], out[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s", bj_test_path("world-readable.conf"));
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("[database]\nsocket = /nonexistent/mysqld.sock\n"
+	    "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		snprintf(cmd, sizeof cmd, "%s/%s -c '%s' %s < /dev/null", bld, progs[i].prog, path,
+		    progs[i].args);
+		CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), progs[i].code);
+		if (strstr(out, "world-readable.conf:0: the file holds [webhook] secret and is"
+		    " world-readable") == NULL) {
+			fprintf(stderr, "test_fcgi: %s said: %s\n", progs[i].prog, out);
+			CU_FAIL(progs[i].prog);
+		}
+	}
+	unlink(path);
+}
+
 static void
 test_stdin_not_a_socket(void)
 {
@@ -164,6 +204,7 @@ main(void)
 	CU_add_test(s, "listening socket on fd 0 (spawn-fcgi style)", test_socket_on_stdin);
 	CU_add_test(s, "--listen prefork stops cleanly on SIGTERM", test_prefork_sigterm);
 	CU_add_test(s, "a bad config is refused naming file and line", test_bad_config_refused);
+	CU_add_test(s, "a world-readable config with secrets is refused", test_world_readable_config_refused);
 	CU_add_test(s, "stdin that is not a socket is a usage error", test_stdin_not_a_socket);
 	CU_add_test(s, "a bad --socket-mode is a usage error", test_bad_socket_mode);
 	return bj_test_run();

@@ -1,6 +1,11 @@
-/* test_health.c: nginx + bulkjobs-fcgi come up from conf/nginx.conf; healthz, 404, 405, tokens. */
+/*
+ * test_health.c: nginx + bulkjobs-fcgi come up from conf/nginx.conf and
+ * conf/nginx-http.conf as shipped (rate limit included); healthz, 404, 405,
+ * tokens, and the limit on token guessing.
+ */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +16,7 @@ static struct bj_e2e e2e;
 static int
 init(void)
 {
+	bj_e2e_shipped_rate_limit = 1;
 	return bj_e2e_start(&e2e, "health", NULL);
 }
 
@@ -153,6 +159,37 @@ test_migrate_twice_via_ctl(void)
 	free(out);
 }
 
+/*
+ * Wrong tokens as fast as one client can send them: the shipped limit_req
+ * answers 429 once the burst is spent (the probe sent 2,000 in a second,
+ * all answered 401 by the app). Run last: it spends this client's budget.
+ */
+static void
+test_token_guessing_is_rate_limited(void)
+{
+	const char *const hdr[] = { "Authorization: Bearer bj_guess", NULL };
+	char url[512];
+	int n401 = 0, n429 = 0, other = 0;
+
+	snprintf(url, sizeof url, "%s/v1/jobs", e2e.url);
+	for (int i = 0; i < 600; i++) {
+		struct bj_http_reply r;
+
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, hdr, NULL, 0, &r), 0);
+		if (r.status == 401)
+			n401++;
+		else if (r.status == 429)
+			n429++;
+		else
+			other++;
+		bj_http_reply_free(&r);
+	}
+	fprintf(stderr, "\nrate limit: %d answered 401, %d refused 429\n", n401, n429);
+	CU_ASSERT(n401 >= 200);		/* the burst */
+	CU_ASSERT(n429 > 0);
+	CU_ASSERT_EQUAL(other, 0);
+}
+
 int
 main(void)
 {
@@ -164,5 +201,6 @@ main(void)
 	CU_add_test(s, "wrong method: JSON 405", test_wrong_method_is_405);
 	CU_add_test(s, "bulkjobsctl token create/revoke", test_token_create_prints_token_last);
 	CU_add_test(s, "bulkjobsctl migrate twice is a no-op", test_migrate_twice_via_ctl);
+	CU_add_test(s, "token guessing is rate-limited", test_token_guessing_is_rate_limited);
 	return bj_test_run();
 }

@@ -1,7 +1,14 @@
-/* test_artifact_path.c: the artifact path normaliser: what it keeps, what it refuses. */
+/*
+ * test_artifact_path.c: the artifact path normaliser: what it keeps, what
+ * it refuses; and opening an artifact without following links.
+ */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "artifact_path.h"
 #include "harness.h"
@@ -54,6 +61,77 @@ test_refuses(void)
 	CU_ASSERT_EQUAL(norm(big, BJ_ARTIFACT_PATH_MAX, out), BJ_OK);
 }
 
+/* Write text to path. */
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* 1 when bj_artifact_open(root, rel) gives a descriptor whose first bytes are want. */
+static int
+opens(const char *root, const char *rel, const char *want)
+{
+	char *cause = NULL, buf[64] = "";
+	int fd = bj_artifact_open(root, rel, &cause);
+	ssize_t n;
+
+	if (fd == -1) {
+		CU_ASSERT_PTR_NOT_NULL(cause);
+		free(cause);
+		return 0;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strcmp(buf, want) == 0;
+}
+
+/* A link anywhere on the way, or at the end, is never followed, even one that stays inside. */
+static void
+test_open_follows_no_link(void)
+{
+	char root[600], out[700], p[900], t[900];
+
+	snprintf(root, sizeof root, "%s", bj_test_path("artifact_open"));
+	snprintf(out, sizeof out, "%s.outside", root);
+	mkdir(root, 0755);
+	mkdir(out, 0755);
+	snprintf(p, sizeof p, "%s/dir", root);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/dir/f.txt", root);
+	put(p, "inside");
+	snprintf(p, sizeof p, "%s/secret.txt", out);
+	put(p, "outside");
+	snprintf(p, sizeof p, "%s/file-link", root);
+	snprintf(t, sizeof t, "%s/secret.txt", out);
+	unlink(p);
+	CU_ASSERT_EQUAL(symlink(t, p), 0);
+	snprintf(p, sizeof p, "%s/dir-link", root);
+	unlink(p);
+	CU_ASSERT_EQUAL(symlink(out, p), 0);
+	snprintf(p, sizeof p, "%s/inner-link", root);
+	unlink(p);
+	CU_ASSERT_EQUAL(symlink("dir", p), 0);
+	snprintf(p, sizeof p, "%s/fifo", root);
+	unlink(p);
+	CU_ASSERT_EQUAL(mkfifo(p, 0644), 0);
+
+	CU_ASSERT_TRUE(opens(root, "dir/f.txt", "inside"));
+	CU_ASSERT_FALSE(opens(root, "file-link", "outside"));
+	CU_ASSERT_FALSE(opens(root, "dir-link/secret.txt", "outside"));
+	CU_ASSERT_FALSE(opens(root, "inner-link/f.txt", "inside"));
+	CU_ASSERT_FALSE(opens(root, "dir", ""));
+	CU_ASSERT_FALSE(opens(root, "fifo", ""));
+	CU_ASSERT_FALSE(opens(root, "missing/f.txt", ""));
+	CU_ASSERT_FALSE(opens(root, "../artifact_open.outside/secret.txt", "outside"));
+	CU_ASSERT_FALSE(opens(root, "/etc/passwd", ""));
+}
+
 int
 main(void)
 {
@@ -61,5 +139,6 @@ main(void)
 
 	CU_add_test(s, "normalises relative paths", test_normalises);
 	CU_add_test(s, "refuses paths that could leave the root", test_refuses);
+	CU_add_test(s, "opens without following links", test_open_follows_no_link);
 	return bj_test_run();
 }

@@ -234,6 +234,60 @@ test_locate_order(void)
 	CU_ASSERT_STRING_EQUAL(bj_conf_locate(NULL), SYSCONFDIR "/bulkjobs/bulkjobs.conf");
 }
 
+/*
+ * A config file holding a secret is refused when everyone may read it,
+ * naming the file and the key, unless [security] allow_world_readable.
+ */
+static void
+test_world_readable_with_secrets(void)
+{
+	static const struct {
+		const char	*text;
+		int		 mode;
+		const char	*refused;	/* the key named, or NULL: loads */
+	} rows[] = {
+		{ "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0644, "[webhook] secret" },
+		{ "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0604, "[webhook] secret" },
+		{ "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0640, NULL },
+		{ "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", 0600, NULL },
+		{ "[database]\npassword = hunter2\n", 0644, "[database] password" },
+		{ "[http]\nsecret = 0123456789abcdef\n", 0644, "[http] secret" },
+		{ "[database]\npassword =\n[http]\nsecret =\n[webhook]\nsecret =\n", 0644, NULL },
+		{ "[webhook]\nsecret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+		    "[security]\nallow_world_readable = yes\n", 0644, NULL },
+	};
+	char dir[] = "/tmp/bjconfXXXXXX", path[64], *err;
+	struct bj_conf c;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/bulkjobs.conf", dir);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		f = fopen(path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs(rows[i].text, f);
+		fclose(f);
+		chmod(path, (mode_t)rows[i].mode);
+		bj_conf_defaults(&c);
+		err = NULL;
+		if (rows[i].refused == NULL) {
+			CU_ASSERT_EQUAL(bj_conf_load(&c, path, &err), 0);
+		} else {
+			CU_ASSERT_EQUAL(bj_conf_load(&c, path, &err), -1);
+			CU_ASSERT_PTR_NOT_NULL(err);
+			if (err != NULL) {
+				CU_ASSERT_EQUAL(strncmp(err, path, strlen(path)), 0);
+				CU_ASSERT_PTR_NOT_NULL(strstr(err, rows[i].refused));
+				CU_ASSERT_PTR_NOT_NULL(strstr(err, "world-readable"));
+			}
+		}
+		free(err);
+		bj_conf_free(&c);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 /* The shipped sample config must load as it is. */
 static void
 test_sample_config_loads(void)
@@ -262,6 +316,7 @@ main(void)
 	CU_add_test(s, "bad values name the key", test_bad_values);
 	CU_add_test(s, "[claims] limits", test_claim_limits);
 	CU_add_test(s, "password_file must not be world-readable", test_password_file);
+	CU_add_test(s, "a world-readable file with secrets is refused", test_world_readable_with_secrets);
 	CU_add_test(s, "missing file", test_load_missing_file);
 	CU_add_test(s, "-c, then $BULKJOBS_CONF, then sysconfdir", test_locate_order);
 	CU_add_test(s, "conf/bulkjobs.conf.sample loads", test_sample_config_loads);
