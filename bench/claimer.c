@@ -3,7 +3,7 @@
  * kind "bench" through the HTTP API in batches of B and complete each
  * batch with one POST /v1/items/complete, until a claim comes back empty
  * (or, given SECONDS, for that long, polling every 10 ms when nothing is
- * due); prints items/s as JSON.
+ * due); prints items/s and the p99 of the claim requests' latency as JSON.
  *
  * usage: claimer BASE_URL TOKEN WORKERS BATCH [KIND [SECONDS]]
  */
@@ -21,6 +21,29 @@ static const char *base, *token, *kind = "bench";
 static int batch;
 static double run_for;		/* seconds, 0: until nothing is left */
 static struct timespec started;
+
+#define MAX_SAMPLES 200000
+static double lat[MAX_SAMPLES];	/* seconds per claim request */
+static int nlat;
+static pthread_mutex_t lat_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keep one claim's latency. */
+static void
+sample(double secs)
+{
+	pthread_mutex_lock(&lat_lock);
+	if (nlat < MAX_SAMPLES)
+		lat[nlat++] = secs;
+	pthread_mutex_unlock(&lat_lock);
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 /* Seconds since the start. */
 static double
@@ -131,9 +154,11 @@ work(void *arg)
 	    "\"lease_seconds\":300}", arg, kind, batch);
 	while (run_for > 0 ? elapsed() < run_for : empty < 3) {
 		struct json_object *o, *items;
+		double t0 = elapsed();
 		long st = post(c, h, "/v1/claims", claim, &r);
 		size_t n;
 
+		sample(elapsed() - t0);
 		if (st != 200 || (o = json_tokener_parse(r.data)) == NULL) {
 			fprintf(stderr, "claimer: claim answered %ld: %.200s\n", st, r.data ? r.data : "");
 			break;
@@ -188,6 +213,8 @@ main(int argc, char **argv)
 	for (int i = 0; i < workers; i++)
 		sum += done[i];
 	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("{\"items\":%ld,\"seconds\":%.3f,\"per_s\":%.1f}\n", sum, secs, sum / secs);
+	qsort(lat, (size_t)nlat, sizeof lat[0], by_value);
+	printf("{\"items\":%ld,\"seconds\":%.3f,\"per_s\":%.1f,\"claims\":%d,\"claim_p99_ms\":%.3f}\n",
+	    sum, secs, sum / secs, nlat, nlat ? lat[(nlat * 99) / 100] * 1000 : 0.0);
 	return 0;
 }

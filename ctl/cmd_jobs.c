@@ -138,15 +138,9 @@ bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: bulkjobsctl cancel JOB\n");
 		return EX_USAGE_;
 	}
-	if (bj_db_begin(ctl->db) == -1)
-		return fail(bj_job_db_error(ctl->db), "job", id);
-	e = bj_job_finish(ctl->db, id, BJ_JOB_CANCELLED, "by bulkjobsctl");
-	if (e == BJ_OK && bj_db_commit(ctl->db) == -1)
-		e = bj_job_db_error(ctl->db);
-	if (e != BJ_OK) {
-		bj_db_rollback(ctl->db);
+	/* the API's runner: its own transaction, retried after a deadlock */
+	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_CANCEL, "by bulkjobsctl")) != BJ_OK)
 		return fail(e, "job", id);
-	}
 	printf("job %lld cancelled\n", id);
 	return EX_OK_;
 }

@@ -63,6 +63,13 @@ bj_api_claims(struct bj_req *req)
 	cr.nkinds = (int)nk;
 	cr.limit = (int)limit;
 	cr.lease_seconds = (int)lease;
+	cr.idempotency_key = bj_req_header(req, "HTTP_IDEMPOTENCY_KEY");
+	if (cr.idempotency_key != NULL && (*cr.idempotency_key == '\0' ||
+	    strlen(cr.idempotency_key) > 255 || strpbrk(cr.idempotency_key, "\r\n") != NULL)) {
+		bj_reply_error(req, BJ_ERR_VALIDATION,
+		    "Idempotency-Key: 1-255 characters on one line");
+		goto out;
+	}
 	cr.max_per_owner = req->app->conf->max_per_owner;
 	cr.max_per_kind = req->app->conf->max_per_kind;
 	if ((e = bj_claim(req->app->db, &cr, &c, &n)) != BJ_OK) {

@@ -384,9 +384,62 @@ out:
 	return e;
 }
 
-/* One attempt at the whole claim transaction. */
+/*
+ * Take the claim's key in its transaction: 0, 1 when it was taken before
+ * (a retry: answer from bj_claim_replay), -1 on error. A retry sent while
+ * the first is still running waits here for it to commit.
+ */
+static int
+take_key(struct bj_db *db, const char *hash)
+{
+	if (bj_db_exec(db, BJ_SQL_CLAIM_KEY_TAKE, NULL, "s", hash) == 0)
+		return 0;
+	return bj_db_errno(db) == 1062 ? 1 : -1;
+}
+
+/* Record the n items handed out under the claim's key. */
 static enum bj_err
-claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *out, int *n)
+keep_key(struct bj_db *db, const char *hash, const struct bj_claimed *out, int n)
+{
+	struct bj_buf b = { 0 };
+	int rc;
+
+	bj_buf_adds(&b, "[");
+	for (int i = 0; i < n; i++)
+		bj_buf_printf(&b, "%s[%lld,\"%s\"]", i ? "," : "", out[i].id, out[i].lease_token);
+	bj_buf_adds(&b, "]");
+	rc = bj_db_exec(db, BJ_SQL_CLAIM_KEY_SET, NULL, "ss", b.data, hash);
+	bj_buf_free(&b);
+	return rc == -1 ? bj_job_db_error(db) : BJ_OK;
+}
+
+/*
+ * A retried claim: the items the first one handed out under the key that
+ * are still claimed under the same tokens (none claimed anew).
+ */
+static enum bj_err
+replay(struct bj_db *db, const char *hash, struct bj_claimed *out, int limit, int *n)
+{
+	struct bj_rows *k, *c = NULL;
+	enum bj_err e = BJ_OK;
+
+	*n = 0;
+	if ((k = bj_db_query(db, BJ_SQL_CLAIM_KEY_GET, "s", hash)) == NULL)
+		return bj_job_db_error(db);
+	if (k->nrows > 0 && (c = bj_db_query(db, BJ_SQL_CLAIMED_AGAIN, "s",
+	    bj_rows_get(k, 0, 0))) == NULL)
+		e = bj_job_db_error(db);
+	for (int i = 0; c != NULL && i < c->nrows && i < limit; i++)
+		load_claimed(c, i, &out[(*n)++]);
+	bj_rows_free(c);
+	bj_rows_free(k);
+	return e;
+}
+
+/* One attempt at the whole claim transaction; *again when its key was taken before. */
+static enum bj_err
+claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
+    struct bj_claimed *out, int *n, int *again)
 {
 	struct bj_rows *q = NULL, *lk;
 	const char *sql = bj_sql_claim_queues(req->nkinds);
@@ -400,6 +453,11 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 		return BJ_ERR_VALIDATION;
 	if (bj_db_begin_read_committed(db) == -1)
 		return bj_job_db_error(db);
+	if (hash != NULL && (*again = take_key(db, hash)) != 0) {
+		e = *again == 1 ? BJ_OK : bj_job_db_error(db);
+		bj_db_rollback(db);
+		return e;
+	}
 	if ((e = kinds_room(db, &run)) != BJ_OK)
 		goto out;
 	/* one kind per "?"; the binder reads only as many as the format says */
@@ -453,6 +511,8 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed *
 		if (e != BJ_OK)
 			goto out;
 	}
+	if (hash != NULL && (e = keep_key(db, hash, out, *n)) != BJ_OK)
+		goto out;
 	if (bj_db_commit(db) == -1)
 		e = bj_job_db_error(db);
 out:
@@ -470,15 +530,25 @@ bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **o
 {
 	struct bj_claimed *items;
 	enum bj_err e = BJ_ERR_INTERNAL;
+	char hash[BJ_SHA256_HEX];
+	int again = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (req->nkinds < 1 || req->nkinds > BJ_SQL_MAX_KINDS || req->limit < 1 ||
 	    req->limit > BJ_CLAIM_MAX_LIMIT)
 		return BJ_ERR_VALIDATION;
+	if (req->idempotency_key != NULL) {
+		char *k = bj_xasprintf("%s\n%s", req->worker, req->idempotency_key);
+
+		bj_sha256_hex(k, strlen(k), hash);
+		free(k);
+	}
 	items = bj_xcalloc((size_t)req->limit, sizeof *items);
 	for (int round = 0; round < MAX_ROUNDS; round++) {
-		e = claim_once(db, req, items, n);
+		e = claim_once(db, req, req->idempotency_key ? hash : NULL, items, n, &again);
+		if (e == BJ_OK && again)
+			e = replay(db, hash, items, req->limit, n);
 		if (e == BJ_ERR_CONFLICT)
 			continue;	/* a job changed state under us: the next pick skips it */
 		if (e == BJ_ERR_INTERNAL && bj_db_retryable(db))

@@ -36,6 +36,8 @@ struct bj_claim_req {
 	int		 lease_seconds;		/* 0: each job's own */
 	int		 max_per_owner;		/* [claims] max_per_owner, 0: none */
 	const char	*max_per_kind;		/* [claims] max_per_kind, borrowed */
+	const char	*idempotency_key;	/* borrowed; NULL: none (a retry with the
+						 * same worker and key gets the same items) */
 };
 
 struct bj_claimed {

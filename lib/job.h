@@ -13,7 +13,12 @@
  * only when the item's conditional UPDATE matched: claimed → pending
  * (retry) moves one from n_claimed to n_pending and leaves stage_remaining;
  * an item of the open stage that ends decrements stage_remaining
- * (BJ_SQL_COUNT_SUCCEEDED, BJ_SQL_COUNT_FAILED). To end a claim from outside a worker (an expired
+ * (BJ_SQL_COUNT_SUCCEEDED, BJ_SQL_COUNT_FAILED). One exception, when a
+ * job ends before all its items did (bj_job_finish): its counters count
+ * its pending items cancelled at once, while their rows stay pending
+ * until the reaper cancels them in bounded batches; nothing claims an
+ * item of an ended job, and the API and the pages show those items as
+ * cancelled. To end a claim from outside a worker (an expired
  * lease), call bj_lease_fail() with the item's current lease token: it
  * records the failure, backs off or fails the item, and settles the job.
  *
@@ -107,23 +112,14 @@ enum bj_err bj_job_settle(struct bj_db *db, long long job_id);
 
 /*
  * Move a non-terminal job to a terminal state (failed, cancelled,
- * expired): conditional on its current state, cancels its pending items
- * (and, for cancelled/expired, revokes claims), records one notification
- * per target for the matching event and a timeline event. Returns
- * BJ_ERR_INVALID_TRANSITION (changing nothing) when the job is already
- * terminal.
+ * expired): conditional on its current state, counts its pending items
+ * cancelled (their rows are left to the reaper: a job of a million items
+ * ends in one short transaction), revokes its claims for cancelled and
+ * expired, records one notification per target for the matching event
+ * and a timeline event. Returns BJ_ERR_INVALID_TRANSITION (changing
+ * nothing) when the job is already terminal.
  */
 enum bj_err bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
-    const char *detail);
-
-/*
- * bj_job_finish for a job with too many pending items to cancel in one
- * transaction (the reaper's): the same, except that its pending item rows
- * stay as they are and its counters already count them cancelled. Nothing
- * claims an item of a terminal job, the API and the pages show such an
- * item as cancelled, and the reaper cancels the rows in bounded batches.
- */
-enum bj_err bj_job_finish_later(struct bj_db *db, long long job_id, enum bj_job_state to,
     const char *detail);
 
 /* Record the job's notifications for event ("job.succeeded" …): one row per target, upserted. */

@@ -21,20 +21,24 @@
 /*
  * Why a conditional item change matched nothing: no such item, the item
  * already succeeded under this very token (a completion retried after its
- * answer was lost), or the lease is lost.
+ * answer was lost), a failure was already reported under it (a /fail
+ * retried so: BJ_OK, it counted once), or the lease is lost.
  */
 static enum bj_err
 why_not(struct bj_db *db, long long item_id, const char *token)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_DONE_UNDER, "si", token, item_id);
+	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_DONE_UNDER, "ssi", token, token,
+	    item_id);
 	enum bj_err e;
 
 	if (r == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0)
 		e = BJ_ERR_ITEM_NOT_FOUND;
+	else if (bj_rows_int(r, 0, 0) == 1)
+		e = BJ_ERR_ALREADY_COMPLETED;
 	else
-		e = bj_rows_int(r, 0, 0) == 1 ? BJ_ERR_ALREADY_COMPLETED : BJ_ERR_LEASE_LOST;
+		e = bj_rows_int(r, 0, 0) == 2 ? BJ_OK : BJ_ERR_LEASE_LOST;
 	bj_rows_free(r);
 	return e;
 }
@@ -129,8 +133,8 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	max = bj_rows_int(r, 0, 3);
 	cont = strcmp(bj_rows_get(r, 0, 4), "continue") == 0;
 	bj_rows_free(r);
-	if (bj_db_exec(db, BJ_SQL_FAILURE_RECORD, NULL, "iiis", item_id, job, attempt,
-	    error) == -1)
+	if (bj_db_exec(db, BJ_SQL_FAILURE_RECORD, NULL, "iiiss", item_id, job, attempt,
+	    error, token) == -1)
 		return bj_job_db_error(db);
 	snprintf(detail, sizeof detail, "item %lld attempt %lld: %.500s", item_id, attempt,
 	    error ? error : "failed");

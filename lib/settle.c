@@ -131,13 +131,11 @@ out:
 	return e;
 }
 
-/* bj_job_finish, or with leave_pending its counters-only form (job.h). */
-static enum bj_err
-finish(struct bj_db *db, long long job_id, enum bj_job_state to, const char *detail,
-    int leave_pending)
+enum bj_err
+bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const char *detail)
 {
 	struct bj_rows *r;
-	unsigned long long n, np = 0, nc = 0;
+	unsigned long long n, nc = 0;
 	enum bj_job_state from;
 	int s;
 
@@ -159,36 +157,14 @@ finish(struct bj_db *db, long long job_id, enum bj_job_state to, const char *det
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_INVALID_TRANSITION;
-	if (!leave_pending &&
-	    bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_PENDING, &np, "i", job_id) == -1)
+	/* claims are few (workers x batch): revoked now; pending rows are many */
+	if ((to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED) &&
+	    bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, "i", job_id) == -1)
 		return bj_job_db_error(db);
-	if (to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED) {
-		if (bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, "i", job_id) == -1)
-			return bj_job_db_error(db);
-	}
-	if (leave_pending) {
-		/* the pending rows are cancelled later, already counted so */
-		if (bj_db_exec(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL, "iii", (long long)nc,
-		    (long long)nc, job_id) == -1)
-			return bj_job_db_error(db);
-	} else if ((np > 0 || nc > 0) && bj_db_exec(db, BJ_SQL_JOB_COUNT_CANCEL, NULL, "iiiii",
-	    (long long)np, (long long)nc, (long long)np, (long long)nc, job_id) == -1)
+	if (bj_db_exec(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL, "iii", (long long)nc,
+	    (long long)nc, job_id) == -1)
 		return bj_job_db_error(db);
 	return record_end(db, job_id, to, detail);
-}
-
-enum bj_err
-bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
-    const char *detail)
-{
-	return finish(db, job_id, to, detail, 0);
-}
-
-enum bj_err
-bj_job_finish_later(struct bj_db *db, long long job_id, enum bj_job_state to,
-    const char *detail)
-{
-	return finish(db, job_id, to, detail, 1);
 }
 
 enum bj_err

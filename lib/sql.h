@@ -38,9 +38,7 @@ extern const char BJ_SQL_STAGE_REMAINING_SET[];	/* i n, i job, i stage */
 extern const char BJ_SQL_STAGE_NEXT[];		/* i job, i stage -> next stage with pending items or NULL */
 extern const char BJ_SQL_STAGE_OPEN[];		/* i new, i job, i new, i job, i old */
 extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
-extern const char BJ_SQL_ITEMS_CANCEL_PENDING[];	/* i job */
 extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
-extern const char BJ_SQL_JOB_COUNT_CANCEL[];	/* i pending, i claimed, i pending, i claimed, i job */
 extern const char BJ_SQL_JOB_COUNT_CANCEL_LATER[];	/* i claimed, i claimed, i job */
 extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
@@ -68,15 +66,19 @@ extern const char BJ_SQL_KIND_CLAIMED[];	/* s kind -> items claimed */
 extern const char BJ_SQL_CLAIM_ITEMS[];		/* i job, i stage, i limit -> id (locks, skips locked) */
 extern const char BJ_SQL_CLAIM_SET[];		/* s [[id,"token"],…], i seconds, s worker */
 extern const char BJ_SQL_CLAIM_COUNT[];		/* i n, i n, i cost, i job, i stage */
+extern const char BJ_SQL_CLAIM_KEY_TAKE[];	/* s key hash (1062: taken before) */
+extern const char BJ_SQL_CLAIM_KEY_SET[];	/* s [[id,"token"],…], s key hash */
+extern const char BJ_SQL_CLAIM_KEY_GET[];	/* s key hash -> pairs */
+extern const char BJ_SQL_CLAIMED_AGAIN[];	/* s [[id,"token"],…] -> as BJ_SQL_CLAIMED_LIST, those still claimed */
 extern const char BJ_SQL_JOB_START[];		/* i job */
 extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, kind, key, stage, payload, attempt, lease_token, lease_expires_at, in that order */
-extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, i item -> 1 when it succeeded under it */
+extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, s token, i item -> 1 succeeded under it, 2 failed under it, 0 */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
 extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
-extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error */
+extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error, s token */
 extern const char BJ_SQL_COUNT_FAILED[];	/* i stage, i job */
 extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
 extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
@@ -153,6 +155,9 @@ extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
 extern const char BJ_SQL_REAPER_EXPIRING_OUTBOX[];
 extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
+extern const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[];	/* i age seconds, i limit */
+extern const char BJ_SQL_REAPER_ITEM_ARTIFACTS[];	/* i job, i limit -> item id, artifact */
+extern const char BJ_SQL_REAPER_ITEM_ARTIFACT_GONE[];	/* i item */
 extern const char BJ_SQL_REAPER_ARTIFACT_GONE[];	/* i job */
 extern const char BJ_SQL_REAPER_PURGE_DUE[];	/* i age seconds, i limit -> id */
 extern const char BJ_SQL_REAPER_PURGE_ITEMS[];	/* i job, i limit */

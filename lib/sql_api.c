@@ -55,18 +55,9 @@ const char BJ_SQL_JOB_END[] =
     " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
     " WHERE id = ? AND state = ?";
 
-const char BJ_SQL_ITEMS_CANCEL_PENDING[] =
-    "UPDATE items SET state = 'cancelled', finished_at = NOW(6)"
-    " WHERE job_id = ? AND state = 'pending'";
-
 const char BJ_SQL_ITEMS_CANCEL_CLAIMED[] =
     "UPDATE items SET state = 'cancelled', finished_at = NOW(6), lease_token = NULL,"
     " lease_expires_at = NULL WHERE job_id = ? AND state = 'claimed'";
-
-const char BJ_SQL_JOB_COUNT_CANCEL[] =
-    "UPDATE jobs SET n_pending = GREATEST(CAST(n_pending AS SIGNED) - ?, 0),"
-    " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0),"
-    " n_cancelled = n_cancelled + ? + ?, updated_at = NOW(6) WHERE id = ?";
 
 /* n_cancelled first: MariaDB assigns left to right, so it reads the old n_pending */
 const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
@@ -115,6 +106,23 @@ const char BJ_SQL_CLAIM_COUNT[] =
     "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
     " pass = pass + ?, updated_at = NOW(6)"
     " WHERE id = ? AND state IN ('queued', 'running') AND stage = ?";
+
+/*
+ * A claim's Idempotency-Key: taken in the claim's transaction (a retry
+ * running at the same time waits for it, then finds it), the pairs it
+ * handed out, and, for a retry, those items still claimed under them.
+ */
+const char BJ_SQL_CLAIM_KEY_TAKE[] =
+    "INSERT INTO claim_keys (key_hash, pairs, created_at) VALUES (?, '[]', NOW(6))";
+const char BJ_SQL_CLAIM_KEY_SET[] =
+    "UPDATE claim_keys SET pairs = ? WHERE key_hash = ?";
+const char BJ_SQL_CLAIM_KEY_GET[] =
+    "SELECT pairs FROM claim_keys WHERE key_hash = ?";
+const char BJ_SQL_CLAIMED_AGAIN[] =
+    "SELECT i.id, i.job_id, j.kind, i.`key`, i.stage, i.payload, i.attempt,"
+    " i.lease_token, " T("i.lease_expires_at") " FROM " CLAIM_PAIRS
+    " JOIN items i ON i.id = t.id JOIN jobs j ON j.id = i.job_id"
+    " WHERE i.lease_token = t.tok AND i.state = 'claimed' ORDER BY t.n";
 
 const char BJ_SQL_JOB_START[] =
     "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6))"
@@ -216,8 +224,11 @@ const char BJ_SQL_KIND_CLAIMED[] =
 /* --- leases (lease.c) --- */
 
 
+/* 1 when it succeeded under token, 2 when a failure was reported under it, else 0 */
 const char BJ_SQL_ITEM_DONE_UNDER[] =
-    "SELECT state = 'succeeded' AND lease_token <=> ? FROM items WHERE id = ?";
+    "SELECT IF(i.state = 'succeeded' AND i.lease_token <=> ?, 1,"
+    " IF(EXISTS (SELECT 1 FROM item_failures f WHERE f.item_id = i.id AND f.lease_token = ?),"
+    " 2, 0)) FROM items i WHERE i.id = ?";
 
 const char BJ_SQL_LEASE_HEARTBEAT[] =
     "UPDATE items i JOIN jobs j ON j.id = i.job_id"
@@ -247,8 +258,9 @@ const char BJ_SQL_ITEM_FAIL[] =
     " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
 
 const char BJ_SQL_FAILURE_RECORD[] =
-    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
-    " VALUES (?, ?, ?, ?, NOW(6)) ON DUPLICATE KEY UPDATE error = VALUES(error)";
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at, lease_token)"
+    " VALUES (?, ?, ?, ?, NOW(6), ?) ON DUPLICATE KEY UPDATE error = VALUES(error),"
+    " lease_token = VALUES(lease_token)";
 
 /* an item of stage failed for good */
 const char BJ_SQL_COUNT_FAILED[] =

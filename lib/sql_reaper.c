@@ -161,7 +161,7 @@ const char BJ_SQL_REAPER_CANCEL_CLAIMED[] =
 
 /*
  * Only what the counters still count as pending (or claimed) moves: the
- * rows of a job ended by bj_job_finish_later() are counted cancelled
+ * rows of a job ended by bj_job_finish() are counted cancelled
  * already. n_cancelled first, while n_pending is the old value.
  */
 const char BJ_SQL_REAPER_COUNT_CANCELLED_PENDING[] =
@@ -198,7 +198,7 @@ const char BJ_SQL_REAPER_EXPIRE_DUE[] = EXPIRE_DUE;
 
 /*
  * A batch of jobs past their deadline, expired set-based: the statements
- * below do for the whole batch what bj_job_finish_later() does for one
+ * below do for the whole batch what bj_job_finish() does for one
  * job (same counters, timeline entry and notifications).
  */
 const char BJ_SQL_REAPER_EXPIRING_TABLE[] =
@@ -243,7 +243,7 @@ const char BJ_SQL_REAPER_EXPIRING_END[] =
     "  NOW(6) + INTERVAL j.retention_seconds SECOND)"
     " WHERE j.state IN ('queued','running','paused')";
 
-/* the timeline entry bj_job_finish_later() writes */
+/* the timeline entry bj_job_finish() writes */
 const char BJ_SQL_REAPER_EXPIRING_EVENTS[] =
     "INSERT INTO job_events (job_id, at, type, detail)"
     " SELECT id, NOW(6), 'expired', 'expired: past its deadline' FROM reaper_expiring"
@@ -268,6 +268,16 @@ const char BJ_SQL_REAPER_EXPIRING_SUMMARY[] =
 const char BJ_SQL_REAPER_ARTIFACTS_DUE[] =
     "SELECT id, artifact FROM jobs WHERE artifact_deleted_at IS NULL"
     " AND artifact_expires_at < NOW(6) ORDER BY artifact_expires_at LIMIT ?";
+
+/* claims' Idempotency-Keys past the longest lease (ix_claim_keys_created) */
+const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[] =
+    "DELETE FROM claim_keys WHERE created_at < NOW(6) - INTERVAL ? SECOND LIMIT ?";
+
+/* the intermediate files of a job whose artifact is due (its items, read once per job) */
+const char BJ_SQL_REAPER_ITEM_ARTIFACTS[] =
+    "SELECT id, artifact FROM items WHERE job_id = ? AND artifact IS NOT NULL LIMIT ?";
+const char BJ_SQL_REAPER_ITEM_ARTIFACT_GONE[] =
+    "UPDATE items SET artifact = NULL WHERE id = ?";
 
 const char BJ_SQL_REAPER_ARTIFACT_GONE[] =
     "UPDATE jobs SET artifact_deleted_at = NOW(6)"
@@ -376,7 +386,7 @@ const char BJ_SQL_REAPER_RECOUNT_ENDING[] =
 
 /*
  * The inconsistent ones only: pending rows of an ended job whose counters
- * already count them cancelled (bj_job_finish_later) are waiting for
+ * already count them cancelled (bj_job_finish) are waiting for
  * BJ_SQL_REAPER_LEFTOVERS_DUE's sweep, not wrong.
  */
 const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[] =

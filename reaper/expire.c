@@ -7,7 +7,7 @@
  * the jobs with their pending items counted cancelled, record the timeline
  * entries and the notifications (one per target, once whoever records
  * them). A job that an orphaned claim fails goes through bj_reaper_finish()
- * and bj_job_finish_later(), which do the same for one job. Either way a
+ * and bj_job_finish(), which do the same for one job. Either way a
  * job ends in a few short row changes, however many items it has.
  *
  * The pending item rows themselves are cancelled afterwards in batches by
@@ -52,7 +52,7 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 
 /*
  * Fail a non-terminal job as bj_job_finish() does, its pending rows left
- * for bj_reaper_leftovers() (bj_job_finish_later); 1 changed, 0 already
+ * for bj_reaper_leftovers() (bj_job_finish); 1 changed, 0 already
  * ended, -1 error.
  */
 int
@@ -65,7 +65,7 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
 	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
 	    job_id) == -1)
 		return -1;
-	e = bj_job_finish_later(r->db, job_id, BJ_JOB_FAILED, detail);
+	e = bj_job_finish(r->db, job_id, BJ_JOB_FAILED, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
 		return 0;
 	if (e != BJ_OK)

@@ -19,6 +19,7 @@
 
 #include "artifact_path.h"
 #include "buf.h"
+#include "claim.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -61,13 +62,66 @@ out:
 	return rc;
 }
 
-/* Delete expired artifact files and mark them deleted; 0 or -1. */
+/*
+ * Delete root/rel of job id (refusals logged and counted as handled, or
+ * they would come back every run); 1 when a file went.
+ */
+static int
+unlink_logged(struct bj_reaper *r, long long id, const char *rel)
+{
+	char *cause = NULL;
+	int rc = bj_reaper_unlink_artifact(r->conf->artifacts_root, rel, &cause);
+
+	if (rc == -1)
+		bj_log_warn("job %lld: artifact '%s' not deleted: %s", id, rel, cause);
+	free(cause);
+	return rc == 1;
+}
+
+/*
+ * The items' own artifacts (intermediate stages) of job id, whose
+ * artifact is due: deleted under the same rule, a batch at a time, each
+ * row's path cleared. 1 when more remain, 0 none, -1 error.
+ */
+static int
+purge_item_artifacts(struct bj_reaper *r, long long id)
+{
+	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS, "ii", id,
+	    (long long)r->batch);
+	int nrows;
+
+	if (rows == NULL) {
+		bj_log_err("job %lld: item artifacts: %s", id, bj_db_error(r->db));
+		return -1;
+	}
+	nrows = rows->nrows;
+	for (int i = 0; i < nrows; i++) {
+		const char *rel = bj_rows_get(rows, i, 1);
+
+		if (r->dry_run) {
+			bj_log_info("would delete artifact %s of job %lld", rel, id);
+			r->st.artifacts++;
+			continue;
+		}
+		r->st.artifacts += unlink_logged(r, id, rel);
+		if (bj_db_exec(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL, "i",
+		    bj_rows_int(rows, i, 0)) == -1) {
+			bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+			bj_rows_free(rows);
+			return -1;
+		}
+	}
+	bj_rows_free(rows);
+	return nrows == r->batch && !r->dry_run ? 1 : 0;
+}
+
+/* Delete expired artifact files, the job's and its items', and mark them deleted; 0 or -1. */
 static int
 purge_artifacts(struct bj_reaper *r)
 {
 	for (;;) {
 		struct bj_rows *rows;
-		int nrows;
+		int nrows, again = 0;
 
 		if (!bj_reaper_go_on(r))
 			return 0;
@@ -89,9 +143,13 @@ purge_artifacts(struct bj_reaper *r)
 		for (int i = 0; i < nrows; i++) {
 			long long id = bj_rows_int(rows, i, 0);
 			const char *rel = bj_rows_get(rows, i, 1);
-			char *cause = NULL;
-			int rc;
+			int more = purge_item_artifacts(r, id);
 
+			if (more == -1) {
+				bj_db_rollback(r->db);
+				bj_rows_free(rows);
+				return -1;
+			}
 			if (r->dry_run) {
 				if (rel != NULL) {
 					bj_log_info("would delete artifact %s of job %lld", rel, id);
@@ -99,14 +157,12 @@ purge_artifacts(struct bj_reaper *r)
 				}
 				continue;
 			}
-			rc = rel == NULL ? 0 :
-			    bj_reaper_unlink_artifact(r->conf->artifacts_root, rel, &cause);
-			if (rc == -1)
-				/* refused rows are marked too, or they would come back every run */
-				bj_log_warn("job %lld: artifact '%s' not deleted: %s", id, rel, cause);
-			else if (rc == 1)
-				r->st.artifacts++;
-			free(cause);
+			if (more) {
+				again = 1;	/* the job stays due until its items' files are gone */
+				continue;
+			}
+			if (rel != NULL)
+				r->st.artifacts += unlink_logged(r, id, rel);
 			if (bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, "i", id) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_db_rollback(r->db);
@@ -121,7 +177,7 @@ purge_artifacts(struct bj_reaper *r)
 			return -1;
 		}
 		bj_rows_free(rows);
-		if (nrows < r->batch || r->dry_run)
+		if ((nrows < r->batch && !again) || r->dry_run)
 			return 0;
 	}
 }
@@ -205,11 +261,30 @@ err:
 	}
 }
 
+/* Claims' Idempotency-Keys older than the longest lease, a batch per statement; 0 or -1. */
+static int
+purge_claim_keys(struct bj_reaper *r)
+{
+	unsigned long long n;
+
+	do {
+		if (!bj_reaper_go_on(r) || r->dry_run)
+			return 0;
+		if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n, "ii",
+		    (long long)BJ_LEASE_MAX_SECONDS, (long long)r->batch) == -1) {
+			bj_log_err("claim keys: %s", bj_db_error(r->db));
+			return -1;
+		}
+		r->st.rows += (long long)n;
+	} while (n == (unsigned long long)r->batch);
+	return 0;
+}
+
 /* Step 5. */
 int
 bj_reaper_purge(struct bj_reaper *r)
 {
-	if (purge_artifacts(r) == -1)
+	if (purge_artifacts(r) == -1 || purge_claim_keys(r) == -1)
 		return -1;
 	return purge_rows(r);
 }

@@ -81,7 +81,7 @@ int bj_reaper_sweep(struct bj_reaper *r);
 int bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st);
 /*
  * expire.c, inside the caller's transaction: a non-terminal job to failed
- * through bj_job_finish_later() (job.h), counted into st. 1 changed, 0
+ * through bj_job_finish() (job.h), counted into st. 1 changed, 0
  * the job was already terminal, -1 error.
  */
 int bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,

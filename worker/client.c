@@ -17,14 +17,17 @@
 #include <curl/curl.h>
 
 #include "json.h"
+#include "token.h"
 #include "worker.h"
 
 struct bj_client {
 	CURL			*curl;
 	char			*url;		/* no trailing slash */
 	struct curl_slist	*headers;
+	struct curl_slist	*call_headers;	/* this call's, when it has its own */
 	char			 error[512];
 	time_t			 date;		/* the last answer's Date header, 0: none */
+	char			 claim_key[BJ_TOKEN_LEN + 1];	/* until a claim is answered */
 };
 
 /* A client for the API under url; NULL when the token could end a header line. */
@@ -158,7 +161,7 @@ post(struct bj_client *c, const char *path, const char *body, struct bj_buf *rep
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->call_headers ? c->call_headers : c->headers);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, reply);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header);
@@ -310,8 +313,26 @@ bj_client_claim(struct bj_client *c, const char *worker, char *const *kinds,
 	json_object_object_add(req, "limit", json_object_new_int(limit));
 	if (lease_seconds > 0)
 		json_object_object_add(req, "lease_seconds", json_object_new_int(lease_seconds));
+	/*
+	 * One Idempotency-Key until a claim is answered: a claim retried
+	 * after its answer was lost gets the items the first one took.
+	 */
+	if (c->claim_key[0] == '\0' && bj_token_new(c->claim_key) == -1)
+		c->claim_key[0] = '\0';
+	if (c->claim_key[0] != '\0') {
+		char line[64];
+
+		for (struct curl_slist *h = c->headers; h != NULL; h = h->next)
+			c->call_headers = curl_slist_append(c->call_headers, h->data);
+		snprintf(line, sizeof line, "Idempotency-Key: %s", c->claim_key);
+		c->call_headers = curl_slist_append(c->call_headers, line);
+	}
 	rc = post(c, "/v1/claims", json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    &reply);
+	curl_slist_free_all(c->call_headers);
+	c->call_headers = NULL;
+	if (rc != BJ_CALL_RETRY)
+		c->claim_key[0] = '\0';
 	if (rc == BJ_CALL_OK && bj_claims_parse(reply.data, reply.len, out, n, &why) == -1) {
 		set_error(c, "/v1/claims: malformed reply", why);
 		rc = BJ_CALL_RETRY;

@@ -187,7 +187,7 @@ static void
 test_claim_basics_and_gating(void)
 {
 	const char *kinds[] = { "gate" };
-	struct bj_claim_req r = { "w1", kinds, 1, 10, 0, 0, NULL };
+	struct bj_claim_req r = { "w1", kinds, 1, 10, 0, 0, NULL, NULL };
 	struct bj_claimed *c;
 	struct bj_job *j;
 	int n;
@@ -223,7 +223,7 @@ static void
 test_claim_skips_paused_future_and_other_kinds(void)
 {
 	const char *kinds[] = { "skipme" };
-	struct bj_claim_req r = { "w1", kinds, 1, 10, 0, 0, NULL };
+	struct bj_claim_req r = { "w1", kinds, 1, 10, 0, 0, NULL, NULL };
 	struct bj_claimed *c;
 	int n;
 	long long a = make("skipme", 1, 1), b = make("skipme", 1, 1), d = make("skipme", 1, 1);
@@ -306,7 +306,7 @@ race(void *arg)
 	struct racer *me = arg;
 	struct bj_db *mine;
 	const char *kinds[] = { "race" };
-	struct bj_claim_req r = { "racer", kinds, 1, 7, 0, 0, NULL };
+	struct bj_claim_req r = { "racer", kinds, 1, 7, 0, 0, NULL, NULL };
 	struct bj_claimed *c;
 	int n, empty = 0;
 

@@ -57,7 +57,7 @@ static int
 claim_on(struct bj_db *d, const char *kind, int limit, struct bj_claimed **c)
 {
 	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL };
+	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
 	int n = 0;
 
 	CU_ASSERT_EQUAL(bj_claim(d, &r, c, &n), BJ_OK);
@@ -246,7 +246,7 @@ race(void *arg)
 	}
 	while (empty < 3) {
 		const char *kinds[] = { "race" };
-		struct bj_claim_req r = { "racer", kinds, 1, 16, 0, 0, NULL };
+		struct bj_claim_req r = { "racer", kinds, 1, 16, 0, 0, NULL, NULL };
 
 		if (bj_claim(mine, &r, &cl, &n) != BJ_OK) {
 			me->errors++;

@@ -67,7 +67,7 @@ claim_n(struct bj_db *d, const char *kind, int times, int limit)
 {
 	const char *kinds[] = { kind };
 	struct bj_claim_req r = { "w", kinds, 1, limit, 0, conf->max_per_owner,
-	    conf->max_per_kind };
+	    conf->max_per_kind, NULL };
 	struct bj_claimed *c;
 	int n, total = 0;
 
@@ -123,7 +123,7 @@ share_claimer(void *arg)
 	struct sharer *me = arg;
 	struct bj_db *mine;
 	const char *kinds[] = { "cshare" };
-	struct bj_claim_req r = { "w", kinds, 1, 10, 0, 0, NULL };
+	struct bj_claim_req r = { "w", kinds, 1, 10, 0, 0, NULL, NULL };
 	struct bj_claimed *c;
 	int n;
 
@@ -227,7 +227,7 @@ static void
 test_new_job_served_within_two_batches(void)
 {
 	const char *kinds[] = { "newjob" };
-	struct bj_claim_req r = { "w", kinds, 1, 20, 0, 0, NULL };
+	struct bj_claim_req r = { "w", kinds, 1, 20, 0, 0, NULL, NULL };
 	struct bj_claimed *c;
 	long long small, mine;
 	int n, seen = 0;
@@ -277,7 +277,7 @@ limit_worker(void *arg)
 	struct limit_run *lr = arg;
 	struct bj_db *mine;
 	const char *kinds[] = { lr->kind };
-	struct bj_claim_req r = { "lw", kinds, 1, 3, 1, conf->max_per_owner, conf->max_per_kind };
+	struct bj_claim_req r = { "lw", kinds, 1, 3, 1, conf->max_per_owner, conf->max_per_kind, NULL };
 	struct bj_claimed *c;
 	unsigned seed = (unsigned)(size_t)&r;
 	int n;

@@ -50,7 +50,7 @@ static int
 claim(const char *kind, int limit, struct bj_claimed **c)
 {
 	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL };
+	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
 	int n = 0;
 
 	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);
@@ -154,7 +154,8 @@ test_retry_then_fail_job(void)
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	item = c[0].id;
 	CU_ASSERT_EQUAL(bj_lease_fail(db, item, c[0].lease_token, "timeout", 1), BJ_OK);
-	CU_ASSERT_EQUAL(bj_lease_fail(db, item, c[0].lease_token, "timeout", 1), BJ_ERR_LEASE_LOST);
+	/* the same failure again (a retry after a lost answer): answered as the first, counted once */
+	CU_ASSERT_EQUAL(bj_lease_fail(db, item, c[0].lease_token, "timeout", 1), BJ_OK);
 	bj_claimed_free(c, n);
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'"
 	    " AND run_after > NOW(6) AND run_after <= NOW(6) + INTERVAL 5 SECOND", item), 1);

@@ -474,7 +474,7 @@ static void
 test_expired_rows_cancelled_later(void)
 {
 	static const char *const kinds[] = { "later" };
-	struct bj_claim_req req = { "w1", kinds, 1, 10, 0, 0, NULL };
+	struct bj_claim_req req = { "w1", kinds, 1, 10, 0, 0, NULL, NULL };
 	struct bj_claimed *got = NULL;
 	struct bj_reaper r;
 	long long job = plant_job("running", 3, "fail_job", -10);
@@ -603,6 +603,60 @@ test_artifact_purge_stays_in_root(void)
 		    " AND artifact_deleted_at IS NOT NULL", ids[i]), 1);
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE artifact = 'keep.txt'"
 	    " AND artifact_deleted_at IS NULL"), 1);
+}
+
+/*
+ * A job's intermediate files (its items' artifacts) go with its artifact,
+ * under the same rules (a link or a path out of the root is refused), and
+ * more of them than one batch takes several turns; a job not yet due
+ * keeps its items' files.
+ */
+static void
+test_item_artifacts_purged_with_job(void)
+{
+	struct bj_reaper r;
+	char p[1200], victim[1200];
+	long long job = plant_job("succeeded", 3, "fail_job", 3600);
+	long long keep = plant_job("succeeded", 3, "fail_job", 3600);
+	long long kept_item;
+
+	snprintf(victim, sizeof victim, "%s/victim2.txt", outside);
+	put_file(victim);
+	snprintf(p, sizeof p, "%s/stage", artroot);
+	mkdir(p, 0755);
+	for (int i = 0; i < 5; i++) {
+		long long it = plant_item(job, 0, "succeeded", 1, 0);
+
+		snprintf(p, sizeof p, "%s/stage/part%d.csv", artroot, i);
+		put_file(p);
+		sqlf("UPDATE items SET artifact = 'stage/part%d.csv' WHERE id = %lld", i, it);
+	}
+	sqlf("UPDATE items SET artifact = '../reaper-outside/victim2.txt' WHERE id = %lld",
+	    plant_item(job, 0, "succeeded", 1, 0));
+	kept_item = plant_item(keep, 0, "succeeded", 1, 0);
+	snprintf(p, sizeof p, "%s/stage/kept.csv", artroot);
+	put_file(p);
+	sqlf("UPDATE items SET artifact = 'stage/kept.csv' WHERE id = %lld", kept_item);
+	sqlf("UPDATE jobs SET finished_at = NOW(6), artifact = 'stage/part4.csv',"
+	    " artifact_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", job);
+	sqlf("UPDATE jobs SET finished_at = NOW(6), artifact = NULL,"
+	    " artifact_expires_at = NOW(6) + INTERVAL 1 HOUR WHERE id = %lld", keep);
+
+	reaper_init(&r, db, 2);		/* batches of 2: three turns for the job's six */
+	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/stage/part%d.csv", artroot, i);
+		CU_ASSERT_FALSE(exists(p));
+	}
+	CU_ASSERT_TRUE(exists(victim));
+	snprintf(p, sizeof p, "%s/stage/kept.csv", artroot);
+	CU_ASSERT_TRUE(exists(p));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE job_id = %lld"
+	    " AND artifact IS NOT NULL", job), 0);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld"
+	    " AND artifact_deleted_at IS NOT NULL", job), 1);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND artifact = 'stage/kept.csv'", kept_item), 1);
 }
 
 /* The path walker on its own: refusals and results. */
@@ -964,6 +1018,8 @@ main(void)
 	CU_add_test(s, "expired job's rows cancelled later", test_expired_rows_cancelled_later);
 	CU_add_test(s, "artifact purge stays in the root", test_artifact_purge_stays_in_root);
 	CU_add_test(s, "artifact path rules", test_unlink_artifact_rules);
+	CU_add_test(s, "items' artifacts go with the job's, in the root only",
+	    test_item_artifacts_purged_with_job);
 	CU_add_test(s, "row purge", test_row_purge);
 	CU_add_test(s, "repairs", test_repairs);
 	CU_add_test(s, "outcome decided by the items", test_outcome_decided_by_items);

@@ -522,7 +522,9 @@ test_fail_and_retry(void)
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");	/* no attempts left */
 	CU_ASSERT_STRING_EQUAL(gets_(r, "error"), "disk full");
 	json_object_put(r);
-	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 409);
+	/* sent again, as after a lost answer: the same answer, counted once */
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
 	json_object_put(r);
 	{
 		char path[64];
@@ -963,6 +965,42 @@ test_fair_claims(void)
 	json_object_put(r);
 }
 
+/* A claim sent twice with one Idempotency-Key (a lost answer): the same items, tokens. */
+static void
+test_claim_idempotency_key(void)
+{
+	static const char body[] = "{\"worker\":\"w1\",\"kinds\":[\"idemk\"],\"limit\":2}";
+	struct json_object *a = NULL, *b = NULL, *r = NULL;
+	long long job = bj_e2e_submit(&e2e, submit_tok, "{\"kind\":\"idemk\",\"owner\":\"alice\","
+	    "\"items\":[{\"key\":\"a\"},{\"key\":\"b\"},{\"key\":\"c\"}]}");
+
+	CU_ASSERT_FATAL(job > 0);
+	CU_ASSERT_EQUAL(call("POST", "/v1/claims", work_tok, "Idempotency-Key: c-1", body, &a), 200);
+	CU_ASSERT_EQUAL(call("POST", "/v1/claims", work_tok, "Idempotency-Key: c-1", body, &b), 200);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(get(a, "items")), 2);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(get(b, "items")), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *x = json_object_array_get_idx(get(a, "items"), i);
+		struct json_object *y = json_object_array_get_idx(get(b, "items"), i);
+
+		CU_ASSERT_EQUAL(geti(x, "id"), geti(y, "id"));
+		CU_ASSERT_STRING_EQUAL(gets_(x, "lease_token"), gets_(y, "lease_token"));
+	}
+	r = bj_e2e_job(&e2e, submit_tok, job);
+	CU_ASSERT_EQUAL(geti(r, "counts.claimed"), 2);
+	json_object_put(r);
+	json_object_put(a);
+	json_object_put(b);
+	{
+		char h[300];
+
+		snprintf(h, sizeof h, "Idempotency-Key: %0256d", 7);
+		CU_ASSERT_EQUAL(call("POST", "/v1/claims", work_tok, h, body, &r), 422);
+		CU_ASSERT_PTR_NOT_NULL(strstr(gets_(r, "error.message"), "Idempotency-Key"));
+		json_object_put(r);
+	}
+}
+
 int
 main(void)
 {
@@ -984,6 +1022,8 @@ main(void)
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
 	CU_add_test(s, "fair claims: a small job behind a big one, priority, max_concurrency",
 	    test_fair_claims);
+	CU_add_test(s, "a claim retried with its Idempotency-Key gets the same items",
+	    test_claim_idempotency_key);
 	CU_add_test(s, "an ended job's leftover pending items are listed as cancelled",
 	    test_ended_job_items_by_state);
 	return bj_test_run();
