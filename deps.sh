@@ -12,10 +12,16 @@ RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3 tzdata"
 TEST_PKGS="python3-aiosmtpd python3-html5lib clang libclang-rt-14-dev apache2
  libapache2-mod-xsendfile chromium fonts-noto-cjk"
 TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
+# docs/openapi.yaml: linted with Redocly's CLI (npm), held to the server by
+# tests/check_contract.py; examples/clients/ run in each language
+TEST_PKGS="$TEST_PKGS python3-yaml python3-jsonschema nodejs php-cli php-curl ruby"
 BENCH_PKGS="wrk beanstalkd"
 BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
 # a Node.js from another source ships its own npm and conflicts with Debian's
-command -v npm >/dev/null 2>&1 || BENCH_PKGS="$BENCH_PKGS npm"
+if ! command -v npm >/dev/null 2>&1; then
+	TEST_PKGS="$TEST_PKGS npm"
+	BENCH_PKGS="$BENCH_PKGS npm"
+fi
 
 want=""
 for set in "${@:-build}"; do

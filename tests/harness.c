@@ -243,6 +243,49 @@ bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *i
 
 static int http_quiet;	/* set while polling for a server to come up */
 
+/*
+ * With BJ_API_LOG set, every reply of the API (a path under /v1/, /healthz
+ * or /metrics) is appended to that file as one JSON line: method, URL,
+ * status, Content-Type, the header block and the body. tests/check_contract.py validates them all
+ * against docs/openapi.yaml at the end of the run. One write() per line on
+ * an O_APPEND descriptor, so that threads and processes do not interleave.
+ */
+static void
+log_reply(const char *method, const char *url, const struct bj_http_reply *r)
+{
+	const char *path = getenv("BJ_API_LOG");
+	struct json_object *o;
+	const char *text;
+	char *ct;
+	size_t len;
+	int fd;
+
+	if (path == NULL || *path == '\0' || r->status == 0 ||
+	    (strstr(url, "/v1/") == NULL && strstr(url, "/healthz") == NULL &&
+	    strstr(url, "/metrics") == NULL))
+		return;
+	ct = bj_http_header(r, "Content-Type");
+	o = json_object_new_object();
+	json_object_object_add(o, "method", json_object_new_string(method));
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_object_add(o, "status", json_object_new_int64(r->status));
+	json_object_object_add(o, "content_type", ct ? json_object_new_string(ct) : NULL);
+	json_object_object_add(o, "headers", json_object_new_string(r->headers ? r->headers : ""));
+	json_object_object_add(o, "body", json_object_new_string_len(r->body ? r->body : "",
+	    (int)r->len));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(text);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) != -1) {
+		char *line = bj_xasprintf("%s\n", text);
+		if (write(fd, line, len + 1) != (ssize_t)(len + 1))
+			fprintf(stderr, "harness: cannot append to %s\n", path);
+		free(line);
+		close(fd);
+	}
+	json_object_put(o);
+	free(ct);
+}
+
 static size_t
 collect(char *p, size_t sz, size_t n, void *ud)
 {
@@ -290,6 +333,8 @@ bj_http(const char *method, const char *url, const char *const *headers,
 	out->len = b.len;
 	out->body = bj_buf_steal(&b);
 	out->headers = bj_buf_steal(&hb);
+	if (rc == CURLE_OK && !http_quiet)
+		log_reply(method, url, out);
 	return rc == CURLE_OK ? 0 : -1;
 }
 
