@@ -105,7 +105,7 @@ enum bj_err bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change
 /*
  * Fan-in: if the job's open stage has no pending or claimed item left,
  * open the next stage that has items, or end the job (succeeded or failed
- * as DESIGN.md §4 says), recording its notifications and events. Call it
+ * as docs/design.md §2 says), recording its notifications and events. Call it
  * after any item change, inside the same transaction. Idempotent.
  */
 enum bj_err bj_job_settle(struct bj_db *db, long long job_id);
