@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *log_ident = "bulkjobs";
@@ -87,6 +88,30 @@ bj_log_info(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_v(BJ_LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+bj_log_limited(struct bj_log_rate *r, enum bj_log_level lvl, const char *fmt, ...)
+{
+	double now = bj_now();
+	va_list ap;
+
+	if (r->used == 0 || now - r->start >= r->interval) {
+		if (r->suppressed > 0)
+			bj_log(lvl, "%ld more such messages were not logged in %.0f s", r->suppressed,
+			    now - r->start);
+		r->start = now;
+		r->used = 0;
+		r->suppressed = 0;
+	}
+	if (r->used >= r->max) {
+		r->suppressed++;
+		return;
+	}
+	r->used++;
+	va_start(ap, fmt);
+	log_v(lvl, fmt, ap);
 	va_end(ap);
 }
 
