@@ -239,9 +239,25 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 	return bj_event_add(db, *id, "created", NULL);
 }
 
+struct create {
+	const struct bj_job_spec	*spec;
+	long long			 id;
+};
+
+/* insert_tx for bj_job_in_tx, which tries it again after a deadlock. */
+static enum bj_err
+create_tx(struct bj_db *db, void *arg)
+{
+	struct create *c = arg;
+
+	c->id = 0;
+	return insert_tx(db, c->spec, &c->id);
+}
+
 enum bj_err
 bj_job_create(struct bj_db *db, const struct bj_job_spec *s, long long *id, int *existed)
 {
+	struct create c = { s, 0 };
 	enum bj_err e;
 
 	*existed = 0;
@@ -256,15 +272,9 @@ bj_job_create(struct bj_db *db, const struct bj_job_spec *s, long long *id, int 
 			if (e != BJ_ERR_JOB_NOT_FOUND)
 				return e;
 		}
-		if (bj_db_begin(db) == -1)
-			return bj_job_db_error(db);
-		e = insert_tx(db, s, id);
-		if (e == BJ_OK && bj_db_commit(db) == -1)
-			e = bj_job_db_error(db);
+		e = bj_job_in_tx(db, create_tx, &c);
 		if (e == BJ_OK)
-			return BJ_OK;
-		bj_db_rollback(db);
-		*id = 0;
+			*id = c.id;
 		if (e != BJ_ERR_CONFLICT)
 			return e;
 	}

@@ -1,12 +1,20 @@
-/* test_db.c: the database layer against a real MariaDB: binding, NULLs, big values, reconnect. */
+/*
+ * test_db.c: the database layer against a real MariaDB: binding, NULLs,
+ * big values, reconnect, batches, and a job insert retried after a lock
+ * wait time-out.
+ */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "create.h"
 #include "harness.h"
+#include "sql.h"
 
 static struct bj_db *db;
 
@@ -153,6 +161,87 @@ test_reads_see_later_commits(void)
 	bj_db_free(other);
 }
 
+/* Row i of the batch tests: key i (or 3 again at row 5 when asked), its text. */
+static void
+batch_row(void *arg, size_t i, struct bj_param *p)
+{
+	const int *dup = arg;
+	static const char big[] = "a longer value than max_bytes allows in one batch";
+
+	p[0] = BJ_P_INT(*dup && i == 5 ? 3 : i);
+	p[1] = BJ_P_STR(i == 6 ? big : "v");
+}
+
+/*
+ * Eight rows in batches of three: two batches and two single rows, or
+ * single rows only where a batch's values are too big; a failing row
+ * reports the server's error.
+ */
+static void
+test_batch(void)
+{
+	int dup = 0;
+	struct bj_db_batch b = {
+		.many = "INSERT INTO u (k, v) VALUES (?, ?), (?, ?), (?, ?)",
+		.one = "INSERT INTO u (k, v) VALUES (?, ?)",
+		.rows = 3, .cols = 2, .max_bytes = 60, .fill = batch_row, .arg = &dup,
+	};
+
+	bj_test_sql(db, "CREATE TABLE u (k INT PRIMARY KEY, v TEXT NOT NULL)");
+	CU_ASSERT_EQUAL(bj_db_exec_batch(db, &b, 8), 0);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM u"), 8);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT SUM(k) FROM u"), 28);
+	bj_test_sql(db, "DELETE FROM u");
+	dup = 1;
+	CU_ASSERT_EQUAL(bj_db_exec_batch(db, &b, 8), -1);
+	CU_ASSERT_EQUAL(bj_db_errno(db), 1062);
+	CU_ASSERT_PTR_NOT_NULL(strstr(bj_db_error(db), "Duplicate"));
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM u"), 3);
+}
+
+/* Roll back the other session's transaction after 1.5 s. */
+static void *
+release_later(void *other)
+{
+	usleep(1500000);
+	bj_db_rollback(other);
+	return NULL;
+}
+
+/*
+ * Another session holds the gap at the end of the items table: a new
+ * job's item insert waits, times out (1205) and bj_job_create tries the
+ * whole transaction again, which goes through once the lock is gone.
+ */
+static void
+test_job_create_retries_lock_wait(void)
+{
+	struct bj_db *other = bj_db_new(bj_test_conf("db"));
+	struct bj_item_spec items[BJ_SQL_ITEM_BATCH + 1];
+	char keys[BJ_SQL_ITEM_BATCH + 1][16];
+	struct bj_job_spec spec;
+	long long before, id = 0;
+	int existed;
+	pthread_t th;
+
+	bj_test_job_spec(&spec, "lockwait", items, keys, BJ_SQL_ITEM_BATCH + 1, 1);
+	before = bj_test_scalar(db, "SELECT COALESCE(MAX(id), 0) FROM jobs");
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	bj_test_sql(other, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(other), 0);
+	bj_test_sql(other, "SELECT id FROM items WHERE id >= 0 FOR UPDATE");
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = 1");
+	pthread_create(&th, NULL, release_later, other);
+	CU_ASSERT_EQUAL(bj_job_create(db, &spec, &id, &existed), BJ_OK);
+	pthread_join(th, NULL);
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = DEFAULT");
+	/* the first try's job row was rolled back, its id not reused */
+	CU_ASSERT(id > before + 1);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'lockwait'"), 1);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM items"), BJ_SQL_ITEM_BATCH + 1);
+	bj_db_free(other);
+}
+
 int
 main(void)
 {
@@ -166,5 +255,8 @@ main(void)
 	CU_add_test(s, "no silent retry inside a transaction", test_no_silent_retry_in_transaction);
 	CU_add_test(s, "duplicate key is reported, not fatal", test_duplicate_key_errno);
 	CU_add_test(s, "reads in a transaction see later commits", test_reads_see_later_commits);
+	CU_add_test(s, "batches of rows, and their errors", test_batch);
+	CU_add_test(s, "a job insert is tried again after a lock wait time-out",
+	    test_job_create_retries_lock_wait);
 	return bj_test_run();
 }
