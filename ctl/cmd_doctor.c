@@ -47,14 +47,16 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 		return EX_USAGE_;
 	}
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_DRIFTED_FULL, "ii", 0LL, DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_DRIFTED_FULL, BJ_PARAMS(BJ_P_INT(0),
+	    BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "counts drifted, job", rows)) < 0)
 		err = 1;
 	else
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS, "i", DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS,
+	    BJ_PARAMS(BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "terminal job with unfinished items, job/state/item state",
 	    rows)) < 0)
 		err = 1;
@@ -62,14 +64,16 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_FAILED_CLAIMS, "i", DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_FAILED_CLAIMS,
+	    BJ_PARAMS(BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "claim with a failure record, item/job/attempt/stage", rows)) < 0)
 		err = 1;
 	else
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_SETTLE_DUE, "ii", 0LL, DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_SETTLE_DUE, BJ_PARAMS(BJ_P_INT(0),
+	    BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "active job whose open stage has ended, job", rows)) < 0)
 		err = 1;
 	else

@@ -67,7 +67,8 @@ token_create(struct bj_ctl *ctl, int argc, char **argv)
 	}
 	snprintf(full, sizeof full, "bj_%s", token);
 	bj_sha256_hex(full, strlen(full), hash);
-	if (bj_db_exec(ctl->db, BJ_SQL_TOKEN_INSERT, NULL, "ssss", name, hash, scope, owner) == -1) {
+	if (bj_db_execp(ctl->db, BJ_SQL_TOKEN_INSERT, NULL, BJ_PARAMS(BJ_P_STR(name),
+	    BJ_P_STR(hash), BJ_P_STR(scope), BJ_P_STR(owner))) == -1) {
 		if (bj_db_errno(ctl->db) == ER_DUP_ENTRY)
 			fprintf(stderr, "bulkjobsctl: a token named '%s' exists already\n", name);
 		else
@@ -83,7 +84,7 @@ token_create(struct bj_ctl *ctl, int argc, char **argv)
 static int
 token_list(struct bj_ctl *ctl)
 {
-	struct bj_rows *r = bj_db_query(ctl->db, BJ_SQL_TOKEN_LIST, "");
+	struct bj_rows *r = bj_db_queryp(ctl->db, BJ_SQL_TOKEN_LIST, NULL, 0);
 
 	if (r == NULL) {
 		fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
@@ -106,7 +107,7 @@ token_revoke(struct bj_ctl *ctl, const char *name)
 {
 	unsigned long long n = 0;
 
-	if (bj_db_exec(ctl->db, BJ_SQL_TOKEN_REVOKE, &n, "s", name) == -1) {
+	if (bj_db_execp(ctl->db, BJ_SQL_TOKEN_REVOKE, &n, BJ_PARAMS(BJ_P_STR(name))) == -1) {
 		fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
 		return EX_UNAVAIL_;
 	}

@@ -161,8 +161,8 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 static enum bj_err
 find_idem(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_JOB_BY_IDEM, "ss", s->owner,
-	    s->idempotency_key);
+	struct bj_rows *r = bj_db_queryp(db, BJ_SQL_JOB_BY_IDEM, BJ_PARAMS(BJ_P_STR(s->owner),
+	    BJ_P_STR(s->idempotency_key)));
 	enum bj_err e;
 
 	if (r == NULL)
@@ -188,8 +188,8 @@ add_targets(struct bj_db *db, long long id, const char *channel, const char **t,
 
 	for (size_t i = 0; i < n; i++) {
 		bj_sha256_hex(t[i], strlen(t[i]), hash);
-		if (bj_db_exec(db, BJ_SQL_TARGET_INSERT, NULL, "isss", id, channel, hash,
-		    t[i]) == -1)
+		if (bj_db_execp(db, BJ_SQL_TARGET_INSERT, NULL, BJ_PARAMS(BJ_P_INT(id),
+		    BJ_P_STR(channel), BJ_P_STR(hash), BJ_P_STR(t[i]))) == -1)
 			return bj_job_db_error(db);
 	}
 	return BJ_OK;

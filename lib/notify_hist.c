@@ -25,7 +25,8 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 	struct bj_notify_hists *h;
 
 	*out = NULL;
-	if ((r = bj_db_query(db, BJ_SQL_NOTIFY_HISTORY, "i", job_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_NOTIFY_HISTORY,
+	    BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return BJ_ERR_DB_UNAVAILABLE;
 	h = bj_xcalloc(1, sizeof *h);
 	/* at most one entry per row: rows come ordered by notification, then attempt */

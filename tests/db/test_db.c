@@ -36,10 +36,11 @@ test_bind_and_fetch(void)
 	unsigned long long affected = 0, id;
 	struct bj_rows *r;
 
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, &affected, "si", "héllo ✓", 42LL), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, &affected, BJ_PARAMS(BJ_P_STR("héllo ✓"),
+	    BJ_P_INT(42))), 0);
 	CU_ASSERT_EQUAL(affected, 1);
 	id = bj_db_insert_id(db);
-	r = bj_db_query(db, Q_GET, "i", (long long)id);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(id)));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->nrows, 1);
 	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "héllo ✓");
@@ -54,11 +55,27 @@ test_nulls(void)
 {
 	struct bj_rows *r;
 
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "si", NULL, 0LL), 0);
-	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_NULL, BJ_P_INT(0))),
+	    0);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(bj_db_insert_id(db))));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(bj_rows_get(r, 0, 0));
 	bj_rows_free(r);
+}
+
+/* The format-string form binds as the arrays do, and refuses an unknown letter. */
+static void
+test_format_strings(void)
+{
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "si", "by format", 9LL), 0);
+	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "by format");
+	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 1), 9);
+	bj_rows_free(r);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "sx", "bad", 1LL), -1);
 }
 
 static void
@@ -69,8 +86,9 @@ test_large_value(void)
 
 	for (int i = 0; i < 300000; i++)
 		bj_buf_addc(&b, (char)('a' + i % 26));
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "bi", b.data, b.len, 1LL), 0);
-	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_BYTES(b.data,
+	    b.len), BJ_P_INT(1))), 0);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(bj_db_insert_id(db))));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->lens[0], b.len);
 	CU_ASSERT_EQUAL(memcmp(bj_rows_get(r, 0, 0), b.data, b.len), 0);
@@ -81,7 +99,7 @@ test_large_value(void)
 static void
 test_session_is_utc_utf8mb4(void)
 {
-	struct bj_rows *r = bj_db_query(db, Q_TZ, "");
+	struct bj_rows *r = bj_db_queryp(db, Q_TZ, NULL, 0);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "+00:00");
@@ -101,7 +119,7 @@ test_reconnect_after_kill(void)
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
 	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
-	r = bj_db_query(db, Q_GET, "i", 1LL);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(1)));
 	CU_ASSERT_PTR_NOT_NULL(r);
 	bj_rows_free(r);
 	CU_ASSERT_NOT_EQUAL(bj_test_scalar(db, "SELECT CONNECTION_ID()"), id);
@@ -118,11 +136,13 @@ test_no_silent_retry_in_transaction(void)
 
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "in-tx", 7LL), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_STR("in-tx"),
+	    BJ_P_INT(7))), 0);
 	id = bj_test_scalar(db, "SELECT CONNECTION_ID()");
 	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
 	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "after-kill", 8LL), -1);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_STR("after-kill"),
+	    BJ_P_INT(8))), -1);
 	CU_ASSERT_TRUE(bj_db_gone(db));
 	bj_db_rollback(db);
 	/* the next transaction starts on a new link, and nothing of the old one survived */
@@ -154,7 +174,8 @@ test_reads_see_later_commits(void)
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
 	before = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
-	CU_ASSERT_EQUAL(bj_db_exec(other, Q_INS, NULL, "si", "committed meanwhile", 7LL), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(other, Q_INS, NULL,
+	    BJ_PARAMS(BJ_P_STR("committed meanwhile"), BJ_P_INT(7))), 0);
 	after = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
 	CU_ASSERT_EQUAL(after, before + 1);
 	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
@@ -249,6 +270,7 @@ main(void)
 
 	CU_add_test(s, "bind and fetch utf8mb4", test_bind_and_fetch);
 	CU_add_test(s, "NULL binds and fetches", test_nulls);
+	CU_add_test(s, "format strings still bind", test_format_strings);
 	CU_add_test(s, "a 300 kB value round-trips", test_large_value);
 	CU_add_test(s, "sessions are UTC and utf8mb4", test_session_is_utc_utf8mb4);
 	CU_add_test(s, "reconnect after KILL CONNECTION", test_reconnect_after_kill);

@@ -340,7 +340,8 @@ test_lock_held_elsewhere(void)
 	long long job = plant_job(3, 3600), item = plant_lost_claim(job, 1);
 
 	CU_ASSERT_FATAL(bj_db_connect(holder) == 0);
-	r = bj_db_query(holder, BJ_SQL_GET_LOCK, "si", "bulkjobs.reaper", 0LL);
+	r = bj_db_queryp(holder, BJ_SQL_GET_LOCK, BJ_PARAMS(BJ_P_STR("bulkjobs.reaper"),
+	    BJ_P_INT(0)));
 	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 0), 1);
 	bj_rows_free(r);
 	unlink(calls);
