@@ -44,7 +44,7 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: bulkjobsctl doctor\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 
 	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_DRIFTED_FULL, BJ_PARAMS(BJ_P_INT(0),
@@ -81,11 +81,11 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 	bj_rows_free(rows);
 
 	if (err)
-		return EX_UNAVAIL_;
+		return EX_UNAVAILABLE;
 	if (found == 0)
 		printf("no inconsistencies found\n");
 	else
 		printf("%d inconsistenc%s found; bulkjobs-reaper repairs them (drifted counts"
 		    " at the latest when the job ends)\n", found, found == 1 ? "y" : "ies");
-	return found ? 1 : EX_OK_;
+	return found ? 1 : EX_OK;
 }

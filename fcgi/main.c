@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -118,7 +119,7 @@ serve(struct bj_conf *conf, int listen_fd)
 		bj_log_warn("database not reachable yet: %s", bj_db_error(app.db));
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		bj_log_err("FCGX_InitRequest failed");
-		return 1;
+		return EX_OSERR;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
 		double t0 = bj_now();
@@ -221,7 +222,7 @@ main(int argc, char **argv)
 			processes = atoi(optarg);
 			if (processes < 1 || processes > 1024) {
 				fprintf(stderr, "bulkjobs-fcgi: --processes must be 1..1024\n");
-				return 64;
+				return EX_USAGE;
 			}
 			break;
 		case 'm': {
@@ -230,18 +231,18 @@ main(int argc, char **argv)
 			if (*optarg == '\0' || *end != '\0' || mode < 0 || mode > 07777) {
 				fprintf(stderr, "bulkjobs-fcgi: --socket-mode must be an octal "
 				    "mode such as 0660\n");
-				return 64;
+				return EX_USAGE;
 			}
 			break;
 		}
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return 64;
+		default: usage(stderr); return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 64;
+		return EX_USAGE;
 	}
 	bj_log_open("bulkjobs-fcgi", 1, 1);
 	bj_log_set_verbose(verbose);
@@ -251,7 +252,7 @@ main(int argc, char **argv)
 		bj_log_err("%s", cause);
 		free(cause);
 		bj_conf_free(&conf);
-		return 78;	/* EX_CONFIG */
+		return EX_CONFIG;
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		bj_fatal("cannot initialise the MariaDB client library");
@@ -276,7 +277,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "bulkjobs-fcgi: standard input is not a socket; "
 			    "use --listen, or run under spawn-fcgi or mod_fcgid\n");
 			bj_conf_free(&conf);
-			return 64;
+			return EX_USAGE;
 		}
 		ch = serve(&conf, 0);
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 
 #include "clock.h"
@@ -123,5 +124,5 @@ bj_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_v(BJ_LOG_ERR, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(EX_OSERR);
 }

@@ -35,7 +35,10 @@ struct bj_log_rate {
 /* bj_log() within r's budget. */
 void bj_log_limited(struct bj_log_rate *r, enum bj_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Log at error level and exit 1: only at start-up. */
+/*
+ * Log at error level and exit 71 (EX_OSERR): only at start-up, when the
+ * system refuses what the program needs (a socket, a pipe, a library).
+ */
 void bj_fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -27,10 +28,6 @@
 #include "log.h"
 #include "worker.h"
 
-#define EX_USAGE_	64
-#define EX_NOPERM_	77
-#define EX_CONFIG_	78
-#define EX_OSERR_	71
 
 #define MAX_KINDS	16	/* what one claim may ask for */
 #define MAX_CLAIM	100	/* items one claim may ask for */
@@ -132,7 +129,7 @@ int_opt(const char *name, const char *v, int min, int max)
 	if (errno || end == v || *end != '\0' || n < min || n > max) {
 		fprintf(stderr, "bulkjobs-worker: %s must be a number from %d to %d, not '%s'\n",
 		    name, min, max, v);
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
 	return (int)n;
 }
@@ -172,7 +169,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'k':
 			if (o->nkinds == MAX_KINDS) {
 				fprintf(stderr, "bulkjobs-worker: at most %d --kind\n", MAX_KINDS);
-				exit(EX_USAGE_);
+				exit(EX_USAGE);
 			}
 			o->kinds[o->nkinds++] = optarg;
 			break;
@@ -186,7 +183,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'v': bj_log_set_verbose(1); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': puts("bulkjobs-worker " PACKAGE_VERSION); exit(0);
-		default: usage(stderr); exit(EX_USAGE_);
+		default: usage(stderr); exit(EX_USAGE);
 		}
 	}
 	if (optind < argc || o->nkinds == 0 || o->exec == NULL || *o->exec == '\0') {
@@ -195,7 +192,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		else
 			fprintf(stderr, "bulkjobs-worker: --kind and --exec are required\n");
 		usage(stderr);
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
 	if (o->url == NULL || o->conf_path != NULL) {
 		struct bj_conf conf;
@@ -205,7 +202,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		bj_conf_defaults(&conf);
 		if (bj_conf_load(&conf, path, &cause) == -1) {
 			fprintf(stderr, "bulkjobs-worker: %s\n", cause);
-			exit(EX_CONFIG_);
+			exit(EX_CONFIG);
 		}
 		if (o->url == NULL)
 			o->url = bj_xstrdup(conf.public_url);
@@ -220,12 +217,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		bj_conf_free(&conf);
 	}
 	if (token_file != NULL && (o->token = read_token_file(token_file)) == NULL)
-		exit(EX_CONFIG_);
+		exit(EX_CONFIG);
 	if (o->token == NULL && (env = getenv("BULKJOBS_TOKEN")) != NULL && *env)
 		o->token = bj_xstrdup(env);
 	if (o->token == NULL) {
 		fprintf(stderr, "bulkjobs-worker: no token: use --token, --token-file or $BULKJOBS_TOKEN\n");
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
 	if (o->worker_id == NULL) {
 		char host[HOST_NAME_MAX + 1] = "localhost";
@@ -447,7 +444,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((client = bj_client_new(o.url, o.token)) == NULL) {
 		fprintf(stderr, "bulkjobs-worker: the token or URL contains a line break\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	install_signals();
 	slots = bj_xcalloc((size_t)o.jobs, sizeof *slots);
@@ -519,7 +516,7 @@ main(int argc, char **argv)
 					idle_empty = 1;
 			} else if (cr == BJ_CALL_AUTH) {
 				bj_log_err("claim refused: %s", bj_client_error(client));
-				rc = EX_NOPERM_;
+				rc = EX_NOPERM;
 				stopping = 1;
 			} else {
 				bj_log_warn("claim failed: %s", bj_client_error(client));

@@ -849,7 +849,7 @@ test_sendmail_transport(void)
 	CU_ASSERT_STRING_EQUAL(line, "-t -oi\n");
 }
 
-/* Exit 1 on a config or database error; 64 on bad usage. */
+/* Exit 78 on a config error, 69 when the database cannot be reached, 64 on bad usage. */
 static void
 test_exit_codes(void)
 {
@@ -860,11 +860,11 @@ test_exit_codes(void)
 	f = fopen(path, "w");
 	fputs("[notify]\nbackoff = soon\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 78);
 	f = fopen(path, "w");
 	fputs("[database]\nsocket = /nonexistent/mysql.sock\nuser = root\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 69);
 	CU_ASSERT_EQUAL(run_notify(conf_path, "--limit 0"), 64);
 	CU_ASSERT_EQUAL(run_notify(conf_path, "extra"), 64);
 }
