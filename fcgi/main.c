@@ -139,7 +139,42 @@ serve(struct bj_conf *conf, int listen_fd)
 	return 0;
 }
 
-/* Run n children serving fd; restart any that die until SIGTERM. */
+/* SIGCHLD only has to end sigsuspend(). */
+static void
+on_child(int sig)
+{
+	(void)sig;
+}
+
+/* Start a child serving fd for each free slot of kids; signals stay blocked in the parent. */
+static void
+start_kids(struct bj_conf *conf, int fd, pid_t *kids, int n, const sigset_t *old)
+{
+	for (int i = 0; i < n && !stopping; i++) {
+		pid_t pid;
+
+		if (kids[i] != 0)
+			continue;
+		if ((pid = fork()) == 0) {
+			catch_signal(SIGCHLD, SIG_DFL);
+			sigprocmask(SIG_SETMASK, old, NULL);
+			free(kids);
+			_exit(serve(conf, fd));
+		}
+		if (pid == -1) {
+			bj_log_err("fork: %s", strerror(errno));
+			sleep(1);
+			continue;
+		}
+		kids[i] = pid;
+	}
+}
+
+/*
+ * Run n children serving fd; restart any that die until SIGTERM. The
+ * signals are blocked except inside sigsuspend(), so one that comes
+ * while the loop looks at the children is held until it waits, not lost.
+ */
 static int
 prefork(struct bj_conf *conf, int fd, int n)
 {
@@ -148,50 +183,36 @@ prefork(struct bj_conf *conf, int fd, int n)
 
 	catch_signal(SIGTERM, on_term);
 	catch_signal(SIGINT, on_term);
+	catch_signal(SIGCHLD, on_child);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
-	for (;;) {
-		int status;
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	while (!stopping) {
+		int status, ended = 0;
 		pid_t pid;
 
-		for (int i = 0; i < n && !stopping; i++) {
-			if (kids[i] != 0)
-				continue;
-			sigprocmask(SIG_BLOCK, &block, &old);
-			pid = fork();
-			if (pid == 0) {
-				sigprocmask(SIG_SETMASK, &old, NULL);
-				free(kids);
-				_exit(serve(conf, fd));
-			}
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			if (pid == -1) {
-				bj_log_err("fork: %s", strerror(errno));
-				sleep(1);
-				continue;
-			}
-			kids[i] = pid;
-		}
-		if (stopping)
-			break;
-		pid = wait(&status);
-		if (pid == -1 && errno != EINTR)
-			break;
-		for (int i = 0; i < n; i++)
-			if (kids[i] == pid) {
-				kids[i] = 0;
-				if (!stopping)
+		start_kids(conf, fd, kids, n, &old);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (int i = 0; i < n; i++)
+				if (kids[i] == pid) {
+					kids[i] = 0;
+					ended = 1;
 					bj_log_warn("worker process %d ended (status %d); restarting",
 					    (int)pid, status);
-				usleep(100000);
-			}
+				}
+		if (ended)
+			usleep(100000);		/* a child that dies at once is not restarted in a spin */
+		else if (!stopping)
+			sigsuspend(&old);
 	}
 	for (int i = 0; i < n; i++)
 		if (kids[i] != 0)
 			kill(kids[i], SIGTERM);
-	while (wait(NULL) > 0 || errno == EINTR)
+	while (wait(NULL) > 0)
 		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(kids);
 	return 0;
 }
