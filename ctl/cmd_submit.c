@@ -65,8 +65,8 @@ parse_line(struct ndjson *nd, const char *line, size_t len, int max_depth)
 	}
 	if (nd->n == nd->cap) {
 		nd->cap = nd->cap ? nd->cap * 2 : 64;
-		nd->objs = bj_xrealloc(nd->objs, nd->cap * sizeof *nd->objs);
-		nd->items = bj_xrealloc(nd->items, nd->cap * sizeof *nd->items);
+		nd->objs = bj_xreallocarray(nd->objs, nd->cap, sizeof *nd->objs);
+		nd->items = bj_xreallocarray(nd->items, nd->cap, sizeof *nd->items);
 	}
 	nd->objs[nd->n] = obj;
 	it = &nd->items[nd->n++];

@@ -8,6 +8,7 @@
 
 #include <mysqld_error.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "sql.h"
 #include "token.h"
@@ -16,7 +17,7 @@
 static int
 scopes_valid(const char *s)
 {
-	char *copy = strdup(s), *save = NULL, *tok;
+	char *copy = bj_xstrdup(s), *save = NULL, *tok;
 	int ok = *s != '\0';
 
 	for (tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save))

@@ -239,13 +239,16 @@ main(int argc, char **argv)
 		case 'c': conf_path = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'l': listen_addr = optarg; break;
-		case 'p':
-			processes = atoi(optarg);
-			if (processes < 1 || processes > 1024) {
+		case 'p': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1024) {
 				fprintf(stderr, "bulkjobs-fcgi: --processes must be 1..1024\n");
 				return EX_USAGE;
 			}
+			processes = (int)n;
 			break;
+		}
 		case 'm': {
 			char *end;
 			mode = strtol(optarg, &end, 8);

@@ -49,7 +49,7 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 		if (bj_rows_get(r, i, 7) != NULL) {
 			struct bj_notify_attempt *a;
 
-			n->tries = bj_xrealloc(n->tries, (size_t)(n->n_tries + 1) * sizeof *n->tries);
+			n->tries = bj_xreallocarray(n->tries, (size_t)n->n_tries + 1, sizeof *n->tries);
 			a = &n->tries[n->n_tries++];
 			a->attempt = (int)bj_rows_int(r, i, 7);
 			a->at = dup_cell(r, i, 8);

@@ -187,20 +187,29 @@ test_stdin_not_a_socket(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a socket"));
 }
 
-/* A --socket-mode that is not an octal mode is a usage error, not a socket nobody can use. */
+/*
+ * A --socket-mode that is not an octal mode, or a --processes that is not
+ * a number in range ("4x" too), is a usage error, not a socket nobody can
+ * use or a guess.
+ */
 static void
-test_bad_socket_mode(void)
+test_bad_option_values(void)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
-	const char *bad[] = { "abc", "0999", "660x", "", "17777" };
+	static const char *bad[][2] = {
+		{ "--socket-mode", "abc" }, { "--socket-mode", "0999" },
+		{ "--socket-mode", "660x" }, { "--socket-mode", "" },
+		{ "--socket-mode", "17777" }, { "--processes", "4x" },
+		{ "--processes", "" }, { "--processes", "0" }, { "--processes", "1025" },
+	};
 	char cmd[1400], out[4096];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(cmd, sizeof cmd, "%s/fcgi/bulkjobs-fcgi -c '%s/conf/bulkjobs.conf.sample'"
-		    " --listen %s/never.sock --socket-mode '%s' < /dev/null",
-		    bld, getenv("BJ_SRCDIR"), bj_test_path("fcgi-mode"), bad[i]);
+		    " --listen %s/never.sock %s '%s' < /dev/null",
+		    bld, getenv("BJ_SRCDIR"), bj_test_path("fcgi-mode"), bad[i][0], bad[i][1]);
 		CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 64);
-		CU_ASSERT_PTR_NOT_NULL(strstr(out, "--socket-mode"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i][0]));
 	}
 }
 
@@ -215,6 +224,7 @@ main(void)
 	    test_prefork_restart_then_sigterm);
 	CU_add_test(s, "a bad config is refused naming file and line", test_bad_config_refused);
 	CU_add_test(s, "stdin that is not a socket is a usage error", test_stdin_not_a_socket);
-	CU_add_test(s, "a bad --socket-mode is a usage error", test_bad_socket_mode);
+	CU_add_test(s, "a bad --socket-mode or --processes is a usage error",
+	    test_bad_option_values);
 	return bj_test_run();
 }
