@@ -389,6 +389,114 @@ params_bind(MYSQL_BIND *bind, unsigned long *lens, const struct bj_param *p, siz
 	}
 }
 
+/* What fetching one result needs: a string bind per column and the rows' text so far. */
+struct fetch {
+	int		 ncols;
+	int		 cap;		/* rows offs and r->lens have room for */
+	MYSQL_BIND	*bind;
+	unsigned long	*lens;
+	my_bool		*flags;		/* ncols is-null, then ncols error flags */
+	char		*bufs;		/* the columns' buffers, one block */
+	size_t		*offs;		/* cell offsets in the arena; -1: NULL */
+	struct bj_buf	 arena;		/* every cell's text */
+};
+
+/* Bind a buffer per column of meta, each as large as the column's longest value. */
+static void
+fetch_bind(struct fetch *f, MYSQL_RES *meta)
+{
+	size_t total = 0;
+
+	f->ncols = (int)mysql_num_fields(meta);
+	f->bind = bj_xcalloc((size_t)f->ncols, sizeof *f->bind);
+	f->lens = bj_xcalloc((size_t)f->ncols, sizeof *f->lens);
+	f->flags = bj_xcalloc(2 * (size_t)f->ncols, sizeof *f->flags);
+	for (int c = 0; c < f->ncols; c++) {
+		MYSQL_FIELD *fd = mysql_fetch_field_direct(meta, (unsigned)c);
+		total += (fd->max_length > 64 ? fd->max_length : 64) + 1;
+	}
+	f->bufs = bj_xmalloc(total);
+	total = 0;
+	for (int c = 0; c < f->ncols; c++) {
+		MYSQL_FIELD *fd = mysql_fetch_field_direct(meta, (unsigned)c);
+		unsigned long sz = fd->max_length > 64 ? fd->max_length : 64;
+
+		f->bind[c].buffer_type = MYSQL_TYPE_STRING;
+		f->bind[c].buffer = f->bufs + total;
+		f->bind[c].buffer_length = sz + 1;
+		f->bind[c].length = &f->lens[c];
+		f->bind[c].is_null = &f->flags[c];
+		f->bind[c].error = &f->flags[f->ncols + c];
+		total += sz + 1;
+	}
+}
+
+/* Column c of the fetched row, longer than its buffer, read whole into the arena; 0 or -1. */
+static int
+fetch_long_cell(struct fetch *f, MYSQL_STMT *st, int c)
+{
+	char *big = bj_xmalloc(f->lens[c] + 1);
+	MYSQL_BIND b1;
+	int rc;
+
+	memset(&b1, 0, sizeof b1);
+	b1.buffer_type = MYSQL_TYPE_STRING;
+	b1.buffer = big;
+	b1.buffer_length = f->lens[c] + 1;
+	if ((rc = mysql_stmt_fetch_column(st, &b1, (unsigned)c, 0)) == 0) {
+		bj_buf_add(&f->arena, big, f->lens[c]);
+		bj_buf_addc(&f->arena, '\0');
+	}
+	free(big);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Append the fetched row to r: its text to the arena, its offsets to offs; 0 or -1. */
+static int
+fetch_row(struct fetch *f, MYSQL_STMT *st, struct bj_rows *r)
+{
+	if (r->nrows == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		f->offs = bj_xreallocarray(f->offs, (size_t)f->cap * (size_t)f->ncols,
+		    sizeof *f->offs);
+		r->lens = bj_xreallocarray(r->lens, (size_t)f->cap * (size_t)f->ncols,
+		    sizeof *r->lens);
+	}
+	for (int c = 0; c < f->ncols; c++) {
+		size_t at = (size_t)r->nrows * (size_t)f->ncols + (size_t)c;
+
+		if (f->flags[c]) {
+			f->offs[at] = (size_t)-1;
+			r->lens[at] = 0;
+			continue;
+		}
+		f->offs[at] = f->arena.len;
+		r->lens[at] = f->lens[c];
+		if (f->lens[c] >= f->bind[c].buffer_length) {
+			/* truncated (rare: buffers fit max_length): fetch the whole column */
+			if (fetch_long_cell(f, st, c) == -1)
+				return -1;
+		} else {
+			bj_buf_add(&f->arena, (char *)f->bind[c].buffer, f->lens[c]);
+			bj_buf_addc(&f->arena, '\0');
+		}
+	}
+	r->nrows++;
+	return 0;
+}
+
+/* The arena is final: r takes it, and its offsets become cell pointers. */
+static void
+fetch_cells(struct fetch *f, struct bj_rows *r)
+{
+	size_t ncells = (size_t)r->nrows * (size_t)f->ncols;
+
+	r->arena = bj_buf_steal(&f->arena);
+	r->cells = bj_xcalloc(ncells + 1, sizeof *r->cells);
+	for (size_t i = 0; i < ncells; i++)
+		r->cells[i] = f->offs[i] == (size_t)-1 ? NULL : r->arena + f->offs[i];
+}
+
 /*
  * Fetch every row of an executed statement into a bj_rows. The cells'
  * text goes into one arena and the column buffers are one block: a query
@@ -400,13 +508,8 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 {
 	MYSQL_RES *meta = mysql_stmt_result_metadata(st);
 	struct bj_rows *r = bj_xcalloc(1, sizeof *r);
-	struct bj_buf arena = { 0 };
-	MYSQL_BIND *bind = NULL;
-	unsigned long *lens = NULL;
-	my_bool *flags = NULL;		/* ncols is-null flags, then ncols error flags */
-	char *bufs = NULL;
-	size_t *offs = NULL, total = 0;	/* cell offsets in the arena, -1 for NULL */
-	int ncols, cap = 0, rc;
+	struct fetch f = { 0 };
+	int rc;
 
 	if (meta == NULL)
 		return r;	/* a statement without a result set */
@@ -416,94 +519,29 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 		free(r);
 		return NULL;
 	}
-	ncols = (int)mysql_num_fields(meta);
-	r->ncols = ncols;
-	bind = bj_xcalloc((size_t)ncols, sizeof *bind);
-	lens = bj_xcalloc((size_t)ncols, sizeof *lens);
-	flags = bj_xcalloc(2 * (size_t)ncols, sizeof *flags);
-	for (int c = 0; c < ncols; c++) {
-		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
-		total += (f->max_length > 64 ? f->max_length : 64) + 1;
-	}
-	bufs = bj_xmalloc(total);
-	total = 0;
-	for (int c = 0; c < ncols; c++) {
-		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
-		unsigned long sz = f->max_length > 64 ? f->max_length : 64;
-
-		bind[c].buffer_type = MYSQL_TYPE_STRING;
-		bind[c].buffer = bufs + total;
-		bind[c].buffer_length = sz + 1;
-		bind[c].length = &lens[c];
-		bind[c].is_null = &flags[c];
-		bind[c].error = &flags[ncols + c];
-		total += sz + 1;
-	}
-	if (mysql_stmt_bind_result(st, bind) != 0) {
+	fetch_bind(&f, meta);
+	r->ncols = f.ncols;
+	if (mysql_stmt_bind_result(st, f.bind) != 0)
+		rc = -1;
+	else
+		while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+			if (fetch_row(&f, st, r) == -1)
+				break;
+	if (rc == MYSQL_NO_DATA) {
+		fetch_cells(&f, r);
+	} else {
 		set_err_stmt(db, st);
-		goto fail;
+		bj_rows_free(r);
+		r = NULL;
 	}
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if (r->nrows == cap) {
-			cap = cap ? cap * 2 : 16;
-			offs = bj_xreallocarray(offs, (size_t)cap * (size_t)ncols, sizeof *offs);
-			r->lens = bj_xreallocarray(r->lens, (size_t)cap * (size_t)ncols,
-			    sizeof *r->lens);
-		}
-		for (int c = 0; c < ncols; c++) {
-			size_t at = (size_t)r->nrows * (size_t)ncols + (size_t)c;
-			if (flags[c]) {
-				offs[at] = (size_t)-1;
-				r->lens[at] = 0;
-				continue;
-			}
-			offs[at] = arena.len;
-			r->lens[at] = lens[c];
-			if (lens[c] >= bind[c].buffer_length) {
-				/* truncated (rare: buffers fit max_length): fetch the whole column */
-				char *big = bj_xmalloc(lens[c] + 1);
-				MYSQL_BIND b1;
-				memset(&b1, 0, sizeof b1);
-				b1.buffer_type = MYSQL_TYPE_STRING;
-				b1.buffer = big;
-				b1.buffer_length = lens[c] + 1;
-				if (mysql_stmt_fetch_column(st, &b1, (unsigned)c, 0) != 0) {
-					free(big);
-					set_err_stmt(db, st);
-					goto fail;
-				}
-				bj_buf_add(&arena, big, lens[c]);
-				bj_buf_addc(&arena, '\0');
-				free(big);
-			} else {
-				bj_buf_add(&arena, (char *)bind[c].buffer, lens[c]);
-				bj_buf_addc(&arena, '\0');
-			}
-		}
-		r->nrows++;
-	}
-	if (rc != MYSQL_NO_DATA) {
-		set_err_stmt(db, st);
-		goto fail;
-	}
-	/* the arena is final: turn offsets into pointers */
-	r->arena = bj_buf_steal(&arena);
-	r->cells = bj_xcalloc((size_t)r->nrows * (size_t)ncols + 1, sizeof *r->cells);
-	for (size_t i = 0; i < (size_t)r->nrows * (size_t)ncols; i++)
-		r->cells[i] = offs[i] == (size_t)-1 ? NULL : r->arena + offs[i];
-	goto out;
-fail:
-	bj_rows_free(r);
-	r = NULL;
-out:
 	mysql_stmt_free_result(st);
 	mysql_free_result(meta);
-	bj_buf_free(&arena);
-	free(offs);
-	free(bufs);
-	free(bind);
-	free(lens);
-	free(flags);
+	bj_buf_free(&f.arena);
+	free(f.offs);
+	free(f.bufs);
+	free(f.bind);
+	free(f.lens);
+	free(f.flags);
 	return r;
 }
 
