@@ -361,6 +361,73 @@ test_finished_job_stops_refreshing(void)
 	bj_http_reply_free(&r);
 }
 
+/* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
+static long
+get_cond(const char *base, const char *path, const char *user, const char *inm,
+    char etag[48])
+{
+	struct bj_http_reply r;
+	char url[700], cond[100], *v;
+	const char *h[3] = { NULL, NULL, NULL };
+	int n = 0;
+	long st;
+
+	if (user != NULL)
+		h[n++] = bj_plant_auth(user);
+	if (inm != NULL) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
+		h[n++] = cond;
+	}
+	snprintf(url, sizeof url, "%s%s", base, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &r), 0);
+	st = r.status;
+	v = bj_http_header(&r, "ETag");
+	snprintf(etag, 48, "%s", v ? v : "");
+	free(v);
+	bj_http_reply_free(&r);
+	return st;
+}
+
+/*
+ * A polled page: the same bytes while nothing changes, 304 under its
+ * ETag; a new one when only the clock moved what it says ("10 minutes
+ * ago"), and for another reader.
+ */
+static void
+test_status_page_revalidates(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Polled", .state = "running",
+	    .total = 4, .succeeded = 1, .pending = 3, .started_min_ago = 10 };
+	struct bj_http_reply a, b;
+	char tok[33], path[100], etag[48], now[48];
+	long long id = bj_plant_job(db, &p, tok);
+
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &a);
+	bj_plant_get(e2e.url, path, "alice", &b);
+	CU_ASSERT_EQUAL(a.status, 200);
+	CU_ASSERT(a.len == b.len && memcmp(a.body, b.body, a.len) == 0);
+	bj_http_reply_free(&a);
+	bj_http_reply_free(&b);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 304);
+	/* bob may see the link's page (public_links), but it is his own page */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "bob", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, NULL, etag, now), 401);
+	/* no write to the job, only time: "started 10 minutes ago" became "2 hours ago" */
+	bj_test_sqlf(db, "UPDATE jobs SET started_at = started_at - INTERVAL 2 HOUR WHERE id = %lld",
+	    id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	/* the list too */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 304);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "bob", etag, now), 200);
+	bj_test_sqlf(db, "UPDATE jobs SET version = version + 1 WHERE id = %lld", id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 200);
+}
+
 /* Titles, keys and errors from strangers show as text. */
 static void
 test_hostile_text_is_escaped(void)
@@ -769,7 +836,13 @@ test_private_links_need_the_owner(void)
 	bj_http_reply_free(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 
-	/* bob holds the link: the job does not exist for him */
+	/* bob holds the link: the job does not exist for him, whatever tag he sends */
+	{
+		char etag[48], now[48];
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "alice", NULL, etag), 200);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", etag, now), 404);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", "*", now), 404);
+	}
 	bj_plant_get(priv.url, path, "bob", &r);
 	CU_ASSERT_EQUAL(r.status, 404);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
@@ -794,6 +867,7 @@ main(void)
 	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
 	CU_add_test(s, "failures of a running job", test_status_page_failures_of_running_job);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
+	CU_add_test(s, "a polled page revalidates", test_status_page_revalidates);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
