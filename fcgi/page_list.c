@@ -112,9 +112,12 @@ bj_page_list(struct bj_req *req)
 		done = j->n_succeeded + j->n_failed + j->n_cancelled;
 		tr = bj_html_add(t, "tr", NULL);
 		url = bj_xasprintf("%s/jobs/%s", base, j->token);
-		bj_html_link(bj_html_add(tr, "td", NULL), url,
-		    j->title && *j->title ? j->title : _("Untitled job"));
+		td = bj_html_add(tr, "td", NULL);
+		bj_html_link(td, url, j->title && *j->title ? j->title : _("Untitled job"));
 		free(url);
+		/* the number tells two jobs of one title apart */
+		s = bj_html_addf(td, "span", " #%lld", j->id);
+		bj_html_attr(s, "class", "muted");
 		s = bj_html_add(bj_html_add(tr, "td", NULL), "span", bj_page_state_words(j->state));
 		snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 		bj_html_attr(s, "class", cls);

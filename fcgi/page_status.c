@@ -494,10 +494,16 @@ static int
 percent_done(const struct bj_job *j)
 {
 	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
+	int pct;
 
 	if (j->n_total <= 0)
 		return bj_job_state_terminal(j->state) ? 100 : 0;
-	return (int)(done * 100 / j->n_total);
+	pct = (int)((done * 100 + j->n_total / 2) / j->n_total);	/* rounded: 1 of 6 is 17% */
+	if (pct == 0 && done > 0)
+		pct = 1;	/* 0% and 100% only when so */
+	if (pct == 100 && done < j->n_total)
+		pct = 99;
+	return pct;
 }
 
 /* Progress bar, counts and the estimate of time left. */
@@ -690,7 +696,8 @@ failures_possible(const struct bj_job *j, const struct details *d)
 
 /* Failed attempts with their errors (part 1: key, attempt, error, at). */
 static void
-add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *body)
+add_failures(struct bj_req *req, const struct bj_job *j, const struct details *d,
+    struct bj_html_el *body)
 {
 	struct bj_html_el *t, *tr;
 	int from, to;
@@ -698,7 +705,9 @@ add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *bod
 	detail_part(d, 1, &from, &to);
 	if (from == to)
 		return;
-	bj_html_add(body, "h2", _("Failed items"));
+	/* with no item failed for good, every attempt listed was tried again */
+	bj_html_add(body, "h2", j->n_failed > 0 ? _("Failed items") :
+	    _("Failed attempts that were retried"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
 	bj_html_add(tr, "th", _("Item"));
@@ -764,7 +773,35 @@ add_notifications(const struct details *d, struct bj_html_el *body)
 	}
 }
 
-/* The job's timeline, newest first (part 3: at, type, detail). */
+/* A timeline entry's type in words; an unknown one as it is. */
+static const char *
+event_words(const char *type)
+{
+	static const struct {
+		const char	*type;
+		const char	*words;
+	} names[] = {
+		{ "created", N_("Created") },
+		{ "started", N_("Started") },
+		{ "paused", N_("Paused") },
+		{ "resumed", N_("Resumed") },
+		{ "stage_advanced", N_("Next stage") },
+		{ "item_failed", N_("An item failed") },
+		{ "item_requeued", N_("An item was requeued") },
+		{ "finished", N_("Finished") },
+		{ "cancelled", N_("Cancelled") },
+		{ "expired", N_("Expired") },
+		{ "notified", N_("Notification sent") },
+		{ "notify_failed", N_("Notification not delivered") },
+	};
+
+	for (size_t i = 0; type != NULL && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(type, names[i].type) == 0)
+			return _(names[i].words);
+	return type;
+}
+
+/* The job's timeline, newest first, numbered from the oldest (part 3: at, type, detail). */
 static void
 add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *body)
 {
@@ -777,12 +814,13 @@ add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *bod
 	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
+	bj_html_attr(ol, "reversed", NULL);
 	for (int i = from; i < to; i++) {
 		const char *at = detail_get(d, i, 2), *detail = detail_get(d, i, 4);
 		li = bj_html_add(ol, "li", NULL);
 		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
-		bj_html_add(li, "strong", detail_get(d, i, 3));
+		bj_html_add(li, "strong", event_words(detail_get(d, i, 3)));
 		if (detail != NULL && *detail) {
 			bj_html_text(li, ": ");
 			bj_html_text(li, detail);
@@ -873,7 +911,7 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
 	if (rf != NULL)
 		details_sort(rf, &failed);	/* else the failures are part 1 of details */
-	add_failures(req, rf != NULL ? &failed : &details, body);
+	add_failures(req, j, rf != NULL ? &failed : &details, body);
 	add_notifications(&details, body);
 	add_timeline(req, &details, body);
 	free(details.rows);

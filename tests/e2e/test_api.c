@@ -1098,9 +1098,8 @@ test_conditional_get(void)
 	CU_ASSERT_EQUAL(cond_get(v.path[2], body, v.etag[2], etag), 404);
 	CU_ASSERT_EQUAL(cond_get(v.path[0], NULL, v.etag[0], etag), 401);
 	CU_ASSERT_EQUAL(cond_get(v.path[3], NULL, v.etag[3], etag), 401);
-	/* another language is another page */
-	CU_ASSERT_EQUAL(get_as(v.path[3], ALICE_BASIC, "ja", v.etag[3], etag), 200);
-	CU_ASSERT_STRING_NOT_EQUAL(etag, v.etag[3]);
+	/* this suite installs no catalog: asked in Japanese, the page is the English one */
+	CU_ASSERT_EQUAL(get_as(v.path[3], ALICE_BASIC, "ja", v.etag[3], etag), 304);
 
 	items = claim("polled", 1, &cl);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
