@@ -1,12 +1,9 @@
 /* sql_api.c: SQL texts of the job model, claims, leases and fan-in (see sql.h). */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <mysql.h>
 
 #include "buf.h"
 #include "create.h"
@@ -24,7 +21,8 @@
     " artifact_deleted_at IS NOT NULL," \
     " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
     " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
-    " idempotency_key, priority, max_concurrency FROM jobs"
+    " idempotency_key, priority, max_concurrency, version," \
+    " TIMESTAMPDIFF(SECOND, updated_at, NOW(6)) FROM jobs"
 
 const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
 const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
@@ -38,7 +36,7 @@ const char BJ_SQL_STAGE_LEFT[] =
     " AND stage = ?";
 
 const char BJ_SQL_STAGE_REMAINING_SET[] =
-    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6)"
+    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND stage = ?";
 
 const char BJ_SQL_STAGE_NEXT[] =
@@ -47,11 +45,11 @@ const char BJ_SQL_STAGE_NEXT[] =
 const char BJ_SQL_STAGE_OPEN[] =
     "UPDATE jobs SET stage = ?, stage_remaining ="
     " (SELECT COUNT(*) FROM items WHERE job_id = ? AND state = 'pending' AND stage = ?),"
-    " updated_at = NOW(6)"
+    " updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND stage = ? AND state IN ('queued', 'running', 'paused')";
 
 const char BJ_SQL_JOB_END[] =
-    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
+    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6), version = version + 1,"
     " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
     " WHERE id = ? AND state = ?";
 
@@ -63,7 +61,7 @@ const char BJ_SQL_ITEMS_CANCEL_CLAIMED[] =
 const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
     "UPDATE jobs SET n_cancelled = n_cancelled + n_pending + ?, n_pending = 0,"
     " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0), stage_remaining = 0,"
-    " updated_at = NOW(6) WHERE id = ?";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 const char BJ_SQL_OUTBOX_RECORD[] =
     "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
@@ -104,7 +102,7 @@ const char BJ_SQL_CLAIM_SET[] =
 /* the job's counters and its pass (its virtual time among its owner's jobs) */
 const char BJ_SQL_CLAIM_COUNT[] =
     "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
-    " pass = pass + ?, updated_at = NOW(6)"
+    " pass = pass + ?, updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND state IN ('queued', 'running') AND stage = ?";
 
 /*
@@ -125,7 +123,8 @@ const char BJ_SQL_CLAIMED_AGAIN[] =
     " WHERE i.lease_token = t.tok AND i.state = 'claimed' ORDER BY t.n";
 
 const char BJ_SQL_JOB_START[] =
-    "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6))"
+    "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6)),"
+    " version = version + 1"
     " WHERE id = ? AND state = 'queued'";
 
 const char BJ_SQL_CLAIMED_LIST[] =
@@ -230,11 +229,15 @@ const char BJ_SQL_ITEM_DONE_UNDER[] =
     " IF(EXISTS (SELECT 1 FROM item_failures f WHERE f.item_id = i.id AND f.lease_token = ?),"
     " 2, 0)) FROM items i WHERE i.id = ?";
 
+/*
+ * The item's lease and progress show in the job's item list: its version
+ * moves too. The item is locked before its job, the order of completions.
+ */
 const char BJ_SQL_LEASE_HEARTBEAT[] =
-    "UPDATE items i JOIN jobs j ON j.id = i.job_id"
+    "UPDATE items i STRAIGHT_JOIN jobs j ON j.id = i.job_id"
     " SET i.lease_expires_at = NOW(6) + INTERVAL IF(? > 0, ?, j.lease_seconds) SECOND,"
     " i.progress_done = COALESCE(?, i.progress_done),"
-    " i.progress_total = COALESCE(?, i.progress_total)"
+    " i.progress_total = COALESCE(?, i.progress_total), j.version = j.version + 1"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ?";
 
 const char BJ_SQL_LEASE_STATUS[] =
@@ -267,11 +270,11 @@ const char BJ_SQL_COUNT_FAILED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
     " n_failed = n_failed + 1,"
     " stage_remaining = IF(stage = ? AND stage_remaining > 0, stage_remaining - 1,"
-    " stage_remaining), updated_at = NOW(6) WHERE id = ?";
+    " stage_remaining), updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 const char BJ_SQL_COUNT_RETRY[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
-    " n_pending = n_pending + 1, updated_at = NOW(6) WHERE id = ?";
+    " n_pending = n_pending + 1, updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 /* --- job creation (create.c) --- */
 
@@ -312,111 +315,50 @@ bj_sql_items_insert(int n)
 	return t;
 }
 
-/* Bind one item row at b[0..3] from it (job id and stage through the given cells). */
+struct item_rows {
+	long long			 job;
+	const struct bj_item_spec	*items;
+};
+
+/* The parameters of item i's row (bj_sql_items_insert's four). */
 static void
-bind_item(MYSQL_BIND *b, long long *job, long long *stage, const struct bj_item_spec *it,
-    unsigned long *lens)
+item_row(void *arg, size_t i, struct bj_param *p)
 {
-	memset(b, 0, 4 * sizeof *b);
-	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[0].buffer = job;
-	*stage = it->stage;
-	b[1].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[1].buffer = stage;
-	lens[0] = (unsigned long)strlen(it->key);
-	b[2].buffer_type = MYSQL_TYPE_STRING;
-	b[2].buffer = (void *)(uintptr_t)it->key;
-	b[2].buffer_length = lens[0];
-	b[2].length = &lens[0];
-	if (it->payload == NULL) {
-		b[3].buffer_type = MYSQL_TYPE_NULL;
-	} else {
-		lens[1] = (unsigned long)strlen(it->payload);
-		b[3].buffer_type = MYSQL_TYPE_STRING;
-		b[3].buffer = (void *)(uintptr_t)it->payload;
-		b[3].buffer_length = lens[1];
-		b[3].length = &lens[1];
-	}
-}
+	const struct item_rows *a = arg;
+	const struct bj_item_spec *it = &a->items[i];
 
-/* Bytes that rows items from it would send. */
-static size_t
-chunk_bytes(const struct bj_item_spec *it, size_t rows)
-{
-	size_t b = 0;
-
-	for (size_t i = 0; i < rows; i++)
-		b += strlen(it[i].key) + (it[i].payload ? strlen(it[i].payload) : 0) + 32;
-	return b;
-}
-
-/* Bind and run st for rows items from it; 0 or -1. */
-static int
-run_rows(MYSQL_STMT *st, MYSQL_BIND *b, long long *job, long long *stages,
-    unsigned long *lens, const struct bj_item_spec *it, size_t rows)
-{
-	for (size_t i = 0; i < rows; i++)
-		bind_item(b + 4 * i, job, &stages[i], &it[i], lens + 2 * i);
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return -1;
-	return 0;
+	p[0] = BJ_P_INT(a->job);
+	p[1] = BJ_P_INT(it->stage);
+	p[2] = BJ_P_STR(it->key);
+	p[3] = BJ_P_STR(it->payload);
 }
 
 int
 bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items, size_t n)
 {
-	MYSQL *my = bj_db_mysql(db);
-	MYSQL_STMT *batch = NULL, *one = NULL;
-	MYSQL_BIND *b = bj_xcalloc(BJ_SQL_ITEM_BATCH * 4, sizeof *b);
-	long long *stages = bj_xcalloc(BJ_SQL_ITEM_BATCH, sizeof *stages);
-	unsigned long *lens = bj_xcalloc(BJ_SQL_ITEM_BATCH * 2, sizeof *lens);
-	const char *bt = bj_sql_items_insert(BJ_SQL_ITEM_BATCH), *ot = bj_sql_items_insert(1);
-	size_t i = 0;
-	int rc = -1;
+	struct item_rows a = { job, items };
+	struct bj_db_batch b = {
+		.many = bj_sql_items_insert(BJ_SQL_ITEM_BATCH),
+		.one = bj_sql_items_insert(1),
+		.rows = BJ_SQL_ITEM_BATCH,
+		.cols = 4,
+		.max_bytes = BJ_SQL_BATCH_BYTES,
+		.fill = item_row,
+		.arg = &a,
+	};
 
-	if (my == NULL || (one = mysql_stmt_init(my)) == NULL ||
-	    mysql_stmt_prepare(one, ot, strlen(ot)) != 0)
-		goto out;
-	while (i < n) {
-		/* full batches while they stay well under max_allowed_packet */
-		if (n - i >= BJ_SQL_ITEM_BATCH &&
-		    chunk_bytes(items + i, BJ_SQL_ITEM_BATCH) <= BJ_SQL_BATCH_BYTES) {
-			if (batch == NULL && ((batch = mysql_stmt_init(my)) == NULL ||
-			    mysql_stmt_prepare(batch, bt, strlen(bt)) != 0))
-				goto out;
-			if (run_rows(batch, b, &job, stages, lens, items + i, BJ_SQL_ITEM_BATCH) == -1)
-				goto out;
-			i += BJ_SQL_ITEM_BATCH;
-		} else {
-			if (run_rows(one, b, &job, stages, lens, items + i, 1) == -1)
-				goto out;
-			i++;
-		}
-	}
-	rc = 0;
-out:
-	if (batch != NULL)
-		mysql_stmt_close(batch);
-	if (one != NULL)
-		mysql_stmt_close(one);
-	free(b);
-	free(stages);
-	free(lens);
-	/* let the db layer see the link state (a lost link marks it gone) */
-	if (rc == -1)
-		bj_db_exec(db, BJ_SQL_PING, NULL, "");
-	return rc;
+	return bj_db_exec_batch(db, &b, n);
 }
 
 /* --- pause, resume, lists (settle.c, job.c, api_jobs.c) --- */
 
 const char BJ_SQL_JOB_PAUSE[] =
-    "UPDATE jobs SET state = 'paused', updated_at = NOW(6)"
+    "UPDATE jobs SET state = 'paused', updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND state IN ('queued', 'running')";
 
 const char BJ_SQL_JOB_RESUME[] =
     "UPDATE jobs SET state = IF(started_at IS NULL, 'queued', 'running'),"
-    " updated_at = NOW(6) WHERE id = ? AND state = 'paused'";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ? AND state = 'paused'";
 
 /*
  * The job list, newest first, for the filters in mask (1 owner, 2 state,
@@ -520,7 +462,7 @@ const char BJ_SQL_COUNT_REQUEUE[] =
     " n_failed = n_failed - IF(? = 'failed', 1, 0),"
     " n_cancelled = n_cancelled - IF(? = 'cancelled', 1, 0),"
     " stage_remaining = stage_remaining + IF(? = 'claimed' OR stage <> ?, 0, 1),"
-    " updated_at = NOW(6) WHERE id = ?";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 /* --- batch completions (lease.c) --- */
 
@@ -554,5 +496,5 @@ const char BJ_SQL_COUNT_SUCCEEDED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > ?, n_claimed - ?, 0),"
     " n_succeeded = n_succeeded + ?,"
     " stage_remaining = IF(stage = ?, IF(stage_remaining > ?, stage_remaining - ?, 0),"
-    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6)"
+    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6), version = version + 1"
     " WHERE id = ?";

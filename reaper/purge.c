@@ -86,8 +86,8 @@ unlink_logged(struct bj_reaper *r, long long id, const char *rel)
 static int
 purge_item_artifacts(struct bj_reaper *r, long long id)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS, "ii", id,
-	    (long long)r->batch);
+	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS,
+	    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT((long long)r->batch)));
 	int nrows;
 
 	if (rows == NULL) {
@@ -104,8 +104,8 @@ purge_item_artifacts(struct bj_reaper *r, long long id)
 			continue;
 		}
 		r->st.artifacts += unlink_logged(r, id, rel);
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL, "i",
-		    bj_rows_int(rows, i, 0)) == -1) {
+		if (bj_db_execp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL,
+		    BJ_PARAMS(BJ_P_INT(bj_rows_int(rows, i, 0)))) == -1) {
 			bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 			bj_rows_free(rows);
 			return -1;
@@ -125,7 +125,8 @@ purge_artifacts(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_ARTIFACTS_DUE, "i", (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ARTIFACTS_DUE,
+		    BJ_PARAMS(BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
 			return -1;
@@ -158,12 +159,14 @@ purge_artifacts(struct bj_reaper *r)
 				continue;
 			}
 			if (more) {
-				again = 1;	/* the job stays due until its items' files are gone */
+				/* the job stays due until its items' files are gone */
+				again = 1;
 				continue;
 			}
 			if (rel != NULL)
 				r->st.artifacts += unlink_logged(r, id, rel);
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, "i", id) == -1) {
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL,
+			    BJ_PARAMS(BJ_P_INT(id))) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_db_rollback(r->db);
 				bj_rows_free(rows);
@@ -194,9 +197,10 @@ purge_children(struct bj_reaper *r, const char *sql, long long job_id, int limit
 		if (!bj_reaper_go_on(r))
 			return -2;
 		if (limited)
-			rc = bj_db_exec(r->db, sql, &n, "ii", job_id, (long long)r->batch);
+			rc = bj_db_execp(r->db, sql, &n, BJ_PARAMS(BJ_P_INT(job_id),
+			    BJ_P_INT(r->batch)));
 		else
-			rc = bj_db_exec(r->db, sql, &n, "i", job_id);
+			rc = bj_db_execp(r->db, sql, &n, BJ_PARAMS(BJ_P_INT(job_id)));
 		if (rc == -1)
 			return -1;
 		r->st.rows += (long long)n;
@@ -221,7 +225,8 @@ purge_rows(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_PURGE_DUE, "ii", age, (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_PURGE_DUE, BJ_PARAMS(BJ_P_INT(age),
+		    BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("row purge: %s", bj_db_error(r->db));
 			return -1;
@@ -246,7 +251,8 @@ purge_rows(struct bj_reaper *r)
 				if (rc == -1)
 					goto err;
 			}
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_JOB, &n, "ii", id, age) == -1)
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_PURGE_JOB, &n,
+			    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(age))) == -1)
 				goto err;
 			r->st.rows += (long long)n;
 			continue;
@@ -270,8 +276,9 @@ purge_claim_keys(struct bj_reaper *r)
 	do {
 		if (!bj_reaper_go_on(r) || r->dry_run)
 			return 0;
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n, "ii",
-		    (long long)BJ_LEASE_MAX_SECONDS, (long long)r->batch) == -1) {
+		if (bj_db_execp(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n,
+		    BJ_PARAMS(BJ_P_INT((long long)BJ_LEASE_MAX_SECONDS),
+		    BJ_P_INT((long long)r->batch))) == -1) {
 			bj_log_err("claim keys: %s", bj_db_error(r->db));
 			return -1;
 		}

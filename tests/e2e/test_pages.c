@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "harness.h"
 #include "pages_plant.h"
+#include "token.h"
 
 static struct bj_e2e e2e;
 static struct bj_db *db;
@@ -68,7 +69,7 @@ assert_header(const struct bj_http_reply *r, const char *name, const char *want)
 static long long
 scalar_s(const char *sql, const char *arg)
 {
-	struct bj_rows *r = bj_db_query(db, sql, "s", arg);
+	struct bj_rows *r = bj_db_queryp(db, sql, BJ_PARAMS(BJ_P_STR(arg)));
 	long long v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -81,7 +82,8 @@ static const char *
 job_state(const char *token)
 {
 	static char st[32];
-	struct bj_rows *r = bj_db_query(db, "SELECT state FROM jobs WHERE token = ?", "s", token);
+	struct bj_rows *r = bj_db_queryp(db, "SELECT state FROM jobs WHERE token = ?",
+	    BJ_PARAMS(BJ_P_STR(token)));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	snprintf(st, sizeof st, "%s", bj_rows_get(r, 0, 0) ? bj_rows_get(r, 0, 0) : "");
@@ -133,7 +135,8 @@ test_status_page_of_running_job(void)
 	assert_header(&r, "Content-Type", "text/html; charset=utf-8");
 	assert_header(&r, "X-Content-Type-Options", "nosniff");
 	assert_header(&r, "Referrer-Policy", "no-referrer");
-	assert_header(&r, "Cache-Control", "no-store");
+	assert_header(&r, "Cache-Control", "private, no-cache");
+	assert_header(&r, "Poll-Interval", "5");
 	assert_header(&r, "X-Frame-Options", "DENY");
 	csp = bj_http_header(&r, "Content-Security-Policy");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csp);
@@ -141,12 +144,20 @@ test_status_page_of_running_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "form-action 'self'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "frame-ancestors 'none'"));
 	{
-		/* the style sheet carries the nonce the policy names */
-		char *nonce = strstr(csp, "'nonce-"), want[80];
-		CU_ASSERT_PTR_NOT_NULL_FATAL(nonce);
-		snprintf(want, sizeof want, "nonce=\"%.*s\"", (int)strcspn(nonce + 7, "'"),
-		    nonce + 7);
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, want));
+		/* the policy allows the style sheet by its hash, and nothing else */
+		const char *css = strstr(r.body, "<style>"), *end;
+		unsigned char md[32];
+		char *b64, want[80];
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(css);
+		css += 7;
+		end = strstr(css, "</style>");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+		bj_sha256(css, (size_t)(end - css), md);
+		b64 = bj_base64(md, sizeof md, 0);
+		snprintf(want, sizeof want, "style-src 'sha256-%s';", b64);
+		CU_ASSERT_PTR_NOT_NULL(strstr(csp, want));
+		free(b64);
 	}
 	free(csp);
 	bj_http_reply_free(&r);
@@ -206,8 +217,9 @@ test_status_page_stages_and_lists(void)
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
 	/* the job ends: the sections keep their order, failures, notifications, timeline */
-	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'failed', finished_at = NOW(6)"
-	    " WHERE id = ?", NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "UPDATE jobs SET state = 'failed', finished_at = NOW(6)"
+	    " WHERE id = ?", NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_event(db, id, "finished", "third event");
 	bj_plant_notification(db, id, "email", "first@example.org", "sent", 1, NULL);
 	bj_plant_notification(db, id, "email", "second@example.org", "dead", 0, NULL);
@@ -222,11 +234,13 @@ test_status_page_stages_and_lists(void)
 	CU_ASSERT(b != NULL && strstr(b, "third event") != NULL);
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
-	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'running', finished_at = NULL"
-	    " WHERE id = ?", NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "UPDATE jobs SET state = 'running', finished_at = NULL"
+	    " WHERE id = ?", NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	/* down to one item in the open stage: it names the stage */
-	CU_ASSERT_EQUAL(bj_db_exec(db, "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
-	    NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
+	    NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3: load-1"));
@@ -269,13 +283,15 @@ test_status_page_failures_of_running_job(void)
 	bj_plant_failure(db, id, it, 1, "connection reset, will retry");
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Failed items</h2>"));
+	/* no item has failed for good: the attempt was retried */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Failed attempts that were retried</h2>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "connection reset, will retry"));
 	bj_http_reply_free(&r);
 	/* 250 later entries push the failure out of the 200 the timeline shows */
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "INSERT INTO job_events (job_id, at, type, detail)"
-	    " SELECT ?, NOW(6), 'progress', CONCAT('step ', seq) FROM seq_1_to_250", NULL, "i",
-	    id), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db,
+	    "INSERT INTO job_events (job_id, at, type, detail)"
+	    " SELECT ?, NOW(6), 'progress', CONCAT('step ', seq) FROM seq_1_to_250", NULL,
+	    BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "step 250"));
@@ -302,9 +318,10 @@ test_page_in_the_readers_language(void)
 	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &r), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"ja\">"));
-	/* libxml2 writes non-ASCII as character references: 実行中 */
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#23455;&#34892;&#20013;"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#19968;&#26178;&#20572;&#27490;"));	/* 一時停止 */
+	/* in UTF-8, not as character references */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "実行中"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "一時停止"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "&#"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, ">Pause<"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
@@ -349,6 +366,84 @@ test_finished_job_stops_refreshing(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 24 hours)"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
+}
+
+/* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
+static long
+get_cond(const char *base, const char *path, const char *user, const char *inm,
+    char etag[48])
+{
+	struct bj_http_reply r;
+	char url[700], cond[100], *v;
+	const char *h[3] = { NULL, NULL, NULL };
+	int n = 0;
+	long st;
+
+	if (user != NULL)
+		h[n++] = bj_plant_auth(user);
+	if (inm != NULL) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
+		h[n++] = cond;
+	}
+	snprintf(url, sizeof url, "%s%s", base, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &r), 0);
+	st = r.status;
+	v = bj_http_header(&r, "ETag");
+	snprintf(etag, 48, "%s", v ? v : "");
+	free(v);
+	bj_http_reply_free(&r);
+	return st;
+}
+
+/*
+ * A polled page: the same bytes while nothing changes, 304 under its
+ * ETag; a new one when only the clock moved what it says ("10 minutes
+ * ago"), and for another reader.
+ */
+static void
+test_status_page_revalidates(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Polled", .state = "running",
+	    .total = 4, .succeeded = 1, .pending = 3, .started_min_ago = 10 };
+	struct bj_http_reply a, b;
+	char tok[33], path[100], etag[48], now[48];
+	long long id = bj_plant_job(db, &p, tok);
+
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &a);
+	bj_plant_get(e2e.url, path, "alice", &b);
+	CU_ASSERT_EQUAL(a.status, 200);
+	CU_ASSERT(a.len == b.len && memcmp(a.body, b.body, a.len) == 0);
+	bj_http_reply_free(&a);
+	bj_http_reply_free(&b);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 304);
+	/* bob may see the link's page (public_links), but it is his own page */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "bob", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, NULL, etag, now), 401);
+	{
+		/* another language is another page */
+		char url[700], cond[80];
+		const char *ja[] = { bj_plant_auth("alice"), "Accept-Language: ja", cond, NULL };
+
+		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
+		snprintf(url, sizeof url, "%s%s", e2e.url, path);
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &a), 0);
+		CU_ASSERT_EQUAL(a.status, 200);
+		bj_http_reply_free(&a);
+	}
+	/* no write to the job, only time: "started 10 minutes ago" became "2 hours ago" */
+	bj_test_sqlf(db, "UPDATE jobs SET started_at = started_at - INTERVAL 2 HOUR WHERE id = %lld",
+	    id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	/* the list too */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 304);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "bob", etag, now), 200);
+	bj_test_sqlf(db, "UPDATE jobs SET version = version + 1 WHERE id = %lld", id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 200);
 }
 
 /* Titles, keys and errors from strangers show as text. */
@@ -585,9 +680,10 @@ test_form_posts_need_csrf(void)
 	bj_plant_item(db, id, 0, "a", "pending");
 	bj_plant_item(db, id, 0, "b", "claimed");
 	bj_plant_job(db, &p, other);
-	CU_ASSERT_EQUAL(bj_db_exec(db, "INSERT INTO job_targets (job_id, channel, target_hash,"
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "INSERT INTO job_targets (job_id, channel, target_hash,"
 	    " target) VALUES (?, 'email', SHA2('alice@example.org', 256), 'alice@example.org')",
-	    NULL, "i", id), 0);
+	    NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
@@ -761,7 +857,13 @@ test_private_links_need_the_owner(void)
 	bj_http_reply_free(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 
-	/* bob holds the link: the job does not exist for him */
+	/* bob holds the link: the job does not exist for him, whatever tag he sends */
+	{
+		char etag[48], now[48];
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "alice", NULL, etag), 200);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", etag, now), 404);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", "*", now), 404);
+	}
 	bj_plant_get(priv.url, path, "bob", &r);
 	CU_ASSERT_EQUAL(r.status, 404);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
@@ -786,6 +888,7 @@ main(void)
 	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
 	CU_add_test(s, "failures of a running job", test_status_page_failures_of_running_job);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
+	CU_add_test(s, "a polled page revalidates", test_status_page_revalidates);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);
