@@ -44,17 +44,19 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: bulkjobsctl doctor\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_DRIFTED_FULL, "ii", 0LL, DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_DRIFTED_FULL, BJ_PARAMS(BJ_P_INT(0),
+	    BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "counts drifted, job", rows)) < 0)
 		err = 1;
 	else
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS, "i", DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS,
+	    BJ_PARAMS(BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "terminal job with unfinished items, job/state/item state",
 	    rows)) < 0)
 		err = 1;
@@ -62,14 +64,16 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_FAILED_CLAIMS, "i", DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_FAILED_CLAIMS,
+	    BJ_PARAMS(BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "claim with a failure record, item/job/attempt/stage", rows)) < 0)
 		err = 1;
 	else
 		found += n;
 	bj_rows_free(rows);
 
-	rows = bj_db_query(ctl->db, BJ_SQL_REAPER_SETTLE_DUE, "ii", 0LL, DOCTOR_LIMIT);
+	rows = bj_db_queryp(ctl->db, BJ_SQL_REAPER_SETTLE_DUE, BJ_PARAMS(BJ_P_INT(0),
+	    BJ_P_INT(DOCTOR_LIMIT)));
 	if ((n = report(ctl, "active job whose open stage has ended, job", rows)) < 0)
 		err = 1;
 	else
@@ -77,11 +81,11 @@ bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv)
 	bj_rows_free(rows);
 
 	if (err)
-		return EX_UNAVAIL_;
+		return EX_UNAVAILABLE;
 	if (found == 0)
 		printf("no inconsistencies found\n");
 	else
 		printf("%d inconsistenc%s found; bulkjobs-reaper repairs them (drifted counts"
 		    " at the latest when the job ends)\n", found, found == 1 ? "y" : "ies");
-	return found ? 1 : EX_OK_;
+	return found ? 1 : EX_OK;
 }

@@ -36,11 +36,11 @@ fail(enum bj_err e, const char *what, long long id)
 	case BJ_ERR_JOB_NOT_FOUND:
 	case BJ_ERR_ITEM_NOT_FOUND:
 	case BJ_ERR_INVALID_TRANSITION:
-		return EX_DATAERR_;
+		return EX_DATAERR;
 	case BJ_ERR_DB_UNAVAILABLE:
-		return EX_UNAVAIL_;
+		return EX_UNAVAILABLE;
 	default:
-		return EX_SOFTWARE_;
+		return EX_SOFTWARE;
 	}
 }
 
@@ -83,10 +83,10 @@ bj_ctl_jobs(struct bj_ctl *ctl, int argc, char **argv)
 		    j->n_pending + j->n_claimed, j->n_succeeded, j->n_failed, j->created_at);
 	}
 	bj_job_list_free(jobs, n);
-	return EX_OK_;
+	return EX_OK;
 usage:
 	fprintf(stderr, "usage: bulkjobsctl jobs [--state S] [--owner O] [--kind K] [--limit N]\n");
-	return EX_USAGE_;
+	return EX_USAGE;
 }
 
 int
@@ -99,7 +99,7 @@ bj_ctl_job(struct bj_ctl *ctl, int argc, char **argv)
 
 	if (id < 0) {
 		fprintf(stderr, "usage: bulkjobsctl job ID\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	if ((e = bj_job_get(ctl->db, id, &j)) != BJ_OK)
 		return fail(e, "job", id);
@@ -109,7 +109,7 @@ bj_ctl_job(struct bj_ctl *ctl, int argc, char **argv)
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	bj_job_free(j);
-	return EX_OK_;
+	return EX_OK;
 }
 
 int
@@ -120,12 +120,12 @@ bj_ctl_requeue(struct bj_ctl *ctl, int argc, char **argv)
 
 	if (id < 0) {
 		fprintf(stderr, "usage: bulkjobsctl requeue ITEM\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	if ((e = bj_item_requeue(ctl->db, id)) != BJ_OK)
 		return fail(e, "item", id);
 	printf("item %lld is pending again\n", id);
-	return EX_OK_;
+	return EX_OK;
 }
 
 int
@@ -136,11 +136,11 @@ bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv)
 
 	if (id < 0) {
 		fprintf(stderr, "usage: bulkjobsctl cancel JOB\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	/* the API's runner: its own transaction, retried after a deadlock */
 	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_CANCEL, "by bulkjobsctl")) != BJ_OK)
 		return fail(e, "job", id);
 	printf("job %lld cancelled\n", id);
-	return EX_OK_;
+	return EX_OK;
 }

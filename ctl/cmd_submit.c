@@ -65,8 +65,8 @@ parse_line(struct ndjson *nd, const char *line, size_t len, int max_depth)
 	}
 	if (nd->n == nd->cap) {
 		nd->cap = nd->cap ? nd->cap * 2 : 64;
-		nd->objs = bj_xrealloc(nd->objs, nd->cap * sizeof *nd->objs);
-		nd->items = bj_xrealloc(nd->items, nd->cap * sizeof *nd->items);
+		nd->objs = bj_xreallocarray(nd->objs, nd->cap, sizeof *nd->objs);
+		nd->items = bj_xreallocarray(nd->items, nd->cap, sizeof *nd->items);
 	}
 	nd->objs[nd->n] = obj;
 	it = &nd->items[nd->n++];
@@ -88,11 +88,11 @@ read_items(const char *path, struct ndjson *nd, int max_depth, int max_items)
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0;
-	int rc = EX_OK_;
+	int rc = EX_OK;
 
 	if (f == NULL) {
 		fprintf(stderr, "bulkjobsctl: cannot open %s: %s\n", path, strerror(errno));
-		return EX_NOINPUT_;
+		return EX_NOINPUT;
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
 		const char *why;
@@ -106,18 +106,18 @@ read_items(const char *path, struct ndjson *nd, int max_depth, int max_items)
 		if (nd->n == (size_t)max_items) {
 			fprintf(stderr, "bulkjobsctl: %s:%ld: more than %d items\n", path, lineno,
 			    max_items);
-			rc = EX_DATAERR_;
+			rc = EX_DATAERR;
 			break;
 		}
 		if ((why = parse_line(nd, line, n, max_depth)) != NULL) {
 			fprintf(stderr, "bulkjobsctl: %s:%ld: %s\n", path, lineno, why);
-			rc = EX_DATAERR_;
+			rc = EX_DATAERR;
 			break;
 		}
 	}
-	if (rc == EX_OK_ && ferror(f)) {
+	if (rc == EX_OK && ferror(f)) {
 		fprintf(stderr, "bulkjobsctl: reading %s: %s\n", path, strerror(errno));
-		rc = EX_NOINPUT_;
+		rc = EX_NOINPUT;
 	}
 	free(line);
 	if (f != stdin)
@@ -160,22 +160,22 @@ bj_ctl_submit(struct bj_ctl *ctl, int argc, char **argv)
 			if ((ch == 'e' ? spec.nemails : spec.nwebhooks) == MAX_TARGETS) {
 				fprintf(stderr, "bulkjobsctl: at most %d of each --email and --webhook\n",
 				    MAX_TARGETS);
-				return EX_USAGE_;
+				return EX_USAGE;
 			}
 			if (ch == 'e')
 				emails[spec.nemails++] = optarg;
 			else
 				webhooks[spec.nwebhooks++] = optarg;
 			break;
-		default: return EX_USAGE_;
+		default: return EX_USAGE;
 		}
 	}
 	if (spec.kind == NULL || spec.owner == NULL || items_path == NULL || optind != argc) {
 		fprintf(stderr, "usage: bulkjobsctl submit --kind K --owner O [--title T] "
 		    "--items FILE.ndjson [--email ADDR] [--webhook URL]\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
-	if ((rc = read_items(items_path, &nd, c->max_json_depth, c->max_items)) != EX_OK_)
+	if ((rc = read_items(items_path, &nd, c->max_json_depth, c->max_items)) != EX_OK)
 		goto out;
 	/* the config's defaults, as the API applies them */
 	spec.language = c->default_language;
@@ -190,19 +190,19 @@ bj_ctl_submit(struct bj_ctl *ctl, int argc, char **argv)
 	spec.webhooks = webhooks;
 	if (bj_job_spec_check(&spec, c->max_items, why, sizeof why) != BJ_OK) {
 		fprintf(stderr, "bulkjobsctl: %s: %s\n", items_path, why);
-		rc = EX_DATAERR_;
+		rc = EX_DATAERR;
 		goto out;
 	}
 	if ((e = bj_job_create(ctl->db, &spec, &id, &existed)) != BJ_OK) {
 		fprintf(stderr, "bulkjobsctl: cannot create the job: %s (%s)\n", bj_strerror(e),
 		    bj_db_error(ctl->db));
-		rc = e == BJ_ERR_DB_UNAVAILABLE ? EX_TEMPFAIL_ : EX_SOFTWARE_;
+		rc = e == BJ_ERR_DB_UNAVAILABLE ? EX_TEMPFAIL : EX_SOFTWARE;
 		goto out;
 	}
 	printf("created job %lld with %zu item%s\n", id, nd.n, nd.n == 1 ? "" : "s");
 	if (bj_job_get(ctl->db, id, &job) == BJ_OK && job->token != NULL)
 		printf("status page: %s/jobs/%s\n", c->public_url, job->token);
-	rc = EX_OK_;
+	rc = EX_OK;
 out:
 	bj_job_free(job);
 	ndjson_free(&nd);

@@ -8,6 +8,7 @@
 
 #include <mysqld_error.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "sql.h"
 #include "token.h"
@@ -16,7 +17,7 @@
 static int
 scopes_valid(const char *s)
 {
-	char *copy = strdup(s), *save = NULL, *tok;
+	char *copy = bj_xstrdup(s), *save = NULL, *tok;
 	int ok = *s != '\0';
 
 	for (tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save))
@@ -44,50 +45,51 @@ token_create(struct bj_ctl *ctl, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 's': scope = optarg; break;
 		case 'o': owner = optarg; break;
-		default: return EX_USAGE_;
+		default: return EX_USAGE;
 		}
 	}
 	if (name == NULL || scope == NULL || optind != argc) {
 		fprintf(stderr, "usage: bulkjobsctl token create --name NAME --scope "
 		    "submit,work,admin [--owner OWNER]\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	if (strlen(name) > 100 || *name == '\0' || strpbrk(name, " \t\r\n") != NULL) {
 		fprintf(stderr, "bulkjobsctl: --name must be 1 to 100 characters without spaces\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	if (!scopes_valid(scope)) {
 		fprintf(stderr, "bulkjobsctl: --scope takes a comma-separated list of "
 		    "submit, work and admin\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	if (bj_token_new(token) == -1) {
 		fprintf(stderr, "bulkjobsctl: no randomness available\n");
-		return EX_SOFTWARE_;
+		return EX_SOFTWARE;
 	}
 	snprintf(full, sizeof full, "bj_%s", token);
 	bj_sha256_hex(full, strlen(full), hash);
-	if (bj_db_exec(ctl->db, BJ_SQL_TOKEN_INSERT, NULL, "ssss", name, hash, scope, owner) == -1) {
+	if (bj_db_execp(ctl->db, BJ_SQL_TOKEN_INSERT, NULL, BJ_PARAMS(BJ_P_STR(name),
+	    BJ_P_STR(hash), BJ_P_STR(scope), BJ_P_STR(owner))) == -1) {
 		if (bj_db_errno(ctl->db) == ER_DUP_ENTRY)
 			fprintf(stderr, "bulkjobsctl: a token named '%s' exists already\n", name);
 		else
 			fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
-		return EX_DATAERR_;
+		return EX_DATAERR;
 	}
 	fprintf(stdout, "created token '%s' with scopes %s (shown once; store it now)\n",
 	    name, scope);
 	fprintf(stdout, "%s\n", full);
-	return EX_OK_;
+	return EX_OK;
 }
 
 static int
 token_list(struct bj_ctl *ctl)
 {
-	struct bj_rows *r = bj_db_query(ctl->db, BJ_SQL_TOKEN_LIST, "");
+	struct bj_rows *r = bj_db_queryp(ctl->db, BJ_SQL_TOKEN_LIST, NULL, 0);
 
 	if (r == NULL) {
 		fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
-		return EX_UNAVAIL_;
+		return EX_UNAVAILABLE;
 	}
 	printf("%-24s %-20s %-20s %-21s %-21s %s\n", "NAME", "SCOPES", "OWNER", "CREATED",
 	    "LAST USED", "REVOKED");
@@ -98,7 +100,7 @@ token_list(struct bj_ctl *ctl)
 		    last ? last : "-", rev ? rev : "-");
 	}
 	bj_rows_free(r);
-	return EX_OK_;
+	return EX_OK;
 }
 
 static int
@@ -106,16 +108,16 @@ token_revoke(struct bj_ctl *ctl, const char *name)
 {
 	unsigned long long n = 0;
 
-	if (bj_db_exec(ctl->db, BJ_SQL_TOKEN_REVOKE, &n, "s", name) == -1) {
+	if (bj_db_execp(ctl->db, BJ_SQL_TOKEN_REVOKE, &n, BJ_PARAMS(BJ_P_STR(name))) == -1) {
 		fprintf(stderr, "bulkjobsctl: %s\n", bj_db_error(ctl->db));
-		return EX_UNAVAIL_;
+		return EX_UNAVAILABLE;
 	}
 	if (n == 0) {
 		fprintf(stderr, "bulkjobsctl: no active token named '%s'\n", name);
-		return EX_DATAERR_;
+		return EX_DATAERR;
 	}
 	printf("revoked token '%s'\n", name);
-	return EX_OK_;
+	return EX_OK;
 }
 
 int
@@ -130,5 +132,5 @@ bj_ctl_token(struct bj_ctl *ctl, int argc, char **argv)
 	fprintf(stderr, "usage: bulkjobsctl token create --name N --scope S[,S] [--owner O]\n"
 	    "       bulkjobsctl token list\n"
 	    "       bulkjobsctl token revoke NAME\n");
-	return EX_USAGE_;
+	return EX_USAGE;
 }

@@ -58,12 +58,12 @@ main(int argc, char **argv)
 		case 'v': bj_log_set_verbose(1); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return EX_USAGE_;
+		default: usage(stderr); return EX_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
 		if (strcmp(argv[optind], subcommands[i].name) == 0)
@@ -71,7 +71,7 @@ main(int argc, char **argv)
 	if (sc == NULL) {
 		fprintf(stderr, "bulkjobsctl: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	bj_log_open("bulkjobsctl", 0, 1);
 	bj_conf_defaults(&conf);
@@ -80,7 +80,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bulkjobsctl: %s\n", cause);
 		free(cause);
 		bj_conf_free(&conf);
-		return EX_CONFIG_;
+		return EX_CONFIG;
 	}
 	mysql_library_init(0, NULL, NULL);
 	ctl.conf = &conf;
@@ -88,7 +88,7 @@ main(int argc, char **argv)
 	if (bj_db_connect(ctl.db) == -1) {
 		fprintf(stderr, "bulkjobsctl: cannot connect to the database: %s\n",
 		    bj_db_error(ctl.db));
-		rc = EX_UNAVAIL_;
+		rc = EX_UNAVAILABLE;
 	} else {
 		int sub = optind;
 

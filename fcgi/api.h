@@ -30,7 +30,11 @@ int bj_api_job(struct bj_req *req, long long id, struct bj_job **out);
 
 /* The API's usual message for the model's error e. */
 const char *bj_api_message(enum bj_err e);
-/* Reply the model's error e with that message (503 for a lost database). */
+/*
+ * Reply the model's error e with that message (503 for a lost database).
+ * INTERNAL and DB_UNAVAILABLE are logged with the route and the database's
+ * error text, a few lines a minute per process at most.
+ */
 void bj_api_fail(struct bj_req *req, enum bj_err e);
 
 /*

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "auth.h"
 #include "json.h"
+#include "log.h"
 
 /* 1 when the n bytes of s are well-formed UTF-8 (no overlongs, surrogates or NUL). */
 static int
@@ -160,9 +161,22 @@ bj_api_message(enum bj_err e)
 	}
 }
 
+/* Server-side failures logged by a process per minute, at most; the rest are counted. */
+#define FAIL_LOG_LINES	10
+#define FAIL_LOG_SECONDS	60
+
 void
 bj_api_fail(struct bj_req *req, enum bj_err e)
 {
+	static struct bj_log_rate rate = BJ_LOG_RATE(FAIL_LOG_LINES, FAIL_LOG_SECONDS);
+
+	if (e == BJ_ERR_INTERNAL || e == BJ_ERR_DB_UNAVAILABLE) {
+		const char *why = bj_db_error(req->app->db);
+
+		bj_log_limited(&rate, BJ_LOG_ERR, "%s %s: %s; last database error: %s", req->method ? req->method : "-",
+		    req->route ? req->route : "-", bj_err_code(e),
+		    *why != '\0' ? why : "none");
+	}
 	bj_reply_error(req, e, "%s", bj_api_message(e));
 }
 

@@ -37,7 +37,8 @@ start(struct bj_req *req, struct json_object **o, long long *id, const char **to
 static void
 reply_item(struct bj_req *req, long long id)
 {
-	struct bj_rows *r = bj_db_query(req->app->db, BJ_SQL_ITEM_GET, "i", id);
+	struct bj_rows *r = bj_db_queryp(req->app->db, BJ_SQL_ITEM_GET,
+	    BJ_PARAMS(BJ_P_INT(id)));
 	struct json_object *o;
 
 	if (r == NULL || r->nrows == 0) {

@@ -232,18 +232,21 @@ bj_api_jobs_items(struct bj_req *req)
 		/* an ended job's pending rows are cancelled ones the reaper has not reached */
 		if (!bj_job_state_terminal(j->state) ||
 		    (strcmp(state, "pending") != 0 && strcmp(state, "cancelled") != 0))
-			r = bj_db_query(db, BJ_SQL_ITEMS_LIST_STATE, "isii", id, state, after,
-			    (long long)limit + 1);
+			r = bj_db_queryp(db, BJ_SQL_ITEMS_LIST_STATE, BJ_PARAMS(BJ_P_INT(id),
+			    BJ_P_STR(state), BJ_P_INT(after),
+			    BJ_P_INT((long long)limit + 1)));
 		else if (strcmp(state, "cancelled") == 0)
-			r = bj_db_query(db, BJ_SQL_ITEMS_LIST_ENDED, "iiiiiii", id, after,
-			    (long long)limit + 1, id, after, (long long)limit + 1,
-			    (long long)limit + 1);
+			r = bj_db_queryp(db, BJ_SQL_ITEMS_LIST_ENDED, BJ_PARAMS(BJ_P_INT(id),
+			    BJ_P_INT(after), BJ_P_INT((long long)limit + 1), BJ_P_INT(id),
+			    BJ_P_INT(after), BJ_P_INT((long long)limit + 1),
+			    BJ_P_INT((long long)limit + 1)));
 		else
 			r = bj_xcalloc(1, sizeof *r);	/* none pending, by definition */
 	} else {
 		if (after == 0) {
 			/* start the primary-key walk at the job's first item */
-			struct bj_rows *f = bj_db_query(db, BJ_SQL_ITEMS_FIRST, "i", id);
+			struct bj_rows *f = bj_db_queryp(db, BJ_SQL_ITEMS_FIRST,
+			    BJ_PARAMS(BJ_P_INT(id)));
 			if (f == NULL) {
 				bj_api_fail(req, bj_job_db_error(db));
 				goto out;
@@ -251,7 +254,8 @@ bj_api_jobs_items(struct bj_req *req)
 			after = bj_rows_int(f, 0, 0) - 1;
 			bj_rows_free(f);
 		}
-		r = bj_db_query(db, BJ_SQL_ITEMS_LIST, "iii", after, id, (long long)limit + 1);
+		r = bj_db_queryp(db, BJ_SQL_ITEMS_LIST, BJ_PARAMS(BJ_P_INT(after),
+		    BJ_P_INT(id), BJ_P_INT((long long)limit + 1)));
 	}
 	if (r == NULL) {
 		bj_api_fail(req, bj_job_db_error(db));
@@ -292,7 +296,8 @@ bj_api_jobs_events(struct bj_req *req)
 	    bj_api_job(req, id, &j) == -1)
 		return;
 	bj_job_free(j);
-	if ((r = bj_db_query(db, BJ_SQL_EVENTS_LIST, "iii", id, 0LL, 10000LL)) == NULL) {
+	if ((r = bj_db_queryp(db, BJ_SQL_EVENTS_LIST, BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(0),
+	    BJ_P_INT(10000)))) == NULL) {
 		bj_api_fail(req, bj_job_db_error(db));
 		return;
 	}

@@ -80,10 +80,10 @@ bj_api_metrics(struct bj_req *req)
 	struct bj_rows *jobs = NULL, *items = NULL, *oldest = NULL, *notes = NULL;
 	struct bj_buf b = { 0 };
 
-	if ((jobs = bj_db_query(db, BJ_SQL_METRICS_JOBS, "")) == NULL ||
-	    (items = bj_db_query(db, BJ_SQL_METRICS_ITEMS, "")) == NULL ||
-	    (oldest = bj_db_query(db, BJ_SQL_METRICS_OLDEST, "")) == NULL ||
-	    (notes = bj_db_query(db, BJ_SQL_METRICS_NOTIFY, "")) == NULL) {
+	if ((jobs = bj_db_queryp(db, BJ_SQL_METRICS_JOBS, NULL, 0)) == NULL ||
+	    (items = bj_db_queryp(db, BJ_SQL_METRICS_ITEMS, NULL, 0)) == NULL ||
+	    (oldest = bj_db_queryp(db, BJ_SQL_METRICS_OLDEST, NULL, 0)) == NULL ||
+	    (notes = bj_db_queryp(db, BJ_SQL_METRICS_NOTIFY, NULL, 0)) == NULL) {
 		bj_reply_error(req, bj_job_db_error(db), "the database is not available");
 		goto out;
 	}

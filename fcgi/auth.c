@@ -107,7 +107,7 @@ token_lookup(struct bj_req *req, const char *hash)
 
 	if (c != NULL && now - c->fetched < (double)req->app->conf->token_cache)
 		return c;
-	if ((r = bj_db_query(db, BJ_SQL_TOKEN_LOOKUP, "s", hash)) == NULL) {
+	if ((r = bj_db_queryp(db, BJ_SQL_TOKEN_LOOKUP, BJ_PARAMS(BJ_P_STR(hash)))) == NULL) {
 		bj_reply_error(req, bj_job_db_error(db), "the database is not available");
 		return NULL;
 	}
@@ -169,7 +169,8 @@ bj_auth(struct bj_req *req, unsigned any_of)
 	now = bj_now();
 	if (c->touched == 0 || now - c->touched >= TOUCH_SECONDS) {
 		c->touched = now;
-		(void)bj_db_exec(req->app->db, BJ_SQL_TOKEN_TOUCH, NULL, "i", c->id);
+		(void)bj_db_execp(req->app->db, BJ_SQL_TOKEN_TOUCH, NULL,
+		    BJ_PARAMS(BJ_P_INT(c->id)));
 	}
 	if ((req->scopes & (any_of | BJ_SCOPE_ADMIN)) == 0) {
 		bj_reply_error(req, BJ_ERR_FORBIDDEN, "the API token lacks the %s scope",

@@ -149,9 +149,9 @@ take_items(const struct bj_conf *conf, char *body, size_t blen, struct bj_spec_b
 		}
 		if (s->nitems == cap) {
 			cap = cap ? cap * 2 : 1024;
-			s->items = bj_xrealloc(s->items, cap * sizeof *s->items);
-			koff = bj_xrealloc(koff, cap * sizeof *koff);
-			poff = bj_xrealloc(poff, cap * sizeof *poff);
+			s->items = bj_xreallocarray(s->items, cap, sizeof *s->items);
+			koff = bj_xreallocarray(koff, cap, sizeof *koff);
+			poff = bj_xreallocarray(poff, cap, sizeof *poff);
 		}
 		if ((e = take_item(p, body + es, ee - es, depth > 1 ? depth : 1, koff, poff, why,
 		    len)) != BJ_OK)

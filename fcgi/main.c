@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -118,7 +119,7 @@ serve(struct bj_conf *conf, int listen_fd)
 		bj_log_warn("database not reachable yet: %s", bj_db_error(app.db));
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		bj_log_err("FCGX_InitRequest failed");
-		return 1;
+		return EX_OSERR;
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
 		double t0 = bj_now();
@@ -138,7 +139,42 @@ serve(struct bj_conf *conf, int listen_fd)
 	return 0;
 }
 
-/* Run n children serving fd; restart any that die until SIGTERM. */
+/* SIGCHLD only has to end sigsuspend(). */
+static void
+on_child(int sig)
+{
+	(void)sig;
+}
+
+/* Start a child serving fd for each free slot of kids; signals stay blocked in the parent. */
+static void
+start_kids(struct bj_conf *conf, int fd, pid_t *kids, int n, const sigset_t *old)
+{
+	for (int i = 0; i < n && !stopping; i++) {
+		pid_t pid;
+
+		if (kids[i] != 0)
+			continue;
+		if ((pid = fork()) == 0) {
+			catch_signal(SIGCHLD, SIG_DFL);
+			sigprocmask(SIG_SETMASK, old, NULL);
+			free(kids);
+			_exit(serve(conf, fd));
+		}
+		if (pid == -1) {
+			bj_log_err("fork: %s", strerror(errno));
+			sleep(1);
+			continue;
+		}
+		kids[i] = pid;
+	}
+}
+
+/*
+ * Run n children serving fd; restart any that die until SIGTERM. The
+ * signals are blocked except inside sigsuspend(), so one that comes
+ * while the loop looks at the children is held until it waits, not lost.
+ */
 static int
 prefork(struct bj_conf *conf, int fd, int n)
 {
@@ -147,50 +183,36 @@ prefork(struct bj_conf *conf, int fd, int n)
 
 	catch_signal(SIGTERM, on_term);
 	catch_signal(SIGINT, on_term);
+	catch_signal(SIGCHLD, on_child);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
-	for (;;) {
-		int status;
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	while (!stopping) {
+		int status, ended = 0;
 		pid_t pid;
 
-		for (int i = 0; i < n && !stopping; i++) {
-			if (kids[i] != 0)
-				continue;
-			sigprocmask(SIG_BLOCK, &block, &old);
-			pid = fork();
-			if (pid == 0) {
-				sigprocmask(SIG_SETMASK, &old, NULL);
-				free(kids);
-				_exit(serve(conf, fd));
-			}
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			if (pid == -1) {
-				bj_log_err("fork: %s", strerror(errno));
-				sleep(1);
-				continue;
-			}
-			kids[i] = pid;
-		}
-		if (stopping)
-			break;
-		pid = wait(&status);
-		if (pid == -1 && errno != EINTR)
-			break;
-		for (int i = 0; i < n; i++)
-			if (kids[i] == pid) {
-				kids[i] = 0;
-				if (!stopping)
+		start_kids(conf, fd, kids, n, &old);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (int i = 0; i < n; i++)
+				if (kids[i] == pid) {
+					kids[i] = 0;
+					ended = 1;
 					bj_log_warn("worker process %d ended (status %d); restarting",
 					    (int)pid, status);
-				usleep(100000);
-			}
+				}
+		if (ended)
+			usleep(100000);		/* a child that dies at once is not restarted in a spin */
+		else if (!stopping)
+			sigsuspend(&old);
 	}
 	for (int i = 0; i < n; i++)
 		if (kids[i] != 0)
 			kill(kids[i], SIGTERM);
-	while (wait(NULL) > 0 || errno == EINTR)
+	while (wait(NULL) > 0)
 		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(kids);
 	return 0;
 }
@@ -217,31 +239,34 @@ main(int argc, char **argv)
 		case 'c': conf_path = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'l': listen_addr = optarg; break;
-		case 'p':
-			processes = atoi(optarg);
-			if (processes < 1 || processes > 1024) {
+		case 'p': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1024) {
 				fprintf(stderr, "bulkjobs-fcgi: --processes must be 1..1024\n");
-				return 64;
+				return EX_USAGE;
 			}
+			processes = (int)n;
 			break;
+		}
 		case 'm': {
 			char *end;
 			mode = strtol(optarg, &end, 8);
 			if (*optarg == '\0' || *end != '\0' || mode < 0 || mode > 07777) {
 				fprintf(stderr, "bulkjobs-fcgi: --socket-mode must be an octal "
 				    "mode such as 0660\n");
-				return 64;
+				return EX_USAGE;
 			}
 			break;
 		}
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return 64;
+		default: usage(stderr); return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 64;
+		return EX_USAGE;
 	}
 	bj_log_open("bulkjobs-fcgi", 1, 1);
 	bj_log_set_verbose(verbose);
@@ -251,7 +276,7 @@ main(int argc, char **argv)
 		bj_log_err("%s", cause);
 		free(cause);
 		bj_conf_free(&conf);
-		return 78;	/* EX_CONFIG */
+		return EX_CONFIG;
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		bj_fatal("cannot initialise the MariaDB client library");
@@ -276,7 +301,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "bulkjobs-fcgi: standard input is not a socket; "
 			    "use --listen, or run under spawn-fcgi or mod_fcgid\n");
 			bj_conf_free(&conf);
-			return 64;
+			return EX_USAGE;
 		}
 		ch = serve(&conf, 0);
 	}

@@ -51,8 +51,8 @@ bj_page_list(struct bj_req *req)
 		    _("The page link is broken: \"after\" must be a job number."));
 		return;
 	}
-	r = bj_db_query(req->app->db, BJ_SQL_PAGES_LIST, "sii", user, after,
-	    (long long)PAGE_SIZE + 1);
+	r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_LIST, BJ_PARAMS(BJ_P_STR(user),
+	    BJ_P_INT(after), BJ_P_INT((long long)PAGE_SIZE + 1)));
 	if (r == NULL) {
 		bj_page_unavailable(req);
 		return;

@@ -299,7 +299,8 @@ bj_page_job_load(struct bj_req *req)
 		return NULL;
 	if (!token_ok(token))
 		goto notfound;
-	if ((r = bj_db_query(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, "s", token)) == NULL) {
+	if ((r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN,
+	    BJ_PARAMS(BJ_P_STR(token)))) == NULL) {
 		bj_page_unavailable(req);
 		return NULL;
 	}
@@ -415,9 +416,9 @@ add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 	int count = j->stage_count > 0 ? j->stage_count : 1;
 
 	if (count > 1 || j->n_total == 1) {
-		r = bj_db_query(req->app->db, BJ_SQL_PAGES_STAGE, "iiiiii",
-		    j->id, (long long)j->stage, j->id, (long long)j->stage,
-		    j->id, (long long)j->stage);
+		r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_STAGE, BJ_PARAMS(BJ_P_INT(j->id),
+		    BJ_P_INT(j->stage), BJ_P_INT(j->id), BJ_P_INT(j->stage), BJ_P_INT(j->id),
+		    BJ_P_INT(j->stage)));
 		if (r == NULL || r->nrows != 1)
 			goto out;
 		ordinal = bj_rows_int(r, 0, 0) + 1;
@@ -761,18 +762,19 @@ bj_page_status(struct bj_req *req)
 	 * its failures are read only when its timeline says there may be some.
 	 */
 	if (bj_job_state_terminal(j->state))
-		r = bj_db_query(req->app->db, BJ_SQL_PAGES_DETAILS, "iiiiii",
-		    j->id, (long long)MAX_FAILURES + 1, j->id, (long long)MAX_NOTIFICATIONS,
-		    j->id, (long long)MAX_EVENTS);
+		r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_DETAILS,
+		    BJ_PARAMS(BJ_P_INT(j->id), BJ_P_INT((long long)MAX_FAILURES + 1),
+		    BJ_P_INT(j->id), BJ_P_INT(MAX_NOTIFICATIONS), BJ_P_INT(j->id),
+		    BJ_P_INT(MAX_EVENTS)));
 	else
-		r = bj_db_query(req->app->db, BJ_SQL_PAGES_TIMELINE, "ii",
-		    j->id, (long long)MAX_EVENTS);
+		r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_TIMELINE,
+		    BJ_PARAMS(BJ_P_INT(j->id), BJ_P_INT(MAX_EVENTS)));
 	if (r == NULL)
 		goto unavailable;
 	details_sort(r, &details);
 	if (!bj_job_state_terminal(j->state) && failures_possible(j, &details) &&
-	    (rf = bj_db_query(req->app->db, BJ_SQL_PAGES_FAILED, "ii",
-	    j->id, (long long)MAX_FAILURES + 1)) == NULL)
+	    (rf = bj_db_queryp(req->app->db, BJ_SQL_PAGES_FAILED, BJ_PARAMS(BJ_P_INT(j->id),
+	    BJ_P_INT((long long)MAX_FAILURES + 1)))) == NULL)
 		goto unavailable;
 	if (bj_claim_waiting(req->app->db, j, req->app->conf->max_per_owner,
 	    req->app->conf->max_per_kind) != BJ_OK)

@@ -36,6 +36,8 @@ char *bj_buf_steal(struct bj_buf *b);
 void *bj_xmalloc(size_t n);
 void *bj_xcalloc(size_t n, size_t sz);
 void *bj_xrealloc(void *p, size_t n);
+/* Room for n elements of sz bytes; an overflowing product aborts as no memory does. */
+void *bj_xreallocarray(void *p, size_t n, size_t sz);
 char *bj_xstrdup(const char *s);
 char *bj_xstrndup(const char *s, size_t n);
 char *bj_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -361,10 +361,92 @@ read_password_file(struct bj_conf *c, const char *path)
 	return NULL;
 }
 
+/* The key of section (NULL: any key of it, to tell a section exists), or NULL. */
+static const struct conf_key *
+find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    (key == NULL || strcmp(keys[i].key, key) == 0))
+			return &keys[i];
+	return NULL;
+}
+
+/* A "[section]" line into section (64 bytes); -1 with msg set when it is not one we know. */
+static int
+section_line(char *line, char *section, char *msg, size_t len)
+{
+	char *end = strchr(line, ']');
+
+	if (end == NULL || *trim(end + 1) != '\0' || end - line - 1 >= 64 || end == line + 1) {
+		snprintf(msg, len, "malformed section header");
+		return -1;
+	}
+	*end = '\0';
+	snprintf(section, 64, "%s", trim(line + 1));
+	if (find_key(section, NULL) == NULL) {
+		snprintf(msg, len, "unknown section [%s]", section);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One line of n bytes (raw, modified) under section (64 bytes, updated by
+ * a header) into c, *set naming the key it set; 0, or -1 with msg saying
+ * what is wrong.
+ */
+static int
+conf_line(struct bj_conf *c, char *raw, size_t n, char *section,
+    const struct conf_key **set, char *msg, size_t len)
+{
+	char *line = trim(raw), *eq, *key, *val, *hash;
+	const struct conf_key *k;
+	const char *err;
+
+	*set = NULL;
+	if (*line == '\0' || *line == '#' || *line == ';')
+		return 0;
+	if (strlen(raw) != n) {
+		snprintf(msg, len, "NUL byte in line");
+		return -1;
+	}
+	if (*line == '[')
+		return section_line(line, section, msg, len);
+	if ((eq = strchr(line, '=')) == NULL) {
+		snprintf(msg, len, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = eq + 1;
+	/* a comment starts at a '#' that follows whitespace */
+	for (hash = val; (hash = strchr(hash, '#')) != NULL; hash++)
+		if (hash == val || isspace((unsigned char)hash[-1])) {
+			*hash = '\0';
+			break;
+		}
+	val = trim(val);
+	if (section[0] == '\0') {
+		snprintf(msg, len, "key '%s' outside any [section]", key);
+		return -1;
+	}
+	if ((k = find_key(section, key)) == NULL) {
+		snprintf(msg, len, "unknown key '%s' in [%s]", key, section);
+		return -1;
+	}
+	if ((err = set_value(c, k, val)) != NULL) {
+		snprintf(msg, len, "[%s] %s %s", section, key, err);
+		return -1;
+	}
+	*set = k;
+	return 0;
+}
+
 int
 bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **cause)
 {
-	char section[64] = "";
+	char section[64] = "", msg[600];
 	const char *p = text;
 	int lineno = 0, pw_line = 0;
 	size_t i;
@@ -372,86 +454,25 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char *raw = bj_xstrndup(p, n), *line, *eq, *key, *val, *hash;
-		const struct conf_key *k = NULL;
-		const char *err;
+		char *raw = bj_xstrndup(p, n);
+		const struct conf_key *k;
+		int rc;
 
 		p += n + (nl ? 1 : 0);
 		lineno++;
-		line = trim(raw);
-		if (*line == '\0' || *line == '#' || *line == ';') {
-			free(raw);
-			continue;
-		}
-		if (memchr(raw, '\0', n) != NULL || strlen(raw) != n) {
-			*cause = bj_xasprintf("%s:%d: NUL byte in line", path, lineno);
-			free(raw);
+		rc = conf_line(c, raw, n, section, &k, msg, sizeof msg);
+		free(raw);
+		if (rc == -1) {
+			*cause = bj_xasprintf("%s:%d: %s", path, lineno, msg);
 			return -1;
 		}
-		if (*line == '[') {
-			char *end = strchr(line, ']');
-			if (end == NULL || *trim(end + 1) != '\0' || end - line - 1 >= (long)sizeof section ||
-			    end == line + 1) {
-				*cause = bj_xasprintf("%s:%d: malformed section header", path, lineno);
-				free(raw);
-				return -1;
-			}
-			*end = '\0';
-			snprintf(section, sizeof section, "%s", trim(line + 1));
-			for (k = NULL, i = 0; i < NKEYS && k == NULL; i++)
-				if (!strcmp(keys[i].section, section))
-					k = &keys[i];
-			if (k == NULL) {
-				*cause = bj_xasprintf("%s:%d: unknown section [%s]", path, lineno,
-				    section);
-				free(raw);
-				return -1;
-			}
-			free(raw);
-			continue;
-		}
-		if ((eq = strchr(line, '=')) == NULL) {
-			*cause = bj_xasprintf("%s:%d: expected 'key = value'", path, lineno);
-			free(raw);
-			return -1;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = eq + 1;
-		/* a comment starts at a '#' that follows whitespace */
-		for (hash = val; (hash = strchr(hash, '#')) != NULL; hash++)
-			if (hash == val || isspace((unsigned char)hash[-1])) {
-				*hash = '\0';
-				break;
-			}
-		val = trim(val);
-		if (section[0] == '\0') {
-			*cause = bj_xasprintf("%s:%d: key '%s' outside any [section]", path, lineno, key);
-			free(raw);
-			return -1;
-		}
-		for (i = 0; i < NKEYS; i++)
-			if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key)) {
-				k = &keys[i];
-				break;
-			}
-		if (k == NULL) {
-			*cause = bj_xasprintf("%s:%d: unknown key '%s' in [%s]", path, lineno, key, section);
-			free(raw);
-			return -1;
-		}
-		if ((err = set_value(c, k, val)) != NULL) {
-			*cause = bj_xasprintf("%s:%d: [%s] %s %s", path, lineno, section, key, err);
-			free(raw);
-			return -1;
-		}
-		if (k->off == O(db_password_file))
+		if (k != NULL && k->off == O(db_password_file))
 			pw_line = lineno;
-		for (i = 0; i < sizeof secret_keys / sizeof secret_keys[0]; i++)
-			if (k->off == secret_keys[i] && *val != '\0' && c->secret_key == NULL)
+		for (i = 0; k != NULL && i < sizeof secret_keys / sizeof secret_keys[0]; i++)
+			if (k->off == secret_keys[i] && **str_field(c, k) != '\0' &&
+			    c->secret_key == NULL)
 				c->secret_key = k->off == O(db_password) ? "[database] password" :
 				    k->off == O(http_secret) ? "[http] secret" : "[webhook] secret";
-		free(raw);
 	}
 	if (pw_line && c->db_password_file[0] != '\0') {
 		const char *err = read_password_file(c, c->db_password_file);

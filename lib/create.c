@@ -179,8 +179,8 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 static enum bj_err
 find_idem(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_JOB_BY_IDEM, "ss", s->owner,
-	    s->idempotency_key);
+	struct bj_rows *r = bj_db_queryp(db, BJ_SQL_JOB_BY_IDEM, BJ_PARAMS(BJ_P_STR(s->owner),
+	    BJ_P_STR(s->idempotency_key)));
 	enum bj_err e;
 
 	if (r == NULL)
@@ -206,8 +206,8 @@ add_targets(struct bj_db *db, long long id, const char *channel, const char **t,
 
 	for (size_t i = 0; i < n; i++) {
 		bj_sha256_hex(t[i], strlen(t[i]), hash);
-		if (bj_db_exec(db, BJ_SQL_TARGET_INSERT, NULL, "isss", id, channel, hash,
-		    t[i]) == -1)
+		if (bj_db_execp(db, BJ_SQL_TARGET_INSERT, NULL, BJ_PARAMS(BJ_P_INT(id),
+		    BJ_P_STR(channel), BJ_P_STR(hash), BJ_P_STR(t[i]))) == -1)
 			return bj_job_db_error(db);
 	}
 	return BJ_OK;
@@ -258,9 +258,25 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 	return bj_event_add(db, *id, "created", NULL);
 }
 
+struct create {
+	const struct bj_job_spec	*spec;
+	long long			 id;
+};
+
+/* insert_tx for bj_job_in_tx, which tries it again after a deadlock. */
+static enum bj_err
+create_tx(struct bj_db *db, void *arg)
+{
+	struct create *c = arg;
+
+	c->id = 0;
+	return insert_tx(db, c->spec, &c->id);
+}
+
 enum bj_err
 bj_job_create(struct bj_db *db, const struct bj_job_spec *s, long long *id, int *existed)
 {
+	struct create c = { s, 0 };
 	enum bj_err e;
 
 	*existed = 0;
@@ -275,15 +291,9 @@ bj_job_create(struct bj_db *db, const struct bj_job_spec *s, long long *id, int 
 			if (e != BJ_ERR_JOB_NOT_FOUND)
 				return e;
 		}
-		if (bj_db_begin(db) == -1)
-			return bj_job_db_error(db);
-		e = insert_tx(db, s, id);
-		if (e == BJ_OK && bj_db_commit(db) == -1)
-			e = bj_job_db_error(db);
+		e = bj_job_in_tx(db, create_tx, &c);
 		if (e == BJ_OK)
-			return BJ_OK;
-		bj_db_rollback(db);
-		*id = 0;
+			*id = c.id;
 		if (e != BJ_ERR_CONFLICT)
 			return e;
 	}

@@ -46,7 +46,8 @@ enum bj_err bj_job_spec_check(const struct bj_job_spec *spec, int max_items, cha
 /*
  * Create the job (after bj_job_spec_check). With an Idempotency-Key that
  * the owner used before: the same request hash gives that job's id and
- * *existed = 1; another gives BJ_ERR_IDEMPOTENCY_MISMATCH.
+ * *existed = 1; another gives BJ_ERR_IDEMPOTENCY_MISMATCH. A deadlock or
+ * a lock wait time-out is tried again (bj_job_in_tx).
  */
 enum bj_err bj_job_create(struct bj_db *db, const struct bj_job_spec *spec, long long *id,
     int *existed);

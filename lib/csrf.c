@@ -41,7 +41,7 @@ bj_csrf_key(struct bj_db *db, const struct bj_conf *conf,
 		*keylen = stored_len;
 		return BJ_OK;
 	}
-	if ((r = bj_db_query(db, BJ_SQL_PAGES_SECRET_GET, "")) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_PAGES_SECRET_GET, NULL, 0)) == NULL)
 		goto out;
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -52,9 +52,10 @@ bj_csrf_key(struct bj_db *db, const struct bj_conf *conf,
 		}
 		fresh = bj_base64(raw, sizeof raw, 1);
 		/* INSERT IGNORE: when two processes race, both then read the winner */
-		if (bj_db_exec(db, BJ_SQL_PAGES_SECRET_INSERT, NULL, "s", fresh) == -1)
+		if (bj_db_execp(db, BJ_SQL_PAGES_SECRET_INSERT, NULL,
+		    BJ_PARAMS(BJ_P_STR(fresh))) == -1)
 			goto out;
-		if ((r = bj_db_query(db, BJ_SQL_PAGES_SECRET_GET, "")) == NULL)
+		if ((r = bj_db_queryp(db, BJ_SQL_PAGES_SECRET_GET, NULL, 0)) == NULL)
 			goto out;
 	}
 	s = bj_rows_get(r, 0, 0);

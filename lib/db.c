@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,70 +333,188 @@ stmt_get(struct bj_db *db, const char *sql)
 	return st;
 }
 
-struct params {
-	MYSQL_BIND	 bind[MAX_PARAMS];
-	long long	 ints[MAX_PARAMS];
-	double		 dbls[MAX_PARAMS];
-	unsigned long	 lens[MAX_PARAMS];
-	my_bool		 nulls[MAX_PARAMS];
-	int		 n;
-};
-
-/* Fill p from fmt and the arguments; -1 for a bad format. */
+/* The n parameters of fmt's letters from ap into p; -1 for a bad letter or too many. */
 static int
-params_fill(struct params *p, const char *fmt, va_list ap)
+params_from_fmt(struct bj_param *p, size_t *n, const char *fmt, va_list ap)
 {
-	memset(p, 0, sizeof *p);
-	for (const char *f = fmt ? fmt : ""; *f; f++) {
-		MYSQL_BIND *b = &p->bind[p->n];
-		int i = p->n;
-		const char *s;
+	const char *f, *s;
+	size_t len;
 
-		if (p->n >= MAX_PARAMS)
+	*n = 0;
+	for (f = fmt ? fmt : ""; *f; f++) {
+		if (*n >= MAX_PARAMS)
 			return -1;
 		switch (*f) {
 		case 'i':
-			p->ints[i] = va_arg(ap, long long);
-			b->buffer_type = MYSQL_TYPE_LONGLONG;
-			b->buffer = &p->ints[i];
+			p[*n] = BJ_P_INT(va_arg(ap, long long));
 			break;
 		case 'd':
-			p->dbls[i] = va_arg(ap, double);
-			b->buffer_type = MYSQL_TYPE_DOUBLE;
-			b->buffer = &p->dbls[i];
+			p[*n] = BJ_P_DOUBLE(va_arg(ap, double));
 			break;
 		case 's':
 			s = va_arg(ap, const char *);
-			b->buffer_type = MYSQL_TYPE_STRING;
-			if (s == NULL) {
-				p->nulls[i] = 1;
-				b->is_null = &p->nulls[i];
-			} else {
-				p->lens[i] = strlen(s);
-				b->buffer = (void *)s;
-				b->buffer_length = p->lens[i];
-				b->length = &p->lens[i];
-			}
+			p[*n] = BJ_P_STR(s);
 			break;
 		case 'b':
 			s = va_arg(ap, const char *);
-			p->lens[i] = (unsigned long)va_arg(ap, size_t);
-			b->buffer_type = MYSQL_TYPE_BLOB;
-			if (s == NULL) {
-				p->nulls[i] = 1;
-				b->is_null = &p->nulls[i];
-			} else {
-				b->buffer = (void *)s;
-				b->buffer_length = p->lens[i];
-				b->length = &p->lens[i];
-			}
+			len = va_arg(ap, size_t);
+			p[*n] = BJ_P_BYTES(s, len);
 			break;
 		default:
 			return -1;
 		}
-		p->n++;
+		(*n)++;
 	}
 	return 0;
+}
+
+/* bind[i] (with its length in lens[i]) for p[i], i < n. The values are borrowed. */
+static void
+params_bind(MYSQL_BIND *bind, unsigned long *lens, const struct bj_param *p, size_t n)
+{
+	memset(bind, 0, n * sizeof *bind);
+	for (size_t i = 0; i < n; i++) {
+		MYSQL_BIND *b = &bind[i];
+		const char *s = NULL;
+
+		switch (p[i].type) {
+		case BJ_PARAM_NULL:
+			break;
+		case BJ_PARAM_INT:
+			b->buffer_type = MYSQL_TYPE_LONGLONG;
+			b->buffer = (void *)(uintptr_t)&p[i].v.i;
+			continue;
+		case BJ_PARAM_DOUBLE:
+			b->buffer_type = MYSQL_TYPE_DOUBLE;
+			b->buffer = (void *)(uintptr_t)&p[i].v.d;
+			continue;
+		case BJ_PARAM_STR:
+			s = p[i].v.s;
+			b->buffer_type = MYSQL_TYPE_STRING;
+			lens[i] = s != NULL ? (unsigned long)strlen(s) : 0;
+			break;
+		case BJ_PARAM_BYTES:
+			s = p[i].v.b.p;
+			b->buffer_type = MYSQL_TYPE_BLOB;
+			lens[i] = (unsigned long)p[i].v.b.n;
+			break;
+		}
+		if (s == NULL) {
+			b->buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		b->buffer = (void *)(uintptr_t)s;
+		b->buffer_length = lens[i];
+		b->length = &lens[i];
+	}
+}
+
+/* What fetching one result needs: a string bind per column and the rows' text so far. */
+struct fetch {
+	int		 ncols;
+	int		 cap;		/* rows offs and r->lens have room for */
+	MYSQL_BIND	*bind;
+	unsigned long	*lens;
+	my_bool		*flags;		/* ncols is-null, then ncols error flags */
+	char		*bufs;		/* the columns' buffers, one block */
+	size_t		*offs;		/* cell offsets in the arena; -1: NULL */
+	struct bj_buf	 arena;		/* every cell's text */
+};
+
+/* Bind a buffer per column of meta, each as large as the column's longest value. */
+static void
+fetch_bind(struct fetch *f, MYSQL_RES *meta)
+{
+	size_t total = 0;
+
+	f->ncols = (int)mysql_num_fields(meta);
+	f->bind = bj_xcalloc((size_t)f->ncols, sizeof *f->bind);
+	f->lens = bj_xcalloc((size_t)f->ncols, sizeof *f->lens);
+	f->flags = bj_xcalloc(2 * (size_t)f->ncols, sizeof *f->flags);
+	for (int c = 0; c < f->ncols; c++) {
+		MYSQL_FIELD *fd = mysql_fetch_field_direct(meta, (unsigned)c);
+		total += (fd->max_length > 64 ? fd->max_length : 64) + 1;
+	}
+	f->bufs = bj_xmalloc(total);
+	total = 0;
+	for (int c = 0; c < f->ncols; c++) {
+		MYSQL_FIELD *fd = mysql_fetch_field_direct(meta, (unsigned)c);
+		unsigned long sz = fd->max_length > 64 ? fd->max_length : 64;
+
+		f->bind[c].buffer_type = MYSQL_TYPE_STRING;
+		f->bind[c].buffer = f->bufs + total;
+		f->bind[c].buffer_length = sz + 1;
+		f->bind[c].length = &f->lens[c];
+		f->bind[c].is_null = &f->flags[c];
+		f->bind[c].error = &f->flags[f->ncols + c];
+		total += sz + 1;
+	}
+}
+
+/* Column c of the fetched row, longer than its buffer, read whole into the arena; 0 or -1. */
+static int
+fetch_long_cell(struct fetch *f, MYSQL_STMT *st, int c)
+{
+	char *big = bj_xmalloc(f->lens[c] + 1);
+	MYSQL_BIND b1;
+	int rc;
+
+	memset(&b1, 0, sizeof b1);
+	b1.buffer_type = MYSQL_TYPE_STRING;
+	b1.buffer = big;
+	b1.buffer_length = f->lens[c] + 1;
+	if ((rc = mysql_stmt_fetch_column(st, &b1, (unsigned)c, 0)) == 0) {
+		bj_buf_add(&f->arena, big, f->lens[c]);
+		bj_buf_addc(&f->arena, '\0');
+	}
+	free(big);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Append the fetched row to r: its text to the arena, its offsets to offs; 0 or -1. */
+static int
+fetch_row(struct fetch *f, MYSQL_STMT *st, struct bj_rows *r)
+{
+	if (r->nrows == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		f->offs = bj_xreallocarray(f->offs, (size_t)f->cap * (size_t)f->ncols,
+		    sizeof *f->offs);
+		r->lens = bj_xreallocarray(r->lens, (size_t)f->cap * (size_t)f->ncols,
+		    sizeof *r->lens);
+	}
+	for (int c = 0; c < f->ncols; c++) {
+		size_t at = (size_t)r->nrows * (size_t)f->ncols + (size_t)c;
+
+		if (f->flags[c]) {
+			f->offs[at] = (size_t)-1;
+			r->lens[at] = 0;
+			continue;
+		}
+		f->offs[at] = f->arena.len;
+		r->lens[at] = f->lens[c];
+		if (f->lens[c] >= f->bind[c].buffer_length) {
+			/* truncated (rare: buffers fit max_length): fetch the whole column */
+			if (fetch_long_cell(f, st, c) == -1)
+				return -1;
+		} else {
+			bj_buf_add(&f->arena, (char *)f->bind[c].buffer, f->lens[c]);
+			bj_buf_addc(&f->arena, '\0');
+		}
+	}
+	r->nrows++;
+	return 0;
+}
+
+/* The arena is final: r takes it, and its offsets become cell pointers. */
+static void
+fetch_cells(struct fetch *f, struct bj_rows *r)
+{
+	size_t ncells = (size_t)r->nrows * (size_t)f->ncols;
+
+	r->arena = bj_buf_steal(&f->arena);
+	r->cells = bj_xcalloc(ncells + 1, sizeof *r->cells);
+	for (size_t i = 0; i < ncells; i++)
+		r->cells[i] = f->offs[i] == (size_t)-1 ? NULL : r->arena + f->offs[i];
 }
 
 /*
@@ -409,13 +528,8 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 {
 	MYSQL_RES *meta = mysql_stmt_result_metadata(st);
 	struct bj_rows *r = bj_xcalloc(1, sizeof *r);
-	struct bj_buf arena = { 0 };
-	MYSQL_BIND *bind = NULL;
-	unsigned long *lens = NULL;
-	my_bool *flags = NULL;		/* ncols is-null flags, then ncols error flags */
-	char *bufs = NULL;
-	size_t *offs = NULL, total = 0;	/* cell offsets in the arena, -1 for NULL */
-	int ncols, cap = 0, rc;
+	struct fetch f = { 0 };
+	int rc;
 
 	if (meta == NULL)
 		return r;	/* a statement without a result set */
@@ -425,133 +539,158 @@ fetch_all(struct bj_db *db, MYSQL_STMT *st)
 		free(r);
 		return NULL;
 	}
-	ncols = (int)mysql_num_fields(meta);
-	r->ncols = ncols;
-	bind = bj_xcalloc((size_t)ncols, sizeof *bind);
-	lens = bj_xcalloc((size_t)ncols, sizeof *lens);
-	flags = bj_xcalloc(2 * (size_t)ncols, sizeof *flags);
-	for (int c = 0; c < ncols; c++) {
-		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
-		total += (f->max_length > 64 ? f->max_length : 64) + 1;
-	}
-	bufs = bj_xmalloc(total);
-	total = 0;
-	for (int c = 0; c < ncols; c++) {
-		MYSQL_FIELD *f = mysql_fetch_field_direct(meta, (unsigned)c);
-		unsigned long sz = f->max_length > 64 ? f->max_length : 64;
-
-		bind[c].buffer_type = MYSQL_TYPE_STRING;
-		bind[c].buffer = bufs + total;
-		bind[c].buffer_length = sz + 1;
-		bind[c].length = &lens[c];
-		bind[c].is_null = &flags[c];
-		bind[c].error = &flags[ncols + c];
-		total += sz + 1;
-	}
-	if (mysql_stmt_bind_result(st, bind) != 0) {
+	fetch_bind(&f, meta);
+	r->ncols = f.ncols;
+	if (mysql_stmt_bind_result(st, f.bind) != 0)
+		rc = -1;
+	else
+		while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+			if (fetch_row(&f, st, r) == -1)
+				break;
+	if (rc == MYSQL_NO_DATA) {
+		fetch_cells(&f, r);
+	} else {
 		set_err_stmt(db, st);
-		goto fail;
+		bj_rows_free(r);
+		r = NULL;
 	}
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if (r->nrows == cap) {
-			cap = cap ? cap * 2 : 16;
-			offs = bj_xrealloc(offs, (size_t)cap * (size_t)ncols * sizeof *offs);
-			r->lens = bj_xrealloc(r->lens, (size_t)cap * (size_t)ncols * sizeof *r->lens);
-		}
-		for (int c = 0; c < ncols; c++) {
-			size_t at = (size_t)r->nrows * (size_t)ncols + (size_t)c;
-			if (flags[c]) {
-				offs[at] = (size_t)-1;
-				r->lens[at] = 0;
-				continue;
-			}
-			offs[at] = arena.len;
-			r->lens[at] = lens[c];
-			if (lens[c] >= bind[c].buffer_length) {
-				/* truncated (rare: buffers fit max_length): fetch the whole column */
-				char *big = bj_xmalloc(lens[c] + 1);
-				MYSQL_BIND b1;
-				memset(&b1, 0, sizeof b1);
-				b1.buffer_type = MYSQL_TYPE_STRING;
-				b1.buffer = big;
-				b1.buffer_length = lens[c] + 1;
-				if (mysql_stmt_fetch_column(st, &b1, (unsigned)c, 0) != 0) {
-					free(big);
-					set_err_stmt(db, st);
-					goto fail;
-				}
-				bj_buf_add(&arena, big, lens[c]);
-				bj_buf_addc(&arena, '\0');
-				free(big);
-			} else {
-				bj_buf_add(&arena, (char *)bind[c].buffer, lens[c]);
-				bj_buf_addc(&arena, '\0');
-			}
-		}
-		r->nrows++;
-	}
-	if (rc != MYSQL_NO_DATA) {
-		set_err_stmt(db, st);
-		goto fail;
-	}
-	/* the arena is final: turn offsets into pointers */
-	r->arena = bj_buf_steal(&arena);
-	r->cells = bj_xcalloc((size_t)r->nrows * (size_t)ncols + 1, sizeof *r->cells);
-	for (size_t i = 0; i < (size_t)r->nrows * (size_t)ncols; i++)
-		r->cells[i] = offs[i] == (size_t)-1 ? NULL : r->arena + offs[i];
-	goto out;
-fail:
-	bj_rows_free(r);
-	r = NULL;
-out:
 	mysql_stmt_free_result(st);
 	mysql_free_result(meta);
-	bj_buf_free(&arena);
-	free(offs);
-	free(bufs);
-	free(bind);
-	free(lens);
-	free(flags);
+	bj_buf_free(&f.arena);
+	free(f.offs);
+	free(f.bufs);
+	free(f.bind);
+	free(f.lens);
+	free(f.flags);
 	return r;
 }
 
 /* Prepare (cached), bind and execute; retries once after a lost link outside a transaction. */
 static MYSQL_STMT *
-run(struct bj_db *db, const char *sql, const char *fmt, va_list ap)
+run(struct bj_db *db, const char *sql, const struct bj_param *p, size_t n)
 {
-	struct params p;
-	MYSQL_STMT *st;
-	int attempt;
+	MYSQL_BIND small[MAX_PARAMS], *bind = small;
+	unsigned long small_lens[MAX_PARAMS], *lens = small_lens;
+	MYSQL_STMT *st = NULL;
 
-	if (params_fill(&p, fmt, ap) == -1) {
-		set_err(db, CR_UNKNOWN_ERROR, "bad parameter format");
-		return NULL;
+	if (n > MAX_PARAMS) {
+		bind = bj_xreallocarray(NULL, n, sizeof *bind);
+		lens = bj_xreallocarray(NULL, n, sizeof *lens);
 	}
-	for (attempt = 0; attempt < 2; attempt++) {
+	params_bind(bind, lens, p, n);
+	for (int attempt = 0; attempt < 2; attempt++) {
 		if (db_ensure(db) == -1)
-			return NULL;
+			break;
 		if ((st = stmt_get(db, sql)) == NULL)
 			goto retry;
-		if (mysql_stmt_param_count(st) != (unsigned long)p.n) {
+		if (mysql_stmt_param_count(st) != (unsigned long)n) {
 			set_err(db, CR_UNKNOWN_ERROR, "parameter count does not match the statement");
-			bj_log_err("statement needs %lu parameters, got %d: %.80s",
-			    mysql_stmt_param_count(st), p.n, sql);
-			return NULL;
+			bj_log_err("statement needs %lu parameters, got %zu: %.80s",
+			    mysql_stmt_param_count(st), n, sql);
+			st = NULL;
+			break;
 		}
-		if (p.n > 0 && mysql_stmt_bind_param(st, p.bind) != 0) {
+		if (n > 0 && mysql_stmt_bind_param(st, bind) != 0) {
 			set_err_stmt(db, st);
-			return NULL;
+			st = NULL;
+			break;
 		}
 		if (mysql_stmt_execute(st) == 0)
-			return st;
+			break;
 		set_err_stmt(db, st);
+		st = NULL;
 retry:
 		if (!db->gone || db->in_tx)
-			return NULL;
+			break;
 		/* the server went away between requests: reconnect, try once more */
 		db->in_tx = 0;
 	}
-	return NULL;
+	if (bind != small) {
+		free(bind);
+		free(lens);
+	}
+	return st;
+}
+
+/* What bj_db_exec*() return for st (NULL: it failed). */
+static int
+exec_done(MYSQL_STMT *st, unsigned long long *affected)
+{
+	if (st == NULL)
+		return -1;
+	if (affected != NULL)
+		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
+	if (mysql_stmt_field_count(st) > 0)
+		mysql_stmt_free_result(st);
+	return 0;
+}
+
+int
+bj_db_execp(struct bj_db *db, const char *sql, unsigned long long *affected,
+    const struct bj_param *p, size_t n)
+{
+	return exec_done(run(db, sql, p, n), affected);
+}
+
+struct bj_rows *
+bj_db_queryp(struct bj_db *db, const char *sql, const struct bj_param *p, size_t n)
+{
+	MYSQL_STMT *st = run(db, sql, p, n);
+
+	return st != NULL ? fetch_all(db, st) : NULL;
+}
+
+/* Bytes the n values of p send, roughly. */
+static size_t
+params_bytes(const struct bj_param *p, size_t n)
+{
+	size_t b = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i].type == BJ_PARAM_STR && p[i].v.s != NULL)
+			b += strlen(p[i].v.s) + 8;
+		else if (p[i].type == BJ_PARAM_BYTES)
+			b += p[i].v.b.n + 8;
+		else
+			b += 8;
+	return b;
+}
+
+int
+bj_db_exec_batch(struct bj_db *db, const struct bj_db_batch *b, size_t n)
+{
+	struct bj_param *p = bj_xreallocarray(NULL, b->rows * b->cols, sizeof *p);
+	size_t i = 0;
+	int rc = 0;
+
+	while (i < n && rc == 0) {
+		size_t k = n - i >= b->rows ? b->rows : 1;
+
+		for (size_t r = 0; r < k; r++)
+			b->fill(b->arg, i + r, p + r * b->cols);
+		if (k > 1 && params_bytes(p, k * b->cols) <= b->max_bytes)
+			rc = bj_db_execp(db, b->many, NULL, p, k * b->cols);
+		else
+			for (size_t r = 0; r < k && rc == 0; r++)
+				rc = bj_db_execp(db, b->one, NULL, p + r * b->cols, b->cols);
+		i += k;
+	}
+	free(p);
+	return rc;
+}
+
+/* run() with the parameters of fmt and ap. */
+static MYSQL_STMT *
+run_fmt(struct bj_db *db, const char *sql, const char *fmt, va_list ap)
+{
+	struct bj_param p[MAX_PARAMS];
+	size_t n;
+
+	if (params_from_fmt(p, &n, fmt, ap) == -1) {
+		set_err(db, CR_UNKNOWN_ERROR, "bad parameter format");
+		return NULL;
+	}
+	return run(db, sql, p, n);
 }
 
 int
@@ -562,15 +701,9 @@ bj_db_exec(struct bj_db *db, const char *sql, unsigned long long *affected,
 	MYSQL_STMT *st;
 
 	va_start(ap, fmt);
-	st = run(db, sql, fmt, ap);
+	st = run_fmt(db, sql, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	if (affected != NULL)
-		*affected = (unsigned long long)mysql_stmt_affected_rows(st);
-	if (mysql_stmt_field_count(st) > 0)
-		mysql_stmt_free_result(st);
-	return 0;
+	return exec_done(st, affected);
 }
 
 struct bj_rows *
@@ -580,11 +713,9 @@ bj_db_query(struct bj_db *db, const char *sql, const char *fmt, ...)
 	MYSQL_STMT *st;
 
 	va_start(ap, fmt);
-	st = run(db, sql, fmt, ap);
+	st = run_fmt(db, sql, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
-		return NULL;
-	return fetch_all(db, st);
+	return st != NULL ? fetch_all(db, st) : NULL;
 }
 
 const char *

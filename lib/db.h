@@ -2,12 +2,13 @@
  * db.h: the one MariaDB connection of a process.
  *
  * Statements are prepared once per connection and cached by their SQL
- * text (all texts live in sql.c). Parameters are bound from a format
- * string:
- *   'i'  long long
- *   's'  const char *            (NULL binds SQL NULL)
- *   'b'  const char *, size_t    (bytes with a length; NULL binds NULL)
- *   'd'  double
+ * text (all texts live in sql.c). Parameters are an array of struct
+ * bj_param made with the BJ_P_* macros, which refuse a value of the wrong
+ * kind at compile time:
+ *   bj_db_execp(db, BJ_SQL_X, NULL, BJ_PARAMS(BJ_P_INT(id), BJ_P_STR(name)));
+ * The older bj_db_exec()/bj_db_query() bind from a format string checked
+ * at run time ('i' long long, 's' const char * or NULL, 'b' const char *
+ * and size_t, 'd' double); new code uses the arrays.
  * Results are fetched whole into a struct bj_rows whose cells are strings
  * (NULL for SQL NULL); the caller frees it with bj_rows_free().
  *
@@ -24,6 +25,46 @@
 #include "conf.h"
 
 struct bj_db;
+
+enum bj_param_type {
+	BJ_PARAM_NULL,
+	BJ_PARAM_INT,
+	BJ_PARAM_DOUBLE,
+	BJ_PARAM_STR,		/* NUL-terminated; a NULL pointer binds SQL NULL */
+	BJ_PARAM_BYTES		/* pointer and length; a NULL pointer binds SQL NULL */
+};
+
+/* One bound value; build it with the macros below, never by hand. */
+struct bj_param {
+	enum bj_param_type	 type;
+	union {
+		long long	 i;
+		double		 d;
+		const char	*s;
+		struct {
+			const char	*p;
+			size_t		 n;
+		} b;
+	} v;
+};
+
+/* x itself when it has an integer type; anything else does not compile. */
+#define BJ_P_ANY_INT(x) _Generic((x), _Bool: (x), char: (x), signed char: (x), \
+	unsigned char: (x), short: (x), unsigned short: (x), int: (x), unsigned: (x), \
+	long: (x), unsigned long: (x), long long: (x), unsigned long long: (x))
+/* x itself when it is a string; anything else (NULL too: use BJ_P_NULL) does not compile. */
+#define BJ_P_ANY_STR(x) _Generic((x), char *: (x), const char *: (x))
+
+#define BJ_P_NULL	((struct bj_param){ .type = BJ_PARAM_NULL })
+#define BJ_P_INT(x)	((struct bj_param){ .type = BJ_PARAM_INT, .v.i = (long long)BJ_P_ANY_INT(x) })
+#define BJ_P_DOUBLE(x)	((struct bj_param){ .type = BJ_PARAM_DOUBLE, \
+	.v.d = _Generic((x), double: (x), float: (x)) })
+#define BJ_P_STR(x)	((struct bj_param){ .type = BJ_PARAM_STR, .v.s = BJ_P_ANY_STR(x) })
+#define BJ_P_BYTES(x, len) ((struct bj_param){ .type = BJ_PARAM_BYTES, \
+	.v.b = { BJ_P_ANY_STR(x), (size_t)BJ_P_ANY_INT(len) } })
+/* The array and its length, as the p and n arguments of bj_db_execp() and bj_db_queryp(). */
+#define BJ_PARAMS(...) (const struct bj_param[]){ __VA_ARGS__ }, \
+	sizeof((const struct bj_param[]){ __VA_ARGS__ }) / sizeof(struct bj_param)
 
 struct bj_rows {
 	int		  nrows;
@@ -58,16 +99,41 @@ int bj_db_commit(struct bj_db *db);
 void bj_db_rollback(struct bj_db *db);
 int bj_db_in_tx(const struct bj_db *db);
 
-/* Run a prepared statement; *affected may be NULL. Returns 0 or -1. */
+/* Run a prepared statement with the n parameters p; *affected may be NULL. 0 or -1. */
+int bj_db_execp(struct bj_db *db, const char *sql, unsigned long long *affected,
+    const struct bj_param *p, size_t n);
+/* Run a prepared query with the n parameters p; rows (maybe zero) or NULL on error. */
+struct bj_rows *bj_db_queryp(struct bj_db *db, const char *sql, const struct bj_param *p,
+    size_t n);
+
+/*
+ * One statement over many rows (a multi-row INSERT), inside the caller's
+ * transaction: batches of rows rows through many while their values stay
+ * under max_bytes, the others a row at a time through one. fill(arg, i, p)
+ * writes the cols parameters of row i at p; what they point to must live
+ * until bj_db_exec_batch() returns.
+ */
+struct bj_db_batch {
+	const char	*many;		/* rows × cols placeholders */
+	const char	*one;		/* cols placeholders */
+	size_t		 rows;
+	size_t		 cols;
+	size_t		 max_bytes;
+	void		(*fill)(void *arg, size_t i, struct bj_param *p);
+	void		*arg;
+};
+/* Run b over n rows; 0, or -1 with bj_db_error() and bj_db_errno() set. */
+int bj_db_exec_batch(struct bj_db *db, const struct bj_db_batch *b, size_t n);
+
+/* Format-string forms of bj_db_execp() and bj_db_queryp(). */
 int bj_db_exec(struct bj_db *db, const char *sql, unsigned long long *affected,
     const char *fmt, ...);
-/* Run a prepared query; returns rows (maybe zero) or NULL on error. */
 struct bj_rows *bj_db_query(struct bj_db *db, const char *sql, const char *fmt, ...);
 /* Run a text statement without parameters (DDL, SET, migrations). */
 int bj_db_exec_text(struct bj_db *db, const char *sql);
 /* The AUTO_INCREMENT id of the last insert on this connection. */
 unsigned long long bj_db_insert_id(struct bj_db *db);
-/* The underlying MYSQL * for bulk operations in sql.c only. */
+/* The underlying MYSQL * (the tests' text queries). */
 void *bj_db_mysql(struct bj_db *db);
 
 /* Cell accessors; row and col are bounds-checked (NULL / 0 outside). */

@@ -85,13 +85,14 @@ load(struct bj_db *db, struct bj_rows *r, struct bj_job **out)
 enum bj_err
 bj_job_get(struct bj_db *db, long long id, struct bj_job **out)
 {
-	return load(db, bj_db_query(db, BJ_SQL_JOB_GET, "i", id), out);
+	return load(db, bj_db_queryp(db, BJ_SQL_JOB_GET, BJ_PARAMS(BJ_P_INT(id))), out);
 }
 
 enum bj_err
 bj_job_by_token(struct bj_db *db, const char *token, struct bj_job **out)
 {
-	return load(db, bj_db_query(db, BJ_SQL_JOB_BY_TOKEN, "s", token), out);
+	return load(db, bj_db_queryp(db, BJ_SQL_JOB_BY_TOKEN, BJ_PARAMS(BJ_P_STR(token))),
+	    out);
 }
 
 void
@@ -149,43 +150,24 @@ bj_job_list(struct bj_db *db, const char *owner, const char *state, const char *
     long long before, int limit, struct bj_job ***out, int *n)
 {
 	const char *v[3] = { owner, state, kind };
-	const char *args[5];
-	char fmt[8];
+	struct bj_param p[5];
 	int mask = 0, k = 0;
 	struct bj_rows *r;
 
 	*out = NULL;
 	*n = 0;
+	/* bind the present filters, then the cursor and the limit */
 	for (int i = 0; i < 3; i++) {
 		if (v[i] != NULL) {
 			mask |= 1 << i;
-			args[k] = v[i];
-			fmt[k++] = 's';
+			p[k++] = BJ_P_STR(v[i]);
 		}
 	}
-	fmt[k] = 'i';
-	fmt[k + 1] = 'i';
-	fmt[k + 2] = '\0';
 	if (before <= 0)
 		before = 0x7fffffffffffffffLL;
-	/* bind the present filters, then the cursor and the limit */
-	switch (k) {
-	case 0:
-		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, before, (long long)limit);
-		break;
-	case 1:
-		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], before,
-		    (long long)limit);
-		break;
-	case 2:
-		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], before,
-		    (long long)limit);
-		break;
-	default:
-		r = bj_db_query(db, bj_sql_jobs_list(mask), fmt, args[0], args[1], args[2],
-		    before, (long long)limit);
-		break;
-	}
+	p[k++] = BJ_P_INT(before);
+	p[k++] = BJ_P_INT(limit);
+	r = bj_db_queryp(db, bj_sql_jobs_list(mask), p, (size_t)k);
 	if (r == NULL)
 		return bj_job_db_error(db);
 	*out = bj_xcalloc((size_t)r->nrows + 1, sizeof **out);

@@ -27,8 +27,8 @@
 static enum bj_err
 why_not(struct bj_db *db, long long item_id, const char *token)
 {
-	struct bj_rows *r = bj_db_query(db, BJ_SQL_ITEM_DONE_UNDER, "ssi", token, token,
-	    item_id);
+	struct bj_rows *r = bj_db_queryp(db, BJ_SQL_ITEM_DONE_UNDER,
+	    BJ_PARAMS(BJ_P_STR(token), BJ_P_STR(token), BJ_P_INT(item_id)));
 	enum bj_err e;
 
 	if (r == NULL)
@@ -77,11 +77,11 @@ bj_lease_heartbeat(struct bj_db *db, long long item_id, const char *token,
 	/* progress binds as decimal text so that "unchanged" can be NULL */
 	snprintf(sdone, sizeof sdone, "%lld", done);
 	snprintf(stotal, sizeof stotal, "%lld", total);
-	if (bj_db_exec(db, BJ_SQL_LEASE_HEARTBEAT, &n, "iissis", (long long)lease_seconds,
-	    (long long)lease_seconds, done >= 0 ? sdone : NULL, total >= 0 ? stotal : NULL,
-	    item_id, token) == -1)
+	if (bj_db_execp(db, BJ_SQL_LEASE_HEARTBEAT, &n, BJ_PARAMS(BJ_P_INT(lease_seconds),
+	    BJ_P_INT(lease_seconds), BJ_P_STR(done >= 0 ? sdone : NULL),
+	    BJ_P_STR(total >= 0 ? stotal : NULL), BJ_P_INT(item_id), BJ_P_STR(token))) == -1)
 		return bj_job_db_error(db);
-	if ((r = bj_db_query(db, BJ_SQL_LEASE_STATUS, "i", item_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_LEASE_STATUS, BJ_PARAMS(BJ_P_INT(item_id)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -103,8 +103,9 @@ static enum bj_err
 count_succeeded(struct bj_db *db, long long job, long long stage, long long n,
     const char *artifact)
 {
-	if (bj_db_exec(db, BJ_SQL_COUNT_SUCCEEDED, NULL, "iiiiiisi", n, n, n, stage, n, n,
-	    artifact, job) == -1)
+	if (bj_db_execp(db, BJ_SQL_COUNT_SUCCEEDED, NULL, BJ_PARAMS(BJ_P_INT(n), BJ_P_INT(n),
+	    BJ_P_INT(n), BJ_P_INT(stage), BJ_P_INT(n), BJ_P_INT(n), BJ_P_STR(artifact),
+	    BJ_P_INT(job))) == -1)
 		return bj_job_db_error(db);
 	return BJ_OK;
 }
@@ -121,7 +122,8 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	char detail[600];
 	enum bj_err e;
 
-	if ((r = bj_db_query(db, BJ_SQL_LEASE_HOLDER, "is", item_id, token)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_LEASE_HOLDER, BJ_PARAMS(BJ_P_INT(item_id),
+	    BJ_P_STR(token)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -133,28 +135,31 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	max = bj_rows_int(r, 0, 3);
 	cont = strcmp(bj_rows_get(r, 0, 4), "continue") == 0;
 	bj_rows_free(r);
-	if (bj_db_exec(db, BJ_SQL_FAILURE_RECORD, NULL, "iiiss", item_id, job, attempt,
-	    error, token) == -1)
+	if (bj_db_execp(db, BJ_SQL_FAILURE_RECORD, NULL, BJ_PARAMS(BJ_P_INT(item_id),
+	    BJ_P_INT(job), BJ_P_INT(attempt), BJ_P_STR(error), BJ_P_STR(token))) == -1)
 		return bj_job_db_error(db);
 	snprintf(detail, sizeof detail, "item %lld attempt %lld: %.500s", item_id, attempt,
 	    error ? error : "failed");
 	if ((e = bj_event_add(db, job, "item_failed", detail)) != BJ_OK)
 		return e;
 	if (retryable && attempt < max) {
-		if (bj_db_exec(db, BJ_SQL_ITEM_RETRY, &n, "siis", error,
-		    (long long)bj_lease_backoff((int)attempt), item_id, token) == -1)
+		if (bj_db_execp(db, BJ_SQL_ITEM_RETRY, &n, BJ_PARAMS(BJ_P_STR(error),
+		    BJ_P_INT((long long)bj_lease_backoff((int)attempt)), BJ_P_INT(item_id),
+		    BJ_P_STR(token))) == -1)
 			return bj_job_db_error(db);
 		if (n == 0)
 			return BJ_ERR_LEASE_LOST;
-		if (bj_db_exec(db, BJ_SQL_COUNT_RETRY, NULL, "i", job) == -1)
+		if (bj_db_execp(db, BJ_SQL_COUNT_RETRY, NULL, BJ_PARAMS(BJ_P_INT(job))) == -1)
 			return bj_job_db_error(db);
 		return BJ_OK;
 	}
-	if (bj_db_exec(db, BJ_SQL_ITEM_FAIL, &n, "sis", error, item_id, token) == -1)
+	if (bj_db_execp(db, BJ_SQL_ITEM_FAIL, &n, BJ_PARAMS(BJ_P_STR(error),
+	    BJ_P_INT(item_id), BJ_P_STR(token))) == -1)
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_LEASE_LOST;
-	if (bj_db_exec(db, BJ_SQL_COUNT_FAILED, NULL, "ii", stage, job) == -1)
+	if (bj_db_execp(db, BJ_SQL_COUNT_FAILED, NULL, BJ_PARAMS(BJ_P_INT(stage),
+	    BJ_P_INT(job))) == -1)
 		return bj_job_db_error(db);
 	if (!cont) {
 		snprintf(detail, sizeof detail, "item %lld failed", item_id);
@@ -275,7 +280,7 @@ locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
 	for (int k = 0; k < n; k++)
 		bj_buf_printf(&b, "%s%lld", k ? "," : "", by[k]->id);
 	bj_buf_adds(&b, "]");
-	r = bj_db_query(db, BJ_SQL_ITEMS_LOCATE, "s", b.data);
+	r = bj_db_queryp(db, BJ_SQL_ITEMS_LOCATE, BJ_PARAMS(BJ_P_STR(b.data)));
 	bj_buf_free(&b);
 	if (r == NULL)
 		return bj_job_db_error(db);
@@ -417,7 +422,7 @@ requeue_tx(struct bj_db *db, long long item_id)
 	int js;
 	enum bj_err e = BJ_OK;
 
-	if ((r = bj_db_query(db, BJ_SQL_REQUEUE_LOCK, "i", item_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_REQUEUE_LOCK, BJ_PARAMS(BJ_P_INT(item_id)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -432,12 +437,14 @@ requeue_tx(struct bj_db *db, long long item_id)
 	if (js < 0 || bj_job_state_terminal((enum bj_job_state)js) ||
 	    strcmp(from, "pending") == 0 || stage < open)
 		return BJ_ERR_INVALID_TRANSITION;
-	if (bj_db_exec(db, BJ_SQL_ITEM_REQUEUE, &n, "is", item_id, from) == -1)
+	if (bj_db_execp(db, BJ_SQL_ITEM_REQUEUE, &n, BJ_PARAMS(BJ_P_INT(item_id),
+	    BJ_P_STR(from))) == -1)
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_INVALID_TRANSITION;
-	if (bj_db_exec(db, BJ_SQL_COUNT_REQUEUE, NULL, "ssssii", from, from, from, from,
-	    stage, job) == -1)
+	if (bj_db_execp(db, BJ_SQL_COUNT_REQUEUE, NULL, BJ_PARAMS(BJ_P_STR(from),
+	    BJ_P_STR(from), BJ_P_STR(from), BJ_P_STR(from), BJ_P_INT(stage),
+	    BJ_P_INT(job))) == -1)
 		return bj_job_db_error(db);
 	{
 		char detail[64];

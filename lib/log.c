@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *log_ident = "bulkjobs";
@@ -91,6 +93,30 @@ bj_log_info(const char *fmt, ...)
 }
 
 void
+bj_log_limited(struct bj_log_rate *r, enum bj_log_level lvl, const char *fmt, ...)
+{
+	double now = bj_now();
+	va_list ap;
+
+	if (r->used == 0 || now - r->start >= r->interval) {
+		if (r->suppressed > 0)
+			bj_log(lvl, "%ld more such messages were not logged in %.0f s", r->suppressed,
+			    now - r->start);
+		r->start = now;
+		r->used = 0;
+		r->suppressed = 0;
+	}
+	if (r->used >= r->max) {
+		r->suppressed++;
+		return;
+	}
+	r->used++;
+	va_start(ap, fmt);
+	log_v(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void
 bj_fatal(const char *fmt, ...)
 {
 	va_list ap;
@@ -98,5 +124,5 @@ bj_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_v(BJ_LOG_ERR, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(EX_OSERR);
 }

@@ -19,7 +19,26 @@ void bj_log(enum bj_log_level lvl, const char *fmt, ...)
 void bj_log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bj_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bj_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Log at error level and exit 1: only at start-up. */
+/*
+ * A budget of lines per interval for a message that an outage repeats on
+ * every request: past max lines in an interval the rest are counted, and
+ * the count is logged with the first line of a later interval.
+ */
+struct bj_log_rate {
+	int	 max;		/* lines per interval */
+	double	 interval;	/* seconds */
+	double	 start;		/* of the current interval, bj_now() */
+	int	 used;
+	long	 suppressed;
+};
+#define BJ_LOG_RATE(max, seconds) { (max), (seconds), 0, 0, 0 }
+/* bj_log() within r's budget. */
+void bj_log_limited(struct bj_log_rate *r, enum bj_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Log at error level and exit 71 (EX_OSERR): only at start-up, when the
+ * system refuses what the program needs (a socket, a pipe, a library).
+ */
 void bj_fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 

@@ -28,13 +28,14 @@ bj_migrate_current(struct bj_db *db, const char *dbname)
 	struct bj_rows *r;
 	int v;
 
-	if ((r = bj_db_query(db, BJ_SQL_MIGRATIONS_TABLE_EXISTS, "s", dbname)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_MIGRATIONS_TABLE_EXISTS,
+	    BJ_PARAMS(BJ_P_STR(dbname)))) == NULL)
 		return -1;
 	v = (int)bj_rows_int(r, 0, 0);
 	bj_rows_free(r);
 	if (v == 0)
 		return 0;
-	if ((r = bj_db_query(db, BJ_SQL_MIGRATIONS_MAX, "")) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_MIGRATIONS_MAX, NULL, 0)) == NULL)
 		return -1;
 	v = (int)bj_rows_int(r, 0, 0);
 	bj_rows_free(r);
@@ -48,7 +49,8 @@ recorded(struct bj_db *db, int version)
 	struct bj_rows *r;
 	int n;
 
-	if ((r = bj_db_query(db, BJ_SQL_MIGRATION_APPLIED, "i", (long long)version)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_MIGRATION_APPLIED,
+	    BJ_PARAMS(BJ_P_INT(version)))) == NULL)
 		return -1;
 	n = bj_rows_int(r, 0, 0) > 0;
 	bj_rows_free(r);
@@ -116,7 +118,8 @@ bj_migrate(struct bj_db *db, const char *dbname, char **cause)
 	struct bj_rows *r;
 	int current, applied = 0, locked;
 
-	if ((r = bj_db_query(db, BJ_SQL_GET_LOCK, "si", MIGRATE_LOCK, 60LL)) == NULL) {
+	if ((r = bj_db_queryp(db, BJ_SQL_GET_LOCK, BJ_PARAMS(BJ_P_STR(MIGRATE_LOCK),
+	    BJ_P_INT(60)))) == NULL) {
 		*cause = bj_xasprintf("cannot take the migration lock: %s", bj_db_error(db));
 		return -1;
 	}
@@ -160,8 +163,8 @@ bj_migrate(struct bj_db *db, const char *dbname, char **cause)
 		if (rec)
 			continue;
 		if (run_script(db, m->sql, cause, m->name) == -1 ||
-		    bj_db_exec(db, BJ_SQL_MIGRATION_RECORD, NULL, "is",
-		    (long long)m->version, m->name) == -1) {
+		    bj_db_execp(db, BJ_SQL_MIGRATION_RECORD, NULL,
+		    BJ_PARAMS(BJ_P_INT(m->version), BJ_P_STR(m->name))) == -1) {
 			if (*cause == NULL)
 				*cause = bj_xasprintf("%s: %s", m->name, bj_db_error(db));
 			applied = -1;
@@ -170,7 +173,7 @@ bj_migrate(struct bj_db *db, const char *dbname, char **cause)
 		applied++;
 	}
 out:
-	r = bj_db_query(db, BJ_SQL_RELEASE_LOCK, "s", MIGRATE_LOCK);
+	r = bj_db_queryp(db, BJ_SQL_RELEASE_LOCK, BJ_PARAMS(BJ_P_STR(MIGRATE_LOCK)));
 	bj_rows_free(r);
 	return applied;
 }

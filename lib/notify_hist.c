@@ -25,7 +25,8 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 	struct bj_notify_hists *h;
 
 	*out = NULL;
-	if ((r = bj_db_query(db, BJ_SQL_NOTIFY_HISTORY, "i", job_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_NOTIFY_HISTORY,
+	    BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return BJ_ERR_DB_UNAVAILABLE;
 	h = bj_xcalloc(1, sizeof *h);
 	/* at most one entry per row: rows come ordered by notification, then attempt */
@@ -48,7 +49,7 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 		if (bj_rows_get(r, i, 7) != NULL) {
 			struct bj_notify_attempt *a;
 
-			n->tries = bj_xrealloc(n->tries, (size_t)(n->n_tries + 1) * sizeof *n->tries);
+			n->tries = bj_xreallocarray(n->tries, (size_t)n->n_tries + 1, sizeof *n->tries);
 			a = &n->tries[n->n_tries++];
 			a->attempt = (int)bj_rows_int(r, i, 7);
 			a->at = dup_cell(r, i, 8);

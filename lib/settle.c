@@ -57,7 +57,7 @@ bj_job_settle(struct bj_db *db, long long job_id)
 	unsigned long long n;
 	char detail[64];
 
-	if ((r = bj_db_query(db, BJ_SQL_JOB_LOCK, "i", job_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_JOB_LOCK, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		e = BJ_ERR_JOB_NOT_FOUND;
@@ -76,7 +76,8 @@ bj_job_settle(struct bj_db *db, long long job_id)
 		goto out;
 
 	/* The counter says the stage is over: make sure the items agree. */
-	if ((c = bj_db_query(db, BJ_SQL_STAGE_LEFT, "ii", job_id, stage)) == NULL) {
+	if ((c = bj_db_queryp(db, BJ_SQL_STAGE_LEFT, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(stage)))) == NULL) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -84,8 +85,8 @@ bj_job_settle(struct bj_db *db, long long job_id)
 	bj_rows_free(c);
 	c = NULL;
 	if (left > 0) {
-		if (bj_db_exec(db, BJ_SQL_STAGE_REMAINING_SET, NULL, "iii", left,
-		    job_id, stage) == -1)
+		if (bj_db_execp(db, BJ_SQL_STAGE_REMAINING_SET, NULL,
+		    BJ_PARAMS(BJ_P_INT(left), BJ_P_INT(job_id), BJ_P_INT(stage))) == -1)
 			e = bj_job_db_error(db);
 		goto out;
 	}
@@ -95,15 +96,17 @@ bj_job_settle(struct bj_db *db, long long job_id)
 		goto out;
 	}
 
-	if ((c = bj_db_query(db, BJ_SQL_STAGE_NEXT, "ii", job_id, stage)) == NULL) {
+	if ((c = bj_db_queryp(db, BJ_SQL_STAGE_NEXT, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(stage)))) == NULL) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
 	if (bj_rows_get(c, 0, 0) != NULL) {
 		long long next = bj_rows_int(c, 0, 0);
 
-		if (bj_db_exec(db, BJ_SQL_STAGE_OPEN, &n, "iiiii", next, job_id, next,
-		    job_id, stage) == -1) {
+		if (bj_db_execp(db, BJ_SQL_STAGE_OPEN, &n, BJ_PARAMS(BJ_P_INT(next),
+		    BJ_P_INT(job_id), BJ_P_INT(next), BJ_P_INT(job_id),
+		    BJ_P_INT(stage))) == -1) {
 			e = bj_job_db_error(db);
 			goto out;
 		}
@@ -118,8 +121,8 @@ bj_job_settle(struct bj_db *db, long long job_id)
 	to = BJ_JOB_SUCCEEDED;
 	if (failed > 0 && (!cont || succeeded == 0))
 		to = BJ_JOB_FAILED;
-	if (bj_db_exec(db, BJ_SQL_JOB_END, &n, "sis", bj_job_state_name(to), job_id,
-	    bj_job_state_name(st)) == -1) {
+	if (bj_db_execp(db, BJ_SQL_JOB_END, &n, BJ_PARAMS(BJ_P_STR(bj_job_state_name(to)),
+	    BJ_P_INT(job_id), BJ_P_STR(bj_job_state_name(st)))) == -1) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -139,7 +142,7 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 	enum bj_job_state from;
 	int s;
 
-	if ((r = bj_db_query(db, BJ_SQL_JOB_LOCK, "i", job_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_JOB_LOCK, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -152,17 +155,17 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 	from = (enum bj_job_state)s;
 	if (!bj_job_state_terminal(to) || !bj_job_can(from, to))
 		return BJ_ERR_INVALID_TRANSITION;
-	if (bj_db_exec(db, BJ_SQL_JOB_END, &n, "sis", bj_job_state_name(to), job_id,
-	    bj_job_state_name(from)) == -1)
+	if (bj_db_execp(db, BJ_SQL_JOB_END, &n, BJ_PARAMS(BJ_P_STR(bj_job_state_name(to)),
+	    BJ_P_INT(job_id), BJ_P_STR(bj_job_state_name(from)))) == -1)
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_INVALID_TRANSITION;
 	/* claims are few (workers x batch): revoked now; pending rows are many */
 	if ((to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED) &&
-	    bj_db_exec(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, "i", job_id) == -1)
+	    bj_db_execp(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, BJ_PARAMS(BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
-	if (bj_db_exec(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL, "iii", (long long)nc,
-	    (long long)nc, job_id) == -1)
+	if (bj_db_execp(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL, BJ_PARAMS(BJ_P_INT(nc),
+	    BJ_P_INT(nc), BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
 	return record_end(db, job_id, to, detail);
 }
@@ -172,7 +175,8 @@ bj_outbox_record(struct bj_db *db, long long job_id, const char *event)
 {
 	if (event == NULL)
 		return BJ_ERR_INTERNAL;
-	if (bj_db_exec(db, BJ_SQL_OUTBOX_RECORD, NULL, "si", event, job_id) == -1)
+	if (bj_db_execp(db, BJ_SQL_OUTBOX_RECORD, NULL, BJ_PARAMS(BJ_P_STR(event),
+	    BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
 	return BJ_OK;
 }
@@ -180,7 +184,8 @@ bj_outbox_record(struct bj_db *db, long long job_id, const char *event)
 enum bj_err
 bj_event_add(struct bj_db *db, long long job_id, const char *type, const char *detail)
 {
-	if (bj_db_exec(db, BJ_SQL_EVENT_ADD, NULL, "iss", job_id, type, detail) == -1)
+	if (bj_db_execp(db, BJ_SQL_EVENT_ADD, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_STR(type), BJ_P_STR(detail))) == -1)
 		return bj_job_db_error(db);
 	return BJ_OK;
 }
@@ -193,10 +198,11 @@ conditional(struct bj_db *db, long long job_id, const char *sql, const char *eve
 	struct bj_rows *r;
 	enum bj_err e;
 
-	if (bj_db_exec(db, sql, &n, "i", job_id) == -1)
+	if (bj_db_execp(db, sql, &n, BJ_PARAMS(BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
 	if (n == 0) {
-		if ((r = bj_db_query(db, BJ_SQL_JOB_STATE, "i", job_id)) == NULL)
+		if ((r = bj_db_queryp(db, BJ_SQL_JOB_STATE,
+		    BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 			return bj_job_db_error(db);
 		e = r->nrows == 0 ? BJ_ERR_JOB_NOT_FOUND : BJ_ERR_INVALID_TRANSITION;
 		bj_rows_free(r);

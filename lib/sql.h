@@ -2,8 +2,9 @@
  * sql.h: every runtime SQL text of bulkjobs.
  *
  * Each text is a statement prepared once per connection (db.c caches them
- * by text). Every value is a '?' placeholder; the comment above each says
- * the parameters it binds, in bj_db_exec()'s format letters.
+ * by text). Every value is a '?' placeholder; the comment beside each says
+ * the parameters it binds, in order: i an integer (BJ_P_INT), s a string
+ * (BJ_P_STR, or BJ_P_NULL).
  * Grouped by the module that runs them: the texts are defined in sql.c
  * and sql_<area>.c beside it, and nowhere else.
  */

@@ -1,12 +1,9 @@
 /* sql_api.c: SQL texts of the job model, claims, leases and fan-in (see sql.h). */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <mysql.h>
 
 #include "buf.h"
 #include "create.h"
@@ -312,100 +309,39 @@ bj_sql_items_insert(int n)
 	return t;
 }
 
-/* Bind one item row at b[0..3] from it (job id and stage through the given cells). */
+struct item_rows {
+	long long			 job;
+	const struct bj_item_spec	*items;
+};
+
+/* The parameters of item i's row (bj_sql_items_insert's four). */
 static void
-bind_item(MYSQL_BIND *b, long long *job, long long *stage, const struct bj_item_spec *it,
-    unsigned long *lens)
+item_row(void *arg, size_t i, struct bj_param *p)
 {
-	memset(b, 0, 4 * sizeof *b);
-	b[0].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[0].buffer = job;
-	*stage = it->stage;
-	b[1].buffer_type = MYSQL_TYPE_LONGLONG;
-	b[1].buffer = stage;
-	lens[0] = (unsigned long)strlen(it->key);
-	b[2].buffer_type = MYSQL_TYPE_STRING;
-	b[2].buffer = (void *)(uintptr_t)it->key;
-	b[2].buffer_length = lens[0];
-	b[2].length = &lens[0];
-	if (it->payload == NULL) {
-		b[3].buffer_type = MYSQL_TYPE_NULL;
-	} else {
-		lens[1] = (unsigned long)strlen(it->payload);
-		b[3].buffer_type = MYSQL_TYPE_STRING;
-		b[3].buffer = (void *)(uintptr_t)it->payload;
-		b[3].buffer_length = lens[1];
-		b[3].length = &lens[1];
-	}
-}
+	const struct item_rows *a = arg;
+	const struct bj_item_spec *it = &a->items[i];
 
-/* Bytes that rows items from it would send. */
-static size_t
-chunk_bytes(const struct bj_item_spec *it, size_t rows)
-{
-	size_t b = 0;
-
-	for (size_t i = 0; i < rows; i++)
-		b += strlen(it[i].key) + (it[i].payload ? strlen(it[i].payload) : 0) + 32;
-	return b;
-}
-
-/* Bind and run st for rows items from it; 0 or -1. */
-static int
-run_rows(MYSQL_STMT *st, MYSQL_BIND *b, long long *job, long long *stages,
-    unsigned long *lens, const struct bj_item_spec *it, size_t rows)
-{
-	for (size_t i = 0; i < rows; i++)
-		bind_item(b + 4 * i, job, &stages[i], &it[i], lens + 2 * i);
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return -1;
-	return 0;
+	p[0] = BJ_P_INT(a->job);
+	p[1] = BJ_P_INT(it->stage);
+	p[2] = BJ_P_STR(it->key);
+	p[3] = BJ_P_STR(it->payload);
 }
 
 int
 bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *items, size_t n)
 {
-	MYSQL *my = bj_db_mysql(db);
-	MYSQL_STMT *batch = NULL, *one = NULL;
-	MYSQL_BIND *b = bj_xcalloc(BJ_SQL_ITEM_BATCH * 4, sizeof *b);
-	long long *stages = bj_xcalloc(BJ_SQL_ITEM_BATCH, sizeof *stages);
-	unsigned long *lens = bj_xcalloc(BJ_SQL_ITEM_BATCH * 2, sizeof *lens);
-	const char *bt = bj_sql_items_insert(BJ_SQL_ITEM_BATCH), *ot = bj_sql_items_insert(1);
-	size_t i = 0;
-	int rc = -1;
+	struct item_rows a = { job, items };
+	struct bj_db_batch b = {
+		.many = bj_sql_items_insert(BJ_SQL_ITEM_BATCH),
+		.one = bj_sql_items_insert(1),
+		.rows = BJ_SQL_ITEM_BATCH,
+		.cols = 4,
+		.max_bytes = BJ_SQL_BATCH_BYTES,
+		.fill = item_row,
+		.arg = &a,
+	};
 
-	if (my == NULL || (one = mysql_stmt_init(my)) == NULL ||
-	    mysql_stmt_prepare(one, ot, strlen(ot)) != 0)
-		goto out;
-	while (i < n) {
-		/* full batches while they stay well under max_allowed_packet */
-		if (n - i >= BJ_SQL_ITEM_BATCH &&
-		    chunk_bytes(items + i, BJ_SQL_ITEM_BATCH) <= BJ_SQL_BATCH_BYTES) {
-			if (batch == NULL && ((batch = mysql_stmt_init(my)) == NULL ||
-			    mysql_stmt_prepare(batch, bt, strlen(bt)) != 0))
-				goto out;
-			if (run_rows(batch, b, &job, stages, lens, items + i, BJ_SQL_ITEM_BATCH) == -1)
-				goto out;
-			i += BJ_SQL_ITEM_BATCH;
-		} else {
-			if (run_rows(one, b, &job, stages, lens, items + i, 1) == -1)
-				goto out;
-			i++;
-		}
-	}
-	rc = 0;
-out:
-	if (batch != NULL)
-		mysql_stmt_close(batch);
-	if (one != NULL)
-		mysql_stmt_close(one);
-	free(b);
-	free(stages);
-	free(lens);
-	/* let the db layer see the link state (a lost link marks it gone) */
-	if (rc == -1)
-		bj_db_exec(db, BJ_SQL_PING, NULL, "");
-	return rc;
+	return bj_db_exec_batch(db, &b, n);
 }
 
 /* --- pause, resume, lists (settle.c, job.c, api_jobs.c) --- */

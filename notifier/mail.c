@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,8 +29,6 @@
 #include "log.h"
 #include "mailmsg.h"
 #include "notify.h"
-
-#define EX_TEMPFAIL_CODE	75	/* sysexits: try again later */
 
 /* The outcome as the pages name it, in the reader's language. */
 static const char *
@@ -314,7 +313,7 @@ send_sendmail(const char *path, int timeout, const char *msg, struct bj_note *no
 		int code = WEXITSTATUS(st);
 		snprintf(err, sizeof err, "%s exited with status %d", path, code);
 		/* sysexits other than EX_TEMPFAIL are final; anything else may pass */
-		bj_note_set(note, code >= 64 && code <= 78 && code != EX_TEMPFAIL_CODE ?
+		bj_note_set(note, code >= EX__BASE && code <= EX__MAX && code != EX_TEMPFAIL ?
 		    BJ_NOTE_DEAD : BJ_NOTE_RETRY, code, err);
 	} else {
 		snprintf(err, sizeof err, "%s was killed by signal %d", path,

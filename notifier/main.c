@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -25,7 +26,6 @@
 #include "notify.h"
 #include "webhook_sig.h"
 
-#define EXIT_USAGE	64
 #define BATCH_PER_LANE	4	/* notes claimed per pass step, per [notify] parallel lane */
 
 struct counts {
@@ -185,7 +185,8 @@ main(int argc, char **argv)
 	struct counts c = { 0 };
 	char *cause = NULL, *end;
 	long limit = 1000, watch = 0;
-	int ch, verbose = 0, rc = 1;
+	struct sigaction sa;
+	int ch, verbose = 0, rc = EX_TEMPFAIL;	/* a pass failed: the next run tries again */
 
 	while ((ch = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -195,24 +196,24 @@ main(int argc, char **argv)
 			limit = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || limit < 1 || limit > 1000000) {
 				fprintf(stderr, "bulkjobs-notify: --limit must be 1 to 1000000\n");
-				return EXIT_USAGE;
+				return EX_USAGE;
 			}
 			break;
 		case 'w':
 			watch = strtol(optarg, &end, 10);
 			if (*end != '\0' || end == optarg || watch < 1 || watch > 86400) {
 				fprintf(stderr, "bulkjobs-notify: --watch must be 1 to 86400 seconds\n");
-				return EXIT_USAGE;
+				return EX_USAGE;
 			}
 			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		default: usage(stderr); return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return EX_USAGE;
 	}
 	bj_log_open("bulkjobs-notify", 1, 1);
 	bj_log_set_verbose(verbose);
@@ -222,20 +223,27 @@ main(int argc, char **argv)
 		bj_log_err("%s", cause);
 		free(cause);
 		bj_conf_free(&conf);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (check_conf(&conf, conf_path) == -1) {
 		bj_conf_free(&conf);
-		return 1;
+		return EX_CONFIG;
 	}
 	bj_i18n_init();
-	mysql_library_init(0, NULL, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		bj_fatal("cannot initialise the MariaDB client library");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		bj_fatal("cannot initialise libcurl");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;	/* a signal ends --watch between passes, not a write */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	db = bj_db_new(&conf);
 	if (bj_db_connect(db) == -1) {
 		bj_log_err("cannot connect to the database: %s", bj_db_error(db));
+		rc = EX_UNAVAILABLE;
 		goto out;
 	}
 	for (;;) {
@@ -252,7 +260,7 @@ main(int argc, char **argv)
 		if (stopping)
 			break;
 	}
-	rc = 0;
+	rc = EX_OK;
 out:
 	bj_db_free(db);
 	curl_global_cleanup();

@@ -36,13 +36,13 @@ bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 	*out = NULL;
 	if (bj_db_begin(db) == -1)
 		return -1;
-	if ((ids = bj_db_query(db, BJ_SQL_NOTIFY_DUE, "i", (long long)limit)) == NULL)
+	if ((ids = bj_db_queryp(db, BJ_SQL_NOTIFY_DUE, BJ_PARAMS(BJ_P_INT(limit)))) == NULL)
 		goto fail;
 	for (int i = 0; i < ids->nrows; i++) {
 		unsigned long long affected = 0;
 
-		if (bj_db_exec(db, BJ_SQL_NOTIFY_LEASE, &affected, "ii", (long long)lease,
-		    bj_rows_int(ids, i, 0)) == -1)
+		if (bj_db_execp(db, BJ_SQL_NOTIFY_LEASE, &affected, BJ_PARAMS(BJ_P_INT(lease),
+		    BJ_P_INT(bj_rows_int(ids, i, 0)))) == -1)
 			goto fail;
 	}
 	if (bj_db_commit(db) == -1)
@@ -55,7 +55,8 @@ bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 	for (int i = 0; i < ids->nrows; i++) {
 		struct bj_note *note;
 
-		if ((r = bj_db_query(db, BJ_SQL_NOTIFY_GET, "i", bj_rows_int(ids, i, 0))) == NULL) {
+		if ((r = bj_db_queryp(db, BJ_SQL_NOTIFY_GET,
+		    BJ_PARAMS(BJ_P_INT(bj_rows_int(ids, i, 0))))) == NULL) {
 			bj_notes_free(notes, n);
 			bj_rows_free(ids);
 			return -1;
@@ -95,8 +96,8 @@ bj_notify_load(struct bj_db *db, struct bj_note *note)
 		return 1;
 	if (err != BJ_OK)
 		return -1;
-	if ((e = bj_db_query(db, BJ_SQL_NOTIFY_FIRST_ERRORS, "ii", note->job_id,
-	    (long long)BJ_NOTE_MAX_ERRORS)) == NULL)
+	if ((e = bj_db_queryp(db, BJ_SQL_NOTIFY_FIRST_ERRORS,
+	    BJ_PARAMS(BJ_P_INT(note->job_id), BJ_P_INT(BJ_NOTE_MAX_ERRORS)))) == NULL)
 		return -1;
 	for (int i = 0; i < e->nrows && i < BJ_NOTE_MAX_ERRORS; i++) {
 		note->err_key[i] = cell_dup(e, i, 0);
@@ -218,22 +219,25 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 		return -1;
 	switch (outcome) {
 	case BJ_NOTE_SENT:
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_SENT, &affected, "sii", status, note->id,
-		    (long long)note->attempt);
+		rc = bj_db_execp(db, BJ_SQL_NOTIFY_SENT, &affected,
+		    BJ_PARAMS(BJ_P_STR(status), BJ_P_INT(note->id),
+		    BJ_P_INT(note->attempt)));
 		break;
 	case BJ_NOTE_RETRY: {
 		long long delay = bj_backoff_delay(conf->notify_backoff, note->attempt);
 
 		if (note->retry_after > 0)
 			delay = note->retry_after > 86400 ? 86400 : note->retry_after;
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_RETRY, &affected, "issii", delay, status, err,
-		    note->id, (long long)note->attempt);
+		rc = bj_db_execp(db, BJ_SQL_NOTIFY_RETRY, &affected,
+		    BJ_PARAMS(BJ_P_INT(delay), BJ_P_STR(status), BJ_P_STR(err),
+		    BJ_P_INT(note->id), BJ_P_INT(note->attempt)));
 		break;
 	}
 	case BJ_NOTE_DEAD:
 	default:
-		rc = bj_db_exec(db, BJ_SQL_NOTIFY_DEAD, &affected, "ssii", status, err, note->id,
-		    (long long)note->attempt);
+		rc = bj_db_execp(db, BJ_SQL_NOTIFY_DEAD, &affected,
+		    BJ_PARAMS(BJ_P_STR(status), BJ_P_STR(err), BJ_P_INT(note->id),
+		    BJ_P_INT(note->attempt)));
 		break;
 	}
 	if (rc == -1)
@@ -243,8 +247,9 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 		bj_db_rollback(db);
 		return 0;
 	}
-	if (bj_db_exec(db, BJ_SQL_NOTIFY_ATTEMPT, NULL, "iiss", note->id, (long long)note->attempt,
-	    status, outcome == BJ_NOTE_SENT ? NULL : err) == -1)
+	if (bj_db_execp(db, BJ_SQL_NOTIFY_ATTEMPT, NULL, BJ_PARAMS(BJ_P_INT(note->id),
+	    BJ_P_INT(note->attempt), BJ_P_STR(status),
+	    BJ_P_STR(outcome == BJ_NOTE_SENT ? NULL : err))) == -1)
 		goto fail;
 	if (outcome != BJ_NOTE_RETRY) {
 		detail = event_detail(note, outcome == BJ_NOTE_SENT ? "sent" : "given up");

@@ -40,12 +40,13 @@ cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 {
 	unsigned long long n = 0;
 
-	if (bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_CANCEL_CLAIMED : BJ_SQL_REAPER_CANCEL_PENDING,
-	    &n, "iii", job_id, job_id, (long long)r->batch) == -1)
+	if (bj_db_execp(r->db,
+	    claimed ? BJ_SQL_REAPER_CANCEL_CLAIMED : BJ_SQL_REAPER_CANCEL_PENDING, &n,
+	    BJ_PARAMS(BJ_P_INT(job_id), BJ_P_INT(job_id), BJ_P_INT(r->batch))) == -1)
 		return -1;
-	if (n > 0 && bj_db_exec(r->db, claimed ? BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED :
-	    BJ_SQL_REAPER_COUNT_CANCELLED_PENDING, NULL, "iii", (long long)n, (long long)n,
-	    job_id) == -1)
+	if (n > 0 && bj_db_execp(r->db, claimed ? BJ_SQL_REAPER_COUNT_CANCELLED_CLAIMED :
+	    BJ_SQL_REAPER_COUNT_CANCELLED_PENDING, NULL,
+	    BJ_PARAMS(BJ_P_INT(n), BJ_P_INT(n), BJ_P_INT(job_id))) == -1)
 		return -1;
 	return (long long)n;
 }
@@ -62,8 +63,8 @@ bj_reaper_finish(struct bj_reaper *r, long long job_id, const char *detail,
 	enum bj_err e;
 
 	/* the counters say what is cancelled: make sure they match the items */
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, "ii", job_id,
-	    job_id) == -1)
+	if (bj_db_execp(r->db, BJ_SQL_REAPER_RECOUNT_ENDING, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(job_id))) == -1)
 		return -1;
 	e = bj_job_finish(r->db, job_id, BJ_JOB_FAILED, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION || e == BJ_ERR_JOB_NOT_FOUND)
@@ -143,8 +144,8 @@ bj_reaper_cancel_leftovers(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r) || !cancel_budget(r))
 			return rc;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_LEFTOVERS_DUE, "ii", after,
-		    (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_LEFTOVERS_DUE,
+		    BJ_PARAMS(BJ_P_INT(after), BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("leftover sweep: %s", bj_db_error(r->db));
 			return -1;
@@ -177,12 +178,12 @@ expire_group(struct bj_reaper *r)
 
 	if (bj_reaper_pick(r->db, BJ_SQL_REAPER_EXPIRING_TABLE, BJ_SQL_REAPER_EXPIRING_CLEAR,
 	    BJ_SQL_REAPER_EXPIRING_PICK, EXPIRE_GROUP) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_RECOUNT, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, "") == -1 ||
-	    (sum = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, "")) == NULL)
+	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_RECOUNT, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, NULL, 0) == -1 ||
+	    (sum = bj_db_queryp(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, NULL, 0)) == NULL)
 		goto err;
 	n = bj_rows_int(sum, 0, 0);
 	if (bj_db_commit(r->db) == -1) {
@@ -207,7 +208,8 @@ bj_reaper_expire(struct bj_reaper *r)
 	if (r->dry_run) {
 		struct bj_rows *rows;
 
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_EXPIRE_DUE, "i", (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_EXPIRE_DUE,
+		    BJ_PARAMS(BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("deadline sweep: %s", bj_db_error(r->db));
 			return -1;

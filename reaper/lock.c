@@ -22,7 +22,8 @@ bj_reaper_lock(struct bj_reaper *r)
 	const char *v;
 	int rc;
 
-	rows = bj_db_query(r->lockdb, BJ_SQL_GET_LOCK, "si", r->conf->lock_name, 0LL);
+	rows = bj_db_queryp(r->lockdb, BJ_SQL_GET_LOCK,
+	    BJ_PARAMS(BJ_P_STR(r->conf->lock_name), BJ_P_INT(0)));
 	if (rows == NULL) {
 		bj_log_err("GET_LOCK: %s", bj_db_error(r->lockdb));
 		return -1;
@@ -45,7 +46,8 @@ bj_reaper_unlock(struct bj_reaper *r)
 
 	if (r->lockdb == NULL || bj_db_gone(r->lockdb))
 		return;
-	rows = bj_db_query(r->lockdb, BJ_SQL_RELEASE_LOCK, "s", r->conf->lock_name);
+	rows = bj_db_queryp(r->lockdb, BJ_SQL_RELEASE_LOCK,
+	    BJ_PARAMS(BJ_P_STR(r->conf->lock_name)));
 	bj_rows_free(rows);
 }
 
@@ -66,7 +68,8 @@ bj_reaper_go_on(struct bj_reaper *r)
 	if (r->lockdb == NULL)
 		return 1;
 	/* a reconnect would be a new session that does not hold the lock */
-	rows = bj_db_query(r->lockdb, BJ_SQL_IS_LOCK_MINE, "s", r->conf->lock_name);
+	rows = bj_db_queryp(r->lockdb, BJ_SQL_IS_LOCK_MINE,
+	    BJ_PARAMS(BJ_P_STR(r->conf->lock_name)));
 	mine = rows != NULL && bj_rows_int(rows, 0, 0) == 1;
 	bj_rows_free(rows);
 	if (!mine) {
@@ -110,8 +113,8 @@ bj_reaper_pick(struct bj_db *db, const char *table, const char *clear, const cha
     long long limit)
 {
 	if (bj_db_exec_text(db, table) == -1 || bj_db_begin(db) == -1 ||
-	    bj_db_exec(db, clear, NULL, "") == -1 ||
-	    bj_db_exec(db, pick, NULL, "i", limit) == -1)
+	    bj_db_execp(db, clear, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(db, pick, NULL, BJ_PARAMS(BJ_P_INT(limit))) == -1)
 		return -1;
 	return 0;
 }

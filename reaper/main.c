@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <mysql.h>
@@ -125,7 +126,7 @@ main(int argc, char **argv)
 	struct bj_reaper r;
 	struct sigaction sa;
 	char *cause = NULL;
-	int ch, verbose = 0, dry_run = 0, rc = 1, locked = 0;
+	int ch, verbose = 0, dry_run = 0, rc = EX_UNAVAILABLE, locked = 0;
 	double t0 = bj_now();
 
 	while ((ch = getopt_long(argc, argv, "c:vnhV", longopts, NULL)) != -1) {
@@ -135,12 +136,12 @@ main(int argc, char **argv)
 		case 'n': dry_run = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return 64;
+		default: usage(stderr); return EX_USAGE;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return 64;
+		return EX_USAGE;
 	}
 	bj_log_open("bulkjobs-reaper", 1, 1);
 	/* the dry run's "would ..." lines are its output */
@@ -159,9 +160,10 @@ main(int argc, char **argv)
 		bj_log_err("%s", cause);
 		free(cause);
 		bj_conf_free(&conf);
-		return 1;
+		return EX_CONFIG;
 	}
-	mysql_library_init(0, NULL, NULL);
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		bj_fatal("cannot initialise the MariaDB client library");
 	memset(&r, 0, sizeof r);
 	r.conf = &conf;
 	r.dry_run = dry_run;
@@ -175,26 +177,27 @@ main(int argc, char **argv)
 		    bj_db_error(bj_db_gone(r.lockdb) ? r.lockdb : r.db));
 		goto out;
 	}
+	rc = EX_TEMPFAIL;	/* from here on, the next run tries again */
 	switch (bj_reaper_lock(&r)) {
 	case -1:
 		goto out;
 	case 0:
 		/* another reaper is at work: nothing to say */
-		rc = 0;
+		rc = EX_OK;
 		goto out;
 	}
 	locked = 1;
-	rc = bj_reaper_sweep(&r) == -1 ? 1 : 0;
+	rc = bj_reaper_sweep(&r) == -1 ? EX_TEMPFAIL : EX_OK;
 	if (r.halted && !got_term)
-		rc = 1;		/* the lock was lost mid-run */
+		rc = EX_TEMPFAIL;	/* the lock was lost mid-run */
 	bj_reaper_unlock(&r);
 	locked = 0;
 	/* after the unlock: a slow webhook must not hold the lock */
 	if (!dry_run && !got_term && run_notifier(&conf, conf_path) == -1)
-		rc = 1;
+		rc = EX_TEMPFAIL;
 	if (conf.metrics_textfile != NULL && *conf.metrics_textfile && !dry_run &&
 	    bj_reaper_write_metrics(&r, conf.metrics_textfile, bj_now() - t0, rc == 0) == -1)
-		rc = 1;
+		rc = EX_CANTCREAT;
 	if (verbose || dry_run)
 		printf("%sorphans requeued %lld, failed %lld; jobs finished %lld, expired %lld;"
 		    " artifacts purged %lld; rows purged %lld; repairs %lld; notifications %lld;"

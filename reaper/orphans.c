@@ -36,8 +36,8 @@ log_batch(struct bj_reaper *r, int repair, long long n, const struct bj_reaper_s
 
 	if ((r->dry_run ? n : st->repairs) == 0)
 		return 0;
-	rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LIST, "i",
-	    (long long)(r->dry_run || repair));
+	rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ORPHANS_LIST,
+	    BJ_PARAMS(BJ_P_INT(r->dry_run || repair)));
 	if (rows == NULL)
 		return -1;
 	for (int i = 0; i < rows->nrows; i++) {
@@ -63,7 +63,7 @@ log_batch(struct bj_reaper *r, int repair, long long n, const struct bj_reaper_s
 static long long
 count_batch(struct bj_reaper *r, int repair, struct bj_reaper_stats *st)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_SUMMARY, "");
+	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ORPHANS_SUMMARY, NULL, 0);
 	long long n;
 
 	if (rows == NULL)
@@ -130,10 +130,10 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 	if (bj_reaper_pick(r->db, BJ_SQL_REAPER_ORPHANS_TABLE, BJ_SQL_REAPER_ORPHANS_CLEAR,
 	    pick, r->batch) == -1)
 		goto err;
-	if ((jobs = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_LOCK_JOBS, "")) == NULL)
+	if ((jobs = bj_db_queryp(r->db, BJ_SQL_REAPER_ORPHANS_LOCK_JOBS, NULL, 0)) == NULL)
 		goto err;
 	bj_rows_free(jobs);
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_FATE, NULL, "") == -1)
+	if (bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_FATE, NULL, NULL, 0) == -1)
 		goto err;
 	if (r->dry_run) {
 		if ((n = count_batch(r, repair, &st)) == -1 || log_batch(r, repair, n, &st) == -1)
@@ -142,13 +142,15 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 		bj_reaper_stats_add(&r->st, &st);
 		return n;
 	}
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL, "s", LEASE_ERROR) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_UNMOVED, NULL, "") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_FAILURES, NULL, "s", LEASE_ERROR) == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_EVENTS, NULL, "s",
-	    repair ? "failed" : "lease expired") == -1 ||
-	    bj_db_exec(r->db, BJ_SQL_REAPER_ORPHANS_COUNT, NULL, "") == -1 ||
-	    (ended = bj_db_query(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, "")) == NULL ||
+	if (bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL,
+	    BJ_PARAMS(BJ_P_STR(LEASE_ERROR))) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_UNMOVED, NULL, NULL, 0) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_FAILURES, NULL,
+	    BJ_PARAMS(BJ_P_STR(LEASE_ERROR))) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_EVENTS, NULL,
+	    BJ_PARAMS(BJ_P_STR(repair ? "failed" : "lease expired"))) == -1 ||
+	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_COUNT, NULL, NULL, 0) == -1 ||
+	    (ended = bj_db_queryp(r->db, BJ_SQL_REAPER_ORPHANS_ENDED, NULL, 0)) == NULL ||
 	    end_jobs(r, ended, &st) == -1 || (n = count_batch(r, repair, &st)) == -1 ||
 	    bj_db_commit(r->db) == -1)
 		goto err;

@@ -125,7 +125,8 @@ purge_artifacts(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_ARTIFACTS_DUE, "i", (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ARTIFACTS_DUE,
+		    BJ_PARAMS(BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
 			return -1;
@@ -163,7 +164,8 @@ purge_artifacts(struct bj_reaper *r)
 			}
 			if (rel != NULL)
 				r->st.artifacts += unlink_logged(r, id, rel);
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, "i", id) == -1) {
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL,
+			    BJ_PARAMS(BJ_P_INT(id))) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_db_rollback(r->db);
 				bj_rows_free(rows);
@@ -194,9 +196,10 @@ purge_children(struct bj_reaper *r, const char *sql, long long job_id, int limit
 		if (!bj_reaper_go_on(r))
 			return -2;
 		if (limited)
-			rc = bj_db_exec(r->db, sql, &n, "ii", job_id, (long long)r->batch);
+			rc = bj_db_execp(r->db, sql, &n, BJ_PARAMS(BJ_P_INT(job_id),
+			    BJ_P_INT(r->batch)));
 		else
-			rc = bj_db_exec(r->db, sql, &n, "i", job_id);
+			rc = bj_db_execp(r->db, sql, &n, BJ_PARAMS(BJ_P_INT(job_id)));
 		if (rc == -1)
 			return -1;
 		r->st.rows += (long long)n;
@@ -221,7 +224,8 @@ purge_rows(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_PURGE_DUE, "ii", age, (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_PURGE_DUE, BJ_PARAMS(BJ_P_INT(age),
+		    BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("row purge: %s", bj_db_error(r->db));
 			return -1;
@@ -246,7 +250,8 @@ purge_rows(struct bj_reaper *r)
 				if (rc == -1)
 					goto err;
 			}
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_JOB, &n, "ii", id, age) == -1)
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_PURGE_JOB, &n,
+			    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(age))) == -1)
 				goto err;
 			r->st.rows += (long long)n;
 			continue;

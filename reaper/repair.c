@@ -27,7 +27,8 @@ repair_counts(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_DRIFTED, "ii", after, (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_DRIFTED, BJ_PARAMS(BJ_P_INT(after),
+		    BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("count check: %s", bj_db_error(r->db));
 			return -1;
@@ -43,7 +44,8 @@ repair_counts(struct bj_reaper *r)
 				continue;
 			}
 			bj_log_info("repairing: job %lld counters drifted from its items; recounted", id);
-			if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "ii", id, id) == -1) {
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_RECOUNT, NULL,
+			    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(id))) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);
 				return -1;

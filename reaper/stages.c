@@ -21,7 +21,8 @@
 static int
 locked_state(struct bj_reaper *r, long long job_id)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_JOB_LOCK, "i", job_id);
+	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_JOB_LOCK,
+	    BJ_PARAMS(BJ_P_INT(job_id)));
 	int st = -1;
 
 	if (rows == NULL)
@@ -52,7 +53,8 @@ bj_reaper_stats_add(struct bj_reaper_stats *to, const struct bj_reaper_stats *fr
 void
 bj_reaper_count_end(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *st)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_TARGETS, "i", job_id);
+	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_TARGETS,
+	    BJ_PARAMS(BJ_P_INT(job_id)));
 
 	if (rows != NULL)
 		st->notifications += bj_rows_int(rows, 0, 0);
@@ -71,7 +73,8 @@ bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *
 	if (before < 0 || bj_job_state_terminal(before))
 		return 0;
 	/* the counters decide what settle does: put them right first */
-	if (bj_db_exec(r->db, BJ_SQL_REAPER_RECOUNT, NULL, "ii", job_id, job_id) == -1)
+	if (bj_db_execp(r->db, BJ_SQL_REAPER_RECOUNT, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(job_id))) == -1)
 		return -1;
 	if (bj_job_settle(r->db, job_id) != BJ_OK)
 		return -1;
@@ -94,7 +97,8 @@ bj_reaper_stages(struct bj_reaper *r)
 
 		if (!bj_reaper_go_on(r))
 			return 0;
-		rows = bj_db_query(r->db, BJ_SQL_REAPER_SETTLE_DUE, "ii", after, (long long)r->batch);
+		rows = bj_db_queryp(r->db, BJ_SQL_REAPER_SETTLE_DUE,
+		    BJ_PARAMS(BJ_P_INT(after), BJ_P_INT(r->batch)));
 		if (rows == NULL) {
 			bj_log_err("stage sweep: %s", bj_db_error(r->db));
 			return -1;

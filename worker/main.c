@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -27,10 +28,6 @@
 #include "log.h"
 #include "worker.h"
 
-#define EX_USAGE_	64
-#define EX_NOPERM_	77
-#define EX_CONFIG_	78
-#define EX_OSERR_	71
 
 #define MAX_KINDS	16	/* what one claim may ask for */
 #define MAX_CLAIM	100	/* items one claim may ask for */
@@ -132,9 +129,33 @@ int_opt(const char *name, const char *v, int min, int max)
 	if (errno || end == v || *end != '\0' || n < min || n > max) {
 		fprintf(stderr, "bulkjobs-worker: %s must be a number from %d to %d, not '%s'\n",
 		    name, min, max, v);
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
 	return (int)n;
+}
+
+/*
+ * The URL and the artifact root the command line left unset, from the
+ * config file (read when there is no --url, or -c names one) or else its
+ * defaults; exits on a config error.
+ */
+static void
+take_conf(struct opts *o)
+{
+	struct bj_conf conf;
+	char *cause = NULL;
+
+	bj_conf_defaults(&conf);
+	if ((o->url == NULL || o->conf_path != NULL) &&
+	    bj_conf_load(&conf, bj_conf_locate(o->conf_path), &cause) == -1) {
+		fprintf(stderr, "bulkjobs-worker: %s\n", cause);
+		exit(EX_CONFIG);
+	}
+	if (o->url == NULL)
+		o->url = bj_xstrdup(conf.public_url);
+	if (o->artifacts == NULL)
+		o->artifacts = bj_xstrdup(conf.artifacts_root);
+	bj_conf_free(&conf);
 }
 
 /* Parse the command line, read the config when needed; exits on errors. */
@@ -172,7 +193,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'k':
 			if (o->nkinds == MAX_KINDS) {
 				fprintf(stderr, "bulkjobs-worker: at most %d --kind\n", MAX_KINDS);
-				exit(EX_USAGE_);
+				exit(EX_USAGE);
 			}
 			o->kinds[o->nkinds++] = optarg;
 			break;
@@ -186,7 +207,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'v': bj_log_set_verbose(1); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': puts("bulkjobs-worker " PACKAGE_VERSION); exit(0);
-		default: usage(stderr); exit(EX_USAGE_);
+		default: usage(stderr); exit(EX_USAGE);
 		}
 	}
 	if (optind < argc || o->nkinds == 0 || o->exec == NULL || *o->exec == '\0') {
@@ -195,37 +216,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		else
 			fprintf(stderr, "bulkjobs-worker: --kind and --exec are required\n");
 		usage(stderr);
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
-	if (o->url == NULL || o->conf_path != NULL) {
-		struct bj_conf conf;
-		const char *path = bj_conf_locate(o->conf_path);
-		char *cause = NULL;
-
-		bj_conf_defaults(&conf);
-		if (bj_conf_load(&conf, path, &cause) == -1) {
-			fprintf(stderr, "bulkjobs-worker: %s\n", cause);
-			exit(EX_CONFIG_);
-		}
-		if (o->url == NULL)
-			o->url = bj_xstrdup(conf.public_url);
-		if (o->artifacts == NULL)
-			o->artifacts = bj_xstrdup(conf.artifacts_root);
-		bj_conf_free(&conf);
-	}
-	if (o->artifacts == NULL) {
-		struct bj_conf conf;
-		bj_conf_defaults(&conf);
-		o->artifacts = bj_xstrdup(conf.artifacts_root);
-		bj_conf_free(&conf);
-	}
+	take_conf(o);
 	if (token_file != NULL && (o->token = read_token_file(token_file)) == NULL)
-		exit(EX_CONFIG_);
+		exit(EX_CONFIG);
 	if (o->token == NULL && (env = getenv("BULKJOBS_TOKEN")) != NULL && *env)
 		o->token = bj_xstrdup(env);
 	if (o->token == NULL) {
 		fprintf(stderr, "bulkjobs-worker: no token: use --token, --token-file or $BULKJOBS_TOKEN\n");
-		exit(EX_USAGE_);
+		exit(EX_USAGE);
 	}
 	if (o->worker_id == NULL) {
 		char host[HOST_NAME_MAX + 1] = "localhost";
@@ -288,6 +288,65 @@ slot_clear(struct slot *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* How the command in s ended, as it will be reported; *error says why it failed. */
+static enum bj_outcome
+slot_outcome(struct slot *s, char **error)
+{
+	enum bj_outcome out;
+
+	if (s->stop == STOP_NOSTART) {
+		*error = bj_xstrdup("the worker could not start the command");
+		return BJ_OUT_RETRY;
+	}
+	out = bj_run_outcome(&s->run, error);
+	/* stopped by the shutdown, unless it finished well just before */
+	if (s->stop == STOP_SHUTDOWN && out != BJ_OUT_COMPLETE) {
+		free(*error);
+		*error = bj_xstrdup("the worker shut down and stopped the command");
+		return BJ_OUT_RETRY;
+	}
+	return out;
+}
+
+/*
+ * Complete the item in s with the command's result and artifact, or fail
+ * it when the artifact is not on disk or the server refuses the
+ * completion; *what says which for the log.
+ */
+static enum bj_call
+slot_complete(struct slot *s, struct bj_client *c, const struct opts *o, char **error,
+    const char **what)
+{
+	char *result = NULL, *artifact = NULL, *why;
+	int retryable = 1;
+	enum bj_call rc;
+
+	bj_run_result(&s->run, &result, &artifact);
+	if (s->run.out.len > 0 && result == NULL)
+		bj_log_warn("item %lld: stdout is not a JSON object; completing without a"
+		    " result", s->cl->id);
+	/* never complete with an artifact that is missing or not yet on disk */
+	if (artifact != NULL &&
+	    bj_artifact_sync(o->artifacts, artifact, error, &retryable) == -1) {
+		bj_log_warn("item %lld: %s", s->cl->id, *error);
+		rc = bj_client_fail(c, s->cl, *error, retryable);
+		*what = retryable ? "failed (retryable: artifact not written)" :
+		    "failed (bad artifact)";
+	} else if ((rc = bj_client_complete(c, s->cl, result, artifact)) == BJ_CALL_REFUSED) {
+		/* e.g. a result too large or a bad artifact path: fail it, saying why */
+		why = bj_xasprintf("the server refused the completion: %s", bj_client_error(c));
+		bj_log_warn("item %lld: %s", s->cl->id, why);
+		rc = bj_client_fail(c, s->cl, why, 0);
+		*what = "failed (completion refused)";
+		free(why);
+	} else {
+		*what = "completed";
+	}
+	free(result);
+	free(artifact);
+	return rc;
+}
+
 /*
  * Report how the command ended. Returns 1 when the slot is free again, 0
  * when the report must be retried later (the server was unreachable).
@@ -297,52 +356,18 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 {
 	enum bj_call rc;
 	enum bj_outcome out;
-	char *error = NULL, *result = NULL, *artifact = NULL;
+	char *error = NULL;
 	const char *what;
+	int freed = 1;
 
 	if (s->stop == STOP_LOST || s->stop == STOP_JOB_ENDED) {
 		bj_log_info("item %lld: stopped (%s), nothing to report", s->cl->id,
 		    s->stop == STOP_LOST ? "lease lost" : "job ended");
 		return 1;
 	}
-	if (s->stop == STOP_NOSTART) {
-		out = BJ_OUT_RETRY;
-		error = bj_xstrdup("the worker could not start the command");
-	} else {
-		out = bj_run_outcome(&s->run, &error);
-		/* stopped by the shutdown, unless it finished well just before */
-		if (s->stop == STOP_SHUTDOWN && out != BJ_OUT_COMPLETE) {
-			out = BJ_OUT_RETRY;
-			free(error);
-			error = bj_xstrdup("the worker shut down and stopped the command");
-		}
-	}
+	out = slot_outcome(s, &error);
 	if (out == BJ_OUT_COMPLETE) {
-		int retryable = 1;
-
-		bj_run_result(&s->run, &result, &artifact);
-		if (s->run.out.len > 0 && result == NULL)
-			bj_log_warn("item %lld: stdout is not a JSON object; completing without a result",
-			    s->cl->id);
-		/* never complete with an artifact that is missing or not yet on disk */
-		if (artifact != NULL &&
-		    bj_artifact_sync(o->artifacts, artifact, &error, &retryable) == -1) {
-			bj_log_warn("item %lld: %s", s->cl->id, error);
-			rc = bj_client_fail(c, s->cl, error, retryable);
-			what = retryable ? "failed (retryable: artifact not written)" :
-			    "failed (bad artifact)";
-		} else if ((rc = bj_client_complete(c, s->cl, result, artifact)) ==
-		    BJ_CALL_REFUSED) {
-			/* e.g. a result too large or a bad artifact path: fail it, saying why */
-			char *why = bj_xasprintf("the server refused the completion: %s",
-			    bj_client_error(c));
-			bj_log_warn("item %lld: %s", s->cl->id, why);
-			rc = bj_client_fail(c, s->cl, why, 0);
-			what = "failed (completion refused)";
-			free(why);
-		} else {
-			what = "completed";
-		}
+		rc = slot_complete(s, c, o, &error, &what);
 	} else {
 		rc = bj_client_fail(c, s->cl, error, out == BJ_OUT_RETRY);
 		what = out == BJ_OUT_RETRY ? "failed (retryable)" : "failed";
@@ -356,10 +381,8 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 			bj_log_warn("item %lld: cannot report yet (%s); retrying", s->cl->id,
 			    bj_client_error(c));
 			s->report_due = now + 2;
-			free(error);
-			free(result);
-			free(artifact);
-			return 0;
+			freed = 0;
+			break;
 		}
 		bj_log_err("item %lld: gave up reporting (%s)", s->cl->id, bj_client_error(c));
 		break;
@@ -370,9 +393,7 @@ slot_report(struct slot *s, struct bj_client *c, const struct opts *o, double no
 		break;
 	}
 	free(error);
-	free(result);
-	free(artifact);
-	return 1;
+	return freed;
 }
 
 /* Heartbeat a running command; stop it when the lease is lost or its job has ended. */
@@ -430,196 +451,242 @@ install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The worker's state between wake-ups. */
+struct worker {
+	struct opts		 o;
+	struct bj_client	*client;
+	struct slot		*slots;
+	struct pollfd		*pfd;		/* the signal pipe, then the slots' pipes */
+	int			*pfd_first;	/* per slot: its first entry in pfd */
+	int			*pfd_n;		/* per slot: how many */
+	double			 next_claim;
+	double			 idle;		/* the wait after an empty claim */
+	int			 stopping;
+	int			 handled_sigs;
+	int			 idle_empty;	/* nothing to claim, nothing ran */
+	int			 rc;
+};
+
+/* Signals since the last wake-up: the first stops claiming, the second stops the commands. */
+static void
+take_signals(struct worker *w, double now)
+{
+	while (w->handled_sigs < sig_count) {
+		w->handled_sigs++;
+		if (w->handled_sigs == 1) {
+			bj_log_info("stopping: no new claims, waiting for running commands");
+			w->stopping = 1;
+		} else if (w->handled_sigs == 2) {
+			bj_log_info("stopping now: terminating running commands");
+			for (int i = 0; i < w->o.jobs; i++) {
+				struct slot *s = &w->slots[i];
+
+				if (s->used && !s->done && s->stop == STOP_NONE) {
+					s->stop = STOP_SHUTDOWN;
+					bj_run_stop(&s->run, now, w->o.grace);
+				}
+			}
+		}
+	}
+}
+
+/* Put the n claims of got into free slots and start their commands; the number placed. */
+static int
+place_claims(struct worker *w, struct bj_claim **got, int n, double now)
+{
+	int placed = 0;
+
+	for (int k = 0, i = 0; k < n; k++) {
+		struct slot *s;
+
+		while (i < w->o.jobs && w->slots[i].used)
+			i++;
+		if (i == w->o.jobs) {	/* the server gave more than asked */
+			bj_claim_free(got[k]);
+			continue;
+		}
+		s = &w->slots[i];
+		s->used = 1;
+		s->cl = got[k];
+		if (slot_start(s, &w->o, now) == -1) {
+			bj_log_err("item %lld: cannot start the command: %s", got[k]->id,
+			    strerror(errno));
+			s->done = 1;
+			s->stop = STOP_NOSTART;
+			s->report_until = now + 60;
+		}
+		placed++;
+	}
+	return placed;
+}
+
+/* Claim items for the nfree free slots; the number of slots in use after it. */
+static int
+claim(struct worker *w, int nfree, int nused, double now)
+{
+	struct bj_claim **got = NULL;
+	int n = 0;
+	enum bj_call cr = bj_client_claim(w->client, w->o.worker_id, w->o.kinds, w->o.nkinds,
+	    nfree < MAX_CLAIM ? nfree : MAX_CLAIM, w->o.lease, &got, &n);
+
+	if (cr == BJ_CALL_OK && n > 0) {
+		w->idle = IDLE_MIN;
+		w->next_claim = now;
+		w->idle_empty = 0;
+		nused += place_claims(w, got, n, now);
+	} else if (cr == BJ_CALL_OK) {
+		w->next_claim = now + w->idle;
+		w->idle = w->idle * 2 > IDLE_MAX ? IDLE_MAX : w->idle * 2;
+		if (nused == 0)
+			w->idle_empty = 1;
+	} else if (cr == BJ_CALL_AUTH) {
+		bj_log_err("claim refused: %s", bj_client_error(w->client));
+		w->rc = EX_NOPERM;
+		w->stopping = 1;
+	} else {
+		bj_log_warn("claim failed: %s", bj_client_error(w->client));
+		w->next_claim = now + IDLE_MAX;
+	}
+	free(got);
+	return nused;
+}
+
+/*
+ * Heartbeats, kills and reports that are due; the time the next one is
+ * due (a claim counts only while a slot is free, else poll would spin).
+ */
+static double
+tend_slots(struct worker *w, int nused, double now)
+{
+	double due = w->stopping ? now + 1 : nused < w->o.jobs ? w->next_claim : now + IDLE_MAX;
+
+	for (int i = 0; i < w->o.jobs; i++) {
+		struct slot *s = &w->slots[i];
+
+		if (!s->used)
+			continue;
+		if (s->started)
+			bj_run_tick(&s->run, now);
+		if (s->done) {
+			if (now >= s->report_due && slot_report(s, w->client, &w->o, now)) {
+				slot_clear(s);
+				w->next_claim = due = now;
+				w->idle = IDLE_MIN;
+			} else if (s->report_due < due) {
+				due = s->report_due;
+			}
+			continue;
+		}
+		if (s->stop == STOP_NONE && now >= s->hb_due)
+			slot_heartbeat(s, w->client, &w->o, now);
+		if (s->stop == STOP_NONE && s->hb_due < due)
+			due = s->hb_due;
+		if (s->run.kill_at > 0 && s->run.kill_at < due)
+			due = s->run.kill_at;
+	}
+	return due;
+}
+
+/* 1 when the command of slot s runs and its output is read. */
+static int
+slot_running(const struct slot *s)
+{
+	return s->used && !s->done && s->started;
+}
+
+/* Wait for output, exits, signals or due; read what came, note the commands that ended. */
+static void
+wait_io(struct worker *w, double due)
+{
+	int np = 1, timeout;
+	double now;
+
+	w->pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+	for (int i = 0; i < w->o.jobs; i++) {
+		w->pfd_first[i] = np;
+		w->pfd_n[i] = slot_running(&w->slots[i]) ?
+		    bj_run_pollfds(&w->slots[i].run, w->pfd + np) : 0;
+		np += w->pfd_n[i];
+	}
+	now = bj_now();
+	timeout = due <= now ? 0 : (int)((due - now) * 1000) + 1;
+	if (timeout > 500)
+		timeout = 500;	/* also bounds the wait for a command's leftovers */
+	if (poll(w->pfd, (nfds_t)np, timeout) == -1 && errno != EINTR)
+		bj_fatal("poll: %s", strerror(errno));
+	if (w->pfd[0].revents) {
+		char sink[64];
+		while (read(sig_pipe[0], sink, sizeof sink) > 0)
+			;
+	}
+	now = bj_now();
+	for (int i = 0; i < w->o.jobs; i++) {
+		struct slot *s = &w->slots[i];
+
+		if (!slot_running(s))
+			continue;
+		bj_run_io(&s->run, w->pfd + w->pfd_first[i], w->pfd_n[i], now);
+		if (bj_run_finished(&s->run, now)) {
+			s->done = 1;
+			s->report_due = now;
+			s->report_until = now + (w->o.lease > 0 ? w->o.lease :
+			    s->cl->lease_left > 0 ? s->cl->lease_left : 300);
+		}
+	}
+}
+
 /* Parse options, then claim, run, heartbeat and report until drained or stopped. */
 int
 main(int argc, char **argv)
 {
-	struct opts o;
-	struct bj_client *client;
-	struct slot *slots;
-	struct pollfd *pfd;
-	int *owner;
-	double now, next_claim = 0, idle = IDLE_MIN;
-	int stopping = 0, handled_sigs = 0, rc = 0, idle_empty = 0;
+	struct worker w;
 
+	memset(&w, 0, sizeof w);
+	w.idle = IDLE_MIN;
 	bj_log_open("bulkjobs-worker", 0, 1);
-	parse_args(argc, argv, &o);
+	parse_args(argc, argv, &w.o);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((client = bj_client_new(o.url, o.token)) == NULL) {
+	if ((w.client = bj_client_new(w.o.url, w.o.token)) == NULL) {
 		fprintf(stderr, "bulkjobs-worker: the token or URL contains a line break\n");
-		return EX_USAGE_;
+		return EX_USAGE;
 	}
 	install_signals();
-	slots = bj_xcalloc((size_t)o.jobs, sizeof *slots);
-	pfd = bj_xcalloc((size_t)o.jobs * 4 + 1, sizeof *pfd);
-	owner = bj_xcalloc((size_t)o.jobs * 4 + 1, sizeof *owner);
-	bj_log_info("worker %s: %d slot(s), kind %s%s, %s", o.worker_id, o.jobs, o.kinds[0],
-	    o.nkinds > 1 ? " and more" : "", o.url);
+	w.slots = bj_xcalloc((size_t)w.o.jobs, sizeof *w.slots);
+	w.pfd = bj_xcalloc((size_t)w.o.jobs * 4 + 1, sizeof *w.pfd);
+	w.pfd_first = bj_xcalloc((size_t)w.o.jobs, sizeof *w.pfd_first);
+	w.pfd_n = bj_xcalloc((size_t)w.o.jobs, sizeof *w.pfd_n);
+	bj_log_info("worker %s: %d slot(s), kind %s%s, %s", w.o.worker_id, w.o.jobs,
+	    w.o.kinds[0], w.o.nkinds > 1 ? " and more" : "", w.o.url);
 
 	for (;;) {
-		int nfree = 0, nused = 0, np, timeout;
-		double due;
+		double now = bj_now();
+		int nused = 0;
 
-		now = bj_now();
-		/* signals: the first stops claiming, the second stops the commands */
-		while (handled_sigs < sig_count) {
-			handled_sigs++;
-			if (handled_sigs == 1) {
-				bj_log_info("stopping: no new claims, waiting for running commands");
-				stopping = 1;
-			} else if (handled_sigs == 2) {
-				bj_log_info("stopping now: terminating running commands");
-				for (int i = 0; i < o.jobs; i++)
-					if (slots[i].used && !slots[i].done && slots[i].stop == STOP_NONE) {
-						slots[i].stop = STOP_SHUTDOWN;
-						bj_run_stop(&slots[i].run, now, o.grace);
-					}
-			}
-		}
-		for (int i = 0; i < o.jobs; i++) {
-			if (slots[i].used)
-				nused++;
-			else
-				nfree++;
-		}
-
-		/* claim into free slots */
-		if (!stopping && nfree > 0 && now >= next_claim) {
-			struct bj_claim **got = NULL;
-			int n = 0;
-			enum bj_call cr = bj_client_claim(client, o.worker_id, o.kinds, o.nkinds,
-			    nfree < MAX_CLAIM ? nfree : MAX_CLAIM, o.lease, &got, &n);
-
-			if (cr == BJ_CALL_OK && n > 0) {
-				idle = IDLE_MIN;
-				next_claim = now;
-				idle_empty = 0;
-				for (int k = 0, i = 0; k < n; k++) {
-					while (i < o.jobs && slots[i].used)
-						i++;
-					if (i == o.jobs) {	/* the server gave more than asked */
-						bj_claim_free(got[k]);
-						continue;
-					}
-					slots[i].used = 1;
-					slots[i].cl = got[k];
-					if (slot_start(&slots[i], &o, now) == -1) {
-						bj_log_err("item %lld: cannot start the command: %s",
-						    got[k]->id, strerror(errno));
-						slots[i].done = 1;
-						slots[i].stop = STOP_NOSTART;
-						slots[i].report_until = now + 60;
-					}
-					nused++;
-				}
-			} else if (cr == BJ_CALL_OK) {
-				next_claim = now + idle;
-				idle = idle * 2 > IDLE_MAX ? IDLE_MAX : idle * 2;
-				if (nused == 0)
-					idle_empty = 1;
-			} else if (cr == BJ_CALL_AUTH) {
-				bj_log_err("claim refused: %s", bj_client_error(client));
-				rc = EX_NOPERM_;
-				stopping = 1;
-			} else {
-				bj_log_warn("claim failed: %s", bj_client_error(client));
-				next_claim = now + IDLE_MAX;
-			}
-			free(got);
-		}
-		if (o.drain && idle_empty && nused == 0) {
+		take_signals(&w, now);
+		for (int i = 0; i < w.o.jobs; i++)
+			nused += w.slots[i].used;
+		if (!w.stopping && nused < w.o.jobs && now >= w.next_claim)
+			nused = claim(&w, w.o.jobs - nused, nused, now);
+		if (w.o.drain && w.idle_empty && nused == 0) {
 			bj_log_info("drained: nothing to claim, nothing running");
 			break;
 		}
-		if (stopping && nused == 0)
+		if (w.stopping && nused == 0)
 			break;
-
-		/* heartbeats, kills, report retries */
-		now = bj_now();
-		/* a claim is due only while a slot is free: otherwise poll would spin */
-		due = stopping ? now + 1 : nused < o.jobs ? next_claim : now + IDLE_MAX;
-		for (int i = 0; i < o.jobs; i++) {
-			struct slot *s = &slots[i];
-
-			if (!s->used)
-				continue;
-			if (s->started)
-				bj_run_tick(&s->run, now);
-			if (s->done) {
-				if (now >= s->report_due && slot_report(s, client, &o, now)) {
-					slot_clear(s);
-					next_claim = due = now;
-					idle = IDLE_MIN;
-					continue;
-				}
-				if (s->report_due < due)
-					due = s->report_due;
-				continue;
-			}
-			if (s->stop == STOP_NONE && now >= s->hb_due)
-				slot_heartbeat(s, client, &o, now);
-			if (s->stop == STOP_NONE && s->hb_due < due)
-				due = s->hb_due;
-			if (s->run.kill_at > 0 && s->run.kill_at < due)
-				due = s->run.kill_at;
-		}
-
-		/* wait for output, exits, signals or the next due time */
-		pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
-		np = 1;
-		for (int i = 0; i < o.jobs; i++) {
-			int k;
-			if (!slots[i].used || slots[i].done || !slots[i].started)
-				continue;
-			k = bj_run_pollfds(&slots[i].run, pfd + np);
-			for (int j = 0; j < k; j++)
-				owner[np + j] = i;
-			np += k;
-		}
-		now = bj_now();
-		timeout = due <= now ? 0 : (int)((due - now) * 1000) + 1;
-		if (timeout > 500)
-			timeout = 500;	/* also bounds the wait for a command's leftovers */
-		if (poll(pfd, (nfds_t)np, timeout) == -1 && errno != EINTR)
-			bj_fatal("poll: %s", strerror(errno));
-		if (pfd[0].revents) {
-			char sink[64];
-			while (read(sig_pipe[0], sink, sizeof sink) > 0)
-				;
-		}
-		now = bj_now();
-		for (int i = 0; i < o.jobs; i++) {
-			struct slot *s = &slots[i];
-			int first = -1, k = 0;
-
-			if (!s->used || s->done || !s->started)
-				continue;
-			for (int j = 1; j < np; j++)
-				if (owner[j] == i) {
-					if (first < 0)
-						first = j;
-					k++;
-				}
-			bj_run_io(&s->run, first < 0 ? pfd : pfd + first, k, now);
-			if (bj_run_finished(&s->run, now)) {
-				s->done = 1;
-				s->report_due = now;
-				s->report_until = now + (o.lease > 0 ? o.lease :
-				    s->cl->lease_left > 0 ? s->cl->lease_left : 300);
-			}
-		}
+		wait_io(&w, tend_slots(&w, nused, bj_now()));
 	}
-	for (int i = 0; i < o.jobs; i++)
-		if (slots[i].used)
-			slot_clear(&slots[i]);
-	free(slots);
-	free(pfd);
-	free(owner);
-	bj_client_free(client);
+	for (int i = 0; i < w.o.jobs; i++)
+		if (w.slots[i].used)
+			slot_clear(&w.slots[i]);
+	free(w.slots);
+	free(w.pfd);
+	free(w.pfd_first);
+	free(w.pfd_n);
+	bj_client_free(w.client);
 	curl_global_cleanup();
-	free(o.url);
-	free(o.token);
-	free(o.worker_id);
-	free(o.artifacts);
-	return rc;
+	free(w.o.url);
+	free(w.o.token);
+	free(w.o.worker_id);
+	free(w.o.artifacts);
+	return w.rc;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,9 +127,74 @@ high_fd(int fd)
 	return n;
 }
 
-/* In the child: wire the pipes to 0..3, reset signals, set the environment, exec. */
+/* 1 when the NAME=value entries a and b have the same name. */
+static int
+same_name(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "=");
+
+	return a[n] == '=' && strncmp(a, b, n + 1) == 0;
+}
+
+/*
+ * The command's environment, built before the fork: the worker's own
+ * without BULKJOBS_TOKEN (its credential is not the command's business),
+ * with env's NAME=value entries in place of any of the same name. The
+ * array is the caller's to free, not the strings.
+ */
+static char **
+child_env(char *const *env)
+{
+	extern char **environ;
+	size_t n = 0, extra = 0, k = 0;
+	char **out;
+
+	while (environ[n] != NULL)
+		n++;
+	while (env != NULL && env[extra] != NULL)
+		extra++;
+	out = bj_xreallocarray(NULL, n + extra + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		int keep = !same_name("BULKJOBS_TOKEN=", environ[i]);
+
+		for (size_t j = 0; j < extra && keep; j++)
+			keep = !same_name(env[j], environ[i]);
+		if (keep)
+			out[k++] = environ[i];
+	}
+	for (size_t j = 0; j < extra; j++)
+		if (strchr(env[j], '=') != NULL)
+			out[k++] = env[j];
+	out[k] = NULL;
+	return out;
+}
+
+/* Write "MSG (errno N)" to fd 2 with async-signal-safe calls only. */
 static void
-child(const char *command, char *const *env, int in, int out, int err, int prog)
+child_fail(const char *msg, int err)
+{
+	char num[16];
+	size_t i = sizeof num;
+
+	num[--i] = '\n';
+	num[--i] = ')';
+	do {
+		num[--i] = (char)('0' + err % 10);
+		err /= 10;
+	} while (err > 0 && i > 0);
+	(void)!write(2, msg, strlen(msg));
+	(void)!write(2, " (errno ", 8);
+	(void)!write(2, num + i, sizeof num - i);
+	_exit(127);
+}
+
+/*
+ * In the child: wire the pipes to 0..3, reset signals, exec with envp.
+ * Between fork and exec only async-signal-safe calls: what needs memory
+ * was made before the fork.
+ */
+static void
+child(char *const *argv, char *const *envp, int in, int out, int err, int prog, int maxfd)
 {
 	sigset_t none;
 
@@ -142,28 +208,21 @@ child(const char *command, char *const *env, int in, int out, int err, int prog)
 	    dup2(prog, 3) == -1)
 		_exit(127);
 	/* nothing else the worker inherited leaks into the command */
+#ifdef HAVE_CLOSE_RANGE
+	(void)maxfd;
 	close_range(4, ~0U, 0);
+#else
+	for (int fd = 4; fd < maxfd; fd++)
+		close(fd);
+#endif
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* the worker's own credential is not the command's business */
-	unsetenv("BULKJOBS_TOKEN");
-	for (int i = 0; env != NULL && env[i] != NULL; i++) {
-		const char *eq = strchr(env[i], '=');
-		char name[64];
-
-		if (eq == NULL || (size_t)(eq - env[i]) >= sizeof name)
-			continue;
-		memcpy(name, env[i], (size_t)(eq - env[i]));
-		name[eq - env[i]] = '\0';
-		setenv(name, eq + 1, 1);
-	}
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-	dprintf(2, "bulkjobs-worker: cannot run /bin/sh: %s\n", strerror(errno));
-	_exit(127);
+	execve("/bin/sh", argv, envp);
+	child_fail("bulkjobs-worker: cannot run /bin/sh", errno);
 }
 
 /* Start command with input on its stdin; 0, or -1 with errno. */
@@ -171,7 +230,10 @@ int
 bj_run_start(struct bj_run *r, const char *command, char *const *env,
     const char *input, size_t input_len)
 {
-	int p[4][2], i, saved;
+	char *argv[] = { "sh", "-c", (char *)(uintptr_t)command, NULL };
+	char **envp;
+	long open_max = sysconf(_SC_OPEN_MAX);
+	int p[4][2], i, saved, maxfd = open_max > 0 ? (int)open_max : 1024;
 	pid_t pid;
 
 	memset(r, 0, sizeof *r);
@@ -180,15 +242,19 @@ bj_run_start(struct bj_run *r, const char *command, char *const *env,
 	for (i = 0; i < 4; i++)
 		if (pipe2(p[i], O_CLOEXEC) == -1)
 			goto fail;
-	if ((pid = fork()) == -1)
+	envp = child_env(env);
+	if ((pid = fork()) == -1) {
+		free(envp);
 		goto fail;
+	}
 	if (pid == 0) {
 		close(p[0][1]);
 		close(p[1][0]);
 		close(p[2][0]);
 		close(p[3][0]);
-		child(command, env, p[0][0], p[1][1], p[2][1], p[3][1]);
+		child(argv, envp, p[0][0], p[1][1], p[2][1], p[3][1], maxfd);
 	}
+	free(envp);
 	setpgid(pid, pid);	/* also here, so a stop right away reaches the group */
 	close(p[0][0]);
 	close(p[1][1]);

@@ -259,7 +259,7 @@ test_claim_plan_uses_indexes(void)
 	snprintf(sql, sizeof sql, "EXPLAIN SELECT id FROM items WHERE job_id = %lld AND"
 	    " state = 'pending' AND stage = 0 AND run_after <= NOW(6)"
 	    " ORDER BY run_after, id LIMIT 10 FOR UPDATE SKIP LOCKED", id);
-	r = bj_db_query(db, sql, "");
+	r = bj_db_queryp(db, sql, NULL, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	/* columns: id, select_type, table, type, possible_keys, key, … */
 	for (int i = 0; i < r->nrows; i++)
@@ -279,7 +279,7 @@ test_claim_plan_uses_indexes(void)
 		snprintf(sql2 + o, sizeof sql2 - o, "%s", t);
 	}
 	/* a second buffer: statements are cached by their text's address */
-	r = bj_db_query(db, sql2, "");
+	r = bj_db_queryp(db, sql2, NULL, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	/* each kind's part reads its queues in pass order from the index */
 	CU_ASSERT_TRUE(r->nrows >= 2);

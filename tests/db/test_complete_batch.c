@@ -315,7 +315,7 @@ assert_by_primary_key(char *buf, size_t len, const char *text, const char *const
 		t = qm + 1;
 	}
 	snprintf(buf + o, len - o, "%s", t);
-	r = bj_db_query(db, buf, "");
+	r = bj_db_queryp(db, buf, NULL, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	/* columns: id, select_type, table, type, possible_keys, key, … */
 	for (int i = 0; i < r->nrows; i++) {

@@ -1,12 +1,20 @@
-/* test_db.c: the database layer against a real MariaDB: binding, NULLs, big values, reconnect. */
+/*
+ * test_db.c: the database layer against a real MariaDB: binding, NULLs,
+ * big values, reconnect, batches, and a job insert retried after a lock
+ * wait time-out.
+ */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "create.h"
 #include "harness.h"
+#include "sql.h"
 
 static struct bj_db *db;
 
@@ -28,10 +36,11 @@ test_bind_and_fetch(void)
 	unsigned long long affected = 0, id;
 	struct bj_rows *r;
 
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, &affected, "si", "héllo ✓", 42LL), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, &affected, BJ_PARAMS(BJ_P_STR("héllo ✓"),
+	    BJ_P_INT(42))), 0);
 	CU_ASSERT_EQUAL(affected, 1);
 	id = bj_db_insert_id(db);
-	r = bj_db_query(db, Q_GET, "i", (long long)id);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(id)));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->nrows, 1);
 	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "héllo ✓");
@@ -46,11 +55,27 @@ test_nulls(void)
 {
 	struct bj_rows *r;
 
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "si", NULL, 0LL), 0);
-	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_NULL, BJ_P_INT(0))),
+	    0);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(bj_db_insert_id(db))));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(bj_rows_get(r, 0, 0));
 	bj_rows_free(r);
+}
+
+/* The format-string form binds as the arrays do, and refuses an unknown letter. */
+static void
+test_format_strings(void)
+{
+	struct bj_rows *r;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "si", "by format", 9LL), 0);
+	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "by format");
+	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 1), 9);
+	bj_rows_free(r);
+	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "sx", "bad", 1LL), -1);
 }
 
 static void
@@ -61,8 +86,9 @@ test_large_value(void)
 
 	for (int i = 0; i < 300000; i++)
 		bj_buf_addc(&b, (char)('a' + i % 26));
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_INS, NULL, "bi", b.data, b.len, 1LL), 0);
-	r = bj_db_query(db, Q_GET, "i", (long long)bj_db_insert_id(db));
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_BYTES(b.data,
+	    b.len), BJ_P_INT(1))), 0);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(bj_db_insert_id(db))));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(r->lens[0], b.len);
 	CU_ASSERT_EQUAL(memcmp(bj_rows_get(r, 0, 0), b.data, b.len), 0);
@@ -73,7 +99,7 @@ test_large_value(void)
 static void
 test_session_is_utc_utf8mb4(void)
 {
-	struct bj_rows *r = bj_db_query(db, Q_TZ, "");
+	struct bj_rows *r = bj_db_queryp(db, Q_TZ, NULL, 0);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_STRING_EQUAL(bj_rows_get(r, 0, 0), "+00:00");
@@ -93,7 +119,7 @@ test_reconnect_after_kill(void)
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
 	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
-	r = bj_db_query(db, Q_GET, "i", 1LL);
+	r = bj_db_queryp(db, Q_GET, BJ_PARAMS(BJ_P_INT(1)));
 	CU_ASSERT_PTR_NOT_NULL(r);
 	bj_rows_free(r);
 	CU_ASSERT_NOT_EQUAL(bj_test_scalar(db, "SELECT CONNECTION_ID()"), id);
@@ -110,11 +136,13 @@ test_no_silent_retry_in_transaction(void)
 
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "in-tx", 7LL), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_STR("in-tx"),
+	    BJ_P_INT(7))), 0);
 	id = bj_test_scalar(db, "SELECT CONNECTION_ID()");
 	snprintf(sql, sizeof sql, "KILL CONNECTION %lld", id);
 	CU_ASSERT_EQUAL(bj_db_exec_text(other, sql), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_INS, NULL, "si", "after-kill", 8LL), -1);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_INS, NULL, BJ_PARAMS(BJ_P_STR("after-kill"),
+	    BJ_P_INT(8))), -1);
 	CU_ASSERT_TRUE(bj_db_gone(db));
 	bj_db_rollback(db);
 	/* the next transaction starts on a new link, and nothing of the old one survived */
@@ -146,10 +174,92 @@ test_reads_see_later_commits(void)
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
 	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
 	before = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
-	CU_ASSERT_EQUAL(bj_db_exec(other, Q_INS, NULL, "si", "committed meanwhile", 7LL), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(other, Q_INS, NULL,
+	    BJ_PARAMS(BJ_P_STR("committed meanwhile"), BJ_P_INT(7))), 0);
 	after = bj_test_scalar(db, "SELECT COUNT(*) FROM t");
 	CU_ASSERT_EQUAL(after, before + 1);
 	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
+	bj_db_free(other);
+}
+
+/* Row i of the batch tests: key i (or 3 again at row 5 when asked), its text. */
+static void
+batch_row(void *arg, size_t i, struct bj_param *p)
+{
+	const int *dup = arg;
+	static const char big[] = "a longer value than max_bytes allows in one batch";
+
+	p[0] = BJ_P_INT(*dup && i == 5 ? 3 : i);
+	p[1] = BJ_P_STR(i == 6 ? big : "v");
+}
+
+/*
+ * Eight rows in batches of three: two batches and two single rows, or
+ * single rows only where a batch's values are too big; a failing row
+ * reports the server's error.
+ */
+static void
+test_batch(void)
+{
+	int dup = 0;
+	struct bj_db_batch b = {
+		.many = "INSERT INTO u (k, v) VALUES (?, ?), (?, ?), (?, ?)",
+		.one = "INSERT INTO u (k, v) VALUES (?, ?)",
+		.rows = 3, .cols = 2, .max_bytes = 60, .fill = batch_row, .arg = &dup,
+	};
+
+	bj_test_sql(db, "CREATE TABLE u (k INT PRIMARY KEY, v TEXT NOT NULL)");
+	CU_ASSERT_EQUAL(bj_db_exec_batch(db, &b, 8), 0);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM u"), 8);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT SUM(k) FROM u"), 28);
+	bj_test_sql(db, "DELETE FROM u");
+	dup = 1;
+	CU_ASSERT_EQUAL(bj_db_exec_batch(db, &b, 8), -1);
+	CU_ASSERT_EQUAL(bj_db_errno(db), 1062);
+	CU_ASSERT_PTR_NOT_NULL(strstr(bj_db_error(db), "Duplicate"));
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM u"), 3);
+}
+
+/* Roll back the other session's transaction after 1.5 s. */
+static void *
+release_later(void *other)
+{
+	usleep(1500000);
+	bj_db_rollback(other);
+	return NULL;
+}
+
+/*
+ * Another session holds the gap at the end of the items table: a new
+ * job's item insert waits, times out (1205) and bj_job_create tries the
+ * whole transaction again, which goes through once the lock is gone.
+ */
+static void
+test_job_create_retries_lock_wait(void)
+{
+	struct bj_db *other = bj_db_new(bj_test_conf("db"));
+	struct bj_item_spec items[BJ_SQL_ITEM_BATCH + 1];
+	char keys[BJ_SQL_ITEM_BATCH + 1][16];
+	struct bj_job_spec spec;
+	long long before, id = 0;
+	int existed;
+	pthread_t th;
+
+	bj_test_job_spec(&spec, "lockwait", items, keys, BJ_SQL_ITEM_BATCH + 1, 1);
+	before = bj_test_scalar(db, "SELECT COALESCE(MAX(id), 0) FROM jobs");
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	bj_test_sql(other, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(other), 0);
+	bj_test_sql(other, "SELECT id FROM items WHERE id >= 0 FOR UPDATE");
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = 1");
+	pthread_create(&th, NULL, release_later, other);
+	CU_ASSERT_EQUAL(bj_job_create(db, &spec, &id, &existed), BJ_OK);
+	pthread_join(th, NULL);
+	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = DEFAULT");
+	/* the first try's job row was rolled back, its id not reused */
+	CU_ASSERT(id > before + 1);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'lockwait'"), 1);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM items"), BJ_SQL_ITEM_BATCH + 1);
 	bj_db_free(other);
 }
 
@@ -160,11 +270,15 @@ main(void)
 
 	CU_add_test(s, "bind and fetch utf8mb4", test_bind_and_fetch);
 	CU_add_test(s, "NULL binds and fetches", test_nulls);
+	CU_add_test(s, "format strings still bind", test_format_strings);
 	CU_add_test(s, "a 300 kB value round-trips", test_large_value);
 	CU_add_test(s, "sessions are UTC and utf8mb4", test_session_is_utc_utf8mb4);
 	CU_add_test(s, "reconnect after KILL CONNECTION", test_reconnect_after_kill);
 	CU_add_test(s, "no silent retry inside a transaction", test_no_silent_retry_in_transaction);
 	CU_add_test(s, "duplicate key is reported, not fatal", test_duplicate_key_errno);
 	CU_add_test(s, "reads in a transaction see later commits", test_reads_see_later_commits);
+	CU_add_test(s, "batches of rows, and their errors", test_batch);
+	CU_add_test(s, "a job insert is tried again after a lock wait time-out",
+	    test_job_create_retries_lock_wait);
 	return bj_test_run();
 }

@@ -185,10 +185,11 @@ plant_job(const char *title, const char *state)
 	long long id;
 
 	snprintf(token, sizeof token, "tok%029d", ++seq);
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_JOB, NULL, "sss", token, title, state), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_JOB, NULL, BJ_PARAMS(BJ_P_STR(token),
+	    BJ_P_STR(title), BJ_P_STR(state))), 0);
 	id = (long long)bj_db_insert_id(db);
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_ITEM, NULL, "iss", id, "orders-2026.csv",
-	    "row 17: bad date"), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_ITEM, NULL, BJ_PARAMS(BJ_P_INT(id),
+	    BJ_P_STR("orders-2026.csv"), BJ_P_STR("row 17: bad date"))), 0);
 	return id;
 }
 
@@ -196,8 +197,8 @@ plant_job(const char *title, const char *state)
 static long long
 plant_note(long long job, const char *event, const char *channel, const char *target)
 {
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_NOTE, NULL, "issss", job, event, channel, target,
-	    target), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_NOTE, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_STR(event), BJ_P_STR(channel), BJ_P_STR(target), BJ_P_STR(target))), 0);
 	return (long long)bj_db_insert_id(db);
 }
 
@@ -342,9 +343,11 @@ test_from_a_state_change(void)
 	struct json_object *r, *body, *mails;
 
 	snprintf(url, sizeof url, "%s/ok", hook);
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "webhook", url, url), 0);
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, Q_TARGET, NULL, "isss", job, "email",
-	    "erin@example.org", "erin@example.org"), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_TARGET, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_STR("webhook"), BJ_P_STR(url), BJ_P_STR(url))), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_TARGET, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_STR("email"), BJ_P_STR("erin@example.org"), BJ_P_STR("erin@example.org"))),
+	    0);
 	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
 	CU_ASSERT_EQUAL_FATAL(bj_job_finish(db, job, BJ_JOB_CANCELLED, "cancelled by the test"), BJ_OK);
 	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
@@ -448,7 +451,7 @@ test_500_then_200(void)
 	f = fopen(bj_test_path("notify/flaky"), "w");
 	fputs("200\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 2);
 	snprintf(id, sizeof id, "msg_%lld", wh);
@@ -463,7 +466,7 @@ test_500_then_200(void)
 	CU_ASSERT_EQUAL(scalar("SELECT GROUP_CONCAT(status ORDER BY attempt) = '500,200'"
 	    " FROM notification_attempts WHERE notification_id = %lld", wh), 1);
 	/* nothing more once it answered 200, even when asked to look again */
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 2);
 }
@@ -516,7 +519,7 @@ test_410_is_dead_at_once(void)
 	CU_ASSERT_EQUAL(received(wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
 	    " AND attempts = 1 AND last_status = 410", wh), 1);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notify_failed'", job), 1);
@@ -534,7 +537,7 @@ test_max_attempts_then_dead(void)
 	wh = plant_note(job, "job.failed", "webhook", url);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
-		CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+		CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	}
 	CU_ASSERT_EQUAL(received(wh), 3);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
@@ -576,9 +579,9 @@ test_receiver_down_then_up(void)
 	CU_ASSERT_EQUAL(received(wh), 0);
 
 	late = start_helper("notify_receiver.py", port, SECRET);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
@@ -609,9 +612,9 @@ test_smtp_down_then_up(void)
 	json_object_put(mails);
 
 	late = start_helper("smtp_sink.py", port, "");
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", em), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(em))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf2, NULL), 0);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", em), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(em))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf2, NULL), 0);
 	mails = mails_to("late-mail@example.org");
 	CU_ASSERT_EQUAL(json_object_array_length(mails), 1);
@@ -636,7 +639,7 @@ test_timeout_retries(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
 	    " AND last_error LIKE 'Timeout was reached%%'", wh), 1);
 	/* keep it out of the later tests' passes */
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_LATER, NULL, NULL, 0), 0);
 }
 
 /* Two notifiers at once (two hosts): every row is delivered exactly once. */
@@ -676,7 +679,7 @@ test_lease(void)
 	char url[128];
 	int n;
 
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_LATER, NULL, NULL, 0), 0);
 	snprintf(url, sizeof url, "%s/ok", hook);
 	wh = plant_note(job, "job.succeeded", "webhook", url);
 	n = bj_notify_claim(db, 10, 600, &notes);
@@ -689,7 +692,7 @@ test_lease(void)
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 0);
 	/* the lease runs out (the first notifier hung): another one delivers */
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 1);
 	/* the first one wakes up: its outcome is not recorded */
@@ -1074,7 +1077,7 @@ test_smtp_refusals(void)
 	    " AND last_status = 550", rej), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
 	    " AND last_status = 451 AND next_attempt_at > NOW(6)", busy), 1);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_LATER, NULL, ""), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_LATER, NULL, NULL, 0), 0);
 }
 
 /* Without a [webhook] secret nothing goes out unsigned: the row waits, saying why. */
@@ -1094,7 +1097,7 @@ test_no_secret_no_webhook(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'pending'"
 	    " AND last_error LIKE '[webhook] secret is not set%%'", wh), 1);
 	/* with the secret back, it goes out signed */
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", wh), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
 	CU_ASSERT_EQUAL(received(wh), 1);
 }
@@ -1129,7 +1132,7 @@ test_sendmail_transport(void)
 	f = fopen(code, "w");
 	fputs("0\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(bj_db_exec(db, Q_DUE, NULL, "i", n), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(n))), 0);
 	CU_ASSERT_EQUAL(run_notify(path, NULL), 0);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'sent'"
 	    " AND attempts = 2", n), 1);
@@ -1147,7 +1150,7 @@ test_sendmail_transport(void)
 	CU_ASSERT_STRING_EQUAL(line, "-t -oi\n");
 }
 
-/* Exit 1 on a config or database error; 64 on bad usage. */
+/* Exit 78 on a config error, 69 when the database cannot be reached, 64 on bad usage. */
 static void
 test_exit_codes(void)
 {
@@ -1158,11 +1161,11 @@ test_exit_codes(void)
 	f = fopen(path, "w");
 	fputs("[notify]\nbackoff = soon\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 78);
 	f = fopen(path, "w");
 	fputs("[database]\nsocket = /nonexistent/mysql.sock\nuser = root\n", f);
 	fclose(f);
-	CU_ASSERT_EQUAL(run_notify(path, NULL), 1);
+	CU_ASSERT_EQUAL(run_notify(path, NULL), 69);
 	CU_ASSERT_EQUAL(run_notify(conf_path, "--limit 0"), 64);
 	CU_ASSERT_EQUAL(run_notify(conf_path, "extra"), 64);
 }

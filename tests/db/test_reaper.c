@@ -443,7 +443,7 @@ test_orphan_batch_mixed(void)
 static int
 shown_as(long long item, const char *state)
 {
-	struct bj_rows *rows = bj_db_query(db, BJ_SQL_ITEM_GET, "i", item);
+	struct bj_rows *rows = bj_db_queryp(db, BJ_SQL_ITEM_GET, BJ_PARAMS(BJ_P_INT(item)));
 	int ok = rows != NULL && rows->nrows == 1 && strcmp(bj_rows_get(rows, 0, 4), state) == 0;
 
 	bj_rows_free(rows);
@@ -454,8 +454,9 @@ shown_as(long long item, const char *state)
 static int
 listed_cancelled(long long job)
 {
-	struct bj_rows *rows = bj_db_query(db, BJ_SQL_ITEMS_LIST_ENDED, "iiiiiii", job, 0LL,
-	    100LL, job, 0LL, 100LL, 100LL);
+	struct bj_rows *rows = bj_db_queryp(db, BJ_SQL_ITEMS_LIST_ENDED,
+	    BJ_PARAMS(BJ_P_INT(job), BJ_P_INT(0), BJ_P_INT(100), BJ_P_INT(job), BJ_P_INT(0),
+	    BJ_P_INT(100), BJ_P_INT(100)));
 	int n = rows == NULL ? -1 : rows->nrows;
 
 	for (int i = 0; rows != NULL && i < rows->nrows; i++)
@@ -508,7 +509,8 @@ test_expired_rows_cancelled_later(void)
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM (SELECT j.id FROM jobs j JOIN items i"
 	    " ON i.job_id = j.id WHERE j.id = %lld AND i.state = 'pending') x", job), 5);
 	{
-		struct bj_rows *rows = bj_db_query(db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS, "i", 1000LL);
+		struct bj_rows *rows = bj_db_queryp(db, BJ_SQL_REAPER_TERMINAL_LEFTOVERS,
+		    BJ_PARAMS(BJ_P_INT(1000)));
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(rows);
 		for (int i = 0; i < rows->nrows; i++)
@@ -947,16 +949,18 @@ test_lock(void)
 	CU_ASSERT_FATAL(bj_db_connect(holder) == 0 && bj_db_connect(mine) == 0);
 	reaper_init(&r, db, 10);
 	r.lockdb = mine;
-	rows = bj_db_query(holder, BJ_SQL_GET_LOCK, "si", conf->lock_name, 0LL);
+	rows = bj_db_queryp(holder, BJ_SQL_GET_LOCK, BJ_PARAMS(BJ_P_STR(conf->lock_name),
+	    BJ_P_INT(0)));
 	CU_ASSERT_EQUAL(bj_rows_int(rows, 0, 0), 1);
 	bj_rows_free(rows);
 	CU_ASSERT_EQUAL(bj_reaper_lock(&r), 0);
-	rows = bj_db_query(holder, BJ_SQL_RELEASE_LOCK, "s", conf->lock_name);
+	rows = bj_db_queryp(holder, BJ_SQL_RELEASE_LOCK,
+	    BJ_PARAMS(BJ_P_STR(conf->lock_name)));
 	bj_rows_free(rows);
 	CU_ASSERT_EQUAL(bj_reaper_lock(&r), 1);
 	CU_ASSERT_EQUAL(bj_reaper_go_on(&r), 1);
 	/* the lock lost behind the reaper's back: it stops before the next batch */
-	rows = bj_db_query(mine, BJ_SQL_RELEASE_LOCK, "s", conf->lock_name);
+	rows = bj_db_queryp(mine, BJ_SQL_RELEASE_LOCK, BJ_PARAMS(BJ_P_STR(conf->lock_name)));
 	bj_rows_free(rows);
 	CU_ASSERT_EQUAL(bj_reaper_go_on(&r), 0);
 	CU_ASSERT_EQUAL(r.halted, 1);

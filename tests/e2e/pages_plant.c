@@ -35,12 +35,14 @@ bj_plant_job(struct bj_db *db, const struct bj_plant *p, char token[33])
 	long long ago = p->started_min_ago;
 
 	CU_ASSERT_FATAL(bj_token_new(token) == 0);
-	CU_ASSERT_FATAL(bj_db_exec(db, plant_job_sql, NULL, "sssssiiiiiiiiiiiissi",
-	    token, p->kind ? p->kind : "export", p->owner, p->title, p->state,
-	    (long long)p->stage, (long long)(p->stage_count ? p->stage_count : 1),
-	    p->total, p->pending, p->claimed, p->succeeded, p->failed, p->cancelled,
-	    ago + 1, ago, ago, (long long)p->finished, p->artifact, p->artifact,
-	    (long long)p->artifact_expires_min) == 0);
+	CU_ASSERT_FATAL(bj_db_execp(db, plant_job_sql, NULL, BJ_PARAMS(BJ_P_STR(token),
+	    BJ_P_STR(p->kind ? p->kind : "export"), BJ_P_STR(p->owner), BJ_P_STR(p->title),
+	    BJ_P_STR(p->state), BJ_P_INT(p->stage),
+	    BJ_P_INT(p->stage_count ? p->stage_count : 1), BJ_P_INT(p->total),
+	    BJ_P_INT(p->pending), BJ_P_INT(p->claimed), BJ_P_INT(p->succeeded),
+	    BJ_P_INT(p->failed), BJ_P_INT(p->cancelled), BJ_P_INT(ago + 1), BJ_P_INT(ago),
+	    BJ_P_INT(ago), BJ_P_INT(p->finished), BJ_P_STR(p->artifact),
+	    BJ_P_STR(p->artifact), BJ_P_INT(p->artifact_expires_min))) == 0);
 	return (long long)bj_db_insert_id(db);
 }
 
@@ -48,9 +50,9 @@ bj_plant_job(struct bj_db *db, const struct bj_plant *p, char token[33])
 long long
 bj_plant_item(struct bj_db *db, long long job, int stage, const char *key, const char *state)
 {
-	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO items (job_id, stage, `key`, state,"
-	    " run_after) VALUES (?, ?, ?, ?, NOW(6))", NULL, "iiss", job, (long long)stage,
-	    key, state) == 0);
+	CU_ASSERT_FATAL(bj_db_execp(db, "INSERT INTO items (job_id, stage, `key`, state,"
+	    " run_after) VALUES (?, ?, ?, ?, NOW(6))", NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_INT(stage), BJ_P_STR(key), BJ_P_STR(state))) == 0);
 	return (long long)bj_db_insert_id(db);
 }
 
@@ -61,9 +63,9 @@ bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
 {
 	char detail[64];
 
-	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO item_failures (item_id, job_id, attempt,"
-	    " error, failed_at) VALUES (?, ?, ?, ?, NOW(6))", NULL, "iiis", item, job,
-	    (long long)attempt, error) == 0);
+	CU_ASSERT_FATAL(bj_db_execp(db, "INSERT INTO item_failures (item_id, job_id, attempt,"
+	    " error, failed_at) VALUES (?, ?, ?, ?, NOW(6))", NULL, BJ_PARAMS(BJ_P_INT(item),
+	    BJ_P_INT(job), BJ_P_INT(attempt), BJ_P_STR(error))) == 0);
 	snprintf(detail, sizeof detail, "item %lld attempt %d", item, attempt);
 	bj_plant_event(db, job, "item_failed", detail);
 }
@@ -72,8 +74,9 @@ bj_plant_failure(struct bj_db *db, long long job, long long item, int attempt,
 void
 bj_plant_event(struct bj_db *db, long long job, const char *type, const char *detail)
 {
-	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO job_events (job_id, at, type, detail)"
-	    " VALUES (?, NOW(6), ?, ?)", NULL, "iss", job, type, detail) == 0);
+	CU_ASSERT_FATAL(bj_db_execp(db, "INSERT INTO job_events (job_id, at, type, detail)"
+	    " VALUES (?, NOW(6), ?, ?)", NULL, BJ_PARAMS(BJ_P_INT(job), BJ_P_STR(type),
+	    BJ_P_STR(detail))) == 0);
 }
 
 /* Insert a notification row as the notifier would leave it. */
@@ -84,10 +87,11 @@ bj_plant_notification(struct bj_db *db, long long job, const char *channel,
 	char hash[BJ_SHA256_HEX];
 
 	bj_sha256_hex(target, strlen(target), hash);
-	CU_ASSERT_FATAL(bj_db_exec(db, "INSERT INTO notifications (job_id, event, channel,"
+	CU_ASSERT_FATAL(bj_db_execp(db, "INSERT INTO notifications (job_id, event, channel,"
 	    " target_hash, target, state, attempts, next_attempt_at, last_error, created_at)"
-	    " VALUES (?, 'job.succeeded', ?, ?, ?, ?, ?, NOW(6), ?, NOW(6))", NULL, "issssis",
-	    job, channel, hash, target, state, (long long)attempts, error) == 0);
+	    " VALUES (?, 'job.succeeded', ?, ?, ?, ?, ?, NOW(6), ?, NOW(6))", NULL,
+	    BJ_PARAMS(BJ_P_INT(job), BJ_P_STR(channel), BJ_P_STR(hash), BJ_P_STR(target),
+	    BJ_P_STR(state), BJ_P_INT(attempts), BJ_P_STR(error))) == 0);
 }
 
 /* {SHA} entries: both nginx and Apache read them. */

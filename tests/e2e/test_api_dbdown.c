@@ -164,18 +164,42 @@ load(void *arg)
 	return NULL;
 }
 
+/*
+ * How often needle (not empty) is in the FastCGI log from byte from on,
+ * with the log's size in *end when asked.
+ */
+static int
+log_lines(long from, const char *needle, long *end)
+{
+	char path[700], *text, *p;
+	size_t len = 0;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/fcgi.log", e2e.root);
+	if ((text = bj_test_slurp(path, &len)) == NULL)
+		return -1;
+	for (p = text + ((size_t)from < len ? (size_t)from : len); (p = strstr(p, needle)) != NULL;
+	    p += strlen(needle))
+		n++;
+	if (end != NULL)
+		*end = (long)len;
+	free(text);
+	return n;
+}
+
 static void
 test_database_stops_and_starts(void)
 {
 	struct tally t = { 0 };
 	pthread_t th;
 	pid_t pid = db_pid();
-	int ra;
-	long st;
+	int ra, logged;
+	long st, log_from = 0;
 
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_EQUAL_FATAL(save_cmdline(pid), 0);
 	CU_ASSERT_EQUAL(probe("/v1/jobs", &ra), 200);
+	log_lines(0, "\n", &log_from);
 	pthread_create(&th, NULL, load, &t);
 
 	kill(pid, SIGTERM);
@@ -198,6 +222,15 @@ test_database_stops_and_starts(void)
 	CU_ASSERT_EQUAL(t.no_retry_after, 0);
 	CU_ASSERT(t.unavailable > 0);
 	CU_ASSERT(t.ok > 0);
+	/*
+	 * The 503s were logged with their route and the database's words,
+	 * but at most ten lines a minute by each of the four processes.
+	 */
+	logged = log_lines(log_from, "GET /v1/jobs: DB_UNAVAILABLE; last database error: ", NULL);
+	CU_ASSERT(logged >= 1);
+	CU_ASSERT(logged <= 4 * 10);
+	CU_ASSERT(t.unavailable > logged);
+	CU_ASSERT_EQUAL(log_lines(log_from, "last database error: none", NULL), 0);
 }
 
 /* --- kill -9 under a load of claims and completions ------------------ */

@@ -272,7 +272,7 @@ claim_item(struct fixture *f)
 static char *
 snapshot(long long id)
 {
-	struct bj_rows *r = bj_db_query(db, "SELECT CONCAT_WS('|',"
+	struct bj_rows *r = bj_db_queryp(db, "SELECT CONCAT_WS('|',"
 	    " (SELECT COUNT(*) FROM jobs), j.state, j.stage, j.n_pending, j.n_claimed,"
 	    " j.n_succeeded, j.n_failed, j.n_cancelled, IFNULL(j.started_at, '-'),"
 	    " IFNULL(j.finished_at, '-'), IFNULL(j.artifact, '-'),"
@@ -283,7 +283,7 @@ snapshot(long long id)
 	    " (SELECT COUNT(*) FROM job_events e WHERE e.job_id = j.id),"
 	    " (SELECT COUNT(*) FROM item_failures f WHERE f.job_id = j.id),"
 	    " (SELECT COUNT(*) FROM notifications n WHERE n.job_id = j.id))"
-	    " FROM jobs j WHERE j.id = ?", "i", id);
+	    " FROM jobs j WHERE j.id = ?", BJ_PARAMS(BJ_P_INT(id)));
 	char *s;
 
 	CU_ASSERT_FATAL(r != NULL && r->nrows == 1);
@@ -695,7 +695,8 @@ list_is_own(const char *html, const char *user)
 		    BJ_TOKEN_LEN)
 			continue;	/* not a job's link ("?after=") */
 		snprintf(tok, sizeof tok, "%.*s", BJ_TOKEN_LEN, p);
-		r = bj_db_query(db, "SELECT owner FROM jobs WHERE token = ?", "s", tok);
+		r = bj_db_queryp(db, "SELECT owner FROM jobs WHERE token = ?",
+		    BJ_PARAMS(BJ_P_STR(tok)));
 		if (r == NULL || r->nrows != 1 || strcmp(bj_rows_get(r, 0, 0), user) != 0)
 			ok = 0;
 		bj_rows_free(r);
@@ -830,8 +831,9 @@ test_form_posts_matrix(void)
 			CU_ASSERT(check_page(&r, want, label));
 			if (r.status == 303) {
 				char *loc = bj_http_header(&r, "Location"), where[100];
-				struct bj_rows *s = bj_db_query(db,
-				    "SELECT state FROM jobs WHERE id = ?", "i", f.job);
+				struct bj_rows *s = bj_db_queryp(db,
+				    "SELECT state FROM jobs WHERE id = ?",
+				    BJ_PARAMS(BJ_P_INT(f.job)));
 				snprintf(where, sizeof where, "/bulkjobs/jobs/%s", f.token);
 				CU_ASSERT(loc != NULL && strcmp(loc, where) == 0);
 				CU_ASSERT_FATAL(s != NULL && s->nrows == 1);
@@ -1054,8 +1056,10 @@ test_setup(void)
 	fputs(ARTIFACT_TEXT, f);
 	fclose(f);
 	new_job(&shared, "Matrix shared job");
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "UPDATE jobs SET artifact = ?, artifact_expires_at ="
-	    " NOW(6) + INTERVAL 1 HOUR WHERE id = ?", NULL, "si", ARTIFACT, shared.job), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db,
+	    "UPDATE jobs SET artifact = ?, artifact_expires_at ="
+	    " NOW(6) + INTERVAL 1 HOUR WHERE id = ?", NULL, BJ_PARAMS(BJ_P_STR(ARTIFACT),
+	    BJ_P_INT(shared.job))), 0);
 	/* bob has a job too, so that his list is not empty by accident */
 	api("POST", "/v1/jobs", C_OTHER,
 	    "{\"kind\":\"bobs\",\"owner\":\"bob\",\"items\":[{\"key\":\"x\"}]}", &r);

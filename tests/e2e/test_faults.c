@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -594,9 +595,9 @@ reaper_fault(const char *kind, enum reaper_fault how)
 		bj_test_sql(db, sql);
 		/* the reaper notices and says so; the sweep's step is abandoned */
 		CU_ASSERT_EQUAL(wait_log("reaper", "error: lease sweep: Lost connection", 30), 0);
-		/* it goes on with its other steps (the job row free again), then ends with an error */
+		/* it goes on with its other steps (the job row free again), then ends with 75 */
 		bj_test_sql(holder, "ROLLBACK");
-		CU_ASSERT_EQUAL(child_wait(r, 60), 1);
+		CU_ASSERT_EQUAL(child_wait(r, 60), EX_TEMPFAIL);
 	}
 	bj_test_sql(holder, "ROLLBACK");	/* (a second ROLLBACK is harmless) */
 	bj_db_free(holder);

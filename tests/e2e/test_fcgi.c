@@ -78,6 +78,54 @@ test_prefork_sigterm(void)
 	bj_e2e_stop(&e);
 }
 
+/* The first child of pid, from /proc, or -1. */
+static int
+first_child(int pid)
+{
+	char path[64];
+	FILE *f;
+	int kid = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%d", &kid) != 1)
+			kid = -1;
+		fclose(f);
+	}
+	return kid;
+}
+
+/*
+ * Children killed one after another are replaced; a SIGTERM sent right
+ * after a child died (while the parent restarts it) still stops the
+ * whole group.
+ */
+static void
+test_prefork_restart_then_sigterm(void)
+{
+	struct bj_e2e e;
+	int pid, kid;
+
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_start(&e, "fcgi-restart", NULL), 0);
+	pid = e.fcgi_pid;
+	for (int i = 0; i < 5; i++) {
+		kid = first_child(pid);
+		CU_ASSERT_FATAL(kid > 0);
+		CU_ASSERT_EQUAL(kill(kid, SIGKILL), 0);
+		usleep(300000);
+		healthz_ok(&e);
+	}
+	kid = first_child(pid);
+	CU_ASSERT_FATAL(kid > 0);
+	kill(kid, SIGKILL);
+	CU_ASSERT_EQUAL(kill(pid, SIGTERM), 0);
+	CU_ASSERT_EQUAL(wait_exit(pid), 0);
+	usleep(200000);
+	CU_ASSERT_EQUAL(kill(-pid, 0), -1);
+	e.fcgi_pid = 0;
+	bj_e2e_stop(&e);
+}
+
 /* Run cmd, return its exit status and (in out) its stderr. */
 static int
 run_capture(const char *cmd, char *out, size_t outlen)
@@ -179,20 +227,29 @@ test_stdin_not_a_socket(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a socket"));
 }
 
-/* A --socket-mode that is not an octal mode is a usage error, not a socket nobody can use. */
+/*
+ * A --socket-mode that is not an octal mode, or a --processes that is not
+ * a number in range ("4x" too), is a usage error, not a socket nobody can
+ * use or a guess.
+ */
 static void
-test_bad_socket_mode(void)
+test_bad_option_values(void)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
-	const char *bad[] = { "abc", "0999", "660x", "", "17777" };
+	static const char *bad[][2] = {
+		{ "--socket-mode", "abc" }, { "--socket-mode", "0999" },
+		{ "--socket-mode", "660x" }, { "--socket-mode", "" },
+		{ "--socket-mode", "17777" }, { "--processes", "4x" },
+		{ "--processes", "" }, { "--processes", "0" }, { "--processes", "1025" },
+	};
 	char cmd[1400], out[4096];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(cmd, sizeof cmd, "%s/fcgi/bulkjobs-fcgi -c '%s/conf/bulkjobs.conf.sample'"
-		    " --listen %s/never.sock --socket-mode '%s' < /dev/null",
-		    bld, getenv("BJ_SRCDIR"), bj_test_path("fcgi-mode"), bad[i]);
+		    " --listen %s/never.sock %s '%s' < /dev/null",
+		    bld, getenv("BJ_SRCDIR"), bj_test_path("fcgi-mode"), bad[i][0], bad[i][1]);
 		CU_ASSERT_EQUAL(run_capture(cmd, out, sizeof out), 64);
-		CU_ASSERT_PTR_NOT_NULL(strstr(out, "--socket-mode"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i][0]));
 	}
 }
 
@@ -203,9 +260,12 @@ main(void)
 
 	CU_add_test(s, "listening socket on fd 0 (spawn-fcgi style)", test_socket_on_stdin);
 	CU_add_test(s, "--listen prefork stops cleanly on SIGTERM", test_prefork_sigterm);
+	CU_add_test(s, "children are replaced; SIGTERM during a restart stops all",
+	    test_prefork_restart_then_sigterm);
 	CU_add_test(s, "a bad config is refused naming file and line", test_bad_config_refused);
 	CU_add_test(s, "a world-readable config with secrets is refused", test_world_readable_config_refused);
 	CU_add_test(s, "stdin that is not a socket is a usage error", test_stdin_not_a_socket);
-	CU_add_test(s, "a bad --socket-mode is a usage error", test_bad_socket_mode);
+	CU_add_test(s, "a bad --socket-mode or --processes is a usage error",
+	    test_bad_option_values);
 	return bj_test_run();
 }

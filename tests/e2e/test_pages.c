@@ -68,7 +68,7 @@ assert_header(const struct bj_http_reply *r, const char *name, const char *want)
 static long long
 scalar_s(const char *sql, const char *arg)
 {
-	struct bj_rows *r = bj_db_query(db, sql, "s", arg);
+	struct bj_rows *r = bj_db_queryp(db, sql, BJ_PARAMS(BJ_P_STR(arg)));
 	long long v;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -81,7 +81,8 @@ static const char *
 job_state(const char *token)
 {
 	static char st[32];
-	struct bj_rows *r = bj_db_query(db, "SELECT state FROM jobs WHERE token = ?", "s", token);
+	struct bj_rows *r = bj_db_queryp(db, "SELECT state FROM jobs WHERE token = ?",
+	    BJ_PARAMS(BJ_P_STR(token)));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	snprintf(st, sizeof st, "%s", bj_rows_get(r, 0, 0) ? bj_rows_get(r, 0, 0) : "");
@@ -206,8 +207,9 @@ test_status_page_stages_and_lists(void)
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
 	/* the job ends: the sections keep their order, failures, notifications, timeline */
-	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'failed', finished_at = NOW(6)"
-	    " WHERE id = ?", NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "UPDATE jobs SET state = 'failed', finished_at = NOW(6)"
+	    " WHERE id = ?", NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_event(db, id, "finished", "third event");
 	bj_plant_notification(db, id, "email", "first@example.org", "sent", 1, NULL);
 	bj_plant_notification(db, id, "email", "second@example.org", "dead", 0, NULL);
@@ -222,11 +224,13 @@ test_status_page_stages_and_lists(void)
 	CU_ASSERT(b != NULL && strstr(b, "third event") != NULL);
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
-	CU_ASSERT_EQUAL(bj_db_exec(db, "UPDATE jobs SET state = 'running', finished_at = NULL"
-	    " WHERE id = ?", NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "UPDATE jobs SET state = 'running', finished_at = NULL"
+	    " WHERE id = ?", NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	/* down to one item in the open stage: it names the stage */
-	CU_ASSERT_EQUAL(bj_db_exec(db, "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
-	    NULL, "i", id), 0);
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "DELETE FROM items WHERE job_id = ? AND `key` = 'load-2'",
+	    NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Stage 3 of 3: load-1"));
@@ -273,9 +277,10 @@ test_status_page_failures_of_running_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "connection reset, will retry"));
 	bj_http_reply_free(&r);
 	/* 250 later entries push the failure out of the 200 the timeline shows */
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "INSERT INTO job_events (job_id, at, type, detail)"
-	    " SELECT ?, NOW(6), 'progress', CONCAT('step ', seq) FROM seq_1_to_250", NULL, "i",
-	    id), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db,
+	    "INSERT INTO job_events (job_id, at, type, detail)"
+	    " SELECT ?, NOW(6), 'progress', CONCAT('step ', seq) FROM seq_1_to_250", NULL,
+	    BJ_PARAMS(BJ_P_INT(id))), 0);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "step 250"));
@@ -585,9 +590,10 @@ test_form_posts_need_csrf(void)
 	bj_plant_item(db, id, 0, "a", "pending");
 	bj_plant_item(db, id, 0, "b", "claimed");
 	bj_plant_job(db, &p, other);
-	CU_ASSERT_EQUAL(bj_db_exec(db, "INSERT INTO job_targets (job_id, channel, target_hash,"
+	CU_ASSERT_EQUAL(bj_db_execp(db,
+	    "INSERT INTO job_targets (job_id, channel, target_hash,"
 	    " target) VALUES (?, 'email', SHA2('alice@example.org', 256), 'alice@example.org')",
-	    NULL, "i", id), 0);
+	    NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);

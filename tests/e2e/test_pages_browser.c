@@ -138,9 +138,9 @@ test_browser_watches_a_job(void)
 	CU_ASSERT(is_png(shot));
 
 	/* the workers finish: the page shows it and stops refreshing */
-	CU_ASSERT_EQUAL_FATAL(bj_db_exec(db, "UPDATE jobs SET state = 'succeeded',"
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, "UPDATE jobs SET state = 'succeeded',"
 	    " n_succeeded = 4, n_claimed = 0, n_pending = 0, finished_at = NOW(6)"
-	    " WHERE id = ?", NULL, "i", id), 0);
+	    " WHERE id = ?", NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 	dom = chromium(path, "alice", "--dump-dom", "412,900");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Succeeded"));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -340,7 +341,8 @@ test_lock_held_elsewhere(void)
 	long long job = plant_job(3, 3600), item = plant_lost_claim(job, 1);
 
 	CU_ASSERT_FATAL(bj_db_connect(holder) == 0);
-	r = bj_db_query(holder, BJ_SQL_GET_LOCK, "si", "bulkjobs.reaper", 0LL);
+	r = bj_db_queryp(holder, BJ_SQL_GET_LOCK, BJ_PARAMS(BJ_P_STR("bulkjobs.reaper"),
+	    BJ_P_INT(0)));
 	CU_ASSERT_EQUAL(bj_rows_int(r, 0, 0), 1);
 	bj_rows_free(r);
 	unlink(calls);
@@ -484,7 +486,7 @@ holds(const char *path, const char *text)
 	return hit;
 }
 
-/* A notifier that outlives notifier_timeout is stopped, and the run reports it. */
+/* A notifier that outlives notifier_timeout is stopped, and the run reports it (75). */
 static void
 test_slow_notifier_is_stopped(void)
 {
@@ -504,7 +506,7 @@ test_slow_notifier_is_stopped(void)
 	n = fread(out, 1, sizeof out - 1, p);
 	out[n] = '\0';
 	st = pclose(p);
-	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == EX_TEMPFAIL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "still running after 1 s"));
 	CU_ASSERT(holds(marks, "started\nterm\n"));
 }
@@ -539,31 +541,79 @@ test_sigterm_stops_cleanly(void)
 	CU_ASSERT(holds(marks, "term"));
 }
 
-/* A broken config is an error on stderr with exit 1. */
-static void
-test_bad_config(void)
+/* Write a config file named name in the suite's directory; its path (static). */
+static const char *
+write_conf(const char *name, const char *text)
+{
+	static char path[800];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Run prog with args under cron's environment: its exit status, the first line of its output in line. */
+static int
+run_args(const char *prog, const char *args, char *line, size_t len)
 {
 	const char *bld = getenv("BJ_BUILDDIR");
-	char bad[800];
-	char *cmd, buf[1024] = "";
-	FILE *f, *p;
+	char *cmd = bj_xasprintf("env -i PATH=/usr/bin:/bin %s/%s %s 2>&1 </dev/null",
+	    bld ? bld : ".", prog, args);
+	FILE *p = popen(cmd, "r");
+	char rest[512];
 	int st;
 
-	snprintf(bad, sizeof bad, "%s/bad.conf", dir);
-	f = fopen(bad, "w");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fputs("[reaper]\nbatch = lots\n", f);
-	fclose(f);
-	cmd = bj_xasprintf("env -i PATH=/usr/bin:/bin %s/reaper/bulkjobs-reaper -c '%s' 2>&1",
-	    bld ? bld : ".", bad);
-	p = popen(cmd, "r");
 	free(cmd);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	if (fgets(buf, sizeof buf, p) == NULL)
-		buf[0] = '\0';
+	if (fgets(line, (int)len, p) == NULL)
+		line[0] = '\0';
+	while (fgets(rest, sizeof rest, p) != NULL)
+		;
 	st = pclose(p);
-	CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "bad.conf:2"));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The same exit status for the same trouble in every program (sysexits):
+ * 78 for a broken config (the message names the file and line), 64 for an
+ * unknown option, 69 when the database cannot be reached.
+ */
+static void
+test_exit_codes(void)
+{
+	static const struct {
+		const char	*prog, *args;	/* args after -c FILE */
+		int		 uses_db;
+	} progs[] = {
+		{ "reaper/bulkjobs-reaper", "", 1 },
+		{ "notifier/bulkjobs-notify", "", 1 },
+		{ "ctl/bulkjobsctl", "doctor", 1 },
+		{ "fcgi/bulkjobs-fcgi", "", 0 },
+		{ "worker/bulkjobs-worker", "--kind k --exec true --token t", 0 },
+	};
+	char bad[800], nodb[800], args[2048], line[1024];
+	char *text = bj_xasprintf("[database]\nsocket = %s/no-server.sock\n", dir);
+
+	snprintf(bad, sizeof bad, "%s", write_conf("bad.conf", "[reaper]\nbatch = lots\n"));
+	snprintf(nodb, sizeof nodb, "%s", write_conf("nodb.conf", text));
+	free(text);
+	for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+		snprintf(args, sizeof args, "-c '%s' %s", bad, progs[i].args);
+		CU_ASSERT_EQUAL(run_args(progs[i].prog, args, line, sizeof line), 78);
+		if (strstr(line, "bad.conf:2") == NULL)
+			fprintf(stderr, "%s: %s", progs[i].prog, line);
+		CU_ASSERT_PTR_NOT_NULL(strstr(line, "bad.conf:2"));
+		snprintf(args, sizeof args, "--no-such-option %s", progs[i].args);
+		CU_ASSERT_EQUAL(run_args(progs[i].prog, args, line, sizeof line), 64);
+		if (!progs[i].uses_db)
+			continue;
+		snprintf(args, sizeof args, "-c '%s' %s", nodb, progs[i].args);
+		CU_ASSERT_EQUAL(run_args(progs[i].prog, args, line, sizeof line), 69);
+	}
 }
 
 int
@@ -581,6 +631,6 @@ main(void)
 	CU_add_test(s, "-v and --dry-run", test_verbose_and_dry_run);
 	CU_add_test(s, "slow notifier stopped", test_slow_notifier_is_stopped);
 	CU_add_test(s, "SIGTERM stops cleanly", test_sigterm_stops_cleanly);
-	CU_add_test(s, "bad config", test_bad_config);
+	CU_add_test(s, "exit codes: config 78, usage 64, no database 69", test_exit_codes);
 	return bj_test_run();
 }

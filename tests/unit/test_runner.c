@@ -221,12 +221,16 @@ test_environment(void)
 	struct bj_run r;
 
 	setenv("BULKJOBS_TOKEN", "bj_secret", 1);
-	run(&r, "printf '%s/%s/%s' \"$BULKJOBS_ITEM_KEY\" \"$BULKJOBS_STAGE\" "
-	    "\"${BULKJOBS_TOKEN-unset}\"", env, NULL);
+	setenv("BULKJOBS_STAGE", "9", 1);	/* the item's value wins over the worker's */
+	setenv("BULKJOBS_TEST_KEEP", "kept", 1);
+	run(&r, "printf '%s/%s/%s/%s' \"$BULKJOBS_ITEM_KEY\" \"$BULKJOBS_STAGE\" "
+	    "\"${BULKJOBS_TOKEN-unset}\" \"$BULKJOBS_TEST_KEEP\"", env, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.out.data);
-	CU_ASSERT_STRING_EQUAL(r.out.data, "issues/0/unset");
+	CU_ASSERT_STRING_EQUAL(r.out.data, "issues/0/unset/kept");
 	bj_run_free(&r);
 	unsetenv("BULKJOBS_TOKEN");
+	unsetenv("BULKJOBS_STAGE");
+	unsetenv("BULKJOBS_TEST_KEEP");
 	/* only 0..3 are open in the command */
 	run(&r, "ls /proc/self/fd | sort -n | tr '\\n' ' '", NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.out.data);
