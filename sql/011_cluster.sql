@@ -1,4 +1,4 @@
--- 010_cluster.sql: one reaper at a time across a Galera cluster
+-- 011_cluster.sql: one reaper at a time across a Galera cluster
 -- (docs/cluster.md).
 
 -- GET_LOCK is local to the node that grants it, so reapers pointed at two
