@@ -4,6 +4,11 @@
  * primary-key SELECT on jobs and a fixed-shape JSON. bench/run serves it
  * behind the same nginx as bulkjobs-fcgi and divides the two rates.
  *
+ * GET ?page=TOKEN is the status page's shape: the page's own statements
+ * (the job row by its token, then its timeline, newest first) and the
+ * HTML printed with printf, nothing else (no escaping, no language, no
+ * security headers): status_html's baseline.
+ *
  * usage: baseline_fcgi SOCKET_PATH DB_SOCKET DB_NAME PROCESSES
  */
 #include <stdio.h>
@@ -16,9 +21,97 @@
 #include <fcgiapp.h>
 #include <mysql.h>
 
+/* Prepare sql on my, or exit. */
+static MYSQL_STMT *
+prepare(MYSQL *my, const char *sql)
+{
+	MYSQL_STMT *st = mysql_stmt_init(my);
+
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+		fprintf(stderr, "baseline: %s\n", mysql_stmt_error(st));
+		exit(1);
+	}
+	return st;
+}
+
+/* A string result column of st into buf. */
+static void
+bind_str(MYSQL_BIND *b, char *buf, size_t n, unsigned long *len, my_bool *null)
+{
+	memset(b, 0, sizeof *b);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = buf;
+	b->buffer_length = n - 1;
+	b->length = len;
+	b->is_null = null;
+}
+
+/* The page's shape: the job by token and its timeline, as HTML. */
+static void
+page(FCGX_Request *r, MYSQL_STMT *job, MYSQL_STMT *tl, const char *token)
+{
+	MYSQL_BIND pb, rb[8];
+	char c[8][256];
+	unsigned long len[8];
+	my_bool null[8];
+	long long id = 0, total = 0, done = 0;
+	int found = 0;
+
+	memset(&pb, 0, sizeof pb);
+	pb.buffer_type = MYSQL_TYPE_STRING;
+	pb.buffer = (char *)token;
+	pb.buffer_length = strlen(token);
+	for (int i = 0; i < 8; i++)
+		bind_str(&rb[i], c[i], sizeof c[i], &len[i], &null[i]);
+	rb[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	rb[0].buffer = &id;
+	rb[4].buffer_type = MYSQL_TYPE_LONGLONG;
+	rb[4].buffer = &total;
+	rb[5].buffer_type = MYSQL_TYPE_LONGLONG;
+	rb[5].buffer = &done;
+	mysql_stmt_bind_param(job, &pb);
+	if (mysql_stmt_execute(job) == 0) {
+		mysql_stmt_bind_result(job, rb);
+		if (mysql_stmt_store_result(job) == 0 && mysql_stmt_fetch(job) == 0)
+			found = 1;
+		mysql_stmt_free_result(job);
+	}
+	if (!found) {
+		FCGX_FPrintF(r->out, "Status: 404 Not Found\r\nContent-Type: text/html\r\n\r\n");
+		return;
+	}
+	for (int i = 1; i < 8; i++)
+		c[i][null[i] ? 0 : len[i] < sizeof c[i] ? len[i] : sizeof c[i] - 1] = '\0';
+	FCGX_FPrintF(r->out, "Status: 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+	    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title>"
+	    "</head><body><h1>%s</h1><p>Kind: <code>%s</code></p><p>State: <strong>%s</strong>"
+	    "</p><progress max=\"%lld\" value=\"%lld\"></progress><dl><dt>Created</dt><dd>%s"
+	    "</dd><dt>Started</dt><dd>%s</dd></dl><h2>Timeline</h2><ol>",
+	    c[1], c[1], c[2], c[3], total, done, c[6], c[7]);
+	memset(&pb, 0, sizeof pb);
+	pb.buffer_type = MYSQL_TYPE_LONGLONG;
+	pb.buffer = &id;
+	mysql_stmt_bind_param(tl, &pb);
+	for (int i = 0; i < 3; i++)
+		bind_str(&rb[i], c[i], sizeof c[i], &len[i], &null[i]);
+	if (mysql_stmt_execute(tl) == 0) {
+		mysql_stmt_bind_result(tl, rb);
+		mysql_stmt_store_result(tl);
+		while (mysql_stmt_fetch(tl) == 0) {
+			for (int i = 0; i < 3; i++)
+				c[i][null[i] ? 0 : len[i] < sizeof c[i] ? len[i] : sizeof c[i] - 1] = '\0';
+			FCGX_FPrintF(r->out, "<li><time>%s</time> <strong>%s</strong> %s</li>",
+			    c[0], c[1], c[2]);
+		}
+		mysql_stmt_free_result(tl);
+	}
+	FCGX_FPrintF(r->out, "</ol></body></html>");
+}
+
 static void
 serve(int fd, const char *dbsock, const char *dbname)
 {
+	MYSQL_STMT *job, *tl;
 	MYSQL *my = mysql_init(NULL);
 	MYSQL_STMT *st;
 	MYSQL_BIND pb, rb[3];
@@ -37,11 +130,22 @@ serve(int fd, const char *dbsock, const char *dbname)
 		fprintf(stderr, "baseline: %s\n", mysql_stmt_error(st));
 		exit(1);
 	}
+	job = prepare(my, "SELECT id, title, kind, state, n_total,"
+	    " n_succeeded + n_failed + n_cancelled, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'),"
+	    " DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%sZ') FROM jobs WHERE token = ?");
+	tl = prepare(my, "SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%sZ'), type, detail"
+	    " FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT 200");
 	FCGX_InitRequest(&r, fd, 0);
 	while (FCGX_Accept_r(&r) >= 0) {
 		const char *qs = FCGX_GetParam("QUERY_STRING", r.envp);
 		const char *p = qs ? strstr(qs, "id=") : NULL;
 		int found = 0;
+
+		if (qs != NULL && strncmp(qs, "page=", 5) == 0) {
+			page(&r, job, tl, qs + 5);
+			FCGX_Finish_r(&r);
+			continue;
+		}
 
 		id = p ? atoll(p + 3) : 0;
 		memset(&pb, 0, sizeof pb);

@@ -28,6 +28,14 @@ int bj_api_id(struct bj_req *req, const char *s, enum bj_err nf, long long *id);
 /* Load job id if the caller may see it; else -1 after 404 (also for other owners) or 503. */
 int bj_api_job(struct bj_req *req, long long id, struct bj_job **out);
 
+/*
+ * Conditional GET of what req->route shows of job j, loaded by
+ * bj_api_job() (so after its owner was checked): 1 after a 304. The ETag
+ * hashes the job's version with the route and the query, and waiting_on
+ * when it was looked at (bj_claim_waiting).
+ */
+int bj_api_job_etag(struct bj_req *req, const struct bj_job *j);
+
 /* The API's usual message for the model's error e. */
 const char *bj_api_message(enum bj_err e);
 /*

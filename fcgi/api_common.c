@@ -148,6 +148,20 @@ bj_api_job(struct bj_req *req, long long id, struct bj_job **out)
 	return 0;
 }
 
+int
+bj_api_job_etag(struct bj_req *req, const struct bj_job *j)
+{
+	struct bj_buf b = { 0 };
+	int rc;
+
+	bj_buf_printf(&b, "%s\n%s\n%s\n%s\n%lld\n%s\n%lld\n%s", PACKAGE_VERSION, req->route,
+	    req->query, req->app->conf->public_url, j->id, j->token ? j->token : "",
+	    j->version, j->waiting_on ? j->waiting_on : "");
+	rc = bj_req_etag(req, b.data, b.len, bj_job_poll_interval(j));
+	bj_buf_free(&b);
+	return rc;
+}
+
 const char *
 bj_api_message(enum bj_err e)
 {

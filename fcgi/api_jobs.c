@@ -109,6 +109,10 @@ bj_api_jobs_get(struct bj_req *req)
 		bj_job_free(j);
 		return;
 	}
+	if (bj_api_job_etag(req, j)) {
+		bj_job_free(j);
+		return;
+	}
 	o = bj_render_job(j, req->app->conf);
 	bj_reply_json(req, 200, o);
 	json_object_put(o);
@@ -229,6 +233,10 @@ bj_api_jobs_items(struct bj_req *req)
 			bj_reply_error(req, BJ_ERR_BAD_REQUEST, "state: not an item state");
 			goto out;
 		}
+	}
+	if (bj_api_job_etag(req, j))
+		goto out;
+	if (state != NULL && *state != '\0') {
 		/* an ended job's pending rows are cancelled ones the reaper has not reached */
 		if (!bj_job_state_terminal(j->state) ||
 		    (strcmp(state, "pending") != 0 && strcmp(state, "cancelled") != 0))
@@ -295,6 +303,10 @@ bj_api_jobs_events(struct bj_req *req)
 	    bj_api_id(req, req->args[0], BJ_ERR_JOB_NOT_FOUND, &id) == -1 ||
 	    bj_api_job(req, id, &j) == -1)
 		return;
+	if (bj_api_job_etag(req, j)) {
+		bj_job_free(j);
+		return;
+	}
 	bj_job_free(j);
 	if ((r = bj_db_queryp(db, BJ_SQL_EVENTS_LIST, BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(0),
 	    BJ_P_INT(10000)))) == NULL) {

@@ -9,6 +9,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "token.h"
 
 const char *
 bj_req_param(struct bj_req *req, const char *name)
@@ -87,6 +88,65 @@ bj_http_reason(int status)
 	}
 }
 
+/*
+ * 1 when the If-None-Match list names etag, or is "*". The comparison is
+ * the weak one RFC 9110 asks for here: a proxy that compresses the reply
+ * (nginx's gzip) sends our tag back as W/"…".
+ */
+static int
+etag_listed(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p = list;
+
+	while (*(p += strspn(p, " \t,")) != '\0') {
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && strchr(" \t,", p[n]) != NULL)
+			return 1;	/* strchr finds the NUL too */
+		if (*p == '"' && (p = strchr(p + 1, '"')) == NULL)
+			return 0;
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+int
+bj_req_etag(struct bj_req *req, const void *key, size_t n, int poll_interval)
+{
+	char hex[BJ_SHA256_HEX];
+	const char *inm = bj_req_header(req, "HTTP_IF_NONE_MATCH");
+
+	bj_sha256_hex(key, n, hex);
+	snprintf(req->etag, sizeof req->etag, "\"%.32s\"", hex);
+	req->poll_interval = poll_interval;
+	if (inm == NULL || !etag_listed(inm, req->etag))
+		return 0;
+	bj_reply_cache_headers(req, 304);
+	bj_reply(req, 304, NULL, NULL, 0);
+	return 1;
+}
+
+void
+bj_reply_cache_headers(struct bj_req *req, int status)
+{
+	char v[16];
+
+	if (req->etag[0] == '\0' || (status != 200 && status != 304)) {
+		bj_reply_header(req, "Cache-Control", "no-store");
+		return;
+	}
+	/* the reader's own copy, asked after each time: polls stay current */
+	bj_reply_header(req, "Cache-Control", "private, no-cache");
+	bj_reply_header(req, "ETag", req->etag);
+	if (req->poll_interval != 0) {
+		snprintf(v, sizeof v, "%d", req->poll_interval);
+		bj_reply_header(req, "Poll-Interval", v);
+	}
+}
+
 void
 bj_reply(struct bj_req *req, int status, const char *content_type,
     const char *body, size_t len)
@@ -99,7 +159,7 @@ bj_reply(struct bj_req *req, int status, const char *content_type,
 	FCGX_FPrintF(out, "Status: %d %s\r\n", status, bj_http_reason(status));
 	if (content_type != NULL)
 		FCGX_FPrintF(out, "Content-Type: %s\r\n", content_type);
-	{
+	if (status != 304) {
 		/* libfcgi's own printf knows no %zu: format the number here */
 		char cl[48];
 		snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", len);
@@ -118,7 +178,7 @@ bj_reply_json(struct bj_req *req, int status, struct json_object *obj)
 	size_t len;
 	const char *text = bj_json_text(obj, &len);
 
-	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply_cache_headers(req, status);
 	bj_reply(req, status, "application/json", text, len);
 }
 

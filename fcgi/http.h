@@ -39,6 +39,8 @@ struct bj_req {
 	size_t		 body_len;
 	struct bj_buf	 headers;	/* extra reply headers */
 	int		 status;	/* 0 until replied */
+	char		 etag[40];	/* the ETag of a 200 reply, "" for none */
+	int		 poll_interval;	/* its Poll-Interval in seconds, 0: none */
 	/* authentication (api.c) */
 	long long	 token_id;
 	char		*token_name;
@@ -60,7 +62,18 @@ enum bj_err bj_req_read_body(struct bj_req *req, long long max);
 
 /* Add a reply header; returns -1 (and adds nothing) if a value has CR/LF. */
 int bj_reply_header(struct bj_req *req, const char *name, const char *value);
-/* Write status, headers and body. */
+/*
+ * Conditional GET. The representation about to be sent is made of the n
+ * bytes at key (its version, the reader's language …): its strong ETag
+ * is their hash. Returns 1 after replying 304 Not Modified when the
+ * request's If-None-Match names it; else 0, and the 200 reply will carry
+ * it. Call after the request's authorization, never before.
+ * poll_interval: the Poll-Interval to send with either (0: none).
+ */
+int bj_req_etag(struct bj_req *req, const void *key, size_t n, int poll_interval);
+/* Caching headers of a reply: revalidation under the ETag of a 200, else no-store. */
+void bj_reply_cache_headers(struct bj_req *req, int status);
+/* Write status, headers and body (a 304 goes without Content-Type and Content-Length). */
 void bj_reply(struct bj_req *req, int status, const char *content_type,
     const char *body, size_t len);
 /* Reply with a JSON document (not consumed). */

@@ -31,6 +31,28 @@ parse_after(const char *query, long long *after)
 	return ok;
 }
 
+/*
+ * Conditional GET of the list: the rows it read (the user's own, so
+ * nobody else's answer) are what it shows, with each job's version and
+ * creation time as words. 1 after a 304.
+ */
+static int
+list_etag(struct bj_req *req, const struct bj_rows *r)
+{
+	struct bj_buf key = { 0 };
+	char rel[64];
+
+	for (int i = 0; i < r->nrows; i++) {
+		struct bj_page_job pj;
+
+		bj_page_job_from_row(r, i, &pj);
+		bj_page_relative(pj.created_ago, rel, sizeof rel);
+		bj_buf_printf(&key, "%lld %lld %s\n", pj.job.id, pj.job.version, rel);
+		bj_page_job_clear(&pj);
+	}
+	return bj_page_etag(req, &key, 0);
+}
+
 /* GET /jobs */
 void
 bj_page_list(struct bj_req *req)
@@ -40,7 +62,7 @@ bj_page_list(struct bj_req *req)
 	struct bj_html *h;
 	struct bj_html_el *body, *t, *tr, *td, *p, *s;
 	long long after;
-	char nonce[32], cls[40], *url;
+	char cls[40], *url;
 	int shown;
 
 	bj_page_lang(req, NULL);
@@ -57,7 +79,11 @@ bj_page_list(struct bj_req *req)
 		bj_page_unavailable(req);
 		return;
 	}
-	h = bj_page_new(_("Your jobs"), nonce);
+	if (list_etag(req, r)) {
+		bj_rows_free(r);
+		return;
+	}
+	h = bj_page_new(_("Your jobs"));
 	body = bj_html_body(h);
 	bj_html_add(body, "h1", _("Your jobs"));
 	p = bj_html_add(body, "p", _("Signed in as "));
@@ -86,9 +112,12 @@ bj_page_list(struct bj_req *req)
 		done = j->n_succeeded + j->n_failed + j->n_cancelled;
 		tr = bj_html_add(t, "tr", NULL);
 		url = bj_xasprintf("%s/jobs/%s", base, j->token);
-		bj_html_link(bj_html_add(tr, "td", NULL), url,
-		    j->title && *j->title ? j->title : _("Untitled job"));
+		td = bj_html_add(tr, "td", NULL);
+		bj_html_link(td, url, j->title && *j->title ? j->title : _("Untitled job"));
 		free(url);
+		/* the number tells two jobs of one title apart */
+		s = bj_html_addf(td, "span", " #%lld", j->id);
+		bj_html_attr(s, "class", "muted");
 		s = bj_html_add(bj_html_add(tr, "td", NULL), "span", bj_page_state_words(j->state));
 		snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 		bj_html_attr(s, "class", cls);
@@ -109,5 +138,5 @@ bj_page_list(struct bj_req *req)
 	}
 send:
 	bj_rows_free(r);
-	bj_page_reply(req, 200, h, nonce);
+	bj_page_reply(req, 200, h);
 }

@@ -21,7 +21,6 @@
 #define MAX_FAILURES	100
 #define MAX_EVENTS	200
 #define MAX_NOTIFICATIONS 100
-#define REFRESH_SECONDS	5
 
 /* The one style sheet: readable on a phone, no external assets. */
 static const char page_css[] =
@@ -105,47 +104,51 @@ bj_page_signed_in(struct bj_req *req)
 	return 0;
 }
 
-/* A document with the style sheet and a fresh nonce. */
+/* A document with the style sheet. */
 struct bj_html *
-bj_page_new(const char *title, char nonce[32])
+bj_page_new(const char *title)
 {
-	unsigned char raw[16];
-	char *b64;
 	struct bj_html *h = bj_html_new(bj_i18n_current(), title);
 
-	if (bj_random_bytes(raw, sizeof raw) == -1)
-		memset(raw, 0, sizeof raw);	/* still a valid page; CSP weaker */
-	b64 = bj_base64(raw, sizeof raw, 1);
-	snprintf(nonce, 32, "%s", b64);
-	free(b64);
-	bj_html_style(h, page_css, nonce);
+	bj_html_style(h, page_css, NULL);
 	return h;
 }
 
-/* The headers every page carries. */
+/*
+ * The headers every page carries. The policy allows the one style sheet
+ * by its hash: a page is then the same bytes each time it is the same,
+ * as its strong ETag promises, and a 304 may carry the same policy.
+ */
 static void
-security_headers(struct bj_req *req, const char *nonce)
+security_headers(struct bj_req *req, int status)
 {
-	char csp[256];
+	static char csp[256];
 
-	snprintf(csp, sizeof csp, "default-src 'none'; style-src 'nonce-%s'; "
-	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-	    nonce);
+	if (csp[0] == '\0') {
+		unsigned char md[32];
+		char *b64;
+
+		bj_sha256(page_css, sizeof page_css - 1, md);
+		b64 = bj_base64(md, sizeof md, 0);
+		snprintf(csp, sizeof csp, "default-src 'none'; style-src 'sha256-%s'; "
+		    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'", b64);
+		free(b64);
+	}
 	bj_reply_header(req, "Content-Security-Policy", csp);
 	bj_reply_header(req, "X-Content-Type-Options", "nosniff");
 	bj_reply_header(req, "Referrer-Policy", "no-referrer");
-	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply_cache_headers(req, status);
 	bj_reply_header(req, "X-Frame-Options", "DENY");
 }
 
 /* Serialise and send a page; frees h. */
 void
-bj_page_reply(struct bj_req *req, int status, struct bj_html *h, const char *nonce)
+bj_page_reply(struct bj_req *req, int status, struct bj_html *h)
 {
 	size_t len;
 	char *text = bj_html_render(h, &len);
 
-	security_headers(req, nonce);
+	security_headers(req, status);
 	bj_reply(req, status, "text/html; charset=utf-8", text, len);
 	free(text);
 	bj_html_free(h);
@@ -155,8 +158,7 @@ bj_page_reply(struct bj_req *req, int status, struct bj_html *h, const char *non
 void
 bj_page_error(struct bj_req *req, int status, const char *title, const char *message)
 {
-	char nonce[32];
-	struct bj_html *h = bj_page_new(title, nonce);
+	struct bj_html *h = bj_page_new(title);
 	struct bj_html_el *body = bj_html_body(h);
 
 	bj_html_add(body, "h1", title);
@@ -165,7 +167,7 @@ bj_page_error(struct bj_req *req, int status, const char *title, const char *mes
 		bj_reply_header(req, "WWW-Authenticate", "Basic realm=\"bulkjobs\"");
 	if (status == 503)
 		bj_reply_header(req, "Retry-After", "5");	/* as the API's 503 */
-	bj_page_reply(req, status, h, nonce);
+	bj_page_reply(req, status, h);
 }
 
 /* 503 when the job database does not answer: nothing is shown half. */
@@ -232,6 +234,8 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	pj->run_seconds = ago_cell(r, row, 28);
 	j->priority = (int)bj_rows_int(r, row, 29);
 	j->max_concurrency = bj_rows_int(r, row, 30);
+	j->version = bj_rows_int(r, row, 31);
+	j->idle_seconds = bj_rows_int(r, row, 32);
 }
 
 /* Which limit holds the job's waiting items back, if one does (bj_claim_waiting). */
@@ -322,6 +326,59 @@ bj_page_job_load(struct bj_req *req)
 notfound:
 	bj_page_error(req, 404, _("Not found"), _("There is no job at this address."));
 	return NULL;
+}
+
+/* The estimate of the time left ("in 3 minutes") into out, or "" when there is none. */
+static void
+estimate(const struct bj_page_job *pj, char *out, size_t n)
+{
+	const struct bj_job *j = &pj->job;
+	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
+	double left;
+
+	out[0] = '\0';
+	if (j->state != BJ_JOB_RUNNING || done <= 0 || done >= j->n_total ||
+	    pj->run_seconds <= 0)
+		return;
+	left = (double)pj->run_seconds / (double)done * (double)(j->n_total - done);
+	bj_i18n_relative((long long)left + 1, out, n);
+}
+
+int
+bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval)
+{
+	const struct bj_conf *c = req->app->conf;
+	const char *user = bj_page_user(req);
+	int rc;
+
+	bj_buf_printf(key, "\n%s\n%s\n%s\n%s\n%s\n%s\n%s", PACKAGE_VERSION, req->route,
+	    req->query, bj_i18n_current(), user ? user : "", c->base_path, c->time_zone);
+	rc = bj_req_etag(req, key->data, key->len, poll_interval);
+	bj_buf_free(key);
+	return rc;
+}
+
+/*
+ * What of a job's status page may change without its version: the times
+ * relative to now, the estimate, whether the file's time has run out,
+ * the limit it waits on and how often the page refreshes.
+ */
+static void
+page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
+{
+	const struct bj_job *j = &pj->job;
+	const long long agos[] = { pj->created_ago, pj->started_ago, pj->finished_ago,
+	    pj->deadline_ago, pj->expires_ago };
+	char rel[64];
+
+	bj_buf_printf(key, "%lld\n%s\n%lld\n%d\n%s\n%d\n", j->id, j->token, j->version,
+	    j->artifact_expired, j->waiting_on ? j->waiting_on : "", bj_job_poll_interval(j));
+	for (size_t i = 0; i < sizeof agos / sizeof agos[0]; i++) {
+		bj_page_relative(agos[i], rel, sizeof rel);
+		bj_buf_printf(key, "%s\n", rel);
+	}
+	estimate(pj, rel, sizeof rel);
+	bj_buf_adds(key, rel);
 }
 
 /* A state as the page words it. */
@@ -441,10 +498,16 @@ static int
 percent_done(const struct bj_job *j)
 {
 	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
+	int pct;
 
 	if (j->n_total <= 0)
 		return bj_job_state_terminal(j->state) ? 100 : 0;
-	return (int)(done * 100 / j->n_total);
+	pct = (int)((done * 100 + j->n_total / 2) / j->n_total);	/* rounded: 1 of 6 is 17% */
+	if (pct == 0 && done > 0)
+		pct = 1;	/* 0% and 100% only when so */
+	if (pct == 100 && done < j->n_total)
+		pct = 99;
+	return pct;
 }
 
 /* Progress bar, counts and the estimate of time left. */
@@ -454,7 +517,7 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 	const struct bj_job *j = &pj->job;
 	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
 	struct bj_html_el *p;
-	char v[32], m[32];
+	char v[32], m[32], d[64];
 	int pct = percent_done(j);
 
 	snprintf(v, sizeof v, "%lld", done);
@@ -474,12 +537,8 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 		bj_html_text(p, counts);
 		free(counts);
 	}
-	if (j->state == BJ_JOB_RUNNING && done > 0 && done < j->n_total &&
-	    pj->run_seconds > 0) {
-		char d[64];
-		double left = (double)pj->run_seconds / (double)done *
-		    (double)(j->n_total - done);
-		bj_i18n_relative((long long)left + 1, d, sizeof d);
+	estimate(pj, d, sizeof d);
+	if (d[0] != '\0') {
 		p = bj_html_addf(body, "p", _("Expected to finish %s at the current rate."), d);
 		bj_html_attr(p, "class", "estimate");
 	}
@@ -641,7 +700,8 @@ failures_possible(const struct bj_job *j, const struct details *d)
 
 /* Failed attempts with their errors (part 1: key, attempt, error, at). */
 static void
-add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *body)
+add_failures(struct bj_req *req, const struct bj_job *j, const struct details *d,
+    struct bj_html_el *body)
 {
 	struct bj_html_el *t, *tr;
 	int from, to;
@@ -649,7 +709,9 @@ add_failures(struct bj_req *req, const struct details *d, struct bj_html_el *bod
 	detail_part(d, 1, &from, &to);
 	if (from == to)
 		return;
-	bj_html_add(body, "h2", _("Failed items"));
+	/* with no item failed for good, every attempt listed was tried again */
+	bj_html_add(body, "h2", j->n_failed > 0 ? _("Failed items") :
+	    _("Failed attempts that were retried"));
 	t = bj_html_add(body, "table", NULL);
 	tr = bj_html_add(bj_html_add(t, "thead", NULL), "tr", NULL);
 	bj_html_add(tr, "th", _("Item"));
@@ -715,7 +777,35 @@ add_notifications(const struct details *d, struct bj_html_el *body)
 	}
 }
 
-/* The job's timeline, newest first (part 3: at, type, detail). */
+/* A timeline entry's type in words; an unknown one as it is. */
+static const char *
+event_words(const char *type)
+{
+	static const struct {
+		const char	*type;
+		const char	*words;
+	} names[] = {
+		{ "created", N_("Created") },
+		{ "started", N_("Started") },
+		{ "paused", N_("Paused") },
+		{ "resumed", N_("Resumed") },
+		{ "stage_advanced", N_("Next stage") },
+		{ "item_failed", N_("An item failed") },
+		{ "item_requeued", N_("An item was requeued") },
+		{ "finished", N_("Finished") },
+		{ "cancelled", N_("Cancelled") },
+		{ "expired", N_("Expired") },
+		{ "notified", N_("Notification sent") },
+		{ "notify_failed", N_("Notification not delivered") },
+	};
+
+	for (size_t i = 0; type != NULL && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(type, names[i].type) == 0)
+			return _(names[i].words);
+	return type;
+}
+
+/* The job's timeline, newest first, numbered from the oldest (part 3: at, type, detail). */
 static void
 add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *body)
 {
@@ -728,12 +818,13 @@ add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *bod
 	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
+	bj_html_attr(ol, "reversed", NULL);
 	for (int i = from; i < to; i++) {
 		const char *at = detail_get(d, i, 2), *detail = detail_get(d, i, 4);
 		li = bj_html_add(ol, "li", NULL);
 		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
-		bj_html_add(li, "strong", detail_get(d, i, 3));
+		bj_html_add(li, "strong", event_words(detail_get(d, i, 3)));
 		if (detail != NULL && *detail) {
 			bj_html_text(li, ": ");
 			bj_html_text(li, detail);
@@ -749,15 +840,27 @@ bj_page_status(struct bj_req *req)
 	struct bj_job *j;
 	struct bj_html *h;
 	struct bj_html_el *body, *p, *s, *dl;
-	struct bj_rows *r, *rf = NULL;
+	struct bj_rows *r = NULL, *rf = NULL;
 	struct details details = { 0 }, failed = { 0 };
-	char nonce[32], cls[40];
+	struct bj_buf key = { 0 };
+	char cls[40];
+	int refresh;
 	const char *title, *tz = req->app->conf->time_zone;
 
 	bj_page_lang(req, NULL);
 	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
 	j = &pj->job;
+	if (bj_claim_waiting(req->app->db, j, req->app->conf->max_per_owner,
+	    req->app->conf->max_per_kind) != BJ_OK)
+		goto unavailable;
+	bj_page_lang(req, j->language);
+	/* whoever may see the job has been checked: now a poll may end here */
+	page_job_key(pj, &key);
+	if (bj_page_etag(req, &key, bj_job_poll_interval(j))) {
+		bj_page_job_free(pj);
+		return;
+	}
 	/*
 	 * The lists first, so that a database that stops answering gives a
 	 * 503 rather than a page without them. An ended job: one round trip
@@ -779,14 +882,11 @@ bj_page_status(struct bj_req *req)
 	    (rf = bj_db_queryp(req->app->db, BJ_SQL_PAGES_FAILED, BJ_PARAMS(BJ_P_INT(j->id),
 	    BJ_P_INT((long long)MAX_FAILURES + 1)))) == NULL)
 		goto unavailable;
-	if (bj_claim_waiting(req->app->db, j, req->app->conf->max_per_owner,
-	    req->app->conf->max_per_kind) != BJ_OK)
-		goto unavailable;
-	bj_page_lang(req, j->language);
 	title = j->title != NULL && *j->title ? j->title : _("Untitled job");
-	h = bj_page_new(title, nonce);
-	if (!bj_job_state_terminal(j->state))
-		bj_html_refresh(h, REFRESH_SECONDS);
+	h = bj_page_new(title);
+	refresh = bj_job_poll_interval(j);
+	if (refresh > 0)
+		bj_html_refresh(h, refresh);
 	body = bj_html_body(h);
 	if (bj_page_user(req) != NULL) {
 		char *list = bj_xasprintf("%s/jobs", req->app->conf->base_path);
@@ -816,20 +916,20 @@ bj_page_status(struct bj_req *req)
 	add_time(dl, _("Deadline"), j->deadline_at, pj->deadline_ago, _("none"), tz);
 	if (rf != NULL)
 		details_sort(rf, &failed);	/* else the failures are part 1 of details */
-	add_failures(req, rf != NULL ? &failed : &details, body);
+	add_failures(req, j, rf != NULL ? &failed : &details, body);
 	add_notifications(&details, body);
 	add_timeline(req, &details, body);
 	free(details.rows);
 	free(failed.rows);
 	bj_rows_free(rf);
 	bj_rows_free(r);
-	if (!bj_job_state_terminal(j->state)) {
+	if (refresh > 0) {
 		p = bj_html_addf(body, "p", ngettext("This page refreshes itself every %d second "
 		    "until the job has ended.", "This page refreshes itself every %d seconds "
-		    "until the job has ended.", REFRESH_SECONDS), REFRESH_SECONDS);
+		    "until the job has ended.", (unsigned long)refresh), refresh);
 		bj_html_attr(p, "class", "muted");
 	}
-	bj_page_reply(req, 200, h, nonce);
+	bj_page_reply(req, 200, h);
 	bj_page_job_free(pj);
 	return;
 unavailable:

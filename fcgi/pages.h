@@ -2,8 +2,9 @@
  * pages.h: the end-user HTML pages (page_*.c) and what they share.
  *
  * Every page goes out through bj_page_reply(), which adds the security
- * headers (a strict Content-Security-Policy with a per-response nonce for
- * the inline style sheet, nosniff, no-referrer, no-store, DENY framing).
+ * headers (a strict Content-Security-Policy that allows the inline style
+ * sheet by its hash, nosniff, no-referrer, DENY framing) and the caching
+ * ones: no-store, or revalidation under the ETag of a polled page.
  * Who is signed in comes from REMOTE_USER, which the web server's own
  * authentication sets; bulkjobs never authenticates people itself.
  *
@@ -39,10 +40,17 @@ void bj_page_lang(struct bj_req *req, const char *job_lang);
 const char *bj_page_user(struct bj_req *req);
 /* 1 when somebody is signed in; else 0 after sending the 401 page (every page asks first). */
 int bj_page_signed_in(struct bj_req *req);
-/* A new document with the site's style sheet; *nonce filled for the CSP. */
-struct bj_html *bj_page_new(const char *title, char nonce[32]);
+/* A new document with the site's style sheet. */
+struct bj_html *bj_page_new(const char *title);
 /* Send a page with the security headers; frees h. */
-void bj_page_reply(struct bj_req *req, int status, struct bj_html *h, const char *nonce);
+void bj_page_reply(struct bj_req *req, int status, struct bj_html *h);
+/*
+ * Conditional GET of a page made of key (what of it a version does not
+ * cover), to which the language, the signed-in user and the site's
+ * settings are added: 1 after a 304. Frees key's data. Call once the
+ * reader's right to see what the page shows has been checked.
+ */
+int bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval);
 /* A short error page; reveals nothing beyond title and message. */
 void bj_page_error(struct bj_req *req, int status, const char *title, const char *message);
 /* The 503 page of a database that does not answer. */

@@ -98,7 +98,8 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p
 	enum bj_err e = BJ_OK;
 
 	*got = 0;
-	if ((r = bj_db_query(db, BJ_SQL_CLAIM_ITEMS, "iii", p->id, p->stage, (long long)want)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_CLAIM_ITEMS, BJ_PARAMS(BJ_P_INT(p->id),
+	    BJ_P_INT(p->stage), BJ_P_INT((long long)want)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0)
 		goto out;
@@ -106,9 +107,9 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p
 		e = BJ_ERR_INTERNAL;
 		goto out;
 	}
-	if (bj_db_exec(db, BJ_SQL_CLAIM_SET, &n, "sis", set, (long long)lease,
-	    req->worker) == -1 ||
-	    (c = bj_db_query(db, BJ_SQL_CLAIMED_LIST, "s", set)) == NULL) {
+	if (bj_db_execp(db, BJ_SQL_CLAIM_SET, &n, BJ_PARAMS(BJ_P_STR(set),
+	    BJ_P_INT((long long)lease), BJ_P_STR(req->worker))) == -1 ||
+	    (c = bj_db_queryp(db, BJ_SQL_CLAIMED_LIST, BJ_PARAMS(BJ_P_STR(set)))) == NULL) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -137,14 +138,15 @@ count_job(struct bj_db *db, const struct pick *p, int got)
 {
 	unsigned long long n;
 
-	if (bj_db_exec(db, BJ_SQL_CLAIM_COUNT, &n, "iiiii", (long long)got, (long long)got,
-	    got * bj_claim_cost(p->priority), p->id, p->stage) == -1)
+	if (bj_db_execp(db, BJ_SQL_CLAIM_COUNT, &n, BJ_PARAMS(BJ_P_INT((long long)got),
+	    BJ_P_INT((long long)got), BJ_P_INT(got * bj_claim_cost(p->priority)),
+	    BJ_P_INT(p->id), BJ_P_INT(p->stage))) == -1)
 		return bj_job_db_error(db);
 	if (n == 0)
 		return BJ_ERR_CONFLICT;
 	if (!p->queued)
 		return BJ_OK;
-	if (bj_db_exec(db, BJ_SQL_JOB_START, &n, "i", p->id) == -1)
+	if (bj_db_execp(db, BJ_SQL_JOB_START, &n, BJ_PARAMS(BJ_P_INT(p->id))) == -1)
 		return bj_job_db_error(db);
 	return n == 1 ? bj_event_add(db, p->id, "started", NULL) : BJ_OK;
 }
@@ -159,12 +161,11 @@ bj_claim_cost(int priority)
 	return 1LL << (BJ_PRIORITY_MAX - priority);
 }
 
-/* One scalar of a one-row query into *v; -1 on a database error. */
+/* The number a one-row query of one string parameter s answers, into *v; -1 on a database error. */
 static int
-scalar(struct bj_db *db, const char *sql, long long *v, const char *fmt, const char *a,
-    const char *b)
+scalar(struct bj_db *db, const char *sql, long long *v, const char *s)
 {
-	struct bj_rows *r = bj_db_query(db, sql, fmt, a, b);
+	struct bj_rows *r = bj_db_queryp(db, sql, BJ_PARAMS(BJ_P_STR(s)));
 
 	if (r == NULL)
 		return -1;
@@ -183,8 +184,9 @@ scope_room(struct bj_db *db, const char *scope, const char *name, const char *sq
 	*room = -1;
 	if (lim <= 0)
 		return BJ_OK;
-	if (bj_db_exec(db, BJ_SQL_LIMIT_LOCK, NULL, "ss", scope, name) == -1 ||
-	    scalar(db, sql, &used, "s", name, NULL) == -1)
+	if (bj_db_execp(db, BJ_SQL_LIMIT_LOCK, NULL, BJ_PARAMS(BJ_P_STR(scope),
+	    BJ_P_STR(name))) == -1 ||
+	    scalar(db, sql, &used, name) == -1)
 		return bj_job_db_error(db);
 	*room = lim > used ? lim - used : 0;
 	return BJ_OK;
@@ -280,7 +282,7 @@ job_room(struct bj_db *db, const struct pick *p, int want, int *room)
 	*room = want;
 	if (p->max_concurrency <= 0)
 		return BJ_OK;
-	if ((r = bj_db_query(db, BJ_SQL_JOB_CLAIMED_LOCK, "i", p->id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_JOB_CLAIMED_LOCK, BJ_PARAMS(BJ_P_INT(p->id)))) == NULL)
 		return bj_job_db_error(db);
 	left = r->nrows > 0 ? p->max_concurrency - bj_rows_int(r, 0, 0) : 0;
 	bj_rows_free(r);
@@ -293,7 +295,8 @@ job_room(struct bj_db *db, const struct pick *p, int want, int *room)
 static enum bj_err
 lock_queue(struct bj_db *db, const char *kind, const char *owner, int *locked)
 {
-	if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", 0LL, kind, owner) == -1)
+	if (bj_db_execp(db, BJ_SQL_QUEUE_CHARGE, NULL, BJ_PARAMS(BJ_P_INT(0LL), BJ_P_STR(kind),
+	    BJ_P_STR(owner))) == -1)
 		return bj_job_db_error(db);
 	*locked = 1;
 	return BJ_OK;
@@ -321,15 +324,18 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 
 	*got = 0;
 	/* a limit's row or a job's row is only ever locked after the queue's */
-	if (!locked && req->max_per_owner > 0 && (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
+	if (!locked && req->max_per_owner > 0 &&
+	    (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
 		return e;
 	if ((e = queue_room(db, run, k, owner, want, &room)) != BJ_OK || room == 0)
 		return e;
-	if ((jobs = bj_db_query(db, BJ_SQL_QUEUE_JOBS, "ss", kind, owner)) == NULL)
+	if ((jobs = bj_db_queryp(db, BJ_SQL_QUEUE_JOBS, BJ_PARAMS(BJ_P_STR(kind),
+	    BJ_P_STR(owner)))) == NULL)
 		return bj_job_db_error(db);
 	if (jobs->nrows == 0) {
 		bj_rows_free(jobs);
-		if (locked && bj_db_exec(db, BJ_SQL_QUEUE_IDLE, NULL, "ss", kind, owner) == -1)
+		if (locked && bj_db_execp(db, BJ_SQL_QUEUE_IDLE, NULL, BJ_PARAMS(BJ_P_STR(kind),
+		    BJ_P_STR(owner))) == -1)
 			return bj_job_db_error(db);
 		return BJ_OK;
 	}
@@ -338,7 +344,8 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 		int jroom;
 
 		load_pick(jobs, i, &p);
-		if (!locked && p.max_concurrency > 0 && (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
+		if (!locked && p.max_concurrency > 0 &&
+		    (e = lock_queue(db, kind, owner, &locked)) != BJ_OK)
 			goto out;
 		if ((e = job_room(db, &p, room - *got, &jroom)) != BJ_OK)
 			goto out;
@@ -355,8 +362,9 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 		if (g == 0 && i + 1 < jobs->nrows) {
 			/* nothing due: no saved-up turn among the owner's jobs either */
 			nempty++;
-			if (bj_db_exec(db, BJ_SQL_JOB_RAISE, NULL, "ii",
-			    bj_rows_int(jobs, i + 1, 6) + 1, p.id) == -1) {
+			if (bj_db_execp(db, BJ_SQL_JOB_RAISE, NULL,
+			    BJ_PARAMS(BJ_P_INT(bj_rows_int(jobs, i + 1, 6) + 1),
+			    BJ_P_INT(p.id))) == -1) {
 				e = bj_job_db_error(db);
 				goto out;
 			}
@@ -370,13 +378,14 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 	 * lock wait for it here, before they hold a job's row.
 	 */
 	if (cost > 0) {
-		if (bj_db_exec(db, BJ_SQL_QUEUE_CHARGE, NULL, "iss", cost, kind, owner) == -1)
+		if (bj_db_execp(db, BJ_SQL_QUEUE_CHARGE, NULL, BJ_PARAMS(BJ_P_INT(cost),
+		    BJ_P_STR(kind), BJ_P_STR(owner))) == -1)
 			e = bj_job_db_error(db);
 		for (int i = 0; i < ntook && e == BJ_OK; i++)
 			e = count_job(db, &took[i], ngot[i]);
 	} else if (next_pass >= 0 && nempty + 1 >= jobs->nrows) {
-		if (bj_db_exec(db, BJ_SQL_QUEUE_RAISE, NULL, "iss", next_pass + 1, kind,
-		    owner) == -1)
+		if (bj_db_execp(db, BJ_SQL_QUEUE_RAISE, NULL, BJ_PARAMS(BJ_P_INT(next_pass + 1),
+		    BJ_P_STR(kind), BJ_P_STR(owner))) == -1)
 			e = bj_job_db_error(db);
 	}
 out:
@@ -392,7 +401,7 @@ out:
 static int
 take_key(struct bj_db *db, const char *hash)
 {
-	if (bj_db_exec(db, BJ_SQL_CLAIM_KEY_TAKE, NULL, "s", hash) == 0)
+	if (bj_db_execp(db, BJ_SQL_CLAIM_KEY_TAKE, NULL, BJ_PARAMS(BJ_P_STR(hash))) == 0)
 		return 0;
 	return bj_db_errno(db) == 1062 ? 1 : -1;
 }
@@ -408,7 +417,8 @@ keep_key(struct bj_db *db, const char *hash, const struct bj_claimed *out, int n
 	for (int i = 0; i < n; i++)
 		bj_buf_printf(&b, "%s[%lld,\"%s\"]", i ? "," : "", out[i].id, out[i].lease_token);
 	bj_buf_adds(&b, "]");
-	rc = bj_db_exec(db, BJ_SQL_CLAIM_KEY_SET, NULL, "ss", b.data, hash);
+	rc = bj_db_execp(db, BJ_SQL_CLAIM_KEY_SET, NULL, BJ_PARAMS(BJ_P_STR(b.data),
+	    BJ_P_STR(hash)));
 	bj_buf_free(&b);
 	return rc == -1 ? bj_job_db_error(db) : BJ_OK;
 }
@@ -424,10 +434,10 @@ replay(struct bj_db *db, const char *hash, struct bj_claimed *out, int limit, in
 	enum bj_err e = BJ_OK;
 
 	*n = 0;
-	if ((k = bj_db_query(db, BJ_SQL_CLAIM_KEY_GET, "s", hash)) == NULL)
+	if ((k = bj_db_queryp(db, BJ_SQL_CLAIM_KEY_GET, BJ_PARAMS(BJ_P_STR(hash)))) == NULL)
 		return bj_job_db_error(db);
-	if (k->nrows > 0 && (c = bj_db_query(db, BJ_SQL_CLAIMED_AGAIN, "s",
-	    bj_rows_get(k, 0, 0))) == NULL)
+	if (k->nrows > 0 && (c = bj_db_queryp(db, BJ_SQL_CLAIMED_AGAIN,
+	    BJ_PARAMS(BJ_P_STR(bj_rows_get(k, 0, 0))))) == NULL)
 		e = bj_job_db_error(db);
 	for (int i = 0; c != NULL && i < c->nrows && i < limit; i++)
 		load_claimed(c, i, &out[(*n)++]);
@@ -443,7 +453,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
 {
 	struct bj_rows *q = NULL, *lk;
 	const char *sql = bj_sql_claim_queues(req->nkinds);
-	const char *k[BJ_SQL_MAX_KINDS];
+	struct bj_param k[BJ_SQL_MAX_KINDS];
 	struct run run = { req, { 0 }, 0 };
 	enum bj_err e = BJ_OK;
 	int got, wait = -1;
@@ -460,18 +470,10 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
 	}
 	if ((e = kinds_room(db, &run)) != BJ_OK)
 		goto out;
-	/* one kind per "?"; the binder reads only as many as the format says */
-	for (int i = 0; i < BJ_SQL_MAX_KINDS; i++)
-		k[i] = req->kinds[i % req->nkinds];
-	{
-		char fmt[BJ_SQL_MAX_KINDS + 1];
-
-		memset(fmt, 's', (size_t)req->nkinds);
-		fmt[req->nkinds] = '\0';
-		q = bj_db_query(db, sql, fmt, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
-		    k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]);
-	}
-	if (q == NULL) {
+	/* one kind per "?" */
+	for (int i = 0; i < req->nkinds; i++)
+		k[i] = BJ_P_STR(req->kinds[i]);
+	if ((q = bj_db_queryp(db, sql, k, (size_t)req->nkinds)) == NULL) {
 		e = bj_job_db_error(db);
 		goto out;
 	}
@@ -487,7 +489,8 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
 		const char *kind = bj_rows_get(q, i, 0), *owner = bj_rows_get(q, i, 1);
 		int active;
 
-		if ((lk = bj_db_query(db, BJ_SQL_QUEUE_TRY, "ss", kind, owner)) == NULL) {
+		if ((lk = bj_db_queryp(db, BJ_SQL_QUEUE_TRY, BJ_PARAMS(BJ_P_STR(kind),
+		    BJ_P_STR(owner)))) == NULL) {
 			e = bj_job_db_error(db);
 			goto out;
 		}
@@ -595,7 +598,7 @@ bj_claim_queue_join(struct bj_db *db, long long job_id)
 	enum bj_err e = BJ_OK;
 	const char *kind, *owner;
 
-	if ((r = bj_db_query(db, BJ_SQL_JOB_QUEUE, "i", job_id)) == NULL)
+	if ((r = bj_db_queryp(db, BJ_SQL_JOB_QUEUE, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return bj_job_db_error(db);
 	if (r->nrows == 0) {
 		bj_rows_free(r);
@@ -603,14 +606,17 @@ bj_claim_queue_join(struct bj_db *db, long long job_id)
 	}
 	kind = bj_rows_get(r, 0, 0);
 	owner = bj_rows_get(r, 0, 1);
-	if (scalar(db, BJ_SQL_QUEUE_FLOOR, &floor, "s", kind, NULL) == -1 ||
-	    bj_db_exec(db, BJ_SQL_QUEUE_JOIN, NULL, "ssi", kind, owner, floor) == -1)
+	if (scalar(db, BJ_SQL_QUEUE_FLOOR, &floor, kind) == -1 ||
+	    bj_db_execp(db, BJ_SQL_QUEUE_JOIN, NULL, BJ_PARAMS(BJ_P_STR(kind), BJ_P_STR(owner),
+	    BJ_P_INT(floor))) == -1)
 		e = bj_job_db_error(db);
 	else {
-		struct bj_rows *f = bj_db_query(db, BJ_SQL_JOB_FLOOR, "ssi", kind, owner, job_id);
+		struct bj_rows *f = bj_db_queryp(db, BJ_SQL_JOB_FLOOR, BJ_PARAMS(BJ_P_STR(kind),
+		    BJ_P_STR(owner), BJ_P_INT(job_id)));
 
-		if (f == NULL || bj_db_exec(db, BJ_SQL_JOB_RAISE, NULL, "ii",
-		    f->nrows > 0 ? bj_rows_int(f, 0, 0) : 0, job_id) == -1)
+		if (f == NULL || bj_db_execp(db, BJ_SQL_JOB_RAISE, NULL,
+		    BJ_PARAMS(BJ_P_INT(f->nrows > 0 ? bj_rows_int(f, 0, 0) : 0),
+		    BJ_P_INT(job_id))) == -1)
 			e = bj_job_db_error(db);
 		bj_rows_free(f);
 	}
@@ -632,7 +638,7 @@ bj_claim_waiting(struct bj_db *db, struct bj_job *job, int max_per_owner,
 		return BJ_OK;
 	}
 	if (max_per_owner > 0) {
-		if (scalar(db, BJ_SQL_OWNER_CLAIMED, &used, "s", job->owner, NULL) == -1)
+		if (scalar(db, BJ_SQL_OWNER_CLAIMED, &used, job->owner) == -1)
 			return bj_job_db_error(db);
 		if (used >= max_per_owner) {
 			job->waiting_on = "owner_limit";
@@ -641,7 +647,7 @@ bj_claim_waiting(struct bj_db *db, struct bj_job *job, int max_per_owner,
 	}
 	lim = bj_conf_kind_limit(max_per_kind, job->kind);
 	if (lim > 0) {
-		if (scalar(db, BJ_SQL_KIND_CLAIMED, &used, "s", job->kind, NULL) == -1)
+		if (scalar(db, BJ_SQL_KIND_CLAIMED, &used, job->kind) == -1)
 			return bj_job_db_error(db);
 		if (used >= lim)
 			job->waiting_on = "kind_limit";

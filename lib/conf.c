@@ -453,7 +453,6 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 	char section[64] = "", msg[600];
 	const char *p = text;
 	int lineno = 0, pw_line = 0;
-	size_t i;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -472,7 +471,7 @@ bj_conf_parse(struct bj_conf *c, const char *path, const char *text, char **caus
 		}
 		if (k != NULL && k->off == O(db_password_file))
 			pw_line = lineno;
-		for (i = 0; k != NULL && i < sizeof secret_keys / sizeof secret_keys[0]; i++)
+		for (size_t i = 0; k != NULL && i < sizeof secret_keys / sizeof secret_keys[0]; i++)
 			if (k->off == secret_keys[i] && **str_field(c, k) != '\0' &&
 			    c->secret_key == NULL)
 				c->secret_key = k->off == O(db_password) ? "[database] password" :

@@ -236,14 +236,16 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 			remaining++;
 	if (bj_token_new(token) == -1)
 		return BJ_ERR_INTERNAL;
-	if (bj_db_exec(db, BJ_SQL_JOB_INSERT, NULL, "sssssiiiiiiissiissii", token, s->kind,
-	    s->owner, s->title ? s->title : "", s->params, first, stages, remaining,
-	    (long long)s->nitems, (long long)s->nitems, s->deadline_seconds,
-	    s->retention_seconds, s->idempotency_key,
-	    s->idempotency_key ? s->request_hash : NULL, (long long)s->max_attempts,
-	    (long long)s->lease_seconds,
-	    s->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job",
-	    s->language ? s->language : "en", s->priority, s->max_concurrency) == -1) {
+	if (bj_db_execp(db, BJ_SQL_JOB_INSERT, NULL, BJ_PARAMS(BJ_P_STR(token),
+	    BJ_P_STR(s->kind), BJ_P_STR(s->owner), BJ_P_STR(s->title ? s->title : ""),
+	    BJ_P_STR(s->params), BJ_P_INT(first), BJ_P_INT(stages), BJ_P_INT(remaining),
+	    BJ_P_INT((long long)s->nitems), BJ_P_INT((long long)s->nitems),
+	    BJ_P_INT(s->deadline_seconds), BJ_P_INT(s->retention_seconds),
+	    BJ_P_STR(s->idempotency_key), BJ_P_STR(s->idempotency_key ? s->request_hash : NULL),
+	    BJ_P_INT((long long)s->max_attempts), BJ_P_INT((long long)s->lease_seconds),
+	    BJ_P_STR(s->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job"),
+	    BJ_P_STR(s->language ? s->language : "en"), BJ_P_INT(s->priority),
+	    BJ_P_INT(s->max_concurrency))) == -1) {
 		if (bj_db_errno(db) == 1062)
 			return BJ_ERR_CONFLICT;		/* the key raced us */
 		return bj_job_db_error(db);

@@ -16,6 +16,7 @@
 
 #include <libxml/HTMLtree.h>
 #include <libxml/dict.h>
+#include <libxml/xmlIO.h>
 #include <libxml/tree.h>
 
 #include "buf.h"
@@ -44,6 +45,7 @@ bj_html_new(const char *lang, const char *title)
 	h->doc = htmlNewDocNoDtD(NULL, NULL);
 	if (h->doc == NULL)
 		abort();
+	h->doc->encoding = xmlStrdup(X("UTF-8"));	/* text is written as UTF-8 */
 	/* before any node is made: the document names its nodes from it */
 	h->doc->dict = names;
 	xmlDictReference(names);
@@ -174,20 +176,28 @@ bj_html_refresh(struct bj_html *h, int seconds)
 	xmlNewProp(meta, X("content"), X(v));
 }
 
-/* Serialise to HTML5 text (ASCII with character references). */
+/*
+ * Serialise to HTML5 text in UTF-8. The document says it is UTF-8 (see
+ * bj_html_new), so libxml2 escapes only what markup needs and writes the
+ * rest as it is, where htmlDocDumpMemory() would send every non-ASCII
+ * character as a numeric reference (Japanese text about 2.7 times the
+ * bytes).
+ */
 char *
 bj_html_render(struct bj_html *h, size_t *len)
 {
-	xmlChar *out = NULL;
-	int n = 0;
+	xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
+	size_t n;
 	char *s;
 
-	htmlDocDumpMemoryFormat(h->doc, &out, &n, 0);
 	if (out == NULL)
 		abort();
-	s = bj_xstrndup((const char *)out, (size_t)n);
-	xmlFree(out);
+	htmlDocContentDumpFormatOutput(out, h->doc, "UTF-8", 0);
+	xmlOutputBufferFlush(out);
+	n = xmlOutputBufferGetSize(out);
+	s = bj_xstrndup((const char *)xmlOutputBufferGetContent(out), n);
+	xmlOutputBufferClose(out);
 	if (len != NULL)
-		*len = (size_t)n;
+		*len = n;
 	return s;
 }

@@ -115,6 +115,16 @@ bj_i18n_use(const char *lang)
 			current = languages[i];
 	setenv("LANGUAGE", current, 1);
 	++_nl_msg_cat_cntr;
+	/*
+	 * A loaded catalog translates "" to its header. Without one (not
+	 * installed, no BULKJOBS_LOCALEDIR) the text stays English: say so,
+	 * rather than lang="ja" over English words.
+	 */
+	if (strcmp(current, "en") != 0 && *gettext("") == '\0') {
+		current = "en";
+		setenv("LANGUAGE", current, 1);
+		++_nl_msg_cat_cntr;
+	}
 }
 
 const char *

@@ -26,7 +26,7 @@ int bj_i18n_supported(const char *lang);
  * region subtags and "*" honoured), else fallback, else "en". Static.
  */
 const char *bj_i18n_negotiate(const char *accept_language, const char *fallback);
-/* Switch the messages of this process to lang. */
+/* Switch the messages of this process to lang ("en" when its catalog is not found). */
 void bj_i18n_use(const char *lang);
 /* The language in use (static). */
 const char *bj_i18n_current(void);

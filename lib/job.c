@@ -63,7 +63,23 @@ from_row(const struct bj_rows *r, int row)
 	j->idempotency_key = dup_cell(r, row, 29);
 	j->priority = (int)bj_rows_int(r, row, 30);
 	j->max_concurrency = bj_rows_int(r, row, 31);
+	j->version = bj_rows_int(r, row, 32);
+	j->idle_seconds = bj_rows_int(r, row, 33);
 	return j;
+}
+
+int
+bj_job_poll_interval(const struct bj_job *job)
+{
+	if (bj_job_state_terminal(job->state))
+		return -1;
+	if (job->idle_seconds < 60)
+		return 5;
+	if (job->idle_seconds < 600)
+		return 15;
+	if (job->idle_seconds < 3600)
+		return 30;
+	return 60;
 }
 
 /* Run a one-row job query and convert the outcome. */

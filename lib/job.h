@@ -59,7 +59,16 @@ struct bj_job {
 	int		 priority;		/* BJ_PRIORITY_MIN..BJ_PRIORITY_MAX */
 	long long	 max_concurrency;	/* items claimed at once, 0: no limit */
 	const char	*waiting_on;		/* static: the limit it waits on, or NULL (bj_claim_waiting) */
+	long long	 version;		/* moves with every change a reader can see */
+	long long	 idle_seconds;		/* since its row last changed */
 };
+
+/*
+ * Seconds a poller should wait before asking about job again (the
+ * Poll-Interval header): longer the longer it has not moved, -1 once it
+ * has ended.
+ */
+int bj_job_poll_interval(const struct bj_job *job);
 
 /* Load by id or by status-page token: BJ_OK, BJ_ERR_JOB_NOT_FOUND or BJ_ERR_DB_UNAVAILABLE. */
 enum bj_err bj_job_get(struct bj_db *db, long long id, struct bj_job **out);
@@ -113,7 +122,7 @@ enum bj_err bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change
 /*
  * Fan-in: if the job's open stage has no pending or claimed item left,
  * open the next stage that has items, or end the job (succeeded or failed
- * as DESIGN.md §4 says), recording its notifications and events. Call it
+ * as docs/design.md §2 says), recording its notifications and events. Call it
  * after any item change, inside the same transaction. Idempotent.
  */
 enum bj_err bj_job_settle(struct bj_db *db, long long job_id);

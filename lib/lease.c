@@ -366,7 +366,8 @@ complete_batch_tx(struct bj_db *db, void *arg)
 		tally(end, &nend, where[k].job, where[k].stage, by[k]);
 	}
 	bj_buf_adds(&set, "]");
-	if (nok > 0 && bj_db_exec(db, BJ_SQL_ITEMS_SUCCEED, &changed, "s", set.data) == -1)
+	if (nok > 0 && bj_db_execp(db, BJ_SQL_ITEMS_SUCCEED, &changed,
+	    BJ_PARAMS(BJ_P_STR(set.data))) == -1)
 		e = bj_job_db_error(db);
 	else if (nok > 0 && changed != (unsigned long long)nok)
 		e = BJ_ERR_INTERNAL;	/* the rows were locked: this cannot differ */

@@ -11,7 +11,7 @@
 #include "conf.h"
 #include "job.h"
 
-/* A job as DESIGN.md §5 lists it: id, token, state, counts, times, links … */
+/* A job as docs/api.md lists it: id, token, state, counts, times, links … */
 struct json_object *bj_render_job(const struct bj_job *job, const struct bj_conf *conf);
 
 /*

@@ -164,8 +164,8 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 	if ((to == BJ_JOB_CANCELLED || to == BJ_JOB_EXPIRED) &&
 	    bj_db_execp(db, BJ_SQL_ITEMS_CANCEL_CLAIMED, &nc, BJ_PARAMS(BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
-	if (bj_db_execp(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL, BJ_PARAMS(BJ_P_INT(nc),
-	    BJ_P_INT(nc), BJ_P_INT(job_id))) == -1)
+	if (bj_db_execp(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL,
+	    BJ_PARAMS(BJ_P_INT(nc), BJ_P_INT(nc), BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
 	return record_end(db, job_id, to, detail);
 }

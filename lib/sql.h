@@ -190,6 +190,7 @@ extern const char BJ_SQL_NOTIFY_FIRST_ERRORS[];	/* i job id, i limit -> key, err
 extern const char BJ_SQL_NOTIFY_SENT[];		/* s status (NULL: none), i id, i attempts */
 extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, s status, s error, i id, i attempts */
 extern const char BJ_SQL_NOTIFY_DEAD[];		/* s status, s error, i id, i attempts */
+extern const char BJ_SQL_NOTIFY_JOB_TOUCH[];	/* i notification id */
 extern const char BJ_SQL_NOTIFY_ATTEMPT[];	/* i notification id, i attempt, s status, s error */
 extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications and attempts */
 

@@ -21,7 +21,8 @@
     " artifact_deleted_at IS NOT NULL," \
     " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
     " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
-    " idempotency_key, priority, max_concurrency FROM jobs"
+    " idempotency_key, priority, max_concurrency, version," \
+    " TIMESTAMPDIFF(SECOND, updated_at, NOW(6)) FROM jobs"
 
 const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
 const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
@@ -35,7 +36,7 @@ const char BJ_SQL_STAGE_LEFT[] =
     " AND stage = ?";
 
 const char BJ_SQL_STAGE_REMAINING_SET[] =
-    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6)"
+    "UPDATE jobs SET stage_remaining = ?, updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND stage = ?";
 
 const char BJ_SQL_STAGE_NEXT[] =
@@ -44,11 +45,11 @@ const char BJ_SQL_STAGE_NEXT[] =
 const char BJ_SQL_STAGE_OPEN[] =
     "UPDATE jobs SET stage = ?, stage_remaining ="
     " (SELECT COUNT(*) FROM items WHERE job_id = ? AND state = 'pending' AND stage = ?),"
-    " updated_at = NOW(6)"
+    " updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND stage = ? AND state IN ('queued', 'running', 'paused')";
 
 const char BJ_SQL_JOB_END[] =
-    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6),"
+    "UPDATE jobs SET state = ?, finished_at = NOW(6), updated_at = NOW(6), version = version + 1,"
     " artifact_expires_at = NOW(6) + INTERVAL retention_seconds SECOND"
     " WHERE id = ? AND state = ?";
 
@@ -60,7 +61,7 @@ const char BJ_SQL_ITEMS_CANCEL_CLAIMED[] =
 const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
     "UPDATE jobs SET n_cancelled = n_cancelled + n_pending + ?, n_pending = 0,"
     " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0), stage_remaining = 0,"
-    " updated_at = NOW(6) WHERE id = ?";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 const char BJ_SQL_OUTBOX_RECORD[] =
     "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
@@ -101,7 +102,7 @@ const char BJ_SQL_CLAIM_SET[] =
 /* the job's counters and its pass (its virtual time among its owner's jobs) */
 const char BJ_SQL_CLAIM_COUNT[] =
     "UPDATE jobs SET n_pending = n_pending - ?, n_claimed = n_claimed + ?,"
-    " pass = pass + ?, updated_at = NOW(6)"
+    " pass = pass + ?, updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND state IN ('queued', 'running') AND stage = ?";
 
 /*
@@ -122,7 +123,8 @@ const char BJ_SQL_CLAIMED_AGAIN[] =
     " WHERE i.lease_token = t.tok AND i.state = 'claimed' ORDER BY t.n";
 
 const char BJ_SQL_JOB_START[] =
-    "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6))"
+    "UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, NOW(6)),"
+    " version = version + 1"
     " WHERE id = ? AND state = 'queued'";
 
 const char BJ_SQL_CLAIMED_LIST[] =
@@ -227,11 +229,15 @@ const char BJ_SQL_ITEM_DONE_UNDER[] =
     " IF(EXISTS (SELECT 1 FROM item_failures f WHERE f.item_id = i.id AND f.lease_token = ?),"
     " 2, 0)) FROM items i WHERE i.id = ?";
 
+/*
+ * The item's lease and progress show in the job's item list: its version
+ * moves too. The item is locked before its job, the order of completions.
+ */
 const char BJ_SQL_LEASE_HEARTBEAT[] =
-    "UPDATE items i JOIN jobs j ON j.id = i.job_id"
+    "UPDATE items i STRAIGHT_JOIN jobs j ON j.id = i.job_id"
     " SET i.lease_expires_at = NOW(6) + INTERVAL IF(? > 0, ?, j.lease_seconds) SECOND,"
     " i.progress_done = COALESCE(?, i.progress_done),"
-    " i.progress_total = COALESCE(?, i.progress_total)"
+    " i.progress_total = COALESCE(?, i.progress_total), j.version = j.version + 1"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ?";
 
 const char BJ_SQL_LEASE_STATUS[] =
@@ -264,11 +270,11 @@ const char BJ_SQL_COUNT_FAILED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
     " n_failed = n_failed + 1,"
     " stage_remaining = IF(stage = ? AND stage_remaining > 0, stage_remaining - 1,"
-    " stage_remaining), updated_at = NOW(6) WHERE id = ?";
+    " stage_remaining), updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 const char BJ_SQL_COUNT_RETRY[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > 0, n_claimed - 1, 0),"
-    " n_pending = n_pending + 1, updated_at = NOW(6) WHERE id = ?";
+    " n_pending = n_pending + 1, updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 /* --- job creation (create.c) --- */
 
@@ -347,12 +353,12 @@ bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec *it
 /* --- pause, resume, lists (settle.c, job.c, api_jobs.c) --- */
 
 const char BJ_SQL_JOB_PAUSE[] =
-    "UPDATE jobs SET state = 'paused', updated_at = NOW(6)"
+    "UPDATE jobs SET state = 'paused', updated_at = NOW(6), version = version + 1"
     " WHERE id = ? AND state IN ('queued', 'running')";
 
 const char BJ_SQL_JOB_RESUME[] =
     "UPDATE jobs SET state = IF(started_at IS NULL, 'queued', 'running'),"
-    " updated_at = NOW(6) WHERE id = ? AND state = 'paused'";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ? AND state = 'paused'";
 
 /*
  * The job list, newest first, for the filters in mask (1 owner, 2 state,
@@ -456,7 +462,7 @@ const char BJ_SQL_COUNT_REQUEUE[] =
     " n_failed = n_failed - IF(? = 'failed', 1, 0),"
     " n_cancelled = n_cancelled - IF(? = 'cancelled', 1, 0),"
     " stage_remaining = stage_remaining + IF(? = 'claimed' OR stage <> ?, 0, 1),"
-    " updated_at = NOW(6) WHERE id = ?";
+    " updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
 /* --- batch completions (lease.c) --- */
 
@@ -490,5 +496,5 @@ const char BJ_SQL_COUNT_SUCCEEDED[] =
     "UPDATE jobs SET n_claimed = IF(n_claimed > ?, n_claimed - ?, 0),"
     " n_succeeded = n_succeeded + ?,"
     " stage_remaining = IF(stage = ?, IF(stage_remaining > ?, stage_remaining - ?, 0),"
-    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6)"
+    " stage_remaining), artifact = COALESCE(?, artifact), updated_at = NOW(6), version = version + 1"
     " WHERE id = ?";

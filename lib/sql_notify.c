@@ -47,6 +47,11 @@ const char BJ_SQL_NOTIFY_DEAD[] =
     "UPDATE notifications SET state = 'dead', last_status = ?, last_error = ?"
     " WHERE id = ? AND state = 'pending' AND attempts = ?";
 
+/* a notification's state and attempts show on its job's page: the job's version moves */
+const char BJ_SQL_NOTIFY_JOB_TOUCH[] =
+    "UPDATE jobs SET version = version + 1"
+    " WHERE id = (SELECT job_id FROM notifications WHERE id = ?)";
+
 /* an upsert: recording the same attempt twice is harmless */
 const char BJ_SQL_NOTIFY_ATTEMPT[] =
     "INSERT INTO notification_attempts (notification_id, attempt, at, status, error)"

@@ -122,7 +122,7 @@ const char BJ_SQL_REAPER_ORPHANS_COUNT[] =
     " j.n_pending = j.n_pending + c.rq, j.n_failed = j.n_failed + c.fl,"
     " j.n_cancelled = j.n_cancelled + c.rv,"
     " j.stage_remaining = j.stage_remaining - LEAST(j.stage_remaining, c.fs),"
-    " j.updated_at = NOW(6)";
+    " j.updated_at = NOW(6), j.version = j.version + 1";
 
 /* the batch, for the log and the summary (i: 1 for every row, 0 for cancelled ones only) */
 const char BJ_SQL_REAPER_ORPHANS_LIST[] =
@@ -238,7 +238,7 @@ const char BJ_SQL_REAPER_EXPIRING_END[] =
     "UPDATE reaper_expiring e STRAIGHT_JOIN jobs j ON j.id = e.id SET"
     " j.n_cancelled = j.n_cancelled + j.n_pending + j.n_claimed, j.n_pending = 0,"
     " j.n_claimed = 0, j.stage_remaining = 0, j.state = 'expired',"
-    " j.finished_at = NOW(6), j.updated_at = NOW(6),"
+    " j.finished_at = NOW(6), j.updated_at = NOW(6), j.version = j.version + 1,"
     " j.artifact_expires_at = IF(j.artifact_deleted_at IS NULL, NOW(6),"
     "  NOW(6) + INTERVAL j.retention_seconds SECOND)"
     " WHERE j.state IN ('queued','running','paused')";
@@ -280,7 +280,7 @@ const char BJ_SQL_REAPER_ITEM_ARTIFACT_GONE[] =
     "UPDATE items SET artifact = NULL WHERE id = ?";
 
 const char BJ_SQL_REAPER_ARTIFACT_GONE[] =
-    "UPDATE jobs SET artifact_deleted_at = NOW(6)"
+    "UPDATE jobs SET artifact_deleted_at = NOW(6), version = version + 1"
     " WHERE id = ? AND artifact_deleted_at IS NULL AND artifact_expires_at < NOW(6)";
 
 /* ix_jobs_finished: ended jobs past the purge age whose file is gone */
@@ -360,7 +360,7 @@ const char BJ_SQL_REAPER_RECOUNT[] =
     " stage_remaining = IF(j.state IN ('queued','running','paused'),"
     "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage"
     "   AND i.state IN ('pending','claimed')), 0),"
-    " updated_at = NOW(6)"
+    " updated_at = NOW(6), version = version + 1"
     " WHERE j.id = ?";
 
 /*
@@ -369,7 +369,7 @@ const char BJ_SQL_REAPER_RECOUNT[] =
  * rows cancelled already).
  */
 const char BJ_SQL_REAPER_RECOUNT_ENDING[] =
-    RECOUNT " stage_remaining = 0, updated_at = NOW(6)"
+    RECOUNT " stage_remaining = 0, updated_at = NOW(6), version = version + 1"
     " WHERE j.id = ? AND j.state IN ('queued','running','paused')";
 
 /*

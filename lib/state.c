@@ -1,4 +1,4 @@
-/* state.c: the job and item state machines as tables (DESIGN.md §4). */
+/* state.c: the job and item state machines as tables (docs/design.md §2). */
 #include "config.h"
 
 #include <string.h>

@@ -64,8 +64,8 @@ sha256_md(void)
 }
 
 /* out = SHA-256 of data; one context, reused. */
-static void
-sha256(const void *data, size_t len, unsigned char out[32])
+void
+bj_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	static EVP_MD_CTX *ctx;
 
@@ -82,7 +82,7 @@ bj_sha256_hex(const void *data, size_t len, char out[BJ_SHA256_HEX])
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	static const char hex[] = "0123456789abcdef";
 
-	sha256(data, len, md);
+	bj_sha256(data, len, md);
 	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

@@ -17,6 +17,8 @@
 int bj_random_bytes(void *buf, size_t n);
 /* Write a new token of BJ_TOKEN_LEN chars plus NUL into out. */
 int bj_token_new(char out[BJ_TOKEN_LEN + 1]);
+/* Raw SHA-256 of data; out holds 32 bytes. */
+void bj_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Hex SHA-256 of data. */
 void bj_sha256_hex(const void *data, size_t len, char out[BJ_SHA256_HEX]);
 /* Raw HMAC-SHA256; out must hold 32 bytes. */

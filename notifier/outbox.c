@@ -25,6 +25,20 @@ cell_dup(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
+/*
+ * Move the version of notification id's job: its page shows the
+ * notification's state and attempts (docs/design.md, "Conditional GET").
+ * Run after the commit, not inside it: the API locks a job before its
+ * notifications, and a reader who saw the change under the old version
+ * only gets it once more.
+ */
+static void
+touch_job(struct bj_db *db, long long id)
+{
+	if (bj_db_execp(db, BJ_SQL_NOTIFY_JOB_TOUCH, NULL, BJ_PARAMS(BJ_P_INT(id))) == -1)
+		bj_log_warn("notification %lld: job version: %s", id, bj_db_error(db));
+}
+
 /* Tries of a claim that lost its rows to another notifier, and of a record that met a conflict. */
 #define CLAIM_TRIES	3
 #define RECORD_TRIES	5
@@ -81,6 +95,8 @@ claim_once(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 	notes = bj_xcalloc((size_t)ids->nrows, sizeof *notes);
 	for (int i = 0; i < ids->nrows; i++) {
 		struct bj_note *note;
+
+		touch_job(db, bj_rows_int(ids, i, 0));
 
 		if ((r = bj_db_queryp(db, BJ_SQL_NOTIFY_GET,
 		    BJ_PARAMS(BJ_P_INT(bj_rows_int(ids, i, 0))))) == NULL) {
@@ -288,6 +304,7 @@ record_once(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 	}
 	if (bj_db_commit(db) == -1)
 		goto fail;
+	touch_job(db, note->id);
 	free(detail);
 	note->outcome = outcome;
 	return 1;

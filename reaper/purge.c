@@ -86,8 +86,8 @@ unlink_logged(struct bj_reaper *r, long long id, const char *rel)
 static int
 purge_item_artifacts(struct bj_reaper *r, long long id)
 {
-	struct bj_rows *rows = bj_db_query(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS, "ii", id,
-	    (long long)r->batch);
+	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS,
+	    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT((long long)r->batch)));
 	int nrows;
 
 	if (rows == NULL) {
@@ -104,8 +104,8 @@ purge_item_artifacts(struct bj_reaper *r, long long id)
 			continue;
 		}
 		r->st.artifacts += unlink_logged(r, id, rel);
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL, "i",
-		    bj_rows_int(rows, i, 0)) == -1) {
+		if (bj_db_execp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL,
+		    BJ_PARAMS(BJ_P_INT(bj_rows_int(rows, i, 0)))) == -1) {
 			bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 			bj_rows_free(rows);
 			return -1;
@@ -159,7 +159,8 @@ purge_artifacts(struct bj_reaper *r)
 				continue;
 			}
 			if (more) {
-				again = 1;	/* the job stays due until its items' files are gone */
+				/* the job stays due until its items' files are gone */
+				again = 1;
 				continue;
 			}
 			if (rel != NULL)
@@ -275,8 +276,9 @@ purge_claim_keys(struct bj_reaper *r)
 	do {
 		if (!bj_reaper_go_on(r) || r->dry_run)
 			return 0;
-		if (bj_db_exec(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n, "ii",
-		    (long long)BJ_LEASE_MAX_SECONDS, (long long)r->batch) == -1) {
+		if (bj_db_execp(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n,
+		    BJ_PARAMS(BJ_P_INT((long long)BJ_LEASE_MAX_SECONDS),
+		    BJ_P_INT((long long)r->batch))) == -1) {
 			bj_log_err("claim keys: %s", bj_db_error(r->db));
 			return -1;
 		}

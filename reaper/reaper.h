@@ -1,5 +1,5 @@
 /*
- * reaper.h: one run of bulkjobs-reaper, step by step (DESIGN.md §7).
+ * reaper.h: one run of bulkjobs-reaper, step by step (docs/design.md §7).
  *
  * Each step is a file: lock.c (the advisory lock), orphans.c (expired
  * leases), stages.c (fan-in and job outcomes), expire.c (deadlines),

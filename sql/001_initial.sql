@@ -1,4 +1,4 @@
--- 001_initial.sql: the bulkjobs schema (DESIGN.md §4).
+-- 001_initial.sql: the bulkjobs schema (docs/design.md §3).
 --
 -- Conventions: InnoDB, utf8mb4, DATETIME(6) in UTC written from NOW(6) only.
 -- No foreign keys: the reaper purges children in bounded batches, which a

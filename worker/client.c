@@ -1,5 +1,5 @@
 /*
- * client.c: the worker's side of the lease protocol (DESIGN.md §5) over
+ * client.c: the worker's side of the lease protocol (docs/design.md §4) over
  * libcurl: claims, heartbeats, completions and failures.
  *
  * One curl handle per client, reused so the connection is kept. Every

@@ -1001,6 +1001,193 @@ test_claim_idempotency_key(void)
 	}
 }
 
+/*
+ * GET path with one header line (or NULL), Accept-Language lang (or NULL)
+ * and If-None-Match inm (or NULL): the status; the reply's ETag, or "",
+ * into etag.
+ */
+static long
+get_as(const char *path, const char *header, const char *lang, const char *inm,
+    char etag[48])
+{
+	struct bj_http_reply r;
+	char url[400], cond[100], al[40], *v;
+	const char *h[4] = { NULL, NULL, NULL, NULL };
+	int n = 0;
+	long st;
+
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	if (header != NULL)
+		h[n++] = header;
+	if (lang != NULL) {
+		snprintf(al, sizeof al, "Accept-Language: %s", lang);
+		h[n++] = al;
+	}
+	if (inm != NULL) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
+		h[n++] = cond;
+	}
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &r), 0);
+	st = r.status;
+	v = bj_http_header(&r, "ETag");
+	snprintf(etag, 48, "%s", v ? v : "");
+	if (st == 304)
+		CU_ASSERT_EQUAL(r.len, 0);
+	free(v);
+	bj_http_reply_free(&r);
+	return st;
+}
+
+/* The same without Accept-Language. */
+static long
+cond_get(const char *path, const char *header, const char *inm, char etag[48])
+{
+	return get_as(path, header, NULL, inm, etag);
+}
+
+/* The polled views of one job, as its owner sees them, with their last ETags. */
+struct views {
+	char	 path[5][128];
+	char	 etag[5][48];
+	char	 bearer[120];
+};
+#define ALICE_BASIC "Authorization: Basic YWxpY2U6YWxpY2UtcHc="	/* alice:alice-pw */
+
+/* The header that signs in to view i: the API's token, or the pages' user. */
+static const char *
+view_auth(const struct views *v, int i)
+{
+	return v->path[i][1] == 'v' ? v->bearer : ALICE_BASIC;
+}
+
+/* After a change a reader can see: every view answers 200 with a new ETag, then 304 under it. */
+static void
+views_moved(struct views *v, const char *what)
+{
+	char now[48];
+
+	for (int i = 0; i < 5; i++) {
+		long st = cond_get(v->path[i], view_auth(v, i), v->etag[i], now);
+		if (st != 200 || strcmp(now, v->etag[i]) == 0) {
+			fprintf(stderr, "after %s: %s answered %ld, ETag %s\n", what, v->path[i],
+			    st, now);
+			CU_FAIL("the ETag did not move");
+		}
+		CU_ASSERT_EQUAL(cond_get(v->path[i], view_auth(v, i), now, now), 304);
+		snprintf(v->etag[i], sizeof v->etag[i], "%s", now);
+	}
+}
+
+/*
+ * Conditional GET: each polled view's ETag moves with every change a
+ * reader can see (claim, heartbeat progress, a retried failure, pause,
+ * resume, completion, cancel) and only then; a 304 needs the right to
+ * see the job.
+ */
+static void
+test_conditional_get(void)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r = NULL;
+	struct views v;
+	struct bj_http_reply hr;
+	char body[200], path[128], url[400], etag[48], *cc, *pi;
+	const char *h[3] = { NULL, NULL, NULL };
+	long long id, item;
+
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_htpasswd(&e2e, "alice"), 0);
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL,
+	    "{\"kind\":\"polled\",\"owner\":\"alice\",\"max_attempts\":3,"
+	    "\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}", &job), 201);
+	id = geti(job, "id");
+	memset(&v, 0, sizeof v);
+	snprintf(v.bearer, sizeof v.bearer, "Authorization: Bearer %s", submit_tok);
+	snprintf(v.path[0], sizeof v.path[0], "/v1/jobs/%lld", id);
+	snprintf(v.path[1], sizeof v.path[1], "/v1/jobs/%lld/events", id);
+	snprintf(v.path[2], sizeof v.path[2], "/v1/jobs/%lld/items", id);
+	snprintf(v.path[3], sizeof v.path[3], "/jobs/%s", gets_(job, "token"));
+	snprintf(v.path[4], sizeof v.path[4], "/jobs");
+	json_object_put(job);
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(cond_get(v.path[i], view_auth(&v, i), NULL, v.etag[i]), 200);
+		CU_ASSERT_EQUAL(v.etag[i][0], '"');	/* strong */
+		/* nothing changed: 304, also for the weak form a gzip proxy sends back */
+		CU_ASSERT_EQUAL(cond_get(v.path[i], view_auth(&v, i), v.etag[i], etag), 304);
+		CU_ASSERT_STRING_EQUAL(etag, v.etag[i]);
+		snprintf(body, sizeof body, "\"x\", W/%s", v.etag[i]);
+		CU_ASSERT_EQUAL(cond_get(v.path[i], view_auth(&v, i), body, etag), 304);
+	}
+
+	/* the headers of a poll */
+	snprintf(url, sizeof url, "%s%s", e2e.url, v.path[0]);
+	h[0] = v.bearer;
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &hr), 0);
+	cc = bj_http_header(&hr, "Cache-Control");
+	pi = bj_http_header(&hr, "Poll-Interval");
+	CU_ASSERT_STRING_EQUAL(cc ? cc : "", "private, no-cache");
+	CU_ASSERT_STRING_EQUAL(pi ? pi : "", "5");
+	free(cc);
+	free(pi);
+	bj_http_reply_free(&hr);
+
+	/* whoever may not see the job never learns that the tag is current */
+	snprintf(body, sizeof body, "Authorization: Bearer %s", bob_tok);
+	CU_ASSERT_EQUAL(cond_get(v.path[0], body, v.etag[0], etag), 404);
+	CU_ASSERT_EQUAL(cond_get(v.path[1], body, v.etag[1], etag), 404);
+	CU_ASSERT_EQUAL(cond_get(v.path[2], body, v.etag[2], etag), 404);
+	CU_ASSERT_EQUAL(cond_get(v.path[0], NULL, v.etag[0], etag), 401);
+	CU_ASSERT_EQUAL(cond_get(v.path[3], NULL, v.etag[3], etag), 401);
+	/* this suite installs no catalog: asked in Japanese, the page is the English one */
+	CU_ASSERT_EQUAL(get_as(v.path[3], ALICE_BASIC, "ja", v.etag[3], etag), 304);
+
+	items = claim("polled", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	item = geti(json_object_array_get_idx(items, 0), "id");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"progress\":3}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	views_moved(&v, "a claim");
+	CU_ASSERT_EQUAL(item_post(item, "heartbeat", body, &r), 200);
+	json_object_put(r);
+	views_moved(&v, "a heartbeat");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"busy\","
+	    "\"retryable\":true}", gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	json_object_put(cl);
+	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
+	json_object_put(r);
+	views_moved(&v, "a failure to retry");
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld/pause", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	json_object_put(r);
+	views_moved(&v, "pause");
+	snprintf(path, sizeof path, "/v1/jobs/%lld/resume", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	json_object_put(r);
+	views_moved(&v, "resume");
+
+	/* the retried item waits out its back-off: the other one completes */
+	items = claim("polled", 1, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	views_moved(&v, "a second claim");
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"result\":{\"rows\":1}}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(json_object_array_get_idx(items, 0), "id"), "complete",
+	    body, &r), 200);
+	json_object_put(r);
+	json_object_put(cl);
+	views_moved(&v, "a completion");
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld/cancel", id);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 200);
+	json_object_put(r);
+	views_moved(&v, "cancel");
+	/* an ended job: pollers may stop */
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &hr), 0);
+	pi = bj_http_header(&hr, "Poll-Interval");
+	CU_ASSERT_STRING_EQUAL(pi ? pi : "", "-1");
+	free(pi);
+	bj_http_reply_free(&hr);
+}
+
 int
 main(void)
 {
@@ -1026,5 +1213,7 @@ main(void)
 	    test_claim_idempotency_key);
 	CU_add_test(s, "an ended job's leftover pending items are listed as cancelled",
 	    test_ended_job_items_by_state);
+	CU_add_test(s, "conditional GET: ETags move with every visible change, 304 only to "
+	    "those who may see", test_conditional_get);
 	return bj_test_run();
 }

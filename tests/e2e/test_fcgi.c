@@ -188,8 +188,8 @@ test_world_readable_config_refused(void)
 		{ "fcgi/bulkjobs-fcgi", "", 78 },
 		{ "ctl/bulkjobsctl", "migrate", 78 },
 		{ "worker/bulkjobs-worker", "--kind k --exec true --token t", 78 },
-		{ "reaper/bulkjobs-reaper", "", 1 },
-		{ "notifier/bulkjobs-notify", "", 1 },
+		{ "reaper/bulkjobs-reaper", "", 78 },
+		{ "notifier/bulkjobs-notify", "", 78 },
 	};
 	const char *bld = getenv("BJ_BUILDDIR");
 	char path[700], cmd[1600], out[4096];

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "harness.h"
 #include "pages_plant.h"
+#include "token.h"
 
 static struct bj_e2e e2e;
 static struct bj_db *db;
@@ -134,7 +135,8 @@ test_status_page_of_running_job(void)
 	assert_header(&r, "Content-Type", "text/html; charset=utf-8");
 	assert_header(&r, "X-Content-Type-Options", "nosniff");
 	assert_header(&r, "Referrer-Policy", "no-referrer");
-	assert_header(&r, "Cache-Control", "no-store");
+	assert_header(&r, "Cache-Control", "private, no-cache");
+	assert_header(&r, "Poll-Interval", "5");
 	assert_header(&r, "X-Frame-Options", "DENY");
 	csp = bj_http_header(&r, "Content-Security-Policy");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csp);
@@ -142,12 +144,20 @@ test_status_page_of_running_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "form-action 'self'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(csp, "frame-ancestors 'none'"));
 	{
-		/* the style sheet carries the nonce the policy names */
-		char *nonce = strstr(csp, "'nonce-"), want[80];
-		CU_ASSERT_PTR_NOT_NULL_FATAL(nonce);
-		snprintf(want, sizeof want, "nonce=\"%.*s\"", (int)strcspn(nonce + 7, "'"),
-		    nonce + 7);
-		CU_ASSERT_PTR_NOT_NULL(strstr(r.body, want));
+		/* the policy allows the style sheet by its hash, and nothing else */
+		const char *css = strstr(r.body, "<style>"), *end;
+		unsigned char md[32];
+		char *b64, want[80];
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(css);
+		css += 7;
+		end = strstr(css, "</style>");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+		bj_sha256(css, (size_t)(end - css), md);
+		b64 = bj_base64(md, sizeof md, 0);
+		snprintf(want, sizeof want, "style-src 'sha256-%s';", b64);
+		CU_ASSERT_PTR_NOT_NULL(strstr(csp, want));
+		free(b64);
 	}
 	free(csp);
 	bj_http_reply_free(&r);
@@ -273,7 +283,8 @@ test_status_page_failures_of_running_job(void)
 	bj_plant_failure(db, id, it, 1, "connection reset, will retry");
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Failed items</h2>"));
+	/* no item has failed for good: the attempt was retried */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Failed attempts that were retried</h2>"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "connection reset, will retry"));
 	bj_http_reply_free(&r);
 	/* 250 later entries push the failure out of the 200 the timeline shows */
@@ -307,9 +318,10 @@ test_page_in_the_readers_language(void)
 	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &r), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<html lang=\"ja\">"));
-	/* libxml2 writes non-ASCII as character references: 実行中 */
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#23455;&#34892;&#20013;"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "&#19968;&#26178;&#20572;&#27490;"));	/* 一時停止 */
+	/* in UTF-8, not as character references */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "実行中"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "一時停止"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "&#"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, ">Pause<"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
@@ -354,6 +366,84 @@ test_finished_job_stops_refreshing(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 24 hours)"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
+}
+
+/* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
+static long
+get_cond(const char *base, const char *path, const char *user, const char *inm,
+    char etag[48])
+{
+	struct bj_http_reply r;
+	char url[700], cond[100], *v;
+	const char *h[3] = { NULL, NULL, NULL };
+	int n = 0;
+	long st;
+
+	if (user != NULL)
+		h[n++] = bj_plant_auth(user);
+	if (inm != NULL) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
+		h[n++] = cond;
+	}
+	snprintf(url, sizeof url, "%s%s", base, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &r), 0);
+	st = r.status;
+	v = bj_http_header(&r, "ETag");
+	snprintf(etag, 48, "%s", v ? v : "");
+	free(v);
+	bj_http_reply_free(&r);
+	return st;
+}
+
+/*
+ * A polled page: the same bytes while nothing changes, 304 under its
+ * ETag; a new one when only the clock moved what it says ("10 minutes
+ * ago"), and for another reader.
+ */
+static void
+test_status_page_revalidates(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Polled", .state = "running",
+	    .total = 4, .succeeded = 1, .pending = 3, .started_min_ago = 10 };
+	struct bj_http_reply a, b;
+	char tok[33], path[100], etag[48], now[48];
+	long long id = bj_plant_job(db, &p, tok);
+
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &a);
+	bj_plant_get(e2e.url, path, "alice", &b);
+	CU_ASSERT_EQUAL(a.status, 200);
+	CU_ASSERT(a.len == b.len && memcmp(a.body, b.body, a.len) == 0);
+	bj_http_reply_free(&a);
+	bj_http_reply_free(&b);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 304);
+	/* bob may see the link's page (public_links), but it is his own page */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "bob", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, NULL, etag, now), 401);
+	{
+		/* another language is another page */
+		char url[700], cond[80];
+		const char *ja[] = { bj_plant_auth("alice"), "Accept-Language: ja", cond, NULL };
+
+		snprintf(cond, sizeof cond, "If-None-Match: %s", etag);
+		snprintf(url, sizeof url, "%s%s", e2e.url, path);
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, ja, NULL, 0, &a), 0);
+		CU_ASSERT_EQUAL(a.status, 200);
+		bj_http_reply_free(&a);
+	}
+	/* no write to the job, only time: "started 10 minutes ago" became "2 hours ago" */
+	bj_test_sqlf(db, "UPDATE jobs SET started_at = started_at - INTERVAL 2 HOUR WHERE id = %lld",
+	    id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, path, "alice", etag, now), 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	/* the list too */
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", NULL, etag), 200);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 304);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "bob", etag, now), 200);
+	bj_test_sqlf(db, "UPDATE jobs SET version = version + 1 WHERE id = %lld", id);
+	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 200);
 }
 
 /* Titles, keys and errors from strangers show as text. */
@@ -767,7 +857,13 @@ test_private_links_need_the_owner(void)
 	bj_http_reply_free(&r);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 
-	/* bob holds the link: the job does not exist for him */
+	/* bob holds the link: the job does not exist for him, whatever tag he sends */
+	{
+		char etag[48], now[48];
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "alice", NULL, etag), 200);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", etag, now), 404);
+		CU_ASSERT_EQUAL(get_cond(priv.url, path, "bob", "*", now), 404);
+	}
 	bj_plant_get(priv.url, path, "bob", &r);
 	CU_ASSERT_EQUAL(r.status, 404);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "Private"));
@@ -792,6 +888,7 @@ main(void)
 	CU_add_test(s, "page in the reader's language", test_page_in_the_readers_language);
 	CU_add_test(s, "failures of a running job", test_status_page_failures_of_running_job);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
+	CU_add_test(s, "a polled page revalidates", test_status_page_revalidates);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);

@@ -7,7 +7,7 @@
 #include "harness.h"
 #include "state.h"
 
-/* The contract (DESIGN.md §4) written out independently of state.c's table. */
+/* The contract (docs/design.md §2) written out independently of state.c's table. */
 static int
 job_allowed(int from, int to)
 {
