@@ -561,8 +561,9 @@ bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **o
 			e = replay(db, hash, items, req->limit, n);
 		if (e == BJ_ERR_CONFLICT)
 			continue;	/* a job changed state under us: the next pick skips it */
-		if (e == BJ_ERR_INTERNAL && bj_db_retryable(db))
-			continue;	/* deadlock or lock wait: the transaction is gone, retry */
+		/* deadlock, lock wait, certification failure, lost node: the transaction is gone */
+		if (bj_job_retry(db, round, MAX_ROUNDS, &e))
+			continue;
 		break;
 	}
 	if (e != BJ_OK) {

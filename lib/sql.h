@@ -22,6 +22,13 @@ extern const char BJ_SQL_MIGRATION_APPLIED[];		/* i: version */
 extern const char BJ_SQL_GET_LOCK[];			/* s: name, i: timeout */
 extern const char BJ_SQL_RELEASE_LOCK[];		/* s: name */
 extern const char BJ_SQL_IS_LOCK_MINE[];		/* s: name */
+extern const char BJ_SQL_WSREP_ON[];		/* -> 1 on a Galera node (an error: no wsrep) */
+extern const char BJ_SQL_WSREP_STATE[];		/* -> name, value of wsrep_ready and the state */
+extern const char BJ_SQL_SYNC_WAIT_SET[];	/* + a number: the session's wsrep_sync_wait */
+extern const char BJ_SQL_LEASE_LOCK_TAKE[];	/* s name, s holder, i seconds */
+extern const char BJ_SQL_LEASE_LOCK_HOLDER[];	/* s name -> holder */
+extern const char BJ_SQL_LEASE_LOCK_RENEW[];	/* i seconds, s name, s holder */
+extern const char BJ_SQL_LEASE_LOCK_RELEASE[];	/* s name, s holder */
 
 /* --- api tokens --- */
 extern const char BJ_SQL_TOKEN_INSERT[];	/* s name, s hash, s scopes, s owner */
