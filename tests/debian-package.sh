@@ -58,6 +58,16 @@ check() {
 }
 # show NAME FILE: a step's output, indented
 show() { echo "== $1"; sed 's/^/   /' "$2"; }
+# dpkg_do ARGS...: dpkg, output in $log, waiting up to a minute for
+# another dpkg or apt to let go of the database
+dpkg_do() {
+	i=0
+	while ! dpkg "$@" >"$log" 2>&1; do
+		grep -q 'frontend lock\|database is locked' "$log" && [ $i -lt 30 ] || return 1
+		sleep 2
+		i=$((i + 1))
+	done
+}
 
 cleanup() {
 	for p in $pids; do
@@ -69,7 +79,7 @@ cleanup() {
 	done
 	pids=
 	if [ -n "$installed" ]; then
-		dpkg --purge bulkjobs >/dev/null 2>&1
+		dpkg_do --purge bulkjobs
 		rm -rf /var/lib/bulkjobs /run/bulkjobs
 		installed=
 	fi
@@ -134,6 +144,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # --- install ---------------------------------------------------------------
+# one suite at a time installs the package on this machine (other build
+# trees may run theirs at the same time)
+lockdir=/run/lock
+[ -d $lockdir ] || lockdir=/tmp
+exec 9>"$lockdir/bulkjobs-debian-package.lock"
+if ! flock -w 900 9; then
+	fail "another suite has held $lockdir/bulkjobs-debian-package.lock for 15 minutes"
+	exit 1
+fi
 for p in /etc/bulkjobs /var/lib/bulkjobs /run/bulkjobs; do
 	if [ -e "$p" ]; then
 		fail "$p exists: this machine has bulkjobs already; not touching it"
@@ -146,7 +165,7 @@ if dpkg-query -W -f='${Status}' bulkjobs 2>/dev/null | grep -qv not-installed ||
 	exit 1
 fi
 installed=1
-if ! dpkg -i "$deb" >"$log" 2>&1; then
+if ! dpkg_do -i "$deb"; then
 	show "dpkg -i" "$log"
 	fail "dpkg -i"
 	exit 1
@@ -228,7 +247,7 @@ check "bulkjobsctl migrate --status says nothing is pending" \
 # --- /healthz through nginx with the installed snippets ---------------------
 install -d -o bulkjobs -g bulkjobs -m 0755 /run/bulkjobs
 setsid $runas /usr/bin/bulkjobs-fcgi --listen /run/bulkjobs/fcgi.sock --processes 2 \
-    --socket-mode 0666 >"$work/fcgi.log" 2>&1 &
+    --socket-mode 0666 >"$work/fcgi.log" 2>&1 9>&- &
 pids="$pids $!"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx"
@@ -254,7 +273,7 @@ http {
 }
 EOF
 setsid "${NGINX:-/usr/sbin/nginx}" -p "$work/nginx" -c "$work/nginx/nginx.conf" \
-    >"$work/nginx/out.log" 2>&1 &
+    >"$work/nginx/out.log" 2>&1 9>&- &
 pids="$pids $!"
 url=http://127.0.0.1:$port/bulkjobs/healthz
 i=0
@@ -287,7 +306,7 @@ dpkg-deb -R "$deb" "$work/repack" &&
     sed -i 's/^Version: .*/&+1/' "$work/repack/DEBIAN/control" &&
     dpkg-deb --root-owner-group -b "$work/repack" "$work/upgrade.deb" >/dev/null ||
     { fail "repacking the package as an upgrade"; exit 1; }
-if ! dpkg -i "$work/upgrade.deb" >"$log" 2>&1; then
+if ! dpkg_do -i "$work/upgrade.deb"; then
 	show "dpkg -i (upgrade)" "$log"
 	fail "upgrade"
 	exit 1
@@ -302,7 +321,7 @@ check "  ... and says nothing of a first install" sh -c "! grep -q 'create its d
 check "the schema is still current" env -i PATH=/usr/bin:/bin bulkjobsctl migrate --status
 
 # --- remove: configuration and data stay -------------------------------------
-if ! dpkg --remove bulkjobs >"$log" 2>&1; then
+if ! dpkg_do --remove bulkjobs; then
 	show "dpkg --remove" "$log"
 	fail "dpkg --remove"
 	exit 1
@@ -315,7 +334,7 @@ check "  ... the package is config-files" \
     test "$(dpkg-query -W -f='${Status}' bulkjobs)" = "deinstall ok config-files"
 
 # --- purge: configuration and user go, the data stays, and it says so -------
-if ! dpkg --purge bulkjobs >"$log" 2>&1; then
+if ! dpkg_do --purge bulkjobs; then
 	show "dpkg --purge" "$log"
 	fail "dpkg --purge"
 	exit 1
