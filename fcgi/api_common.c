@@ -130,8 +130,12 @@ bad:
 int
 bj_api_job(struct bj_req *req, long long id, struct bj_job **out)
 {
-	enum bj_err e = bj_job_get(req->app->db, id, out);
+	enum bj_err e;
 
+	/* a job made or changed through another node a moment ago is seen (Galera) */
+	bj_db_sync_reads(req->app->db, 1);
+	e = bj_job_get(req->app->db, id, out);
+	bj_db_sync_reads(req->app->db, 0);
 	if (e == BJ_OK && !bj_auth_sees(req, (*out)->owner)) {
 		bj_job_free(*out);
 		*out = NULL;
@@ -184,7 +188,7 @@ bj_api_fail(struct bj_req *req, enum bj_err e)
 {
 	static struct bj_log_rate rate = BJ_LOG_RATE(FAIL_LOG_LINES, FAIL_LOG_SECONDS);
 
-	if (e == BJ_ERR_INTERNAL || e == BJ_ERR_DB_UNAVAILABLE) {
+	if (e == BJ_ERR_INTERNAL || e == BJ_ERR_DB_UNAVAILABLE || e == BJ_ERR_CONTENDED) {
 		const char *why = bj_db_error(req->app->db);
 
 		bj_log_limited(&rate, BJ_LOG_ERR, "%s %s: %s; last database error: %s", req->method ? req->method : "-",

@@ -202,6 +202,8 @@ bj_reply_error(struct bj_req *req, enum bj_err err, const char *fmt, ...)
 	json_object_object_add(root, "error", e);
 	if (err == BJ_ERR_DB_UNAVAILABLE)
 		bj_reply_header(req, "Retry-After", "5");
+	else if (err == BJ_ERR_CONTENDED)
+		bj_reply_header(req, "Retry-After", "1");	/* the conflict passes quickly */
 	if (err == BJ_ERR_UNAUTHORIZED)
 		bj_reply_header(req, "WWW-Authenticate", "Bearer realm=\"bulkjobs\"");
 	bj_reply_json(req, bj_err_http_status(err), root);

@@ -303,8 +303,11 @@ bj_page_job_load(struct bj_req *req)
 		return NULL;
 	if (!token_ok(token))
 		goto notfound;
-	if ((r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN,
-	    BJ_PARAMS(BJ_P_STR(token)))) == NULL) {
+	/* a job just submitted through another node's front end is found (Galera) */
+	bj_db_sync_reads(req->app->db, 1);
+	r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_JOB_BY_TOKEN, BJ_PARAMS(BJ_P_STR(token)));
+	bj_db_sync_reads(req->app->db, 0);
+	if (r == NULL) {
 		bj_page_unavailable(req);
 		return NULL;
 	}

@@ -46,6 +46,8 @@ static const struct conf_key keys[] = {
 	{ "database", "password_file", T_PATH, O(db_password_file), "", 0, 0, { 0 } },
 	{ "database", "name", T_STR, O(db_name), "bulkjobs", 0, 0, { 0 } },
 	{ "database", "connect_timeout", T_INT, O(db_connect_timeout), "5", 1, 300, { 0 } },
+	{ "database", "hosts", T_STR, O(db_hosts), "", 0, 0, { 0 } },
+	{ "database", "sync_wait", T_INT, O(db_sync_wait), "1", 0, 15, { 0 } },
 
 	{ "http", "base_path", T_BASEPATH, O(base_path), "/bulkjobs", 0, 0, { 0 } },
 	{ "http", "public_url", T_STR, O(public_url), "http://127.0.0.1:8080/bulkjobs", 0, 0, { 0 } },
@@ -89,6 +91,8 @@ static const struct conf_key keys[] = {
 	{ "claims", "max_per_kind", T_KINDLIMITS, O(max_per_kind), "", 0, 0, { 0 } },
 
 	{ "reaper", "lock_name", T_STR, O(lock_name), "bulkjobs.reaper", 0, 0, { 0 } },
+	{ "reaper", "lock", T_ENUM, O(reaper_lock), "get_lock", 0, 0, { "get_lock", "table", NULL } },
+	{ "reaper", "lock_seconds", T_INT, O(reaper_lock_seconds), "60", 5, 86400, { 0 } },
 	{ "reaper", "batch", T_INT, O(reaper_batch), "1000", 1, 100000, { 0 } },
 	{ "reaper", "cancel_seconds", T_INT, O(cancel_seconds), "2", 1, 3600, { 0 } },
 	{ "reaper", "notifier", T_STR, O(notifier), BINDIR "/bulkjobs-notify", 0, 0, { 0 } },

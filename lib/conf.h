@@ -14,6 +14,7 @@
 
 enum bj_download { BJ_DL_ACCEL, BJ_DL_SENDFILE, BJ_DL_STREAM };
 enum bj_on_fail { BJ_ON_FAIL_JOB, BJ_ON_FAIL_CONTINUE };
+enum bj_reaper_lock { BJ_REAPER_LOCK_GET_LOCK, BJ_REAPER_LOCK_TABLE };
 
 struct bj_conf {
 	char	*path;			/* the file read, or NULL for defaults */
@@ -27,6 +28,8 @@ struct bj_conf {
 	char	*db_password_file;
 	char	*db_name;
 	int	 db_connect_timeout;
+	char	*db_hosts;		/* "h1:p1, h2:p2": tried in order, "" : host or socket */
+	int	 db_sync_wait;		/* wsrep_sync_wait of reads that must see every node's writes */
 
 	/* [http] */
 	char	*base_path;		/* "/bulkjobs", never a trailing slash */
@@ -76,6 +79,8 @@ struct bj_conf {
 
 	/* [reaper] */
 	char	*lock_name;
+	int	 reaper_lock;		/* enum bj_reaper_lock: one reaper per server or per cluster */
+	int	 reaper_lock_seconds;	/* the lease row's life, renewed while sweeping */
 	int	 reaper_batch;
 	int	 cancel_seconds;	/* per run, for ended jobs' pending rows */
 	char	*notifier;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -19,6 +21,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "sql.h"
 
 #define MAX_PARAMS 64
 
@@ -35,6 +38,10 @@ struct bj_db {
 	struct stmt_entry	*stmts;
 	int			 in_tx;
 	int			 gone;
+	int			 galera;	/* the server is a Galera node */
+	int			 sync_on;	/* wsrep_sync_wait set on this session */
+	int			 lost_in_commit; /* the link went at COMMIT: the outcome is unknown */
+	char			 node[300];	/* "host:port" or the socket of the link */
 	unsigned		 err_no;
 	char			 err[512];
 };
@@ -48,7 +55,9 @@ set_err(struct bj_db *db, unsigned no, const char *msg)
 	    no == CR_CONNECTION_ERROR || no == CR_CONN_HOST_ERROR ||
 	    no == CR_SERVER_LOST_EXTENDED || no == ER_CONNECTION_KILLED ||
 	    no == ER_SERVER_SHUTDOWN || no == CR_COMMANDS_OUT_OF_SYNC ||
-	    no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */);
+	    no == 4031 /* ER_CLIENT_INTERACTION_TIMEOUT */ ||
+	    /* 1047: a Galera node that is not ready (joining, or cut off from the primary) */
+	    no == ER_UNKNOWN_COM_ERROR);
 }
 
 static void
@@ -96,6 +105,7 @@ db_close(struct bj_db *db)
 		mysql_close(db->my);
 	db->my = NULL;
 	db->in_tx = 0;
+	db->sync_on = 0;
 }
 
 void
@@ -108,16 +118,15 @@ bj_db_free(struct bj_db *db)
 	free(db);
 }
 
-int
-bj_db_connect(struct bj_db *db)
+/* Open a link to one server: host and port over TCP, else the socket; 0 or -1. */
+static int
+connect_one(struct bj_db *db, const char *host, unsigned port, const char *sock)
 {
 	const struct bj_conf *c = db->conf;
 	unsigned int timeout = (unsigned int)c->db_connect_timeout;
 	unsigned int rw_timeout = 60;
 	my_bool off = 0;
-	const char *host = NULL, *sock = NULL;
 
-	db_close(db);
 	if ((db->my = mysql_init(NULL)) == NULL) {
 		set_err(db, CR_OUT_OF_MEMORY, "mysql_init failed");
 		return -1;
@@ -140,22 +149,209 @@ bj_db_connect(struct bj_db *db)
 	 */
 	mysql_options(db->my, MYSQL_INIT_COMMAND,
 	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-	if (c->db_host != NULL && c->db_host[0] != '\0')
-		host = c->db_host;
+	if (host != NULL)
+		snprintf(db->node, sizeof db->node, "%s:%u", host, port);
 	else
-		sock = c->db_socket;
+		snprintf(db->node, sizeof db->node, "%s", sock ? sock : "");
 	if (mysql_real_connect(db->my, host, c->db_user, c->db_password, db->name,
-	    (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
+	    port, sock, CLIENT_FOUND_ROWS) == NULL) {
 		set_err_my(db);
-		db->gone = 1;
 		mysql_close(db->my);
 		db->my = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The rows of a text query on the link, or NULL (error set). */
+static MYSQL_RES *
+text_query(struct bj_db *db, const char *sql)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(db->my, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(db->my)) == NULL) {
+		set_err_my(db);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * Whether the server just connected to may take clients: a plain MariaDB
+ * always; a Galera node when wsrep_ready is ON and it is Synced (a joiner,
+ * a donor or a node cut off from the primary component is passed over).
+ * 1 ready, 0 not (error set, 1047), -1 the query failed.
+ */
+static int
+node_ready(struct bj_db *db)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int ready = 0, synced = 0;
+	char state[64] = "unknown";
+
+	db->galera = 0;
+	if ((res = text_query(db, BJ_SQL_WSREP_ON)) == NULL)
+		return db->err_no == ER_UNKNOWN_SYSTEM_VARIABLE ? 1 : -1;	/* no wsrep at all */
+	row = mysql_fetch_row(res);
+	db->galera = row != NULL && row[0] != NULL && strcmp(row[0], "1") == 0;
+	mysql_free_result(res);
+	if (!db->galera)
+		return 1;
+	if ((res = text_query(db, BJ_SQL_WSREP_STATE)) == NULL)
+		return -1;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		if (strcmp(row[0], "WSREP_READY") == 0)
+			ready = strcmp(row[1], "ON") == 0;
+		else {
+			synced = strcmp(row[1], "Synced") == 0;
+			snprintf(state, sizeof state, "%s", row[1]);
+		}
+	}
+	mysql_free_result(res);
+	if (ready && synced)
+		return 1;
+	snprintf(db->err, sizeof db->err, "Galera node not ready (wsrep_ready %s, state %s)",
+	    ready ? "ON" : "OFF", state);
+	db->err_no = ER_UNKNOWN_COM_ERROR;
+	return 0;
+}
+
+/*
+ * The next "host[:port]" of a [database] hosts list from *p into host
+ * (without the port) and *port; 0, or -1 at the list's end.
+ */
+static int
+next_host(const char **p, char *host, size_t len, unsigned *port, unsigned dflt)
+{
+	const char *s = *p, *colon;
+	size_t n;
+
+	s += strspn(s, ", \t");
+	if (*s == '\0')
+		return -1;
+	n = strcspn(s, ", \t");
+	*p = s + n;
+	*port = dflt;
+	colon = memchr(s, ':', n);
+	if (colon != NULL) {
+		*port = (unsigned)strtoul(colon + 1, NULL, 10);
+		n = (size_t)(colon - s);
+	}
+	snprintf(host, len, "%.*s", (int)n, s);
+	return 0;
+}
+
+/* Connect to one server and check it is ready; 0, or -1 with the error set and no link. */
+static int
+try_node(struct bj_db *db, const char *host, unsigned port, const char *sock)
+{
+	int rc;
+
+	if (connect_one(db, host, port, sock) == -1)
+		return -1;
+	if ((rc = node_ready(db)) == 1)
+		return 0;
+	if (rc == -1 && db->err_no == 0)
+		set_err(db, ER_UNKNOWN_COM_ERROR, "cannot read the node's state");
+	mysql_close(db->my);
+	db->my = NULL;
+	return -1;
+}
+
+int
+bj_db_connect(struct bj_db *db)
+{
+	const struct bj_conf *c = db->conf;
+	const char *p = c->db_hosts != NULL ? c->db_hosts : "";
+	char host[256], why[1024] = "";
+	unsigned port;
+	int tried = 0, rc = -1;
+
+	db_close(db);
+	if (*p == '\0') {
+		if (c->db_host != NULL && c->db_host[0] != '\0')
+			rc = try_node(db, c->db_host, (unsigned)c->db_port, NULL);
+		else
+			rc = try_node(db, NULL, 0, c->db_socket);
+	} else {
+		/* the first ready node in the list's order: every client writes to the same one */
+		while (rc == -1 && next_host(&p, host, sizeof host, &port, (unsigned)c->db_port) == 0) {
+			if (tried++ > 0)
+				bj_log_warn("database node %s: %s; trying the next", why, db->err);
+			rc = try_node(db, host, port, NULL);
+			snprintf(why, sizeof why, "%s", db->node);
+		}
+		if (rc == -1 && tried > 1) {
+			snprintf(why, sizeof why, "no database node ready (of %d); last, %s: %s", tried,
+			    db->node, db->err);
+			snprintf(db->err, sizeof db->err, "%s", why);
+		}
+	}
+	if (rc == -1) {
+		db->gone = 1;
 		return -1;
 	}
 	db->gone = 0;
 	db->err_no = 0;
 	db->err[0] = '\0';
 	return 0;
+}
+
+const char *
+bj_db_node(const struct bj_db *db)
+{
+	return db->node;
+}
+
+int
+bj_db_galera(const struct bj_db *db)
+{
+	return db->galera;
+}
+
+int
+bj_db_sync_reads(struct bj_db *db, int on)
+{
+	char sql[64];
+
+	on = on ? 1 : 0;
+	if (!db->galera || db->my == NULL || db->gone || db->conf->db_sync_wait == 0 ||
+	    db->sync_on == on)
+		return 0;
+	snprintf(sql, sizeof sql, "%s%d", BJ_SQL_SYNC_WAIT_SET, on ? db->conf->db_sync_wait : 0);
+	if (bj_db_exec_text(db, sql) == -1)
+		return -1;
+	db->sync_on = on;
+	return 0;
+}
+
+int
+bj_db_transient(const struct bj_db *db)
+{
+	return bj_db_retryable(db) || (bj_db_gone(db) && !db->lost_in_commit);
+}
+
+void
+bj_db_backoff(int attempt)
+{
+	static unsigned seed;
+	long long cap = 2000LL << (attempt > 7 ? 7 : attempt);	/* 2 ms, doubling, to 256 ms */
+	struct timespec ts;
+
+	if (seed == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (unsigned)getpid() ^ (unsigned)ts.tv_nsec;
+	}
+	/* full jitter: anywhere from half the cap to the cap, so rivals drift apart */
+	cap = cap / 2 + (long long)(rand_r(&seed) % (int)(cap / 2 + 1));
+	ts.tv_sec = (time_t)(cap / 1000000);
+	ts.tv_nsec = (long)(cap % 1000000) * 1000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 int
@@ -249,6 +445,8 @@ begin_tx(struct bj_db *db, const char *set)
 {
 	if (db_ensure(db) == -1)
 		return -1;
+	db->lost_in_commit = 0;
+	db->err_no = 0;
 	if (start_tx(db->my, set) != 0) {
 		set_err_my(db);
 		if (!db->gone || bj_db_connect(db) == -1 || start_tx(db->my, set) != 0) {
@@ -281,6 +479,7 @@ bj_db_commit(struct bj_db *db)
 		return -1;
 	if (mysql_commit(db->my) != 0) {
 		set_err_my(db);
+		db->lost_in_commit = db->gone;
 		return -1;
 	}
 	return 0;

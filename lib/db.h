@@ -12,7 +12,7 @@
  * Results are fetched whole into a struct bj_rows whose cells are strings
  * (NULL for SQL NULL); the caller frees it with bj_rows_free().
  *
- * Reconnection is explicit: when the server has gone away outside a
+ * Reconnection is explicit (to the first ready node of [database] hosts): when the server has gone away outside a
  * transaction, a statement reconnects and runs once more. Inside a
  * transaction the error is returned (the transaction is lost anyway) and
  * the next bj_db_begin() reconnects. MYSQL_OPT_RECONNECT is never set.
@@ -77,7 +77,12 @@ struct bj_rows {
 /* Create a handle (does not connect). conf is borrowed and must outlive it. */
 struct bj_db *bj_db_new(const struct bj_conf *conf);
 void bj_db_free(struct bj_db *db);
-/* Connect (or reconnect); -1 with bj_db_error() set on failure. */
+/*
+ * Connect (or reconnect); -1 with bj_db_error() set on failure. With
+ * [database] hosts, the first node of the list that is ready (a plain
+ * server, or a Galera node with wsrep_ready ON and Synced), so that every
+ * client writes to the same node while it lasts; else host or socket.
+ */
 int bj_db_connect(struct bj_db *db);
 /* Connect to another database name than the config's (tests, migrate). */
 void bj_db_set_name(struct bj_db *db, const char *name);
@@ -88,6 +93,26 @@ unsigned bj_db_errno(const struct bj_db *db);
 /* 1 when the last failure was a deadlock or a lock wait time-out: worth a new try. */
 int bj_db_retryable(const struct bj_db *db);
 const char *bj_db_error(const struct bj_db *db);
+/*
+ * 1 when the last failure may go away if the transaction is tried again:
+ * a conflict (bj_db_retryable), or a lost or refusing node outside COMMIT
+ * (the next bj_db_begin() connects to the next ready node). A link lost
+ * at COMMIT is not: the change may have been made.
+ */
+int bj_db_transient(const struct bj_db *db);
+/* Sleep before try attempt + 1 of a transaction: jittered, doubling from 2 ms to 256 ms. */
+void bj_db_backoff(int attempt);
+/* The server of the link: "host:port" or the socket path (borrowed). */
+const char *bj_db_node(const struct bj_db *db);
+/* 1 when the server is a Galera node (wsrep_on). */
+int bj_db_galera(const struct bj_db *db);
+/*
+ * On a Galera node with [database] sync_wait set: on, the session's next
+ * reads first wait until this node has applied every write the cluster
+ * committed before them (wsrep_sync_wait); off, they do not wait. A no-op
+ * elsewhere. 0 or -1.
+ */
+int bj_db_sync_reads(struct bj_db *db, int on);
 /* Check the connection, reconnecting if needed: 0 when usable. */
 int bj_db_ping(struct bj_db *db);
 

@@ -36,6 +36,7 @@ bj_err_code(enum bj_err e)
 	case BJ_ERR_NO_ARTIFACT: return "NO_ARTIFACT";
 	/* a lease that was spent by its own completion: still a lost lease to clients */
 	case BJ_ERR_ALREADY_COMPLETED: return "LEASE_LOST";
+	case BJ_ERR_CONTENDED: return "CONTENDED";
 	}
 	return "INTERNAL";
 }
@@ -73,6 +74,8 @@ bj_strerror(enum bj_err e)
 	case BJ_ERR_NO_ARTIFACT: return "the job has no artifact";
 	case BJ_ERR_ALREADY_COMPLETED:
 		return "the item was already completed under this lease token";
+	case BJ_ERR_CONTENDED:
+		return "the change met other writers' changes too many times; retry later";
 	}
 	return "internal error";
 }
@@ -109,6 +112,7 @@ bj_err_http_status(enum bj_err e)
 	case BJ_ERR_ARTIFACT_EXPIRED: return 410;
 	case BJ_ERR_NO_ARTIFACT: return 404;
 	case BJ_ERR_ALREADY_COMPLETED: return 409;
+	case BJ_ERR_CONTENDED: return 503;
 	}
 	return 500;
 }

@@ -37,6 +37,7 @@ enum bj_err {
 	BJ_ERR_ARTIFACT_EXPIRED,	/* 410 */
 	BJ_ERR_NO_ARTIFACT,		/* 404 */
 	BJ_ERR_ALREADY_COMPLETED,	/* 409, code LEASE_LOST: succeeded under this very token */
+	BJ_ERR_CONTENDED,		/* 503: write conflicts (Galera certification, lock waits) outlasted the retries */
 };
 
 /* The stable upper-case code, e.g. "LEASE_LOST". */

@@ -139,7 +139,30 @@ bj_job_db_error(const struct bj_db *db)
 	return bj_db_gone(db) ? BJ_ERR_DB_UNAVAILABLE : BJ_ERR_INTERNAL;
 }
 
-#define TX_TRIES	3
+/*
+ * Tries of one transaction. Under Galera every claim and completion of a
+ * job updates its row from whichever node took the request: two nodes
+ * taking writes at once certify against each other and one gets 1213 at
+ * COMMIT, again and again on a hot row, so a few quick tries are not
+ * enough; the pauses between tries double (bj_db_backoff), about 0.5 s in all.
+ */
+#define TX_TRIES	8
+
+int
+bj_job_retry(struct bj_db *db, int attempt, int tries, enum bj_err *e)
+{
+	if (*e != BJ_ERR_INTERNAL && *e != BJ_ERR_DB_UNAVAILABLE)
+		return 0;
+	if (!bj_db_transient(db))
+		return 0;
+	if (attempt + 1 < tries) {
+		bj_db_backoff(attempt);
+		return 1;
+	}
+	/* out of tries: the client is asked to come back (503), never told 500 */
+	*e = bj_db_retryable(db) ? BJ_ERR_CONTENDED : BJ_ERR_DB_UNAVAILABLE;
+	return 0;
+}
 
 enum bj_err
 bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, void *), void *arg)
@@ -148,14 +171,16 @@ bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, void *), void *
 
 	for (int i = 0; i < TX_TRIES; i++) {
 		if (bj_db_begin(db) == -1)
-			return bj_job_db_error(db);
-		e = fn(db, arg);
-		if (e == BJ_OK && bj_db_commit(db) == -1)
 			e = bj_job_db_error(db);
-		if (e == BJ_OK)
-			return BJ_OK;
-		bj_db_rollback(db);
-		if (e != BJ_ERR_INTERNAL || !bj_db_retryable(db))
+		else {
+			e = fn(db, arg);
+			if (e == BJ_OK && bj_db_commit(db) == -1)
+				e = bj_job_db_error(db);
+			if (e == BJ_OK)
+				return BJ_OK;
+			bj_db_rollback(db);
+		}
+		if (!bj_job_retry(db, i, TX_TRIES, &e))
 			break;
 	}
 	return e;

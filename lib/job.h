@@ -96,10 +96,18 @@ enum bj_err bj_job_db_error(const struct bj_db *db);
 
 /*
  * Run fn(db, arg) in a transaction of its own, committed when it returns
- * BJ_OK and rolled back otherwise; tried again (3 tries in all) after a
- * deadlock or a lock wait time-out.
+ * BJ_OK and rolled back otherwise; tried again (8 tries in all, with
+ * jittered pauses) after a deadlock, a lock wait time-out, a Galera
+ * certification failure or a lost node (bj_job_retry).
  */
 enum bj_err bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, void *), void *arg);
+/*
+ * After try attempt (from 0) of tries of a transaction failed with *e and
+ * was rolled back: 1 to try again (after a jittered pause) when the
+ * failure was a conflict or a lost node, else 0; on the last try *e
+ * becomes BJ_ERR_CONTENDED or BJ_ERR_DB_UNAVAILABLE (503, not 500).
+ */
+int bj_job_retry(struct bj_db *db, int attempt, int tries, enum bj_err *e);
 
 /* What a person may do to a job, from the API or its page. */
 enum bj_job_change { BJ_CHANGE_CANCEL, BJ_CHANGE_PAUSE, BJ_CHANGE_RESUME };

@@ -24,6 +24,28 @@ const char BJ_SQL_RELEASE_LOCK[] = "SELECT RELEASE_LOCK(?)";
 const char BJ_SQL_IS_LOCK_MINE[] =
     "SELECT COALESCE(IS_USED_LOCK(?) = CONNECTION_ID(), 0)";
 
+/* Galera: is this server a node, and is it ready for clients (db.c) */
+const char BJ_SQL_WSREP_ON[] = "SELECT @@global.wsrep_on";
+const char BJ_SQL_WSREP_STATE[] =
+    "SELECT UPPER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+    " WHERE VARIABLE_NAME IN ('wsrep_ready', 'wsrep_local_state_comment')";
+/* followed by the number: the session's wsrep_sync_wait (0: off) */
+const char BJ_SQL_SYNC_WAIT_SET[] = "SET SESSION wsrep_sync_wait = ";
+
+/* the cluster-wide reaper lock: a lease row that certification protects */
+const char BJ_SQL_LEASE_LOCK_TAKE[] =
+    "INSERT INTO reaper_lock (name, holder, expires_at)"
+    " VALUES (?, ?, NOW(6) + INTERVAL ? SECOND)"
+    " ON DUPLICATE KEY UPDATE"
+    " holder = IF(expires_at < NOW(6) OR holder = VALUES(holder), VALUES(holder), holder),"
+    " expires_at = IF(holder = VALUES(holder), VALUES(expires_at), expires_at)";
+const char BJ_SQL_LEASE_LOCK_HOLDER[] = "SELECT holder FROM reaper_lock WHERE name = ?";
+const char BJ_SQL_LEASE_LOCK_RENEW[] =
+    "UPDATE reaper_lock SET expires_at = NOW(6) + INTERVAL ? SECOND"
+    " WHERE name = ? AND holder = ? AND expires_at >= NOW(6)";
+const char BJ_SQL_LEASE_LOCK_RELEASE[] =
+    "DELETE FROM reaper_lock WHERE name = ? AND holder = ?";
+
 const char BJ_SQL_TOKEN_INSERT[] =
     "INSERT INTO api_tokens (name, token_hash, scopes, owner, created_at)"
     " VALUES (?, ?, ?, ?, NOW(6))";

@@ -22,6 +22,13 @@ extern const char BJ_SQL_MIGRATION_APPLIED[];		/* i: version */
 extern const char BJ_SQL_GET_LOCK[];			/* s: name, i: timeout */
 extern const char BJ_SQL_RELEASE_LOCK[];		/* s: name */
 extern const char BJ_SQL_IS_LOCK_MINE[];		/* s: name */
+extern const char BJ_SQL_WSREP_ON[];		/* -> 1 on a Galera node (an error: no wsrep) */
+extern const char BJ_SQL_WSREP_STATE[];		/* -> name, value of wsrep_ready and the state */
+extern const char BJ_SQL_SYNC_WAIT_SET[];	/* + a number: the session's wsrep_sync_wait */
+extern const char BJ_SQL_LEASE_LOCK_TAKE[];	/* s name, s holder, i seconds */
+extern const char BJ_SQL_LEASE_LOCK_HOLDER[];	/* s name -> holder */
+extern const char BJ_SQL_LEASE_LOCK_RENEW[];	/* i seconds, s name, s holder */
+extern const char BJ_SQL_LEASE_LOCK_RELEASE[];	/* s name, s holder */
 
 /* --- api tokens --- */
 extern const char BJ_SQL_TOKEN_INSERT[];	/* s name, s hash, s scopes, s owner */
@@ -53,6 +60,7 @@ const char *bj_sql_claim_queues(int nkinds);
 extern const char BJ_SQL_QUEUE_TRY[];		/* s kind, s owner -> active (locks, skips locked) */
 extern const char BJ_SQL_QUEUE_JOBS[];		/* s kind, s owner -> id, stage, lease_seconds, priority, max_concurrency, state, pass */
 extern const char BJ_SQL_QUEUE_CHARGE[];	/* i cost, s kind, s owner */
+extern const char BJ_SQL_QUEUE_OWE[];		/* s kind, s owner, i cost */
 extern const char BJ_SQL_QUEUE_RAISE[];		/* i pass, s kind, s owner */
 extern const char BJ_SQL_JOB_RAISE[];		/* i pass, i job */
 extern const char BJ_SQL_QUEUE_IDLE[];		/* s kind, s owner */

@@ -39,9 +39,36 @@ touch_job(struct bj_db *db, long long id)
 		bj_log_warn("notification %lld: job version: %s", id, bj_db_error(db));
 }
 
-/* Lease due rows in one short transaction, then read them outside it. */
+/* Tries of a claim that lost its rows to another notifier, and of a record that met a conflict. */
+#define CLAIM_TRIES	3
+#define RECORD_TRIES	5
+
+static int claim_once(struct bj_db *, int, int, struct bj_note ***);
+
+/*
+ * Lease due rows in one short transaction, then read them outside it.
+ * A claim whose rows another notifier leased at the same moment (a lock
+ * wait, or on Galera a certification failure at COMMIT: 1213) is theirs:
+ * tried again for other rows, then nothing claimed, not an error.
+ */
 int
 bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
+{
+	int n;
+
+	for (int i = 0; i < CLAIM_TRIES; i++) {
+		if ((n = claim_once(db, limit, lease, out)) != -2)
+			return n;
+		bj_log_info("claiming notifications: %s; another notifier has them",
+		    bj_db_error(db));
+		bj_db_backoff(i);
+	}
+	return 0;
+}
+
+/* One claim; as bj_notify_claim, or -2 when it lost to another notifier. */
+static int
+claim_once(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 {
 	struct bj_rows *ids = NULL, *r;
 	struct bj_note **notes = NULL;
@@ -95,9 +122,11 @@ bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 	*out = notes;
 	return n;
 fail:
-	bj_log_err("claiming notifications: %s", bj_db_error(db));
 	bj_db_rollback(db);
 	bj_rows_free(ids);
+	if (bj_db_retryable(db))
+		return -2;
+	bj_log_err("claiming notifications: %s", bj_db_error(db));
 	return -1;
 }
 
@@ -209,9 +238,9 @@ event_detail(const struct bj_note *note, const char *what)
 	    note->target, note->attempt);
 }
 
-/* Write the outcome, the attempt and (when final) a timeline event in one transaction, under the lease. */
-int
-bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
+/* One try of bj_notify_record; -2 after a conflict or a lost node worth another try. */
+static int
+record_once(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 {
 	unsigned long long affected = 0;
 	enum bj_note_outcome outcome = note->outcome;
@@ -232,7 +261,7 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 		status = status_s;
 	}
 	if (bj_db_begin(db) == -1)
-		return -1;
+		return bj_db_transient(db) ? -2 : -1;
 	switch (outcome) {
 	case BJ_NOTE_SENT:
 		rc = bj_db_execp(db, BJ_SQL_NOTIFY_SENT, &affected,
@@ -280,10 +309,34 @@ bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *n
 	note->outcome = outcome;
 	return 1;
 fail:
-	bj_log_err("recording notification %lld: %s", note->id, bj_db_error(db));
 	bj_db_rollback(db);
 	free(detail);
+	if (bj_db_transient(db))
+		return -2;
+	bj_log_err("recording notification %lld: %s", note->id, bj_db_error(db));
 	return -1;
+}
+
+/*
+ * Write the outcome, the attempt and (when final) a timeline event in one
+ * transaction, under the lease: 1 written, 0 the lease was lost, -1 error.
+ * Conflicts with other writers (Galera certification) are tried again.
+ */
+int
+bj_notify_record(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
+{
+	int rc = -2;
+
+	for (int i = 0; i < RECORD_TRIES && rc == -2; i++) {
+		if (i > 0)
+			bj_db_backoff(i - 1);
+		rc = record_once(db, conf, note);
+	}
+	if (rc == -2) {
+		bj_log_err("recording notification %lld: %s", note->id, bj_db_error(db));
+		rc = -1;
+	}
+	return rc;
 }
 
 /* Release the notes of a claim; NULL is a no-op. */

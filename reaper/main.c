@@ -132,7 +132,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:vnhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
-		case 'v': verbose = 1; break;
+		case 'v': verbose++; break;
 		case 'n': dry_run = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts(PACKAGE_STRING); return 0;
@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	}
 	bj_log_open("bulkjobs-reaper", 1, 1);
 	/* the dry run's "would ..." lines are its output */
-	bj_log_set_verbose(dry_run);
+	bj_log_set_verbose(dry_run || verbose > 1);	/* -vv: every step's info lines too */
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;

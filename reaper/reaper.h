@@ -42,6 +42,8 @@ struct bj_reaper {
 	double			 cancel_left;	/* seconds left for cancelling leftovers;
 						 * conf->cancel_seconds at the start */
 	int			 leftovers_done;	/* a sweep of them went through */
+	char			 holder[256];	/* [reaper] lock = table: this run's id in the row */
+	double			 renewed;	/* when the row's lease was last renewed */
 	struct bj_reaper_stats	 st;
 };
 

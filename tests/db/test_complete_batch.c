@@ -357,7 +357,8 @@ lock_waits(void)
 /*
  * A batch whose rows another transaction keeps locked is tried again
  * after each lock wait time-out, a bounded number of times, then refused
- * whole: every item carries the error and nothing changed. Once the rows
+ * whole (CONTENDED, a 503 to clients): every item carries the error and
+ * nothing changed. Once the rows
  * are free the same batch completes.
  */
 static void
@@ -381,10 +382,10 @@ test_locked_rows_exhaust_retries(void)
 	    " WHERE job_id = %lld FOR UPDATE) AS locked", job), 2);
 	bj_test_sql(db, "SET SESSION innodb_lock_wait_timeout = 1");
 	waits = lock_waits();
-	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, 2), BJ_ERR_INTERNAL);
+	CU_ASSERT_EQUAL(bj_lease_complete_batch(db, c, 2), BJ_ERR_CONTENDED);
 	CU_ASSERT(lock_waits() - waits >= 3);	/* tried again, not given up at once */
-	CU_ASSERT_EQUAL(c[0].outcome, BJ_ERR_INTERNAL);
-	CU_ASSERT_EQUAL(c[1].outcome, BJ_ERR_INTERNAL);
+	CU_ASSERT_EQUAL(c[0].outcome, BJ_ERR_CONTENDED);
+	CU_ASSERT_EQUAL(c[1].outcome, BJ_ERR_CONTENDED);
 	bj_db_rollback(other);
 	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE job_id = %lld AND state = 'claimed'",
 	    job), 2);
