@@ -12,6 +12,7 @@ RUN_PKGS="mariadb-server mariadb-client nginx-light curl python3 tzdata"
 TEST_PKGS="python3-aiosmtpd python3-html5lib clang libclang-rt-14-dev apache2
  libapache2-mod-xsendfile chromium fonts-noto-cjk"
 TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
+TEST_PKGS="$TEST_PKGS prometheus"	# promtool checks /metrics, the reaper's file, conf/ rules
 BENCH_PKGS="wrk beanstalkd"
 BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
 # a Node.js from another source ships its own npm and conflicts with Debian's

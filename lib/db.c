@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "db.h"
 #include "log.h"
+#include "tally.h"
 
 #define MAX_PARAMS 64
 
@@ -258,6 +259,7 @@ begin_tx(struct bj_db *db, const char *set)
 		}
 	}
 	db->in_tx = 1;
+	bj_tally_forget();
 	return 0;
 }
 
@@ -281,8 +283,10 @@ bj_db_commit(struct bj_db *db)
 		return -1;
 	if (mysql_commit(db->my) != 0) {
 		set_err_my(db);
+		bj_tally_forget();
 		return -1;
 	}
+	bj_tally_commit();
 	return 0;
 }
 
@@ -292,6 +296,7 @@ bj_db_rollback(struct bj_db *db)
 	int was = db->in_tx;
 
 	db->in_tx = 0;
+	bj_tally_forget();
 	if (!was || db->my == NULL || db->gone)
 		return;
 	if (mysql_rollback(db->my) != 0)
