@@ -295,7 +295,7 @@ job_room(struct bj_db *db, const struct pick *p, int want, int *room)
 static enum bj_err
 lock_queue(struct bj_db *db, const char *kind, const char *owner, int *locked)
 {
-	if (bj_db_execp(db, BJ_SQL_QUEUE_CHARGE, NULL, BJ_PARAMS(BJ_P_INT(0LL), BJ_P_STR(kind),
+	if (bj_db_execp(db, BJ_SQL_QUEUE_RAISE, NULL, BJ_PARAMS(BJ_P_INT(0LL), BJ_P_STR(kind),
 	    BJ_P_STR(owner))) == -1)
 		return bj_job_db_error(db);
 	*locked = 1;
@@ -373,16 +373,23 @@ claim_queue(struct bj_db *db, struct run *run, const char *kind, const char *own
 	if (run->kroom[k] > 0)
 		run->kroom[k] -= *got;
 	/*
-	 * The queue's row before the jobs' rows, the order a claim that holds
-	 * the queue from the start takes too: claimers without the queue's
-	 * lock wait for it here, before they hold a job's row.
+	 * The jobs' rows, then the queue's pass: charged when this claim
+	 * holds the queue's row, else owed (claim_debts) without waiting for
+	 * the claim that holds it; both last, so their locks are held briefly.
 	 */
 	if (cost > 0) {
-		if (bj_db_execp(db, BJ_SQL_QUEUE_CHARGE, NULL, BJ_PARAMS(BJ_P_INT(cost),
-		    BJ_P_STR(kind), BJ_P_STR(owner))) == -1)
-			e = bj_job_db_error(db);
+		int rc = 0;
+
 		for (int i = 0; i < ntook && e == BJ_OK; i++)
 			e = count_job(db, &took[i], ngot[i]);
+		if (e == BJ_OK && locked)
+			rc = bj_db_execp(db, BJ_SQL_QUEUE_CHARGE, NULL, BJ_PARAMS(BJ_P_INT(cost),
+			    BJ_P_STR(kind), BJ_P_STR(owner)));
+		else if (e == BJ_OK)
+			rc = bj_db_execp(db, BJ_SQL_QUEUE_OWE, NULL, BJ_PARAMS(BJ_P_STR(kind),
+			    BJ_P_STR(owner), BJ_P_INT(cost)));
+		if (rc == -1)
+			e = bj_job_db_error(db);
 	} else if (next_pass >= 0 && nempty + 1 >= jobs->nrows) {
 		if (bj_db_execp(db, BJ_SQL_QUEUE_RAISE, NULL, BJ_PARAMS(BJ_P_INT(next_pass + 1),
 		    BJ_P_STR(kind), BJ_P_STR(owner))) == -1)

@@ -53,6 +53,7 @@ const char *bj_sql_claim_queues(int nkinds);
 extern const char BJ_SQL_QUEUE_TRY[];		/* s kind, s owner -> active (locks, skips locked) */
 extern const char BJ_SQL_QUEUE_JOBS[];		/* s kind, s owner -> id, stage, lease_seconds, priority, max_concurrency, state, pass */
 extern const char BJ_SQL_QUEUE_CHARGE[];	/* i cost, s kind, s owner */
+extern const char BJ_SQL_QUEUE_OWE[];		/* s kind, s owner, i cost */
 extern const char BJ_SQL_QUEUE_RAISE[];		/* i pass, s kind, s owner */
 extern const char BJ_SQL_JOB_RAISE[];		/* i pass, i job */
 extern const char BJ_SQL_QUEUE_IDLE[];		/* s kind, s owner */

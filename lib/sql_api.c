@@ -172,9 +172,19 @@ const char BJ_SQL_QUEUE_JOBS[] =
     " WHERE kind = ? AND owner = ? AND claimable = 1 AND deadline_at > NOW(6)"
     " ORDER BY pass, id LIMIT " BJ_STR(BJ_CLAIM_QUEUE_JOBS);
 
-/* A queue's pass after a claim (cost of what it got), or raised past another's */
+/*
+ * A queue's pass after a claim that holds its row: the cost of what it
+ * got and what claims without the row owe it (claim_debts, folded in).
+ */
 const char BJ_SQL_QUEUE_CHARGE[] =
-    "UPDATE claim_queues SET pass = pass + ? WHERE kind = ? AND owner = ?";
+    "UPDATE claim_queues q LEFT JOIN claim_debts d ON d.kind = q.kind AND d.owner = q.owner"
+    " SET q.pass = q.pass + ? + COALESCE(d.debt, 0), d.debt = 0"
+    " WHERE q.kind = ? AND q.owner = ?";
+/* What a claim without the queue's row owes its pass. */
+const char BJ_SQL_QUEUE_OWE[] =
+    "INSERT INTO claim_debts (kind, owner, debt) VALUES (?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE debt = debt + VALUES(debt)";
+/* A queue raised past another's pass (nothing due) */
 const char BJ_SQL_QUEUE_RAISE[] =
     "UPDATE claim_queues SET pass = GREATEST(pass, ?) WHERE kind = ? AND owner = ?";
 const char BJ_SQL_JOB_RAISE[] =

@@ -34,6 +34,18 @@ CREATE TABLE IF NOT EXISTS claim_queues (
   KEY ix_claim_queues_pass (kind, active, pass)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- What claims that could not take a queue's row lock (every candidate
+-- was held by another claimer) owe its pass: added here at the end of
+-- their transaction, and folded into the pass by the next claim that
+-- holds the queue, so that nobody waits on a queue's row for a whole
+-- claim and the pass still counts every item.
+CREATE TABLE IF NOT EXISTS claim_debts (
+  kind    VARCHAR(64) NOT NULL,
+  owner   VARCHAR(191) NOT NULL,
+  debt    BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (kind, owner)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- One row per limited scope (an owner, a kind): a claim under a per-owner
 -- or per-kind limit locks its scope's row, so two claimers never both
 -- count the same free places.
