@@ -14,11 +14,13 @@ jobs=${JOBS:-2}
 
 ./deps.sh run
 
-echo "== building"
+# its own build directory: test.sh configures _build/ with --enable-werror,
+# and objects built here without it would count as up to date there
+echo "== building in _build-demo/"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
-mkdir -p _build
-(cd _build && { [ -f Makefile ] || "$top/configure" -q; } && make -s -j"$jobs")
-bin=$top/_build
+mkdir -p _build-demo
+(cd _build-demo && { [ -f Makefile ] || "$top/configure" -q; } && make -s -j"$jobs")
+bin=$top/_build-demo
 
 mkdir -p "$run/artifacts" "$run/log" "$run/nginx"
 pids=""
@@ -37,6 +39,22 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
+
+# Run "$@" every $1 seconds until SIGTERM, which also ends the sleep under
+# way: a stopped demo leaves no sleep behind.
+every() {	# run in the background: every SECONDS COMMAND... &
+	period=$1
+	shift
+	trap 'kill $nap 2>/dev/null; exit 0' TERM
+	nap=
+	while :; do
+		"$@"
+		sleep "$period" &
+		nap=$!
+		wait $nap
+		nap=
+	done
+}
 
 echo "== MariaDB (private, unix socket under $run/db)"
 sh "$top/tests/servers.sh" start-keep "$run/db"
@@ -94,9 +112,9 @@ sed -e "s|unix:/run/bulkjobs/fcgi.sock|unix:$run/fcgi.sock|" \
     -e "s|/etc/bulkjobs/htpasswd|$run/nginx/htpasswd|" \
 	"$top/conf/nginx.conf" > "$run/nginx/bulkjobs.conf"
 cp "$top/conf/nginx-http.conf" "$run/nginx/bulkjobs-http.conf"
-# the status pages sit behind the site's login: one user, named like the
-# jobs' owner, password "demo"
-demo_user=${USER:-demo}
+# the status pages sit behind the site's login: one user, "demo" (the jobs'
+# owner, whoever runs the demo), password "demo"
+demo_user=${BULKJOBS_DEMO_USER:-demo}
 python3 -c 'import base64, hashlib, sys
 print("%s:{SHA}%s" % (sys.argv[1], base64.b64encode(hashlib.sha1(b"demo").digest()).decode()))' \
 	"$demo_user" > "$run/nginx/htpasswd"
@@ -167,14 +185,14 @@ pids="$pids $!"
 # sweep), and the notifier alone every few seconds so webhooks arrive promptly
 if [ -x "$bin/reaper/bulkjobs-reaper" ]; then
 	echo "== reaper every minute"
-	( while :; do "$bin/reaper/bulkjobs-reaper" -v; sleep 60; done ) >> "$run/log/reaper.log" 2>&1 &
+	every 60 "$bin/reaper/bulkjobs-reaper" -v >> "$run/log/reaper.log" 2>&1 &
 	pids="$pids $!"
 else
 	echo "== (no bulkjobs-reaper in this build: expired leases are not swept)"
 fi
 if [ -x "$bin/notifier/bulkjobs-notify" ]; then
 	echo "== notifier every 5 seconds"
-	( while :; do "$bin/notifier/bulkjobs-notify" -v; sleep 5; done ) >> "$run/log/notify.log" 2>&1 &
+	every 5 "$bin/notifier/bulkjobs-notify" -v >> "$run/log/notify.log" 2>&1 &
 	pids="$pids $!"
 else
 	echo "== (no bulkjobs-notify in this build: notifications stay queued)"
@@ -184,6 +202,8 @@ fi
 # EXPORT_DELAY slows the export down enough to watch it (and to kill it)
 echo "== bulkjobs-worker -j 4 running examples/export/export"
 (
+	trap 'kill $nap 2>/dev/null; exit 0' TERM
+	nap=
 	while :; do
 		BULKJOBS_TOKEN=$(cat "$run/worker.token") EXPORT_DELAY=${EXPORT_DELAY:-1} \
 			"$bin/worker/bulkjobs-worker" -c "$conf" -j 4 --lease 60 --kind project_export \
@@ -191,7 +211,10 @@ echo "== bulkjobs-worker -j 4 running examples/export/export"
 		echo $! > "$run/worker.pid"
 		wait $! && break
 		echo "worker exited; restarting in 2 s"
-		sleep 2
+		sleep 2 &
+		nap=$!
+		wait $nap
+		nap=
 	done
 ) >> "$run/log/worker.log" 2>&1 &
 pids="$pids $!"

@@ -17,6 +17,7 @@ TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
 TEST_PKGS="$TEST_PKGS python3-yaml python3-jsonschema nodejs php-cli php-curl ruby"
 TEST_PKGS="$TEST_PKGS galera-4 rsync"	# tests/galera.sh: the three-node cluster and its IST
 TEST_PKGS="$TEST_PKGS build-essential dpkg-dev debhelper lintian"	# tests/debian-package
+TEST_PKGS="$TEST_PKGS prometheus"	# promtool checks /metrics, the reaper's file, conf/ rules
 BENCH_PKGS="wrk beanstalkd"
 BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
 # a Node.js from another source ships its own npm and conflicts with Debian's

@@ -20,7 +20,13 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 build() {	# build DIR CONFIGURE-ARGS...
 	dir=$1; shift
 	mkdir -p "$dir"
+	# objects built under other flags look up to date to make: start clean
+	# when the configure arguments are not the ones of the last build here
+	if [ "$(cat "$dir/.configured-with" 2>/dev/null)" != "$*" ] && [ -f "$dir/Makefile" ]; then
+		(cd "$dir" && make -s clean >/dev/null 2>&1) || true
+	fi
 	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+	echo "$*" > "$dir/.configured-with"
 }
 
 echo "== build with -Werror"

@@ -30,6 +30,7 @@
 #include "db.h"
 #include "log.h"
 #include "router.h"
+#include "tally.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -113,6 +114,7 @@ serve(struct bj_conf *conf, int listen_fd)
 	catch_signal(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&app, 0, sizeof app);
+	bj_tally_set_sink(bj_metrics_tally);
 	app.conf = conf;
 	app.db = bj_db_new(conf);
 	if (bj_db_connect(app.db) == -1)
@@ -282,6 +284,7 @@ main(int argc, char **argv)
 		bj_fatal("cannot initialise the MariaDB client library");
 	if (FCGX_Init() != 0)
 		bj_fatal("cannot initialise libfcgi");
+	bj_metrics_init();
 	if (listen_addr != NULL) {
 		if (listen_addr[0] == '/')
 			unlink(listen_addr);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,42 @@ pct_encode(struct bj_buf *b, const char *s, const char *keep)
  * Content-Disposition per RFC 6266: an ASCII fallback filename= with
  * anything doubtful replaced, and filename*=UTF-8'' with the exact name.
  */
+/*
+ * The artifact's media type from its name. nginx keeps the Content-Type
+ * of the reply that carries X-Accel-Redirect, and mod_xsendfile that of
+ * the reply with X-Sendfile, so every way of sending says the same.
+ */
+static const char *
+artifact_type(const char *path)
+{
+	static const struct {
+		const char	*suffix, *type;
+	} types[] = {
+		{ ".tar.gz", "application/gzip" },
+		{ ".tgz", "application/gzip" },
+		{ ".gz", "application/gzip" },
+		{ ".tar", "application/x-tar" },
+		{ ".zip", "application/zip" },
+		{ ".csv", "text/csv; charset=utf-8" },
+		{ ".json", "application/json" },
+		{ ".jsonl", "application/jsonl" },
+		{ ".ndjson", "application/x-ndjson" },
+		{ ".txt", "text/plain; charset=utf-8" },
+		{ ".pdf", "application/pdf" },
+		{ ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+		{ ".xml", "application/xml" },
+	};
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t sl = strlen(types[i].suffix);
+
+		if (len > sl && strcasecmp(path + len - sl, types[i].suffix) == 0)
+			return types[i].type;
+	}
+	return "application/octet-stream";
+}
+
 static char *
 disposition(const char *path)
 {
@@ -88,8 +125,9 @@ stream(struct bj_req *req, const char *root, const char *rel, const char *cd)
 	}
 	req->status = 200;
 	/* libfcgi's printf knows no %lld: format the head here */
-	head = bj_xasprintf("Status: 200 OK\r\nContent-Type: application/octet-stream\r\n"
-	    "Content-Length: %lld\r\nContent-Disposition: %s\r\n", (long long)st.st_size, cd);
+	head = bj_xasprintf("Status: 200 OK\r\nContent-Type: %s\r\n"
+	    "Content-Length: %lld\r\nContent-Disposition: %s\r\n", artifact_type(rel),
+	    (long long)st.st_size, cd);
 	FCGX_PutS(head, out);
 	free(head);
 	if (req->headers.len > 0)
@@ -153,7 +191,7 @@ bj_page_download(struct bj_req *req)
 		pct_encode(&b, real + rlen + 1, "/");
 		bj_reply_header(req, "Content-Disposition", cd);
 		bj_reply_header(req, "X-Accel-Redirect", b.data);
-		bj_reply(req, 200, "application/octet-stream", "", 0);
+		bj_reply(req, 200, artifact_type(real), "", 0);
 		break;
 	case BJ_DL_SENDFILE:
 		bj_reply_header(req, "Content-Disposition", cd);
@@ -161,7 +199,7 @@ bj_page_download(struct bj_req *req)
 			bj_page_error(req, 404, _("Not found"), _("The file of this job is missing."));
 			break;
 		}
-		bj_reply(req, 200, "application/octet-stream", "", 0);
+		bj_reply(req, 200, artifact_type(real), "", 0);
 		break;
 	default:
 		stream(req, root, real + rlen + 1, cd);

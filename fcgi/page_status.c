@@ -465,9 +465,10 @@ add_time(struct bj_html_el *dl, const char *label, const char *iso, long long ag
 /*
  * Which stage runs: named by its item's key when it has one item. A job of
  * one stage (stage_count counts the distinct stages) needs no query unless
- * its single item names it.
+ * its single item names it. Returns the stage's ordinal (1 for the first),
+ * 0 when unknown.
  */
-static void
+static long long
 add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 {
 	struct bj_rows *r = NULL;
@@ -479,8 +480,10 @@ add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 		r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_STAGE, BJ_PARAMS(BJ_P_INT(j->id),
 		    BJ_P_INT(j->stage), BJ_P_INT(j->id), BJ_P_INT(j->stage), BJ_P_INT(j->id),
 		    BJ_P_INT(j->stage)));
-		if (r == NULL || r->nrows != 1)
+		if (r == NULL || r->nrows != 1) {
+			ordinal = 0;
 			goto out;
+		}
 		ordinal = bj_rows_int(r, 0, 0) + 1;
 		if (bj_rows_get(r, 0, 2) == NULL)
 			key = bj_rows_get(r, 0, 1);	/* NULL too when the stage is empty */
@@ -491,6 +494,7 @@ add_stage(struct bj_req *req, const struct bj_job *j, struct bj_html_el *parent)
 		bj_html_addf(parent, "p", _("Stage %lld of %d"), ordinal, count);
 out:
 	bj_rows_free(r);
+	return ordinal;
 }
 
 /* Percent of items that have ended. */
@@ -805,16 +809,46 @@ event_words(const char *type)
 	return type;
 }
 
-/* The job's timeline, newest first, numbered from the oldest (part 3: at, type, detail). */
+/*
+ * The ordinal of the stage that the timeline's stage_advanced entries
+ * open, newest first (part 3, from..to): each opened the stage after the
+ * one before, and the newest the stage that runs now (current, when the
+ * header showed it, else 0). Counted back from current; for an ended job,
+ * up from the first stage when the whole timeline is there. 0: unknown.
+ */
+static long long
+first_opened(const struct bj_job *j, const struct details *d, int from, int to,
+    long long current)
+{
+	long long n = 0;
+
+	if (current > 0)
+		return current;
+	if (to - from >= MAX_EVENTS)
+		return 0;
+	for (int i = from; i < to; i++)
+		if (strcmp(detail_get(d, i, 3) ? detail_get(d, i, 3) : "", "stage_advanced") == 0)
+			n++;
+	return n + 1 <= (j->stage_count > 0 ? j->stage_count : 1) ? n + 1 : 0;
+}
+
+/*
+ * The job's timeline, newest first, numbered from the oldest (part 3: at,
+ * type, detail). A next stage is named as the header names the stage that
+ * runs ("stage 2 of 2"), not by the number the job gave it.
+ */
 static void
-add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *body)
+add_timeline(struct bj_req *req, const struct bj_job *j, const struct details *d,
+    long long stage, struct bj_html_el *body)
 {
 	struct bj_html_el *ol, *li;
 	int from, to;
+	long long opened;
 
 	detail_part(d, 3, &from, &to);
 	if (from == to)
 		return;
+	opened = first_opened(j, d, from, to, stage);
 	bj_html_add(body, "h2", _("Timeline"));
 	ol = bj_html_add(body, "ol", NULL);
 	bj_html_attr(ol, "class", "timeline");
@@ -825,7 +859,17 @@ add_timeline(struct bj_req *req, const struct details *d, struct bj_html_el *bod
 		add_iso(li, at, req->app->conf->time_zone);
 		bj_html_text(li, " ");
 		bj_html_add(li, "strong", event_words(detail_get(d, i, 3)));
-		if (detail != NULL && *detail) {
+		if (strcmp(detail_get(d, i, 3) ? detail_get(d, i, 3) : "", "stage_advanced") == 0) {
+			char *which;
+
+			if (opened > 0) {
+				which = bj_xasprintf(_("stage %lld of %d"), opened--,
+				    j->stage_count > 0 ? j->stage_count : 1);
+				bj_html_text(li, ": ");
+				bj_html_text(li, which);
+				free(which);
+			}
+		} else if (detail != NULL && *detail) {
 			bj_html_text(li, ": ");
 			bj_html_text(li, detail);
 		}
@@ -845,6 +889,7 @@ bj_page_status(struct bj_req *req)
 	struct bj_buf key = { 0 };
 	char cls[40];
 	int refresh;
+	long long stage = 0;
 	const char *title, *tz = req->app->conf->time_zone;
 
 	bj_page_lang(req, NULL);
@@ -905,7 +950,7 @@ bj_page_status(struct bj_req *req)
 	add_progress(pj, body);
 	add_waiting(j, body);
 	if (!bj_job_state_terminal(j->state))
-		add_stage(req, j, body);
+		stage = add_stage(req, j, body);
 	add_actions(req, j, body);
 	add_download(req, pj, body);
 	bj_html_add(body, "h2", _("Times"));
@@ -918,7 +963,7 @@ bj_page_status(struct bj_req *req)
 		details_sort(rf, &failed);	/* else the failures are part 1 of details */
 	add_failures(req, j, rf != NULL ? &failed : &details, body);
 	add_notifications(&details, body);
-	add_timeline(req, &details, body);
+	add_timeline(req, j, &details, stage, body);
 	free(details.rows);
 	free(failed.rows);
 	bj_rows_free(rf);

@@ -50,8 +50,16 @@ void bj_api_items_complete(struct bj_req *req);
 void bj_api_items_fail(struct bj_req *req);
 void bj_api_items_complete_batch(struct bj_req *req);
 void bj_api_metrics(struct bj_req *req);
-/* Per-process request metrics (api_metrics.c): one observation. */
+/*
+ * Counters shared by the processes of one instance (api_metrics.c): made
+ * by the prefork parent before its children start (else per process).
+ */
+void bj_metrics_init(void);
+/* Count one request answered with status after seconds. */
 void bj_metrics_observe(const char *route, int status, double seconds);
+struct bj_tally;
+/* The tally sink (tally.h): count what a committed transaction ended. */
+void bj_metrics_tally(const struct bj_tally *t);
 /* Why an API request's token was refused, for bulkjobs_auth_failures_total. */
 enum bj_auth_failure { BJ_AUTH_MISSING, BJ_AUTH_INVALID };
 /* Count one refused token (a 401 of the API). */

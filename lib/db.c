@@ -22,6 +22,7 @@
 #include "db.h"
 #include "log.h"
 #include "sql.h"
+#include "tally.h"
 
 #define MAX_PARAMS 64
 
@@ -456,6 +457,7 @@ begin_tx(struct bj_db *db, const char *set)
 		}
 	}
 	db->in_tx = 1;
+	bj_tally_forget();
 	return 0;
 }
 
@@ -480,8 +482,10 @@ bj_db_commit(struct bj_db *db)
 	if (mysql_commit(db->my) != 0) {
 		set_err_my(db);
 		db->lost_in_commit = db->gone;
+		bj_tally_forget();
 		return -1;
 	}
+	bj_tally_commit();
 	return 0;
 }
 
@@ -491,6 +495,7 @@ bj_db_rollback(struct bj_db *db)
 	int was = db->in_tx;
 
 	db->in_tx = 0;
+	bj_tally_forget();
 	if (!was || db->my == NULL || db->gone)
 		return;
 	if (mysql_rollback(db->my) != 0)

@@ -16,6 +16,7 @@
 #include "job.h"
 #include "lease.h"
 #include "sql.h"
+#include "tally.h"
 #include "token.h"
 
 /*
@@ -119,7 +120,8 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	unsigned long long n;
 	long long job, stage, attempt, max;
 	int cont;
-	char detail[600];
+	char detail[600], kind[65];
+	double seconds;
 	enum bj_err e;
 
 	if ((r = bj_db_queryp(db, BJ_SQL_LEASE_HOLDER, BJ_PARAMS(BJ_P_INT(item_id),
@@ -134,6 +136,8 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	attempt = bj_rows_int(r, 0, 2);
 	max = bj_rows_int(r, 0, 3);
 	cont = strcmp(bj_rows_get(r, 0, 4), "continue") == 0;
+	snprintf(kind, sizeof kind, "%s", bj_rows_get(r, 0, 5));
+	seconds = bj_rows_get(r, 0, 6) ? strtod(bj_rows_get(r, 0, 6), NULL) : -1;
 	bj_rows_free(r);
 	if (bj_db_execp(db, BJ_SQL_FAILURE_RECORD, NULL, BJ_PARAMS(BJ_P_INT(item_id),
 	    BJ_P_INT(job), BJ_P_INT(attempt), BJ_P_STR(error), BJ_P_STR(token))) == -1)
@@ -151,6 +155,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 			return BJ_ERR_LEASE_LOST;
 		if (bj_db_execp(db, BJ_SQL_COUNT_RETRY, NULL, BJ_PARAMS(BJ_P_INT(job))) == -1)
 			return bj_job_db_error(db);
+		bj_tally_item(kind, BJ_TALLY_RETRIED, seconds);
 		return BJ_OK;
 	}
 	if (bj_db_execp(db, BJ_SQL_ITEM_FAIL, &n, BJ_PARAMS(BJ_P_STR(error),
@@ -161,6 +166,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	if (bj_db_execp(db, BJ_SQL_COUNT_FAILED, NULL, BJ_PARAMS(BJ_P_INT(stage),
 	    BJ_P_INT(job))) == -1)
 		return bj_job_db_error(db);
+	bj_tally_item(kind, BJ_TALLY_FAILED, seconds);
 	if (!cont) {
 		snprintf(detail, sizeof detail, "item %lld failed", item_id);
 		e = bj_job_finish(db, job, BJ_JOB_FAILED, detail);
@@ -262,6 +268,8 @@ struct place {
 	long long	 job, stage;
 	int		 claimed, succeeded;	/* its state */
 	char		 token[BJ_TOKEN_LEN + 1];
+	char		 kind[65];		/* its job's */
+	double		 seconds;		/* since its claim; < 0 unknown */
 };
 
 /*
@@ -296,6 +304,10 @@ locate(struct bj_db *db, struct bj_completion **by, int n, struct place *where)
 			where[k].claimed = st != NULL && strcmp(st, "claimed") == 0;
 			where[k].succeeded = st != NULL && strcmp(st, "succeeded") == 0;
 			snprintf(where[k].token, sizeof where[k].token, "%s", tok ? tok : "");
+			snprintf(where[k].kind, sizeof where[k].kind, "%s",
+			    bj_rows_get(r, i, 5) ? bj_rows_get(r, i, 5) : "");
+			where[k].seconds = bj_rows_get(r, i, 6) ?
+			    strtod(bj_rows_get(r, i, 6), NULL) : -1;
 		}
 	}
 	bj_rows_free(r);
@@ -364,6 +376,7 @@ complete_batch_tx(struct bj_db *db, void *arg)
 		bj_buf_json_str(&set, by[k]->artifact);
 		bj_buf_addc(&set, ']');
 		tally(end, &nend, where[k].job, where[k].stage, by[k]);
+		bj_tally_item(where[k].kind, BJ_TALLY_SUCCEEDED, where[k].seconds);
 	}
 	bj_buf_adds(&set, "]");
 	if (nok > 0 && bj_db_execp(db, BJ_SQL_ITEMS_SUCCEED, &changed,

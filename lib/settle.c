@@ -13,6 +13,7 @@
 #include "claim.h"
 #include "job.h"
 #include "sql.h"
+#include "tally.h"
 
 /* The outbox event for a terminal state, or NULL. */
 static const char *
@@ -27,9 +28,10 @@ event_for(enum bj_job_state s)
 	}
 }
 
-/* Timeline entry and notifications for a job that just reached state to. */
+/* Timeline entry, notifications and tally for a job of kind that just reached state to. */
 static enum bj_err
-record_end(struct bj_db *db, long long job_id, enum bj_job_state to, const char *detail)
+record_end(struct bj_db *db, long long job_id, const char *kind, enum bj_job_state to,
+    const char *detail)
 {
 	char text[600];
 	const char *type = "finished";
@@ -43,6 +45,7 @@ record_end(struct bj_db *db, long long job_id, enum bj_job_state to, const char 
 		snprintf(text, sizeof text, "%s", bj_job_state_name(to));
 	if ((e = bj_event_add(db, job_id, type, text)) != BJ_OK)
 		return e;
+	bj_tally_job(kind, to);
 	return bj_outbox_record(db, job_id, event_for(to));
 }
 
@@ -127,7 +130,7 @@ bj_job_settle(struct bj_db *db, long long job_id)
 		goto out;
 	}
 	if (n == 1)
-		e = record_end(db, job_id, to, NULL);
+		e = record_end(db, job_id, bj_rows_get(r, 0, 7), to, NULL);
 out:
 	bj_rows_free(c);
 	bj_rows_free(r);
@@ -141,6 +144,7 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 	unsigned long long n, nc = 0;
 	enum bj_job_state from;
 	int s;
+	char kind[65];
 
 	if ((r = bj_db_queryp(db, BJ_SQL_JOB_LOCK, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
 		return bj_job_db_error(db);
@@ -149,6 +153,7 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 		return BJ_ERR_JOB_NOT_FOUND;
 	}
 	s = bj_job_state_parse(bj_rows_get(r, 0, 0));
+	snprintf(kind, sizeof kind, "%s", bj_rows_get(r, 0, 7));
 	bj_rows_free(r);
 	if (s < 0)
 		return BJ_ERR_INTERNAL;
@@ -167,7 +172,7 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 	if (bj_db_execp(db, BJ_SQL_JOB_COUNT_CANCEL_LATER, NULL,
 	    BJ_PARAMS(BJ_P_INT(nc), BJ_P_INT(nc), BJ_P_INT(job_id))) == -1)
 		return bj_job_db_error(db);
-	return record_end(db, job_id, to, detail);
+	return record_end(db, job_id, kind, to, detail);
 }
 
 enum bj_err

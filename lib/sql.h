@@ -40,7 +40,7 @@ extern const char BJ_SQL_TOKEN_TOUCH[];		/* i id */
 /* --- jobs, claims, leases, fan-in (sql_api.c) --- */
 extern const char BJ_SQL_JOB_GET[];		/* i id -> the columns of struct bj_job */
 extern const char BJ_SQL_JOB_BY_TOKEN[];	/* s token -> same */
-extern const char BJ_SQL_JOB_LOCK[];		/* i id -> state, stage, stage_remaining, on_item_failure, n_total, n_succeeded, n_failed */
+extern const char BJ_SQL_JOB_LOCK[];		/* i id -> state, stage, stage_remaining, on_item_failure, n_total, n_succeeded, n_failed, kind */
 extern const char BJ_SQL_STAGE_LEFT[];		/* i job, i stage -> items not ended */
 extern const char BJ_SQL_STAGE_REMAINING_SET[];	/* i n, i job, i stage */
 extern const char BJ_SQL_STAGE_NEXT[];		/* i job, i stage -> next stage with pending items or NULL */
@@ -84,7 +84,7 @@ extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, 
 extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, s token, i item -> 1 succeeded under it, 2 failed under it, 0 */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
-extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure */
+extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure, kind, seconds since the claim */
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
 extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error, s token */
@@ -197,7 +197,7 @@ extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications 
 
 
 /* --- batch completions (sql_api.c) --- */
-extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage, state, lease_token (locks, in array order) */
+extern const char BJ_SQL_ITEMS_LOCATE[];	/* s [id,…] -> ordinal in the array, job_id, stage, state, lease_token, kind, seconds since the claim (locks the items, in array order; the subquery reads the job unlocked) */
 extern const char BJ_SQL_ITEMS_SUCCEED[];	/* s [[id,"token",result,artifact],…] */
 extern const char BJ_SQL_COUNT_SUCCEEDED[];	/* i n, i n, i n, i stage, i n, i n, s artifact, i job */
 /* --- status page of a job that has not ended (sql_pages.c) --- */

@@ -29,7 +29,7 @@ const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
 
 const char BJ_SQL_JOB_LOCK[] =
     "SELECT state, stage, stage_remaining, on_item_failure, n_total,"
-    " n_succeeded, n_failed FROM jobs WHERE id = ? FOR UPDATE";
+    " n_succeeded, n_failed, kind FROM jobs WHERE id = ? FOR UPDATE";
 
 const char BJ_SQL_STAGE_LEFT[] =
     "SELECT COUNT(*) FROM items WHERE job_id = ? AND state IN ('pending', 'claimed')"
@@ -255,7 +255,8 @@ const char BJ_SQL_LEASE_STATUS[] =
     " ON j.id = i.job_id WHERE i.id = ?";
 
 const char BJ_SQL_LEASE_HOLDER[] =
-    "SELECT i.job_id, i.stage, i.attempt, j.max_attempts, j.on_item_failure"
+    "SELECT i.job_id, i.stage, i.attempt, j.max_attempts, j.on_item_failure, j.kind,"
+    " TIMESTAMPDIFF(MICROSECOND, i.claimed_at, NOW(6)) / 1e6"
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ? FOR UPDATE";
 
@@ -481,7 +482,10 @@ const char BJ_SQL_COUNT_REQUEUE[] =
  * ascending) before any job row, the order every completion takes.
  */
 const char BJ_SQL_ITEMS_LOCATE[] =
-    "SELECT t.n, i.job_id, i.stage, i.state, i.lease_token FROM JSON_TABLE(?, '$[*]' COLUMNS"
+    "SELECT t.n, i.job_id, i.stage, i.state, i.lease_token,"
+    " (SELECT j.kind FROM jobs j WHERE j.id = i.job_id),"
+    " TIMESTAMPDIFF(MICROSECOND, i.claimed_at, NOW(6)) / 1e6"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS"
     " (n FOR ORDINALITY, id BIGINT UNSIGNED PATH '$')) t JOIN items i ON i.id = t.id"
     " FOR UPDATE";
 

@@ -200,6 +200,33 @@ bj_test_sqlf(struct bj_db *db, const char *fmt, ...)
 	bj_test_sql(db, sql);
 }
 
+int
+bj_test_promtool(const char *text)
+{
+	char in[1024], out[1024], *cmd, *said;
+	FILE *f;
+	int rc;
+
+	snprintf(in, sizeof in, "%s", bj_test_path("promtool.in"));
+	snprintf(out, sizeof out, "%s", bj_test_path("promtool.out"));
+	if ((f = fopen(in, "w")) == NULL)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	cmd = bj_xasprintf("promtool check metrics < '%s' > '%s' 2>&1", in, out);
+	rc = system(cmd);
+	free(cmd);
+	said = bj_test_slurp(out, NULL);
+	/* promtool exits 0 on lint problems too; it prints nothing only when clean */
+	if (rc != 0 || (said != NULL && *said != '\0')) {
+		fprintf(stderr, "promtool check metrics (exit %d): %s\n", rc,
+		    said ? said : "no output");
+		rc = rc ? rc : 1;
+	}
+	free(said);
+	return rc;
+}
+
 char *
 bj_test_slurp(const char *path, size_t *len)
 {

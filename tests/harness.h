@@ -41,6 +41,12 @@ void bj_test_sqlf(struct bj_db *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A whole file, NUL-terminated (caller frees; its length in *len if asked), or NULL. */
 char *bj_test_slurp(const char *path, size_t *len);
+/*
+ * 0 when Prometheus' own checker (`promtool check metrics`) accepts the
+ * exposition text, with no lint problem either; else its complaints are
+ * printed and the result is nonzero (also when promtool is missing).
+ */
+int bj_test_promtool(const char *text);
 /* Replace every from with to in *s (a string the caller frees). */
 void bj_test_subst(char **s, const char *from, const char *to);
 /* Fork and exec argv in its own process group, stdout and stderr appended to log; its pid. */

@@ -987,7 +987,10 @@ test_stop_flag(void)
 	CU_ASSERT(item_state_is(item, "pending"));
 }
 
-/* The metrics text file is replaced whole. */
+/*
+ * The metrics text file is replaced whole, promtool accepts it, and its
+ * counters carry on from the file it replaces.
+ */
 static void
 test_metrics_file(void)
 {
@@ -996,12 +999,22 @@ test_metrics_file(void)
 
 	reaper_init(&r, db, 10);
 	r.st.requeued = 3;
+	r.st.rows = 5;
 	snprintf(path, sizeof path, "%s", bj_test_path("reaper.prom"));
+	unlink(path);
 	CU_ASSERT_EQUAL(bj_reaper_write_metrics(&r, path, 0.25, 1), 0);
+	r.st.requeued = 2;
+	r.st.rows = 0;
+	CU_ASSERT_EQUAL(bj_reaper_write_metrics(&r, path, 0.25, 0), 0);
 	text = bj_test_slurp(path, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_last_run_changes{kind=\"requeued\"} 3\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_last_run_success 1\n"));
+	CU_ASSERT_EQUAL(bj_test_promtool(text), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text,
+	    "bulkjobs_reaper_items_total{result=\"requeued\"} 5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_purged_total{what=\"rows\"} 5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_runs_total{result=\"ok\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_runs_total{result=\"error\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "bulkjobs_reaper_last_run_success 0\n"));
 	free(text);
 }
 

@@ -173,6 +173,15 @@ test_idle_run_is_silent_and_runs_notifier(void)
 		free(want);
 	}
 	CU_ASSERT_EQUAL(access(prom, R_OK), 0);
+	{
+		/* the file the cron run wrote is what Prometheus accepts */
+		char *text = bj_test_slurp(prom, NULL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		CU_ASSERT_EQUAL(bj_test_promtool(text), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, "# TYPE bulkjobs_reaper_runs_total counter\n"));
+		free(text);
+	}
 }
 
 /* A vanished worker's claim is retried, then fails after its attempts, notified once. */
