@@ -113,8 +113,12 @@ claim_job(struct bj_db *db, const struct bj_claim_req *req, const struct pick *p
 		e = bj_job_db_error(db);
 		goto out;
 	}
+	/*
+	 * The rows are locked, so on one server this cannot differ; on a
+	 * cluster another node's claim may have won them: start over.
+	 */
 	if (n != (unsigned long long)c->nrows || c->nrows > want) {
-		e = BJ_ERR_INTERNAL;	/* the rows were locked: this cannot differ */
+		e = BJ_ERR_CONFLICT;
 		goto out;
 	}
 	for (int i = 0; i < c->nrows; i++)
@@ -566,6 +570,8 @@ bj_claim(struct bj_db *db, const struct bj_claim_req *req, struct bj_claimed **o
 			continue;
 		break;
 	}
+	if (e == BJ_ERR_CONFLICT)
+		e = BJ_ERR_CONTENDED;	/* jobs kept changing under it: come back (503) */
 	if (e != BJ_OK) {
 		free(items);
 		return e;
