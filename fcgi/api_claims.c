@@ -55,7 +55,7 @@ bj_api_claims(struct bj_req *req)
 	}
 	if (bj_json_int(o, "lease_seconds", &lease) == -1 || lease < 0 ||
 	    lease > BJ_LEASE_MAX_SECONDS) {
-		bj_reply_error(req, BJ_ERR_VALIDATION, "lease_seconds: an integer from 1 to %d",
+		bj_reply_error(req, BJ_ERR_VALIDATION, "lease_seconds: an integer from 0 (each job's own) to %d",
 		    BJ_LEASE_MAX_SECONDS);
 		goto out;
 	}

@@ -78,8 +78,10 @@ bj_api_items_heartbeat(struct bj_req *req)
 			goto out;
 		}
 	}
-	if (bj_json_int(o, "lease_seconds", &lease) == -1 || lease < 0 || lease > 86400) {
-		bj_reply_error(req, BJ_ERR_VALIDATION, "lease_seconds: an integer from 1 to 86400");
+	if (bj_json_int(o, "lease_seconds", &lease) == -1 || lease < 0 ||
+	    lease > BJ_LEASE_MAX_SECONDS) {
+		bj_reply_error(req, BJ_ERR_VALIDATION,
+		    "lease_seconds: an integer from 0 (the job's own) to %d", BJ_LEASE_MAX_SECONDS);
 		goto out;
 	}
 	e = bj_lease_heartbeat(req->app->db, id, token, (int)lease, done, total, &st);

@@ -414,7 +414,7 @@ take_key(struct bj_db *db, const char *hash)
 {
 	if (bj_db_execp(db, BJ_SQL_CLAIM_KEY_TAKE, NULL, BJ_PARAMS(BJ_P_STR(hash))) == 0)
 		return 0;
-	return bj_db_errno(db) == 1062 ? 1 : -1;
+	return bj_db_duplicate(db) ? 1 : -1;
 }
 
 /* Record the n items handed out under the claim's key. */

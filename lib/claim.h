@@ -17,13 +17,13 @@
 #ifndef BJ_CLAIM_H
 #define BJ_CLAIM_H
 
+#include "conf.h"
 #include "db.h"
 #include "err.h"
 #include "job.h"
 #include "token.h"
 
 #define BJ_CLAIM_MAX_LIMIT	100
-#define BJ_LEASE_MAX_SECONDS	86400
 #define BJ_PRIORITY_MIN		(-5)
 #define BJ_PRIORITY_MAX		5
 #define BJ_MAX_CONCURRENCY	1000000

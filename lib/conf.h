@@ -118,6 +118,11 @@ void bj_conf_free(struct bj_conf *conf);
 
 #define BJ_CONF_MAX_CLAIMED 1000000	/* the largest per-owner or per-kind limit */
 
+/* Limits shared by the config's defaults and every job's own values. */
+#define BJ_LEASE_MAX_SECONDS	86400			/* a lease: a day */
+#define BJ_DEADLINE_MAX_SECONDS	(366LL * 86400)		/* a job's deadline: a year */
+#define BJ_RETENTION_MAX_SECONDS (3660LL * 86400)	/* keeping artifacts and rows: ten years */
+
 /* The [claims] max_per_kind limit of kind in spec (its entry, else "*"), 0 for none. */
 long long bj_conf_kind_limit(const char *spec, const char *kind);
 

@@ -127,17 +127,17 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 		BAD("Idempotency-Key: 1-255 characters without control characters");
 	if (s->max_attempts < 1 || s->max_attempts > 100)
 		BAD("max_attempts: between 1 and 100");
-	if (s->lease_seconds < 1 || s->lease_seconds > 86400)
-		BAD("lease_seconds: between 1 and 86400");
+	if (s->lease_seconds < 1 || s->lease_seconds > BJ_LEASE_MAX_SECONDS)
+		BAD("lease_seconds: between 1 and %d", BJ_LEASE_MAX_SECONDS);
 	if (s->priority < BJ_PRIORITY_MIN || s->priority > BJ_PRIORITY_MAX)
 		BAD("priority: an integer from %d to %d", BJ_PRIORITY_MIN, BJ_PRIORITY_MAX);
 	if (s->max_concurrency < 0 || s->max_concurrency > BJ_MAX_CONCURRENCY)
 		BAD("max_concurrency: an integer from 1 to %d (0 or absent: no limit)",
 		    BJ_MAX_CONCURRENCY);
-	if (s->deadline_seconds < 1 || s->deadline_seconds > 366LL * 86400)
-		BAD("deadline_seconds: between 1 and 31622400");
-	if (s->retention_seconds < 0 || s->retention_seconds > 3660LL * 86400)
-		BAD("retention_seconds: between 0 and 316224000");
+	if (s->deadline_seconds < 1 || s->deadline_seconds > BJ_DEADLINE_MAX_SECONDS)
+		BAD("deadline_seconds: between 1 and %lld", BJ_DEADLINE_MAX_SECONDS);
+	if (s->retention_seconds < 0 || s->retention_seconds > BJ_RETENTION_MAX_SECONDS)
+		BAD("retention_seconds: between 0 and %lld", BJ_RETENTION_MAX_SECONDS);
 	if (s->params != NULL && strlen(s->params) > BJ_PAYLOAD_MAX)
 		BAD("params: at most %d bytes of JSON", BJ_PAYLOAD_MAX);
 	if (s->nitems == 0)
@@ -246,7 +246,7 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 	    BJ_P_STR(s->on_item_failure == BJ_ON_FAIL_CONTINUE ? "continue" : "fail_job"),
 	    BJ_P_STR(s->language ? s->language : "en"), BJ_P_INT(s->priority),
 	    BJ_P_INT(s->max_concurrency))) == -1) {
-		if (bj_db_errno(db) == 1062)
+		if (bj_db_duplicate(db))
 			return BJ_ERR_CONFLICT;		/* the key raced us */
 		return bj_job_db_error(db);
 	}

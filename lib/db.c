@@ -331,6 +331,12 @@ bj_db_sync_reads(struct bj_db *db, int on)
 }
 
 int
+bj_db_duplicate(const struct bj_db *db)
+{
+	return db->err_no == ER_DUP_ENTRY;
+}
+
+int
 bj_db_transient(const struct bj_db *db)
 {
 	return bj_db_retryable(db) || (bj_db_gone(db) && !db->lost_in_commit);

@@ -90,6 +90,8 @@ void bj_db_set_name(struct bj_db *db, const char *name);
 int bj_db_gone(const struct bj_db *db);
 /* Server error number of the last failure (e.g. 1062 duplicate key). */
 unsigned bj_db_errno(const struct bj_db *db);
+/* 1 when the last failure was a duplicate key (ER_DUP_ENTRY). */
+int bj_db_duplicate(const struct bj_db *db);
 /* 1 when the last failure was a deadlock or a lock wait time-out: worth a new try. */
 int bj_db_retryable(const struct bj_db *db);
 const char *bj_db_error(const struct bj_db *db);

@@ -198,7 +198,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->kinds[o->nkinds++] = optarg;
 			break;
 		case 'j': o->jobs = int_opt("-j", optarg, 1, MAX_SLOTS); break;
-		case 'l': o->lease = int_opt("--lease", optarg, 3, 86400); break;
+		case 'l': o->lease = int_opt("--lease", optarg, 3, BJ_LEASE_MAX_SECONDS); break;
 		case 'w': o->worker_id = bj_xstrdup(optarg); break;
 		case 'd': o->drain = 1; break;
 		case 'e': o->exec = optarg; break;
