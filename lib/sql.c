@@ -3,8 +3,6 @@
 
 #include "sql.h"
 
-const char BJ_SQL_PING[] = "SELECT 1";
-
 const char BJ_SQL_MIGRATIONS_MAX[] =
     "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 

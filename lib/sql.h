@@ -14,7 +14,6 @@
 #include <stddef.h>
 
 /* --- health and migrations --- */
-extern const char BJ_SQL_PING[];
 extern const char BJ_SQL_MIGRATIONS_MAX[];
 extern const char BJ_SQL_MIGRATIONS_TABLE_EXISTS[];	/* s: database name */
 extern const char BJ_SQL_MIGRATION_RECORD[];		/* i: version, s: name */
