@@ -314,6 +314,9 @@ bj_page_job_load(struct bj_req *req)
 	if (r->nrows == 1) {
 		pj = bj_xmalloc(sizeof *pj);
 		bj_page_job_from_row(r, 0, pj);
+		pj->lapsed = bj_rows_int(r, 0, 33);
+		pj->lapsed_until = bj_rows_int(r, 0, 34);
+		pj->now = bj_rows_int(r, 0, 35);
 	}
 	bj_rows_free(r);
 	if (pj == NULL)
@@ -344,6 +347,36 @@ estimate(const struct bj_page_job *pj, char *out, size_t n)
 	bj_i18n_relative((long long)left + 1, out, n);
 }
 
+/*
+ * Claims whose lease ran out wait for the reaper (every minute) to put
+ * them back in the queue: what they wait for, into out, or "" when no
+ * claim has lapsed. Made of the job's read alone (design.md §9).
+ */
+static void
+lapsed_note(const struct bj_page_job *pj, const char *tz, char *out, size_t n)
+{
+	/* the first run a minute after the last lease ran out, at a whole minute */
+	long long by = (pj->lapsed_until + 60 + 59) / 60 * 60;
+	unsigned long k = (unsigned long)pj->lapsed;
+	char at[64];
+
+	out[0] = '\0';
+	if (pj->lapsed <= 0)
+		return;
+	if (pj->now > by) {
+		snprintf(out, n, ngettext("%lld item waits for a worker that stopped answering; "
+		    "it goes back to the queue at the next reaper run.", "%lld items wait for "
+		    "a worker that stopped answering; they go back to the queue at the next "
+		    "reaper run.", k), pj->lapsed);
+		return;
+	}
+	bj_i18n_time(by, tz, at, sizeof at);
+	snprintf(out, n, ngettext("%lld item waits for a worker that stopped answering; "
+	    "it goes back to the queue by %s (the next reaper run).", "%lld items wait for "
+	    "a worker that stopped answering; they go back to the queue by %s (the next "
+	    "reaper run).", k), pj->lapsed, at);
+}
+
 int
 bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval)
 {
@@ -360,16 +393,17 @@ bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval)
 
 /*
  * What of a job's status page may change without its version: the times
- * relative to now, the estimate, whether the file's time has run out,
- * the limit it waits on and how often the page refreshes.
+ * relative to now, the estimate or the claims whose lease ran out,
+ * whether the file's time has run out, the limit it waits on and how
+ * often the page refreshes.
  */
 static void
-page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
+page_job_key(const struct bj_page_job *pj, const char *tz, struct bj_buf *key)
 {
 	const struct bj_job *j = &pj->job;
 	const long long agos[] = { pj->created_ago, pj->started_ago, pj->finished_ago,
 	    pj->deadline_ago, pj->expires_ago };
-	char rel[64];
+	char rel[64], note[256];
 
 	bj_buf_printf(key, "%lld\n%s\n%lld\n%d\n%s\n%d\n", j->id, j->token, j->version,
 	    j->artifact_expired, j->waiting_on ? j->waiting_on : "", bj_job_poll_interval(j));
@@ -377,8 +411,11 @@ page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
 		bj_page_relative(agos[i], rel, sizeof rel);
 		bj_buf_printf(key, "%s\n", rel);
 	}
-	estimate(pj, rel, sizeof rel);
-	bj_buf_adds(key, rel);
+	/* one or the other is shown */
+	lapsed_note(pj, tz, note, sizeof note);
+	if (note[0] == '\0')
+		estimate(pj, note, sizeof note);
+	bj_buf_adds(key, note);
 }
 
 /* A state as the page words it. */
@@ -514,14 +551,14 @@ percent_done(const struct bj_job *j)
 	return pct;
 }
 
-/* Progress bar, counts and the estimate of time left. */
+/* Progress bar, counts, and the estimate of time left or what lapsed claims wait for. */
 static void
-add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
+add_progress(const struct bj_page_job *pj, const char *tz, struct bj_html_el *body)
 {
 	const struct bj_job *j = &pj->job;
 	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
 	struct bj_html_el *p;
-	char v[32], m[32], d[64];
+	char v[32], m[32], d[64], note[256];
 	int pct = percent_done(j);
 
 	snprintf(v, sizeof v, "%lld", done);
@@ -540,6 +577,13 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 		    j->n_cancelled, j->n_claimed, j->n_pending);
 		bj_html_text(p, counts);
 		free(counts);
+	}
+	/* an estimate would count on the claims that nobody works on */
+	lapsed_note(pj, tz, note, sizeof note);
+	if (note[0] != '\0') {
+		p = bj_html_add(body, "p", note);
+		bj_html_attr(p, "class", "lapsed");
+		return;
 	}
 	estimate(pj, d, sizeof d);
 	if (d[0] != '\0') {
@@ -901,7 +945,7 @@ bj_page_status(struct bj_req *req)
 		goto unavailable;
 	bj_page_lang(req, j->language);
 	/* whoever may see the job has been checked: now a poll may end here */
-	page_job_key(pj, &key);
+	page_job_key(pj, tz, &key);
 	if (bj_page_etag(req, &key, bj_job_poll_interval(j))) {
 		bj_page_job_free(pj);
 		return;
@@ -947,7 +991,7 @@ bj_page_status(struct bj_req *req)
 	snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 	bj_html_attr(s, "class", cls);
 	bj_html_attr(p, "id", "state");
-	add_progress(pj, body);
+	add_progress(pj, tz, body);
 	add_waiting(j, body);
 	if (!bj_job_state_terminal(j->state))
 		stage = add_stage(req, j, body);
