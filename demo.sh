@@ -23,6 +23,14 @@ mkdir -p _build-demo
 bin=$top/_build-demo
 
 mkdir -p "$run/artifacts" "$run/log" "$run/nginx"
+
+# the catalogs where the programs look for them, as make install would put
+# them: without them a reader who asks for Japanese gets English
+for lang in $(cat "$top/po/LINGUAS"); do
+	mkdir -p "$run/locale/$lang/LC_MESSAGES"
+	msgfmt -o "$run/locale/$lang/LC_MESSAGES/bulkjobs.mo" "$top/po/$lang.po"
+done
+export BULKJOBS_LOCALEDIR=$run/locale
 pids=""
 cleanup() {
 	trap - EXIT INT TERM
