@@ -314,9 +314,7 @@ bj_page_job_load(struct bj_req *req)
 	if (r->nrows == 1) {
 		pj = bj_xmalloc(sizeof *pj);
 		bj_page_job_from_row(r, 0, pj);
-		pj->lapsed = bj_rows_int(r, 0, 33);
-		pj->lapsed_until = bj_rows_int(r, 0, 34);
-		pj->now = bj_rows_int(r, 0, 35);
+		pj->now = bj_rows_int(r, 0, 33);
 	}
 	bj_rows_free(r);
 	if (pj == NULL)
@@ -344,18 +342,56 @@ estimate(const struct bj_page_job *pj, char *out, size_t n)
 	    pj->run_seconds <= 0)
 		return;
 	left = (double)pj->run_seconds / (double)done * (double)(j->n_total - done);
-	bj_i18n_relative((long long)left + 1, out, n);
+	if (left < 45)	/* bj_i18n_relative() would say "just now" */
+		snprintf(out, n, "%s", _("in less than a minute"));
+	else
+		bj_i18n_relative((long long)left + 1, out, n);
+}
+
+/*
+ * How late the status page may learn that a lease ran out: it looks at
+ * leases as of now down to a whole step, and the ETag of a job with
+ * claims names the step (design.md §9).
+ */
+#define LAPSE_STEP	15
+
+/* The time the page looks at leases as of. */
+static long long
+lapse_time(const struct bj_page_job *pj)
+{
+	return pj->now - pj->now % LAPSE_STEP;
+}
+
+/* Read the claims of pj whose lease ran out by lapse_time(); -1 when the database fails. */
+static int
+load_lapsed(struct bj_req *req, struct bj_page_job *pj)
+{
+	struct bj_rows *r;
+
+	pj->lapsed = 0;
+	if (pj->job.n_claimed <= 0)
+		return 0;
+	r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_LAPSED, BJ_PARAMS(BJ_P_INT(pj->job.id),
+	    BJ_P_INT(lapse_time(pj))));
+	if (r == NULL)
+		return -1;
+	if (r->nrows == 1) {
+		pj->lapsed = bj_rows_int(r, 0, 0);
+		pj->lapsed_until = bj_rows_int(r, 0, 1);
+	}
+	bj_rows_free(r);
+	return 0;
 }
 
 /*
  * Claims whose lease ran out wait for the reaper (every minute) to put
  * them back in the queue: what they wait for, into out, or "" when no
- * claim has lapsed. Made of the job's read alone (design.md §9).
+ * claim has lapsed.
  */
 static void
 lapsed_note(const struct bj_page_job *pj, const char *tz, char *out, size_t n)
 {
-	/* the first run a minute after the last lease ran out, at a whole minute */
+	/* a minute after the last of those leases ran out, at a whole minute */
 	long long by = (pj->lapsed_until + 60 + 59) / 60 * 60;
 	unsigned long k = (unsigned long)pj->lapsed;
 	char at[64];
@@ -363,7 +399,7 @@ lapsed_note(const struct bj_page_job *pj, const char *tz, char *out, size_t n)
 	out[0] = '\0';
 	if (pj->lapsed <= 0)
 		return;
-	if (pj->now > by) {
+	if (lapse_time(pj) > by) {
 		snprintf(out, n, ngettext("%lld item waits for a worker that stopped answering; "
 		    "it goes back to the queue at the next reaper run.", "%lld items wait for "
 		    "a worker that stopped answering; they go back to the queue at the next "
@@ -393,17 +429,17 @@ bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval)
 
 /*
  * What of a job's status page may change without its version: the times
- * relative to now, the estimate or the claims whose lease ran out,
- * whether the file's time has run out, the limit it waits on and how
- * often the page refreshes.
+ * relative to now, the estimate, the step of the clock its claims'
+ * leases are looked at, whether the file's time has run out, the limit
+ * it waits on and how often the page refreshes.
  */
 static void
-page_job_key(const struct bj_page_job *pj, const char *tz, struct bj_buf *key)
+page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
 {
 	const struct bj_job *j = &pj->job;
 	const long long agos[] = { pj->created_ago, pj->started_ago, pj->finished_ago,
 	    pj->deadline_ago, pj->expires_ago };
-	char rel[64], note[256];
+	char rel[64];
 
 	bj_buf_printf(key, "%lld\n%s\n%lld\n%d\n%s\n%d\n", j->id, j->token, j->version,
 	    j->artifact_expired, j->waiting_on ? j->waiting_on : "", bj_job_poll_interval(j));
@@ -411,11 +447,9 @@ page_job_key(const struct bj_page_job *pj, const char *tz, struct bj_buf *key)
 		bj_page_relative(agos[i], rel, sizeof rel);
 		bj_buf_printf(key, "%s\n", rel);
 	}
-	/* one or the other is shown */
-	lapsed_note(pj, tz, note, sizeof note);
-	if (note[0] == '\0')
-		estimate(pj, note, sizeof note);
-	bj_buf_adds(key, note);
+	bj_buf_printf(key, "%lld\n", j->n_claimed > 0 ? lapse_time(pj) : 0);
+	estimate(pj, rel, sizeof rel);
+	bj_buf_adds(key, rel);
 }
 
 /* A state as the page words it. */
@@ -945,11 +979,13 @@ bj_page_status(struct bj_req *req)
 		goto unavailable;
 	bj_page_lang(req, j->language);
 	/* whoever may see the job has been checked: now a poll may end here */
-	page_job_key(pj, tz, &key);
+	page_job_key(pj, &key);
 	if (bj_page_etag(req, &key, bj_job_poll_interval(j))) {
 		bj_page_job_free(pj);
 		return;
 	}
+	if (load_lapsed(req, pj) == -1)
+		goto unavailable;
 	/*
 	 * The lists first, so that a database that stops answering gives a
 	 * 503 rather than a page without them. An ended job: one round trip

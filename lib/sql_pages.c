@@ -21,24 +21,19 @@
     " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))," \
     " priority, COALESCE(max_concurrency, 0), version, " AGO("updated_at")
 
-/*
- * The claims of a job whose lease has run out and that the reaper has not
- * taken back yet (a worker that stopped answering), read only while it
- * has claims: none of them is expired but for a minute after a worker was
- * lost, so the range of ix_items_lease it reads is nearly always empty.
- */
-#define LAPSED(what) \
-    "CASE WHEN n_claimed > 0 THEN (SELECT " what " FROM items i" \
-    " WHERE i.state = 'claimed' AND i.lease_expires_at < NOW(6) AND i.job_id = jobs.id) END"
+/* The page job columns, then the time now by the database clock (seconds since the epoch). */
+const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =
+    "SELECT " PAGE_JOB_COLS ", UNIX_TIMESTAMP() FROM jobs WHERE token = ?";
 
 /*
- * The page job columns, then the claims whose lease ran out: their number,
- * the latest expiry and the time now, both in seconds since the epoch.
+ * A job's claims whose lease ran out before a time (seconds since the
+ * epoch) and that the reaper has not taken back yet: how many, and the
+ * latest of those leases. Read through ix_items_job_state (the job's
+ * claims) or ix_items_lease (every lease that ran out), the fewer.
  */
-const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =
-    "SELECT " PAGE_JOB_COLS ", " LAPSED("COUNT(*)") ","
-    " " LAPSED("UNIX_TIMESTAMP(MAX(i.lease_expires_at))") ", UNIX_TIMESTAMP(NOW(6))"
-    " FROM jobs WHERE token = ?";
+const char BJ_SQL_PAGES_LAPSED[] =
+    "SELECT COUNT(*), UNIX_TIMESTAMP(MAX(lease_expires_at)) FROM items"
+    " WHERE job_id = ? AND state = 'claimed' AND lease_expires_at < FROM_UNIXTIME(?)";
 
 const char BJ_SQL_PAGES_LIST[] =
     "SELECT " PAGE_JOB_COLS " FROM jobs WHERE owner = ? AND id < ?"
