@@ -26,7 +26,7 @@
 static const char page_css[] =
     "*{box-sizing:border-box}"
     "body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;"
-    "color:#1b1b1b;background:#fff}"
+    "color:#1b1b1b;background:#fff;line-break:strict}"
     "h1{font-size:1.5rem;margin:.2rem 0 .6rem;overflow-wrap:anywhere}"
     "h2{font-size:1.15rem;margin:1.5rem 0 .4rem}"
     "progress{width:100%;height:1.4rem}"
@@ -41,7 +41,8 @@ static const char page_css[] =
     "dt{font-weight:600}dd{margin:0}"
     "table{border-collapse:collapse;width:100%;font-size:.95rem}"
     "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #ddd;"
-    "vertical-align:top;overflow-wrap:break-word}"
+    "vertical-align:baseline;overflow-wrap:break-word}"
+    "th{white-space:nowrap}"
     ".actions form{display:inline-block;margin:0 .5rem .5rem 0}"
     "button,.button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #555;"
     "background:#f4f4f4;color:#1b1b1b;text-decoration:none;display:inline-block;cursor:pointer}"
