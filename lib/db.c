@@ -376,7 +376,7 @@ bj_db_errno(const struct bj_db *db)
 int
 bj_db_retryable(const struct bj_db *db)
 {
-	return db->err_no == 1213 || db->err_no == 1205;
+	return db->err_no == ER_LOCK_DEADLOCK || db->err_no == ER_LOCK_WAIT_TIMEOUT;
 }
 
 const char *

@@ -1,7 +1,8 @@
 /*
  * job.h: the job model shared by the API, the pages, the reaper and the
  * notifier: loading a job, and the transactional state changes that every
- * program must make the same way.
+ * program must make the same way. job.c loads jobs and runs transactions;
+ * settle.c makes the changes (fan-in, terminal moves, outbox, timeline).
  *
  * Ownership: a struct bj_job and its strings belong to the caller and are
  * released with bj_job_free(). Times are ISO 8601 UTC strings as the

@@ -47,11 +47,11 @@ why_not(struct bj_db *db, long long item_id, const char *token)
 int
 bj_lease_backoff(int attempt)
 {
-	int s = 2;
+	int s = BJ_BACKOFF_FIRST;
 
-	for (int i = 1; i < attempt && s < 3600; i++)
-		s *= 4;
-	return s > 3600 ? 3600 : s;
+	for (int i = 1; i < attempt && s < BJ_BACKOFF_MAX; i++)
+		s *= BJ_BACKOFF_FACTOR;
+	return s > BJ_BACKOFF_MAX ? BJ_BACKOFF_MAX : s;
 }
 
 void

@@ -3,7 +3,8 @@
  * the pages: fan-in (stage advance, job completion), terminal moves, the
  * notification outbox and the timeline. Every function runs inside the
  * caller's transaction and writes only conditionally, so a second run, or
- * a run from another process, changes nothing.
+ * a run from another process, changes nothing. Declared in job.h, with the
+ * rest of the job model (loading and the transaction runner are job.c's).
  */
 #include "config.h"
 

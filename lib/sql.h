@@ -6,7 +6,10 @@
  * the parameters it binds, in order: i an integer (BJ_P_INT), s a string
  * (BJ_P_STR, or BJ_P_NULL).
  * Grouped by the module that runs them: the texts are defined in sql.c
- * and sql_<area>.c beside it, and nowhere else.
+ * and sql_<area>.c beside it. Only two kinds of statement live elsewhere,
+ * because they are not runtime queries: db.c's session setup and
+ * transaction starts, and migrate.c's bookkeeping table and the
+ * migrations themselves (the files under sql/, embedded at build time).
  */
 #ifndef BJ_SQL_H
 #define BJ_SQL_H

@@ -74,8 +74,8 @@ const char BJ_SQL_REAPER_ORPHANS_FATE[] =
 /*
  * Move the batch's items, each still on the same attempt and still lost.
  * The error is the recorded failure's when there is one, else the
- * lease's; the back-off is bj_lease_backoff()'s (2 s, times 4 per
- * attempt, at most an hour). state and the lease go last: MariaDB
+ * lease's; the back-off is bj_lease_backoff()'s, bound as
+ * (BJ_BACKOFF_MAX, BJ_BACKOFF_FIRST, BJ_BACKOFF_FACTOR). state and the lease go last: MariaDB
  * assigns left to right and the IF()s read the old values.
  */
 const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
@@ -83,7 +83,7 @@ const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
     " i.error = IF(o.fate = 'revoke', i.error, COALESCE((SELECT f.error"
     "  FROM item_failures f WHERE f.item_id = i.id AND f.attempt = i.attempt), ?)),"
     " i.run_after = IF(o.fate = 'requeue', NOW(6) + INTERVAL"
-    "  LEAST(3600, 2 * POW(4, GREATEST(i.attempt, 1) - 1)) SECOND, i.run_after),"
+    "  LEAST(?, ? * POW(?, GREATEST(i.attempt, 1) - 1)) SECOND, i.run_after),"
     " i.claimed_by = IF(o.fate = 'requeue', NULL, i.claimed_by),"
     " i.claimed_at = IF(o.fate = 'requeue', NULL, i.claimed_at),"
     " i.finished_at = IF(o.fate = 'requeue', i.finished_at, NOW(6)),"

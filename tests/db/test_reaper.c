@@ -411,7 +411,7 @@ test_orphan_batch_mixed(void)
 	CU_ASSERT(item_state_is(b2, "succeeded"));
 	CU_ASSERT(job_state_is(b, "succeeded"));
 	CU_ASSERT_EQUAL(notifications(b, "job.succeeded"), 2);
-	/* attempts left: back to pending after 2 s, then 8 s; the live claim stays */
+	/* attempts left: back to pending after 2 s, then 8 s (bj_lease_backoff); the live claim stays */
 	CU_ASSERT(job_state_is(c, "running"));
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'"
 	    " AND lease_token IS NULL AND run_after BETWEEN NOW(6) + INTERVAL 1 SECOND"
