@@ -644,6 +644,20 @@ test_item_artifacts_purged_with_job(void)
 	sqlf("UPDATE jobs SET finished_at = NOW(6), artifact = NULL,"
 	    " artifact_expires_at = NOW(6) + INTERVAL 1 HOUR WHERE id = %lld", keep);
 
+	/* a dry run counts what it would delete and deletes nothing */
+	reaper_init(&r, db, 2);
+	r.dry_run = 1;
+	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
+	CU_ASSERT(r.st.artifacts >= 2);
+	for (int i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/stage/part%d.csv", artroot, i);
+		CU_ASSERT_TRUE(exists(p));
+	}
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE job_id = %lld"
+	    " AND artifact IS NOT NULL", job), 6);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld"
+	    " AND artifact_deleted_at IS NULL", job), 1);
+
 	reaper_init(&r, db, 2);		/* batches of 2: three turns for the job's six */
 	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
 	for (int i = 0; i < 5; i++) {
