@@ -479,7 +479,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
 	*n = 0;
 	if (sql == NULL)
 		return BJ_ERR_VALIDATION;
-	if (bj_db_begin_read_committed(db) == -1)
+	if (bj_db_begin(db) == -1)
 		return bj_job_db_error(db);
 	if (hash != NULL && (*again = take_key(db, hash)) != 0) {
 		e = *again == 1 ? BJ_OK : bj_job_db_error(db);
