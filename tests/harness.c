@@ -266,6 +266,39 @@ bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *i
 	s->nitems = n;
 }
 
+long long
+bj_test_make_job(struct bj_db *db, const struct bj_test_job *j)
+{
+	struct bj_item_spec *items = bj_xcalloc(j->n, sizeof *items);
+	char (*keys)[16] = bj_xcalloc(j->n, sizeof *keys);
+	const char *hooks[] = { j->webhook };
+	struct bj_job_spec s;
+	long long id = 0;
+	int existed;
+	char why[200];
+
+	bj_test_job_spec(&s, j->kind, items, keys, j->n, j->stages > 0 ? j->stages : 1);
+	if (j->owner != NULL)
+		s.owner = j->owner;
+	s.title = j->title;
+	for (size_t i = 0; i < j->n; i++)
+		items[i].payload = j->payload;
+	if (j->webhook != NULL) {
+		s.webhooks = hooks;
+		s.nwebhooks = 1;
+	}
+	if (j->max_attempts > 0)
+		s.max_attempts = j->max_attempts;
+	s.on_item_failure = j->on_item_failure;
+	s.priority = j->priority;
+	s.max_concurrency = j->max_concurrency;
+	CU_ASSERT_EQUAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
+	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
+	free(items);
+	free(keys);
+	return id;
+}
+
 /* --- HTTP client ---------------------------------------------------- */
 
 static int http_quiet;	/* set while polling for a server to come up */

@@ -35,21 +35,8 @@ init(void)
 static long long
 make(const char *kind, int n, int stages)
 {
-	struct bj_item_spec *items = bj_xcalloc((size_t)n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc((size_t)n, sizeof *keys);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	const char *hooks[] = { "http://127.0.0.1:9/hook" };
-
-	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
-	s.on_item_failure = BJ_ON_FAIL_JOB;
-	s.webhooks = hooks;
-	s.nwebhooks = 1;
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = (size_t)n,
+	    .stages = stages, .webhook = "http://127.0.0.1:9/hook" });
 }
 
 /* Claim up to limit items of kind on connection d. */

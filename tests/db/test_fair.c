@@ -41,24 +41,9 @@ init(void)
 static long long
 make(const char *kind, const char *owner, size_t n, int priority, int max_conc)
 {
-	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc(n, 16);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	char why[200];
-
-	bj_test_job_spec(&s, kind, items, keys, n, 1);
-	s.owner = owner;
-	s.priority = priority;
-	s.max_concurrency = max_conc;
-	s.on_item_failure = BJ_ON_FAIL_CONTINUE;
-	s.max_attempts = 100;
-	CU_ASSERT_EQUAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .owner = owner, .n = n,
+	    .priority = priority, .max_concurrency = max_conc,
+	    .on_item_failure = BJ_ON_FAIL_CONTINUE, .max_attempts = 100 });
 }
 
 /* Claim limit items of kind n times on d; the number of items received. */

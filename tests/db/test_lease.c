@@ -29,20 +29,9 @@ init(void)
 static long long
 make(const char *kind, int n, int stages, int onfail, int max_attempts)
 {
-	struct bj_item_spec items[16];
-	char keys[16][16];
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	const char *hooks[] = { "http://127.0.0.1:9/hook" };
-
-	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
-	s.max_attempts = max_attempts;
-	s.on_item_failure = onfail;
-	s.webhooks = hooks;
-	s.nwebhooks = 1;
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = (size_t)n,
+	    .stages = stages, .on_item_failure = onfail, .max_attempts = max_attempts,
+	    .webhook = "http://127.0.0.1:9/hook" });
 }
 
 /* Claim up to limit items of kind. */
