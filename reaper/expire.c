@@ -182,11 +182,12 @@ expire_group(struct bj_reaper *r)
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, NULL, 0) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, NULL, 0) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, NULL, 0) == -1 ||
-	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, NULL, 0) == -1 ||
 	    (sum = bj_db_queryp(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, NULL, 0)) == NULL)
 		goto err;
 	n = bj_rows_int(sum, 0, 0);
-	if (bj_db_commit(r->db) == -1) {
+	/* the notifications of their round, by the statement every job's end uses */
+	if ((n > 0 && bj_outbox_record_jobs(r->db, bj_rows_get(sum, 0, 2),
+	    "job.expired") != BJ_OK) || bj_db_commit(r->db) == -1) {
 		bj_rows_free(sum);
 		goto err;
 	}
