@@ -465,6 +465,30 @@ listed_cancelled(long long job)
 	return n;
 }
 
+/* A retried job that expires notifies in its round, beside its first round's failure. */
+static void
+test_retried_job_expires_in_its_round(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "fail_job", -10);
+
+	plant_item(job, 0, "pending", 0, 0);
+	count_job(job);
+	sqlf("UPDATE jobs SET round = 2 WHERE id = %lld", job);
+	sqlf("INSERT INTO notifications (job_id, round, event, channel, target_hash, target,"
+	    " state, attempts, next_attempt_at, created_at) SELECT job_id, 1, 'job.expired',"
+	    " channel, target_hash, target, 'sent', 1, NOW(6), NOW(6) FROM job_targets"
+	    " WHERE job_id = %lld", job);
+	reaper_init(&r, db, 2);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT_EQUAL(r.st.expired, 1);
+	CU_ASSERT(job_state_is(job, "expired"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
+	    " AND event = 'job.expired' AND round = 2 AND state = 'pending'", job), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
+	    " AND round = 1 AND state = 'sent'", job), 2);
+}
+
 /*
  * An expired job whose pending rows the run had no time left to cancel:
  * the job has ended all the same (counters, notifications), nothing can
@@ -1037,6 +1061,8 @@ main(void)
 {
 	CU_pSuite s = bj_test_suite("reaper", init, NULL);
 
+	CU_add_test(s, "a retried job expires with its round's notifications",
+	    test_retried_job_expires_in_its_round);
 	CU_add_test(s, "lost claim requeued", test_lost_claim_requeued);
 	CU_add_test(s, "existing failure record (Solid Queue #699)", test_existing_failure_record);
 	CU_add_test(s, "claim with a failure record repaired", test_claim_with_failure_record);
