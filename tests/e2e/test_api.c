@@ -536,6 +536,144 @@ test_fail_and_retry(void)
 	json_object_put(job);
 }
 
+/* A failed job of kind with two items: one succeeded, one failed for good; returns its id. */
+static long long
+failed_job(const char *kind)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *it, *r = NULL;
+	char body[400], path[64];
+	long long id;
+
+	snprintf(body, sizeof body, "{\"kind\":\"%s\",\"owner\":\"alice\",\"max_attempts\":1,"
+	    "\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}", kind);
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL, body, &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim(kind, 2, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 2);
+	it = json_object_array_get_idx(items, 0);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", gets_(it, "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(it, "id"), "complete", body, &r), 200);
+	json_object_put(r);
+	it = json_object_array_get_idx(items, 1);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
+	    gets_(it, "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(it, "id"), "fail", body, &r), 200);
+	json_object_put(r);
+	json_object_put(cl);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
+	CU_ASSERT_EQUAL(geti(r, "round"), 1);
+	json_object_put(r);
+	return id;
+}
+
+/* Retry: the owner's token starts round 2 once; others, and a job not failed, are refused. */
+static void
+test_retry_failed_job(void)
+{
+	struct json_object *r = NULL, *cl = NULL, *items, *ev, *e;
+	long long id = failed_job("redo");
+	char path[64], events[64], body[200];
+	int retried = 0;
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
+	snprintf(events, sizeof events, "/v1/jobs/%lld/events", id);
+	CU_ASSERT_EQUAL(call("POST", path, NULL, NULL, NULL, &r), 401);
+	CU_ASSERT_STRING_EQUAL(code(r), "UNAUTHORIZED");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", path, bob_tok, NULL, NULL, &r), 404);
+	CU_ASSERT_STRING_EQUAL(code(r), "JOB_NOT_FOUND");
+	json_object_put(r);
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":2}", &r), 422);
+	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
+	json_object_put(r);
+
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 1);
+	CU_ASSERT_EQUAL(geti(r, "counts.failed"), 0);
+	CU_ASSERT_PTR_NULL(get(r, "finished_at"));
+	json_object_put(r);
+	/* the same call again, as after a lost answer: the same job, no second round */
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	json_object_put(r);
+	/* without a round: the job is running, not failed */
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
+	json_object_put(r);
+
+	CU_ASSERT_EQUAL(call("GET", events, submit_tok, NULL, NULL, &ev), 200);
+	for (size_t i = 0; i < json_object_array_length(get(ev, "events")); i++) {
+		e = json_object_array_get_idx(get(ev, "events"), i);
+		if (strcmp(gets_(e, "type"), "retried") == 0) {
+			retried++;
+			CU_ASSERT_PTR_NOT_NULL(strstr(gets_(e, "detail"), "by token"));
+		}
+	}
+	CU_ASSERT_EQUAL(retried, 1);
+	json_object_put(ev);
+
+	/* the failed item runs again (a fresh attempt), and the job succeeds */
+	items = claim("redo", 2, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "attempt"), 2);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}",
+	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(json_object_array_get_idx(items, 0), "id"), "complete",
+	    body, &r), 200);
+	json_object_put(r);
+	json_object_put(cl);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 2);
+	json_object_put(r);
+	/* a succeeded job is not retried */
+	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
+	CU_ASSERT_EQUAL(call("POST", path, admin_tok, NULL, NULL, &r), 409);
+	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
+	json_object_put(r);
+}
+
+/* bulkjobsctl retry: 0 and the new round, 65 when not failed or missing, 64 without a job. */
+static void
+test_ctl_retry(void)
+{
+	long long id = failed_job("redo-ctl");
+	struct json_object *r = NULL;
+	char args[128], path[64];
+	char *out;
+	int st = -1;
+
+	snprintf(args, sizeof args, "retry %lld", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "round 2"));
+	free(out);
+	snprintf(args, sizeof args, "retry %lld 2>/dev/null", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+	out = bj_e2e_ctl(&e2e, "retry 99999999 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 65);
+	free(out);
+	out = bj_e2e_ctl(&e2e, "retry 2>/dev/null", &st);
+	CU_ASSERT_EQUAL(st, 64);
+	free(out);
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	json_object_put(r);
+}
+
 static void
 test_ctl_jobs_requeue_cancel(void)
 {
@@ -1231,6 +1369,9 @@ main(void)
 	CU_add_test(s, "/metrics counts failed tokens", test_metrics_count_failed_tokens);
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
+	CU_add_test(s, "retry a failed job: once, by its owner, only when failed",
+	    test_retry_failed_job);
+	CU_add_test(s, "bulkjobsctl retry", test_ctl_retry);
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
 	CU_add_test(s, "fair claims: a small job behind a big one, priority, max_concurrency",
 	    test_fair_claims);
