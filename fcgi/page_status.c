@@ -236,6 +236,7 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->max_concurrency = bj_rows_int(r, row, 30);
 	j->version = bj_rows_int(r, row, 31);
 	j->idle_seconds = bj_rows_int(r, row, 32);
+	j->round = (int)bj_rows_int(r, row, 33);
 }
 
 /* Which limit holds the job's waiting items back, if one does (bj_claim_waiting). */
