@@ -31,36 +31,13 @@ init(void)
 static long long
 make(const char *kind, int n, int stages, int max_attempts)
 {
-	struct bj_item_spec items[16];
-	char keys[16][16];
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	const char *hooks[] = { "http://127.0.0.1:9/hook" };
-	const char *mails[] = { "alice@example.org" };
-
-	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
-	s.max_attempts = max_attempts;
-	s.on_item_failure = BJ_ON_FAIL_JOB;
-	s.webhooks = hooks;
-	s.nwebhooks = 1;
-	s.emails = mails;
-	s.nemails = 1;
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = (size_t)n,
+	    .stages = stages, .on_item_failure = BJ_ON_FAIL_JOB, .max_attempts = max_attempts,
+	    .webhook = "http://127.0.0.1:9/hook", .email = "alice@example.org" });
 }
 
 /* Claim up to limit due items of kind. */
-static int
-claim(const char *kind, int limit, struct bj_claimed **c)
-{
-	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
-	int n = 0;
-
-	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);
-	return n;
-}
+#define claim(kind, limit, c)	bj_test_claim(db, kind, limit, c)
 
 /* Make job's backed-off items due now. */
 static void

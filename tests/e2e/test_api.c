@@ -536,12 +536,40 @@ test_fail_and_retry(void)
 	json_object_put(job);
 }
 
+/* End claimed item it (an element of a claim's items) by "complete" or "fail". */
+static void
+end_item(struct json_object *it, const char *how)
+{
+	struct json_object *r = NULL;
+	char body[200];
+
+	if (strcmp(how, "fail") == 0)
+		snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
+		    gets_(it, "lease_token"));
+	else
+		snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", gets_(it, "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(it, "id"), how, body, &r), 200);
+	json_object_put(r);
+}
+
+/* Job id as submit_tok sees it (asserting 200); the caller puts it. */
+static struct json_object *
+job_now(long long id)
+{
+	struct json_object *r = NULL;
+	char path[64];
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	return r;
+}
+
 /* A failed job of kind with two items: one succeeded, one failed for good; returns its id. */
 static long long
 failed_job(const char *kind)
 {
-	struct json_object *job = NULL, *cl = NULL, *items, *it, *r = NULL;
-	char body[400], path[64];
+	struct json_object *job = NULL, *cl = NULL, *items, *r;
+	char body[400];
 	long long id;
 
 	snprintf(body, sizeof body, "{\"kind\":\"%s\",\"owner\":\"alice\",\"max_attempts\":1,"
@@ -551,22 +579,26 @@ failed_job(const char *kind)
 	json_object_put(job);
 	items = claim(kind, 2, &cl);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 2);
-	it = json_object_array_get_idx(items, 0);
-	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", gets_(it, "lease_token"));
-	CU_ASSERT_EQUAL(item_post(geti(it, "id"), "complete", body, &r), 200);
-	json_object_put(r);
-	it = json_object_array_get_idx(items, 1);
-	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
-	    gets_(it, "lease_token"));
-	CU_ASSERT_EQUAL(item_post(geti(it, "id"), "fail", body, &r), 200);
-	json_object_put(r);
+	end_item(json_object_array_get_idx(items, 0), "complete");
+	end_item(json_object_array_get_idx(items, 1), "fail");
 	json_object_put(cl);
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	r = job_now(id);
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
 	CU_ASSERT_EQUAL(geti(r, "round"), 1);
 	json_object_put(r);
 	return id;
+}
+
+/* A request that must be refused with status and error code want. */
+static void
+refused(const char *method, const char *path, const char *tok, const char *body, long status,
+    const char *want)
+{
+	struct json_object *r = NULL;
+
+	CU_ASSERT_EQUAL(call(method, path, tok, NULL, body, &r), status);
+	CU_ASSERT_STRING_EQUAL(code(r), want);
+	json_object_put(r);
 }
 
 /* Retry: the owner's token starts round 2 once; others, and a job not failed, are refused. */
@@ -575,20 +607,14 @@ test_retry_failed_job(void)
 {
 	struct json_object *r = NULL, *cl = NULL, *items, *ev, *e;
 	long long id = failed_job("redo");
-	char path[64], events[64], body[200];
+	char path[64], events[64];
 	int retried = 0;
 
 	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
 	snprintf(events, sizeof events, "/v1/jobs/%lld/events", id);
-	CU_ASSERT_EQUAL(call("POST", path, NULL, NULL, NULL, &r), 401);
-	CU_ASSERT_STRING_EQUAL(code(r), "UNAUTHORIZED");
-	json_object_put(r);
-	CU_ASSERT_EQUAL(call("POST", path, bob_tok, NULL, NULL, &r), 404);
-	CU_ASSERT_STRING_EQUAL(code(r), "JOB_NOT_FOUND");
-	json_object_put(r);
-	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":2}", &r), 422);
-	CU_ASSERT_STRING_EQUAL(code(r), "VALIDATION_FAILED");
-	json_object_put(r);
+	refused("POST", path, NULL, NULL, 401, "UNAUTHORIZED");
+	refused("POST", path, bob_tok, NULL, 404, "JOB_NOT_FOUND");
+	refused("POST", path, submit_tok, "{\"round\":2}", 422, "VALIDATION_FAILED");
 
 	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
@@ -604,9 +630,7 @@ test_retry_failed_job(void)
 	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
 	json_object_put(r);
 	/* without a round: the job is running, not failed */
-	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, NULL, &r), 409);
-	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
-	json_object_put(r);
+	refused("POST", path, submit_tok, NULL, 409, "INVALID_TRANSITION");
 
 	CU_ASSERT_EQUAL(call("GET", events, submit_tok, NULL, NULL, &ev), 200);
 	for (size_t i = 0; i < json_object_array_length(get(ev, "events")); i++) {
@@ -623,22 +647,32 @@ test_retry_failed_job(void)
 	items = claim("redo", 2, &cl);
 	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
 	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "attempt"), 2);
-	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}",
-	    gets_(json_object_array_get_idx(items, 0), "lease_token"));
-	CU_ASSERT_EQUAL(item_post(geti(json_object_array_get_idx(items, 0), "id"), "complete",
-	    body, &r), 200);
-	json_object_put(r);
+	end_item(json_object_array_get_idx(items, 0), "complete");
 	json_object_put(cl);
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	r = job_now(id);
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
 	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 2);
 	json_object_put(r);
-	/* a succeeded job is not retried */
-	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
-	CU_ASSERT_EQUAL(call("POST", path, admin_tok, NULL, NULL, &r), 409);
-	CU_ASSERT_STRING_EQUAL(code(r), "INVALID_TRANSITION");
-	json_object_put(r);
+	/* a succeeded job is not retried, not even by an admin */
+	refused("POST", path, admin_tok, NULL, 409, "INVALID_TRANSITION");
+}
+
+/* Run bulkjobsctl with args (printf-style, stderr dropped); its exit status. */
+static int
+ctl_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+ctl_status(const char *fmt, ...)
+{
+	char args[256];
+	va_list ap;
+	int st = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args - 12, fmt, ap);
+	va_end(ap);
+	strcat(args, " 2>/dev/null");
+	free(bj_e2e_ctl(&e2e, args, &st));
+	return st;
 }
 
 /* bulkjobsctl retry: 0 and the new round, 65 when not failed or missing, 64 without a job. */
@@ -646,8 +680,8 @@ static void
 test_ctl_retry(void)
 {
 	long long id = failed_job("redo-ctl");
-	struct json_object *r = NULL;
-	char args[128], path[64];
+	struct json_object *r;
+	char args[128];
 	char *out;
 	int st = -1;
 
@@ -656,18 +690,10 @@ test_ctl_retry(void)
 	CU_ASSERT_EQUAL(st, 0);
 	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "round 2"));
 	free(out);
-	snprintf(args, sizeof args, "retry %lld 2>/dev/null", id);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
-	out = bj_e2e_ctl(&e2e, "retry 99999999 2>/dev/null", &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
-	out = bj_e2e_ctl(&e2e, "retry 2>/dev/null", &st);
-	CU_ASSERT_EQUAL(st, 64);
-	free(out);
-	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
-	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	CU_ASSERT_EQUAL(ctl_status("retry %lld", id), 65);	/* running now */
+	CU_ASSERT_EQUAL(ctl_status("retry 99999999"), 65);
+	CU_ASSERT_EQUAL(ctl_status("retry"), 64);
+	r = job_now(id);
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
 	CU_ASSERT_EQUAL(geti(r, "round"), 2);
 	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
@@ -698,13 +724,8 @@ test_ctl_jobs_requeue_cancel(void)
 	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
 	json_object_put(r);
 
-	snprintf(args, sizeof args, "requeue %lld", item);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 0);
-	free(out);
-	out = bj_e2e_ctl(&e2e, "requeue 99999999 2>/dev/null", &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
+	CU_ASSERT_EQUAL(ctl_status("requeue %lld", item), 0);
+	CU_ASSERT_EQUAL(ctl_status("requeue 99999999"), 65);
 	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
 	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
 	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 2);
@@ -721,14 +742,8 @@ test_ctl_jobs_requeue_cancel(void)
 	if (out)
 		CU_ASSERT_STRING_EQUAL(out, "1");
 	free(out);
-	snprintf(args, sizeof args, "cancel %lld", id);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 0);
-	free(out);
-	snprintf(args, sizeof args, "cancel %lld 2>/dev/null", id);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
+	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 0);
+	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 65);
 }
 
 static void
