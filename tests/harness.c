@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "claim.h"
 #include "create.h"
 #include "harness.h"
 #include "job.h"
@@ -271,7 +272,7 @@ bj_test_make_job(struct bj_db *db, const struct bj_test_job *j)
 {
 	struct bj_item_spec *items = bj_xcalloc(j->n, sizeof *items);
 	char (*keys)[16] = bj_xcalloc(j->n, sizeof *keys);
-	const char *hooks[] = { j->webhook };
+	const char *hooks[] = { j->webhook }, *mails[] = { j->email };
 	struct bj_job_spec s;
 	long long id = 0;
 	int existed;
@@ -287,6 +288,10 @@ bj_test_make_job(struct bj_db *db, const struct bj_test_job *j)
 		s.webhooks = hooks;
 		s.nwebhooks = 1;
 	}
+	if (j->email != NULL) {
+		s.emails = mails;
+		s.nemails = 1;
+	}
 	if (j->max_attempts > 0)
 		s.max_attempts = j->max_attempts;
 	s.on_item_failure = j->on_item_failure;
@@ -297,6 +302,17 @@ bj_test_make_job(struct bj_db *db, const struct bj_test_job *j)
 	free(items);
 	free(keys);
 	return id;
+}
+
+int
+bj_test_claim(struct bj_db *db, const char *kind, int limit, struct bj_claimed **c)
+{
+	const char *kinds[] = { kind };
+	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
+	int n = 0;
+
+	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);
+	return n;
 }
 
 /* --- HTTP client ---------------------------------------------------- */

@@ -40,16 +40,7 @@ make(const char *kind, int n, int stages)
 }
 
 /* Claim up to limit items of kind on connection d. */
-static int
-claim_on(struct bj_db *d, const char *kind, int limit, struct bj_claimed **c)
-{
-	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
-	int n = 0;
-
-	CU_ASSERT_EQUAL(bj_claim(d, &r, c, &n), BJ_OK);
-	return n;
-}
+#define claim_on(d, kind, limit, c)	bj_test_claim(d, kind, limit, c)
 
 /* The claimed item of job among c[0..n). */
 static const struct bj_claimed *

@@ -35,16 +35,7 @@ make(const char *kind, int n, int stages, int onfail, int max_attempts)
 }
 
 /* Claim up to limit items of kind. */
-static int
-claim(const char *kind, int limit, struct bj_claimed **c)
-{
-	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
-	int n = 0;
-
-	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);
-	return n;
-}
+#define claim(kind, limit, c)	bj_test_claim(db, kind, limit, c)
 
 /* Counts must equal what the items say. */
 #define assert_counts_match(id)	bj_test_assert_counts(db, id)
