@@ -1,13 +1,15 @@
 /*
  * cmd_jobs.c: bulkjobsctl jobs [--state S] [--owner O] [--kind K] [--limit N],
- * job ID (its JSON), requeue ITEM, cancel JOB.
+ * job ID (its JSON), requeue ITEM, cancel JOB, retry JOB.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "job.h"
@@ -36,6 +38,7 @@ fail(enum bj_err e, const char *what, long long id)
 	case BJ_ERR_JOB_NOT_FOUND:
 	case BJ_ERR_ITEM_NOT_FOUND:
 	case BJ_ERR_INVALID_TRANSITION:
+	case BJ_ERR_FILES_REMOVED:
 		return EX_DATAERR;
 	case BJ_ERR_DB_UNAVAILABLE:
 		return EX_UNAVAILABLE;
@@ -142,5 +145,31 @@ bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv)
 	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_CANCEL, "by bulkjobsctl")) != BJ_OK)
 		return fail(e, "job", id);
 	printf("job %lld cancelled\n", id);
+	return EX_OK;
+}
+
+int
+bj_ctl_retry(struct bj_ctl *ctl, int argc, char **argv)
+{
+	long long id = argc == 2 ? parse_id(argv[1]) : -1;
+	const struct passwd *pw = getpwuid(getuid());
+	struct bj_job *j;
+	char detail[200];
+	enum bj_err e;
+
+	if (id < 0) {
+		fprintf(stderr, "usage: bulkjobsctl retry JOB\n");
+		return EX_USAGE;
+	}
+	/* the timeline says who: the operator's login */
+	snprintf(detail, sizeof detail, "by bulkjobsctl, user %.100s",
+	    pw != NULL ? pw->pw_name : "unknown");
+	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_RETRY, detail)) != BJ_OK)
+		return fail(e, "job", id);
+	if ((e = bj_job_get(ctl->db, id, &j)) != BJ_OK)
+		return fail(e, "job", id);
+	printf("job %lld is %s again, round %d: %lld items to do\n", id,
+	    bj_job_state_name(j->state), j->round, j->n_pending + j->n_claimed);
+	bj_job_free(j);
 	return EX_OK;
 }

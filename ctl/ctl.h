@@ -18,11 +18,12 @@ struct bj_ctl {
 
 int bj_ctl_migrate(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_token(struct bj_ctl *ctl, int argc, char **argv);
-/* jobs, job, requeue, cancel (cmd_jobs.c) */
+/* jobs, job, requeue, cancel, retry (cmd_jobs.c) */
 int bj_ctl_jobs(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_job(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_requeue(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv);
+int bj_ctl_retry(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_doctor(struct bj_ctl *ctl, int argc, char **argv);
 int bj_ctl_submit(struct bj_ctl *ctl, int argc, char **argv);
 

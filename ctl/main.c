@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "job", bj_ctl_job, "job ID                  show one job as JSON" },
 	{ "requeue", bj_ctl_requeue, "requeue ITEM            send a claimed, failed or cancelled item back to pending" },
 	{ "cancel", bj_ctl_cancel, "cancel JOB              cancel a job that has not ended" },
+	{ "retry", bj_ctl_retry, "retry JOB               run a failed job's failed items again (a new round)" },
 	{ "doctor", bj_ctl_doctor, "doctor                  report inconsistencies the reaper would repair" },
 	{ "submit", bj_ctl_submit, "submit --kind K --owner O [--title T] --items FILE.ndjson" },
 };

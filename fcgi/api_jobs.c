@@ -1,6 +1,6 @@
 /*
  * api_jobs.c: /v1/jobs: create, get, list, items, events, cancel, pause,
- * resume. Handlers parse, call the model in lib/ and render; they own
+ * resume, retry. Handlers parse, call the model in lib/ and render; they own
  * nothing past the request.
  */
 #include "config.h"
@@ -329,14 +329,33 @@ bj_api_jobs_events(struct bj_req *req)
 	bj_rows_free(r);
 }
 
-/* cancel, pause or resume one job, then reply its JSON. */
+/*
+ * A retry's round from the optional body ({"round": N}, the round the
+ * client saw fail): 0 when absent, -1 after replying 422.
+ */
+static int
+retry_round(struct bj_req *req, struct json_object *o, const struct bj_job *j)
+{
+	long long round = 0;
+	int got = o != NULL ? bj_json_int(o, "round", &round) : 0;
+
+	if (got == -1 || (got == 1 && (round < 1 || round > j->round))) {
+		bj_reply_error(req, BJ_ERR_VALIDATION,
+		    "round: an integer from 1 to the job's round (%d)", j->round);
+		return -1;
+	}
+	return (int)round;
+}
+
+/* cancel, pause, resume or retry one job, then reply its JSON. */
 static void
 change(struct bj_req *req, enum bj_job_change what)
 {
-	static const char *const names[] = { "cancel", "pause", "resume" };
+	static const char *const names[] = { "cancel", "pause", "resume", "retry" };
 	struct json_object *o = NULL;
 	struct bj_job *j = NULL;
 	long long id;
+	int round = 0;
 	enum bj_err e;
 	char detail[200];
 
@@ -344,8 +363,10 @@ change(struct bj_req *req, enum bj_job_change what)
 	    bj_api_id(req, req->args[0], BJ_ERR_JOB_NOT_FOUND, &id) == -1 ||
 	    bj_api_job(req, id, &j) == -1)
 		goto out;
+	if (what == BJ_CHANGE_RETRY && (round = retry_round(req, o, j)) == -1)
+		goto out;
 	snprintf(detail, sizeof detail, "by token %.100s", req->token_name);
-	e = bj_job_change(req->app->db, id, what, detail);
+	e = bj_job_change_round(req->app->db, id, what, round, detail);
 	if (e == BJ_ERR_INVALID_TRANSITION) {
 		bj_reply_error(req, e, "cannot %s a job that is %s", names[what],
 		    bj_job_state_name(j->state));
@@ -378,4 +399,10 @@ void
 bj_api_jobs_resume(struct bj_req *req)
 {
 	change(req, BJ_CHANGE_RESUME);
+}
+
+void
+bj_api_jobs_retry(struct bj_req *req)
+{
+	change(req, BJ_CHANGE_RETRY);
 }

@@ -41,7 +41,7 @@ struct bj_req {
 	int		 status;	/* 0 until replied */
 	char		 etag[40];	/* the ETag of a 200 reply, "" for none */
 	int		 poll_interval;	/* its Poll-Interval in seconds, 0: none */
-	/* authentication (api.c) */
+	/* authentication (auth.c) */
 	long long	 token_id;
 	char		*token_name;
 	char		*token_owner;

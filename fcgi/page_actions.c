@@ -1,12 +1,15 @@
 /*
- * page_actions.c: POST /jobs/{token}/cancel, /pause and /resume, the
- * status page's buttons. Each form carries field "csrf" (csrf.h), bound to
- * the job and the signed-in user; without the right one the post is 403
+ * page_actions.c: POST /jobs/{token}/cancel, /pause, /resume and /retry,
+ * the status page's buttons. Each form carries field "csrf" (csrf.h), bound
+ * to the job and the signed-in user; without the right one the post is 403
  * and nothing changes. A state the action does not apply to is 409. After
  * the change the browser is sent back to the page (303).
  *
  * The changes go through the model (bj_job_finish, bj_job_pause,
- * bj_job_resume), exactly as the API's cancel, pause and resume.
+ * bj_job_resume, bj_job_retry_round), exactly as the API's. The retry
+ * form names the round it was shown for (field "round"): the same form
+ * posted again once that round was retried changes nothing and sends the
+ * browser to the page as the first post did.
  */
 #include "config.h"
 
@@ -29,7 +32,7 @@ post(struct bj_req *req, enum bj_job_change act)
 	struct bj_page_job *pj = NULL;
 	unsigned char key[BJ_CSRF_KEYMAX];
 	size_t keylen;
-	char *csrf = NULL, *detail = NULL, *loc = NULL;
+	char *csrf = NULL, *detail = NULL, *loc = NULL, *round = NULL;
 	enum bj_err err;
 
 	bj_page_lang(req, NULL);
@@ -60,12 +63,21 @@ post(struct bj_req *req, enum bj_job_change act)
 		goto out;
 	}
 	detail = bj_xasprintf("from the status page, by %s", user);
-	err = bj_job_change(db, pj->job.id, act, detail);
+	round = bj_form_get(req->body, "round");
+	err = bj_job_change_round(db, pj->job.id, act,
+	    round != NULL ? (int)strtol(round, NULL, 10) : 0, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"), act == BJ_CHANGE_RESUME ?
 		    _("Only a paused job can be resumed.") : act == BJ_CHANGE_PAUSE ?
-		    _("Only a queued or running job can be paused.") :
+		    _("Only a queued or running job can be paused.") : act == BJ_CHANGE_RETRY ?
+		    _("Only a failed job can be retried.") :
 		    _("This job has already ended."));
+		goto out;
+	}
+	if (err == BJ_ERR_FILES_REMOVED) {
+		bj_page_error(req, 409, _("Not possible now"),
+		    _("This job's files were removed when its retention ended: it cannot be "
+		    "retried. Submit it again instead."));
 		goto out;
 	}
 	if (err != BJ_OK) {
@@ -80,6 +92,7 @@ post(struct bj_req *req, enum bj_job_change act)
 	bj_reply(req, 303, "text/plain; charset=utf-8", "See the job's page.\n", 20);
 out:
 	free(csrf);
+	free(round);
 	free(detail);
 	free(loc);
 	bj_page_job_free(pj);
@@ -104,4 +117,11 @@ void
 bj_page_resume(struct bj_req *req)
 {
 	post(req, BJ_CHANGE_RESUME);
+}
+
+/* POST /jobs/{token}/retry */
+void
+bj_page_retry(struct bj_req *req)
+{
+	post(req, BJ_CHANGE_RETRY);
 }

@@ -237,6 +237,7 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->max_concurrency = bj_rows_int(r, row, 30);
 	j->version = bj_rows_int(r, row, 31);
 	j->idle_seconds = bj_rows_int(r, row, 32);
+	j->round = (int)bj_rows_int(r, row, 33);
 }
 
 /* Which limit holds the job's waiting items back, if one does (bj_claim_waiting). */
@@ -627,8 +628,8 @@ add_progress(const struct bj_page_job *pj, const char *tz, struct bj_html_el *bo
 	}
 }
 
-/* One POST form with its CSRF field and a button. */
-static void
+/* One POST form with its CSRF field and a button; the form is parent's. */
+static struct bj_html_el *
 add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
     const char *action, const char *label, const char *csrf)
 {
@@ -645,18 +646,19 @@ add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
 	b = bj_html_add(f, "button", label);
 	bj_html_attr(b, "type", "submit");
 	free(url);
+	return f;
 }
 
-/* Cancel / pause / resume, where the state allows them. */
+/* Cancel / pause / resume, where the state allows them; retry for a failed job. */
 static void
 add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 {
 	unsigned char key[BJ_CSRF_KEYMAX];
 	size_t keylen;
-	char csrf[BJ_CSRF_LEN];
-	struct bj_html_el *div;
+	char csrf[BJ_CSRF_LEN], round[16];
+	struct bj_html_el *div, *f, *in;
 
-	if (bj_job_state_terminal(j->state))
+	if (bj_job_state_terminal(j->state) && j->state != BJ_JOB_FAILED)
 		return;
 	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
 		bj_html_add(body, "p", _("The buttons are unavailable right now."));
@@ -671,6 +673,15 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 		add_form(req, div, j, "resume", _("Resume"), csrf);
 	if (bj_job_can(j->state, BJ_JOB_CANCELLED))
 		add_form(req, div, j, "cancel", _("Cancel job"), csrf);
+	if (j->state == BJ_JOB_FAILED) {
+		/* the round it retries: the same form posted twice starts one round */
+		f = add_form(req, div, j, "retry", _("Retry failed items"), csrf);
+		snprintf(round, sizeof round, "%d", j->round);
+		in = bj_html_add(f, "input", NULL);
+		bj_html_attr(in, "type", "hidden");
+		bj_html_attr(in, "name", "round");
+		bj_html_attr(in, "value", round);
+	}
 }
 
 /* The download button and how long the file stays. */
@@ -872,6 +883,7 @@ event_words(const char *type)
 		{ "started", N_("Started") },
 		{ "paused", N_("Paused") },
 		{ "resumed", N_("Resumed") },
+		{ "retried", N_("Retried") },
 		{ "stage_advanced", N_("Next stage") },
 		{ "item_failed", N_("An item failed") },
 		{ "item_requeued", N_("An item was requeued") },

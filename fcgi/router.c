@@ -19,6 +19,7 @@ static const struct bj_route routes[] = {
 	{ "POST", "/v1/jobs/{id}/cancel", bj_api_jobs_cancel },
 	{ "POST", "/v1/jobs/{id}/pause", bj_api_jobs_pause },
 	{ "POST", "/v1/jobs/{id}/resume", bj_api_jobs_resume },
+	{ "POST", "/v1/jobs/{id}/retry", bj_api_jobs_retry },
 	{ "POST", "/v1/claims", bj_api_claims },
 	{ "POST", "/v1/items/{id}/heartbeat", bj_api_items_heartbeat },
 	{ "POST", "/v1/items/{id}/complete", bj_api_items_complete },
@@ -33,6 +34,7 @@ static const struct bj_route routes[] = {
 	{ "POST", "/jobs/{token}/cancel", bj_page_cancel },
 	{ "POST", "/jobs/{token}/pause", bj_page_pause },
 	{ "POST", "/jobs/{token}/resume", bj_page_resume },
+	{ "POST", "/jobs/{token}/retry", bj_page_retry },
 
 };
 

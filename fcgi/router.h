@@ -44,6 +44,7 @@ void bj_api_jobs_events(struct bj_req *req);
 void bj_api_jobs_cancel(struct bj_req *req);
 void bj_api_jobs_pause(struct bj_req *req);
 void bj_api_jobs_resume(struct bj_req *req);
+void bj_api_jobs_retry(struct bj_req *req);
 void bj_api_claims(struct bj_req *req);
 void bj_api_items_heartbeat(struct bj_req *req);
 void bj_api_items_complete(struct bj_req *req);
@@ -72,6 +73,7 @@ void bj_page_download(struct bj_req *req);
 void bj_page_cancel(struct bj_req *req);
 void bj_page_pause(struct bj_req *req);
 void bj_page_resume(struct bj_req *req);
+void bj_page_retry(struct bj_req *req);
 
 
 #endif

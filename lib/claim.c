@@ -38,10 +38,17 @@ load_claimed(const struct bj_rows *r, int i, struct bj_claimed *c)
 }
 
 /*
- * The locked ids of rows r with a fresh token each, as the JSON array of
- * [id, "token"] pairs that the claim statements take (ids are digits and
- * tokens base64url, so nothing needs escaping). NULL when no randomness.
+ * Append [id, "token"] to the JSON array in b (opened with "["), the form
+ * the claim statements and the claim keys take: ids are digits and tokens
+ * base64url, so nothing needs escaping.
  */
+static void
+pair_add(struct bj_buf *b, long long id, const char *token)
+{
+	bj_buf_printf(b, "%s[%lld,\"%s\"]", b->len > 1 ? "," : "", id, token);
+}
+
+/* The locked ids of rows r with a fresh token each, as pairs. NULL when no randomness. */
 static char *
 pairs(const struct bj_rows *r)
 {
@@ -54,7 +61,7 @@ pairs(const struct bj_rows *r)
 			bj_buf_free(&b);
 			return NULL;
 		}
-		bj_buf_printf(&b, "%s[%lld,\"%s\"]", i ? "," : "", bj_rows_int(r, i, 0), token);
+		pair_add(&b, bj_rows_int(r, i, 0), token);
 	}
 	bj_buf_adds(&b, "]");
 	return bj_buf_steal(&b);
@@ -426,7 +433,7 @@ keep_key(struct bj_db *db, const char *hash, const struct bj_claimed *out, int n
 
 	bj_buf_adds(&b, "[");
 	for (int i = 0; i < n; i++)
-		bj_buf_printf(&b, "%s[%lld,\"%s\"]", i ? "," : "", out[i].id, out[i].lease_token);
+		pair_add(&b, out[i].id, out[i].lease_token);
 	bj_buf_adds(&b, "]");
 	rc = bj_db_execp(db, BJ_SQL_CLAIM_KEY_SET, NULL, BJ_PARAMS(BJ_P_STR(b.data),
 	    BJ_P_STR(hash)));
@@ -472,7 +479,7 @@ claim_once(struct bj_db *db, const struct bj_claim_req *req, const char *hash,
 	*n = 0;
 	if (sql == NULL)
 		return BJ_ERR_VALIDATION;
-	if (bj_db_begin_read_committed(db) == -1)
+	if (bj_db_begin(db) == -1)
 		return bj_job_db_error(db);
 	if (hash != NULL && (*again = take_key(db, hash)) != 0) {
 		e = *again == 1 ? BJ_OK : bj_job_db_error(db);

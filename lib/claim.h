@@ -67,6 +67,9 @@ enum bj_err bj_claim_queue_join(struct bj_db *db, long long job_id);
 /*
  * The limit a claimable job with pending items waits on, set in
  * job->waiting_on: "max_concurrency", "owner_limit", "kind_limit" or NULL.
+ * The owner's and the kind's limits cost a query each; pass 0 and NULL
+ * for them to check the job's own limit only, from its row (what a list
+ * of jobs does, docs/api.md).
  */
 enum bj_err bj_claim_waiting(struct bj_db *db, struct bj_job *job, int max_per_owner,
     const char *max_per_kind);

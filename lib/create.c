@@ -150,8 +150,8 @@ bj_job_spec_check(const struct bj_job_spec *s, int max_items, char *why, size_t 
 		if (it->key == NULL || *it->key == '\0' || strlen(it->key) > 255 ||
 		    has_control(it->key))
 			BAD("items[%zu].key: required, 1-255 characters without control characters", i);
-		if (it->stage < 0 || it->stage > 1000)
-			BAD("items[%zu].stage: between 0 and 1000", i);
+		if (it->stage < 0 || it->stage > BJ_STAGE_MAX)
+			BAD("items[%zu].stage: between 0 and %d", i, BJ_STAGE_MAX);
 		if (it->payload != NULL && strlen(it->payload) > BJ_PAYLOAD_MAX)
 			BAD("items[%zu].payload: at most %d bytes of JSON", i, BJ_PAYLOAD_MAX);
 	}
@@ -219,7 +219,7 @@ insert_tx(struct bj_db *db, const struct bj_job_spec *s, long long *id)
 {
 	char token[BJ_TOKEN_LEN + 1];
 	long long first = s->items[0].stage, remaining = 0, stages = 0;
-	unsigned char seen[1001] = { 0 };
+	unsigned char seen[BJ_STAGE_MAX + 1] = { 0 };	/* stages were checked */
 	enum bj_err e;
 
 	for (size_t i = 0; i < s->nitems; i++) {

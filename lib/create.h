@@ -13,6 +13,7 @@
 #include "token.h"
 
 #define BJ_PAYLOAD_MAX	(1 << 20)	/* bytes of one item's payload JSON */
+#define BJ_STAGE_MAX	1000		/* items[].stage: 0..BJ_STAGE_MAX */
 
 struct bj_item_spec {
 	const char	*key;

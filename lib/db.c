@@ -376,7 +376,7 @@ bj_db_errno(const struct bj_db *db)
 int
 bj_db_retryable(const struct bj_db *db)
 {
-	return db->err_no == 1213 || db->err_no == 1205;
+	return db->err_no == ER_LOCK_DEADLOCK || db->err_no == ER_LOCK_WAIT_TIMEOUT;
 }
 
 const char *
@@ -438,25 +438,27 @@ bj_db_exec_text(struct bj_db *db, const char *sql)
 	return 0;
 }
 
-/* Send the statements that open a transaction: the optional set, then START TRANSACTION. */
+/* START TRANSACTION on my: 0 or -1. */
 static int
-start_tx(MYSQL *my, const char *set)
+start_tx(MYSQL *my)
 {
-	return (set != NULL && mysql_real_query(my, set, strlen(set)) != 0) ||
-	    mysql_real_query(my, "START TRANSACTION", 17) != 0 ? -1 : 0;
+	return mysql_real_query(my, "START TRANSACTION", 17) != 0 ? -1 : 0;
 }
 
-/* Open a transaction, after set (a SET TRANSACTION statement, or NULL); reconnect once if the link is gone. */
-static int
-begin_tx(struct bj_db *db, const char *set)
+/*
+ * Open a transaction (READ COMMITTED, as every session is set up at
+ * connect); reconnect once if the link is gone.
+ */
+int
+bj_db_begin(struct bj_db *db)
 {
 	if (db_ensure(db) == -1)
 		return -1;
 	db->lost_in_commit = 0;
 	db->err_no = 0;
-	if (start_tx(db->my, set) != 0) {
+	if (start_tx(db->my) != 0) {
 		set_err_my(db);
-		if (!db->gone || bj_db_connect(db) == -1 || start_tx(db->my, set) != 0) {
+		if (!db->gone || bj_db_connect(db) == -1 || start_tx(db->my) != 0) {
 			if (db->my != NULL)
 				set_err_my(db);
 			return -1;
@@ -465,18 +467,6 @@ begin_tx(struct bj_db *db, const char *set)
 	db->in_tx = 1;
 	bj_tally_forget();
 	return 0;
-}
-
-int
-bj_db_begin(struct bj_db *db)
-{
-	return begin_tx(db, NULL);
-}
-
-int
-bj_db_begin_read_committed(struct bj_db *db)
-{
-	return begin_tx(db, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
 }
 
 int

@@ -119,8 +119,6 @@ int bj_db_sync_reads(struct bj_db *db, int on);
 int bj_db_ping(struct bj_db *db);
 
 int bj_db_begin(struct bj_db *db);
-/* The same, for one transaction at READ COMMITTED (each read sees what has committed). */
-int bj_db_begin_read_committed(struct bj_db *db);
 int bj_db_commit(struct bj_db *db);
 /* Roll back; harmless when no transaction is open or the link is gone. */
 void bj_db_rollback(struct bj_db *db);

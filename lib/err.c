@@ -37,6 +37,7 @@ bj_err_code(enum bj_err e)
 	/* a lease that was spent by its own completion: still a lost lease to clients */
 	case BJ_ERR_ALREADY_COMPLETED: return "LEASE_LOST";
 	case BJ_ERR_CONTENDED: return "CONTENDED";
+	case BJ_ERR_FILES_REMOVED: return "FILES_REMOVED";
 	}
 	return "INTERNAL";
 }
@@ -76,6 +77,8 @@ bj_strerror(enum bj_err e)
 		return "the item was already completed under this lease token";
 	case BJ_ERR_CONTENDED:
 		return "the change met other writers' changes too many times; retry later";
+	case BJ_ERR_FILES_REMOVED:
+		return "the job's files were removed at the end of its retention; it cannot be retried";
 	}
 	return "internal error";
 }
@@ -113,6 +116,7 @@ bj_err_http_status(enum bj_err e)
 	case BJ_ERR_NO_ARTIFACT: return 404;
 	case BJ_ERR_ALREADY_COMPLETED: return 409;
 	case BJ_ERR_CONTENDED: return 503;
+	case BJ_ERR_FILES_REMOVED: return 409;
 	}
 	return 500;
 }

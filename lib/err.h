@@ -38,6 +38,7 @@ enum bj_err {
 	BJ_ERR_NO_ARTIFACT,		/* 404 */
 	BJ_ERR_ALREADY_COMPLETED,	/* 409, code LEASE_LOST: succeeded under this very token */
 	BJ_ERR_CONTENDED,		/* 503: write conflicts (Galera certification, lock waits) outlasted the retries */
+	BJ_ERR_FILES_REMOVED,		/* 409: a failed job past its retention cannot be retried */
 };
 
 /* The stable upper-case code, e.g. "LEASE_LOST". */

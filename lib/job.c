@@ -65,6 +65,7 @@ from_row(const struct bj_rows *r, int row)
 	j->max_concurrency = bj_rows_int(r, row, 31);
 	j->version = bj_rows_int(r, row, 32);
 	j->idle_seconds = bj_rows_int(r, row, 33);
+	j->round = (int)bj_rows_int(r, row, 34);
 	return j;
 }
 

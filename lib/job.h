@@ -1,7 +1,8 @@
 /*
  * job.h: the job model shared by the API, the pages, the reaper and the
  * notifier: loading a job, and the transactional state changes that every
- * program must make the same way.
+ * program must make the same way. job.c loads jobs and runs transactions;
+ * settle.c makes the changes (fan-in, terminal moves, outbox, timeline).
  *
  * Ownership: a struct bj_job and its strings belong to the caller and are
  * released with bj_job_free(). Times are ISO 8601 UTC strings as the
@@ -61,6 +62,7 @@ struct bj_job {
 	const char	*waiting_on;		/* static: the limit it waits on, or NULL (bj_claim_waiting) */
 	long long	 version;		/* moves with every change a reader can see */
 	long long	 idle_seconds;		/* since its row last changed */
+	int		 round;			/* 1, and one more for each retry */
 };
 
 /*
@@ -109,15 +111,36 @@ enum bj_err bj_job_in_tx(struct bj_db *db, enum bj_err (*fn)(struct bj_db *, voi
  */
 int bj_job_retry(struct bj_db *db, int attempt, int tries, enum bj_err *e);
 
+/*
+ * failed → running (queued if nothing was ever claimed): a new round of
+ * the job (docs/design.md §2, "Rounds"), inside the caller's
+ * transaction. Its failed items, and those its failure cancelled, go back
+ * to pending with max_attempts attempts more; succeeded ones stay. The
+ * open stage is the lowest with items to do, the deadline as far as it
+ * was from the job's creation, the claim queue joined as on resume.
+ * round is the round the caller saw fail (0: the current one): when the
+ * job has gone past it, that retry was made already and this one changes
+ * nothing (BJ_OK), so a call repeated after a lost answer starts no
+ * second round. BJ_ERR_INVALID_TRANSITION when the job is not failed (or
+ * round is one it has not reached), BJ_ERR_FILES_REMOVED when the reaper
+ * removed its files at the end of its retention. detail (who) goes to the
+ * timeline.
+ */
+enum bj_err bj_job_retry_round(struct bj_db *db, long long job_id, int round,
+    const char *detail);
+
 /* What a person may do to a job, from the API or its page. */
-enum bj_job_change { BJ_CHANGE_CANCEL, BJ_CHANGE_PAUSE, BJ_CHANGE_RESUME };
+enum bj_job_change { BJ_CHANGE_CANCEL, BJ_CHANGE_PAUSE, BJ_CHANGE_RESUME, BJ_CHANGE_RETRY };
 /*
  * Make the change in a transaction of its own (bj_job_in_tx); detail is
- * the cancellation's timeline text. BJ_ERR_INVALID_TRANSITION when the
- * job's state does not allow it.
+ * the cancellation's or the retry's timeline text. BJ_ERR_INVALID_TRANSITION
+ * when the job's state does not allow it. A retry is of the job's current
+ * round; bj_job_change_round() names the round (bj_job_retry_round).
  */
 enum bj_err bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change c,
     const char *detail);
+enum bj_err bj_job_change_round(struct bj_db *db, long long job_id, enum bj_job_change c,
+    int round, const char *detail);
 
 /*
  * Fan-in: if the job's open stage has no pending or claimed item left,
@@ -139,8 +162,14 @@ enum bj_err bj_job_settle(struct bj_db *db, long long job_id);
 enum bj_err bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to,
     const char *detail);
 
-/* Record the job's notifications for event ("job.succeeded" …): one row per target, upserted. */
+/*
+ * Record the job's notifications for event ("job.succeeded" …) in its
+ * current round: one row per target, upserted. bj_outbox_record_jobs()
+ * does it for the jobs of a JSON array of ids (the reaper's expired batch)
+ * with the same statement.
+ */
 enum bj_err bj_outbox_record(struct bj_db *db, long long job_id, const char *event);
+enum bj_err bj_outbox_record_jobs(struct bj_db *db, const char *ids, const char *event);
 
 /* Append to the job's timeline; detail may be NULL. */
 enum bj_err bj_event_add(struct bj_db *db, long long job_id, const char *type,

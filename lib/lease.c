@@ -47,11 +47,11 @@ why_not(struct bj_db *db, long long item_id, const char *token)
 int
 bj_lease_backoff(int attempt)
 {
-	int s = 2;
+	int s = BJ_BACKOFF_FIRST;
 
-	for (int i = 1; i < attempt && s < 3600; i++)
-		s *= 4;
-	return s > 3600 ? 3600 : s;
+	for (int i = 1; i < attempt && s < BJ_BACKOFF_MAX; i++)
+		s *= BJ_BACKOFF_FACTOR;
+	return s > BJ_BACKOFF_MAX ? BJ_BACKOFF_MAX : s;
 }
 
 void
@@ -118,7 +118,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 {
 	struct bj_rows *r;
 	unsigned long long n;
-	long long job, stage, attempt, max;
+	long long job, stage, attempt, max, nth;
 	int cont;
 	char detail[600], kind[65];
 	double seconds;
@@ -138,6 +138,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	cont = strcmp(bj_rows_get(r, 0, 4), "continue") == 0;
 	snprintf(kind, sizeof kind, "%s", bj_rows_get(r, 0, 5));
 	seconds = bj_rows_get(r, 0, 6) ? strtod(bj_rows_get(r, 0, 6), NULL) : -1;
+	nth = bj_rows_int(r, 0, 7);	/* the back-off starts again in a retried job's round */
 	bj_rows_free(r);
 	if (bj_db_execp(db, BJ_SQL_FAILURE_RECORD, NULL, BJ_PARAMS(BJ_P_INT(item_id),
 	    BJ_P_INT(job), BJ_P_INT(attempt), BJ_P_STR(error), BJ_P_STR(token))) == -1)
@@ -148,7 +149,7 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 		return e;
 	if (retryable && attempt < max) {
 		if (bj_db_execp(db, BJ_SQL_ITEM_RETRY, &n, BJ_PARAMS(BJ_P_STR(error),
-		    BJ_P_INT((long long)bj_lease_backoff((int)attempt)), BJ_P_INT(item_id),
+		    BJ_P_INT((long long)bj_lease_backoff((int)nth)), BJ_P_INT(item_id),
 		    BJ_P_STR(token))) == -1)
 			return bj_job_db_error(db);
 		if (n == 0)

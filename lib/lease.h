@@ -68,7 +68,15 @@ enum bj_err bj_lease_complete_batch(struct bj_db *db, struct bj_completion *c, i
  */
 enum bj_err bj_item_requeue(struct bj_db *db, long long item_id);
 
-/* The retry delay in seconds after failed attempt n (1, 2, …). */
+/*
+ * The retry delay in seconds after failed attempt n (1, 2, …):
+ * BJ_BACKOFF_FIRST, times BJ_BACKOFF_FACTOR per attempt, at most
+ * BJ_BACKOFF_MAX. The reaper's requeue (BJ_SQL_REAPER_ORPHANS_MOVE) binds
+ * the same three numbers.
+ */
+#define BJ_BACKOFF_FIRST	2
+#define BJ_BACKOFF_FACTOR	4
+#define BJ_BACKOFF_MAX		3600
 int bj_lease_backoff(int attempt);
 
 void bj_lease_status_free(struct bj_lease_status *st);

@@ -44,6 +44,7 @@ bj_notify_hist_load(struct bj_db *db, long long job_id, struct bj_notify_hists *
 			n->state = dup_cell(r, i, 4);
 			n->attempts = (int)bj_rows_int(r, i, 5);
 			n->next_attempt_at = dup_cell(r, i, 6);
+			n->round = (int)bj_rows_int(r, i, 11);
 		}
 		n = &h->items[h->n - 1];
 		if (bj_rows_get(r, i, 7) != NULL) {

@@ -21,6 +21,7 @@ struct bj_notify_attempt {
 
 struct bj_notify_hist {
 	long long		  id;
+	int			  round;	/* the job's round whose end recorded it */
 	char			 *event;	/* "job.succeeded" … */
 	char			 *channel;	/* "email" | "webhook" */
 	char			 *target;

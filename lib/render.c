@@ -58,6 +58,7 @@ bj_render_job(const struct bj_job *j, const struct bj_conf *conf)
 	put(o, "state", json_object_new_string(bj_job_state_name(j->state)));
 	put(o, "stage", json_object_new_int(j->stage));
 	put(o, "stage_count", json_object_new_int(j->stage_count));
+	put(o, "round", json_object_new_int(j->round));
 	put(c, "total", json_object_new_int64(j->n_total));
 	put(c, "pending", json_object_new_int64(j->n_pending));
 	put(c, "claimed", json_object_new_int64(j->n_claimed));

@@ -21,6 +21,7 @@ bj_render_notifications(const struct bj_notify_hists *h)
 		struct json_object *o = json_object_new_object(), *log = json_object_new_array();
 
 		json_object_object_add(o, "id", json_object_new_int64(n->id));
+		json_object_object_add(o, "round", json_object_new_int(n->round));
 		add_str(o, "event", n->event);
 		add_str(o, "channel", n->channel);
 		add_str(o, "target", n->target);

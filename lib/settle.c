@@ -3,7 +3,8 @@
  * the pages: fan-in (stage advance, job completion), terminal moves, the
  * notification outbox and the timeline. Every function runs inside the
  * caller's transaction and writes only conditionally, so a second run, or
- * a run from another process, changes nothing.
+ * a run from another process, changes nothing. Declared in job.h, with the
+ * rest of the job model (loading and the transaction runner are job.c's).
  */
 #include "config.h"
 
@@ -176,14 +177,23 @@ bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state to, const ch
 }
 
 enum bj_err
-bj_outbox_record(struct bj_db *db, long long job_id, const char *event)
+bj_outbox_record_jobs(struct bj_db *db, const char *ids, const char *event)
 {
-	if (event == NULL)
+	if (event == NULL || ids == NULL)
 		return BJ_ERR_INTERNAL;
 	if (bj_db_execp(db, BJ_SQL_OUTBOX_RECORD, NULL, BJ_PARAMS(BJ_P_STR(event),
-	    BJ_P_INT(job_id))) == -1)
+	    BJ_P_STR(ids))) == -1)
 		return bj_job_db_error(db);
 	return BJ_OK;
+}
+
+enum bj_err
+bj_outbox_record(struct bj_db *db, long long job_id, const char *event)
+{
+	char ids[32];
+
+	snprintf(ids, sizeof ids, "[%lld]", job_id);
+	return bj_outbox_record_jobs(db, ids, event);
 }
 
 enum bj_err
@@ -233,9 +243,49 @@ bj_job_resume(struct bj_db *db, long long job_id)
 	return e == BJ_OK ? bj_job_settle(db, job_id) : e;
 }
 
+enum bj_err
+bj_job_retry_round(struct bj_db *db, long long job_id, int round, const char *detail)
+{
+	struct bj_rows *r;
+	unsigned long long n;
+	long long now, gone;
+	int s;
+	char text[300];
+	enum bj_err e;
+
+	if ((r = bj_db_queryp(db, BJ_SQL_JOB_RETRY_LOCK, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
+		return bj_job_db_error(db);
+	if (r->nrows == 0) {
+		bj_rows_free(r);
+		return BJ_ERR_JOB_NOT_FOUND;
+	}
+	s = bj_job_state_parse(bj_rows_get(r, 0, 0));
+	now = bj_rows_int(r, 0, 1);
+	gone = bj_rows_int(r, 0, 2);
+	bj_rows_free(r);
+	if (round > 0 && round < now)
+		return BJ_OK;	/* retried already: the first call counted */
+	if (s != BJ_JOB_FAILED || (round > 0 && round != now))
+		return BJ_ERR_INVALID_TRANSITION;
+	if (gone)
+		return BJ_ERR_FILES_REMOVED;
+	if (bj_db_execp(db, BJ_SQL_ITEMS_RETRY, &n, BJ_PARAMS(BJ_P_INT(job_id))) == -1 ||
+	    bj_db_execp(db, BJ_SQL_JOB_RETRY_START, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(now))) == -1 ||
+	    bj_db_execp(db, BJ_SQL_JOB_RECOUNT, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	    BJ_P_INT(job_id))) == -1)
+		return bj_job_db_error(db);
+	snprintf(text, sizeof text, "round %lld: %llu items again%s%.200s", now + 1, n,
+	    detail != NULL && *detail ? ", " : "", detail != NULL ? detail : "");
+	if ((e = bj_event_add(db, job_id, "retried", text)) != BJ_OK)
+		return e;
+	return bj_claim_queue_join(db, job_id);
+}
+
 struct change {
 	long long		 job_id;
 	enum bj_job_change	 what;
+	int			 round;
 	const char		*detail;
 };
 
@@ -249,6 +299,8 @@ change_tx(struct bj_db *db, void *arg)
 		return bj_job_finish(db, c->job_id, BJ_JOB_CANCELLED, c->detail);
 	case BJ_CHANGE_PAUSE:
 		return bj_job_pause(db, c->job_id);
+	case BJ_CHANGE_RETRY:
+		return bj_job_retry_round(db, c->job_id, c->round, c->detail);
 	case BJ_CHANGE_RESUME:
 	default:
 		return bj_job_resume(db, c->job_id);
@@ -256,9 +308,16 @@ change_tx(struct bj_db *db, void *arg)
 }
 
 enum bj_err
-bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change what, const char *detail)
+bj_job_change_round(struct bj_db *db, long long job_id, enum bj_job_change what, int round,
+    const char *detail)
 {
-	struct change c = { job_id, what, detail };
+	struct change c = { job_id, what, round, detail };
 
 	return bj_job_in_tx(db, change_tx, &c);
+}
+
+enum bj_err
+bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change what, const char *detail)
+{
+	return bj_job_change_round(db, job_id, what, 0, detail);
 }

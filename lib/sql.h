@@ -6,7 +6,10 @@
  * the parameters it binds, in order: i an integer (BJ_P_INT), s a string
  * (BJ_P_STR, or BJ_P_NULL).
  * Grouped by the module that runs them: the texts are defined in sql.c
- * and sql_<area>.c beside it, and nowhere else.
+ * and sql_<area>.c beside it. Only two kinds of statement live elsewhere,
+ * because they are not runtime queries: db.c's session setup and
+ * transaction starts, and migrate.c's bookkeeping table and the
+ * migrations themselves (the files under sql/, embedded at build time).
  */
 #ifndef BJ_SQL_H
 #define BJ_SQL_H
@@ -47,7 +50,7 @@ extern const char BJ_SQL_STAGE_OPEN[];		/* i new, i job, i new, i job, i old */
 extern const char BJ_SQL_JOB_END[];		/* s to, i id, s from */
 extern const char BJ_SQL_ITEMS_CANCEL_CLAIMED[];	/* i job */
 extern const char BJ_SQL_JOB_COUNT_CANCEL_LATER[];	/* i claimed, i claimed, i job */
-extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, i job */
+extern const char BJ_SQL_OUTBOX_RECORD[];	/* s event, s job ids as a JSON array */
 extern const char BJ_SQL_EVENT_ADD[];		/* i job, s type, s detail */
 #define BJ_SQL_MAX_KINDS 16
 #define BJ_STR_(x) #x
@@ -83,7 +86,7 @@ extern const char BJ_SQL_CLAIMED_LIST[];	/* s [[id,"token"],…] -> id, job_id, 
 extern const char BJ_SQL_ITEM_DONE_UNDER[];	/* s token, s token, i item -> 1 succeeded under it, 2 failed under it, 0 */
 extern const char BJ_SQL_LEASE_HEARTBEAT[];	/* i secs, i secs, i done, i total, i item, s token */
 extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job state, item state */
-extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, max_attempts, on_item_failure, kind, seconds since the claim */
+extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, its last attempt, on_item_failure, kind, seconds since the claim, attempt in this round */
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
 extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error, s token */
@@ -102,6 +105,9 @@ struct bj_item_spec;
 extern const char BJ_SQL_JOB_STATE[];	/* i job -> state */
 extern const char BJ_SQL_JOB_PAUSE[];		/* i job */
 extern const char BJ_SQL_JOB_RESUME[];		/* i job */
+extern const char BJ_SQL_JOB_RETRY_LOCK[];	/* i job -> state, round, files removed */
+extern const char BJ_SQL_ITEMS_RETRY[];		/* i job */
+extern const char BJ_SQL_JOB_RETRY_START[];	/* i job, i round */
 /* job list for filter mask (1 owner, 2 state, 4 kind): s per filter, i before-id, i limit */
 const char *bj_sql_jobs_list(int mask);
 extern const char BJ_SQL_ITEMS_FIRST[];		/* i job -> smallest item id */
@@ -161,8 +167,7 @@ extern const char BJ_SQL_REAPER_EXPIRING_RECOUNT[];
 extern const char BJ_SQL_REAPER_EXPIRING_CLAIMS[];
 extern const char BJ_SQL_REAPER_EXPIRING_END[];
 extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
-extern const char BJ_SQL_REAPER_EXPIRING_OUTBOX[];
-extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications */
+extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications, ids (JSON) */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
 extern const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[];	/* i age seconds, i limit */
 extern const char BJ_SQL_REAPER_ITEM_ARTIFACTS[];	/* i job, i limit -> item id, artifact */
@@ -178,7 +183,7 @@ extern const char BJ_SQL_REAPER_PURGE_TARGETS[];	/* i job, i limit */
 extern const char BJ_SQL_REAPER_PURGE_JOB[];	/* i job, i age seconds */
 extern const char BJ_SQL_REAPER_DRIFTED[];	/* i after id, i limit -> id */
 extern const char BJ_SQL_REAPER_DRIFTED_FULL[];	/* i after id, i limit -> id */
-extern const char BJ_SQL_REAPER_RECOUNT[];	/* i job, i job */
+extern const char BJ_SQL_JOB_RECOUNT[];	/* i job, i job (the reaper and a retry) */
 extern const char BJ_SQL_REAPER_RECOUNT_ENDING[];	/* i job, i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
 extern const char BJ_SQL_REAPER_LEFTOVERS_DUE[];	/* i after id, i limit -> job id, job state, item state, repair */

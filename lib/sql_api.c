@@ -22,7 +22,7 @@
     " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
     " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
     " idempotency_key, priority, max_concurrency, version," \
-    " TIMESTAMPDIFF(SECOND, updated_at, NOW(6)) FROM jobs"
+    " TIMESTAMPDIFF(SECOND, updated_at, NOW(6)), round FROM jobs"
 
 const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
 const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";
@@ -63,12 +63,20 @@ const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
     " n_claimed = GREATEST(CAST(n_claimed AS SIGNED) - ?, 0), stage_remaining = 0,"
     " updated_at = NOW(6), version = version + 1 WHERE id = ?";
 
+/*
+ * The outbox rows of the jobs in a JSON array of ids, one per target, in
+ * each job's current round: one text for every end of a job (settle.c)
+ * and the reaper's expiry of a batch. Once per job, round, event and
+ * target, whoever records it (uq_notifications).
+ */
 const char BJ_SQL_OUTBOX_RECORD[] =
-    "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
-    " attempts, next_attempt_at, created_at)"
-    " SELECT job_id, ?, channel, target_hash, target, 'pending', 0, NOW(6), NOW(6)"
-    " FROM job_targets WHERE job_id = ?"
-    " ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO notifications (job_id, round, event, channel, target_hash, target,"
+    " state, attempts, next_attempt_at, created_at)"
+    " SELECT j.id, j.round, ?, t.channel, t.target_hash, t.target, 'pending', 0,"
+    " NOW(6), NOW(6)"
+    " FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) x"
+    " STRAIGHT_JOIN jobs j ON j.id = x.id STRAIGHT_JOIN job_targets t ON t.job_id = j.id"
+    " ON DUPLICATE KEY UPDATE notifications.id = notifications.id";
 
 const char BJ_SQL_EVENT_ADD[] =
     "INSERT INTO job_events (job_id, at, type, detail) VALUES (?, NOW(6), ?, ?)";
@@ -255,8 +263,9 @@ const char BJ_SQL_LEASE_STATUS[] =
     " ON j.id = i.job_id WHERE i.id = ?";
 
 const char BJ_SQL_LEASE_HOLDER[] =
-    "SELECT i.job_id, i.stage, i.attempt, j.max_attempts, j.on_item_failure, j.kind,"
-    " TIMESTAMPDIFF(MICROSECOND, i.claimed_at, NOW(6)) / 1e6"
+    "SELECT i.job_id, i.stage, i.attempt, j.max_attempts + i.attempt_base,"
+    " j.on_item_failure, j.kind, TIMESTAMPDIFF(MICROSECOND, i.claimed_at, NOW(6)) / 1e6,"
+    " i.attempt - i.attempt_base"
     " FROM items i JOIN jobs j ON j.id = i.job_id"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ? FOR UPDATE";
 
@@ -370,6 +379,35 @@ const char BJ_SQL_JOB_PAUSE[] =
 const char BJ_SQL_JOB_RESUME[] =
     "UPDATE jobs SET state = IF(started_at IS NULL, 'queued', 'running'),"
     " updated_at = NOW(6), version = version + 1 WHERE id = ? AND state = 'paused'";
+
+/* --- retry of a failed job (settle.c) --- */
+
+const char BJ_SQL_JOB_RETRY_LOCK[] =
+    "SELECT state, round, artifact_deleted_at IS NOT NULL FROM jobs WHERE id = ? FOR UPDATE";
+
+/*
+ * ix_items_job_state: its failed items, the ones its failure cancelled and
+ * the pending rows still waiting for the reaper to cancel them, back to
+ * pending, each with max_attempts attempts from the one it reached.
+ */
+const char BJ_SQL_ITEMS_RETRY[] =
+    "UPDATE items SET attempt_base = attempt, run_after = NOW(6), finished_at = NULL,"
+    " claimed_by = NULL, claimed_at = NULL, lease_token = NULL, lease_expires_at = NULL,"
+    " state = 'pending' WHERE job_id = ? AND state IN ('failed', 'cancelled', 'pending')";
+
+/*
+ * The next round: running again (queued if nothing was ever claimed), the
+ * open stage the lowest with items to do, and as long to its deadline as
+ * it was given at its creation. Binds i job, i round.
+ */
+const char BJ_SQL_JOB_RETRY_START[] =
+    "UPDATE jobs SET state = IF(started_at IS NULL, 'queued', 'running'), round = round + 1,"
+    " stage = COALESCE((SELECT MIN(i.stage) FROM items i WHERE i.job_id = jobs.id"
+    "  AND i.state IN ('pending', 'claimed')), stage),"
+    " deadline_at = NOW(6) + INTERVAL TIMESTAMPDIFF(MICROSECOND, created_at, deadline_at)"
+    "  MICROSECOND,"
+    " finished_at = NULL, artifact_expires_at = NULL, updated_at = NOW(6),"
+    " version = version + 1 WHERE id = ? AND state = 'failed' AND round = ?";
 
 /*
  * The job list, newest first, for the filters in mask (1 owner, 2 state,

@@ -62,11 +62,12 @@ const char BJ_SQL_NOTIFY_ATTEMPT[] =
  * For the job's JSON and status page: one row per attempt (or one row with
  * NULL attempt columns for a notification not tried yet): notification
  * id, event, channel, target, state, attempts, next_attempt_at, attempt,
- * at, status, error.
+ * at, status, error, and the job's round that recorded it.
  */
 const char BJ_SQL_NOTIFY_HISTORY[] =
     "SELECT n.id, n.event, n.channel, n.target, n.state, n.attempts,"
-    " " ISO("n.next_attempt_at") ", a.attempt, " ISO("a.at") ", a.status, a.error"
+    " " ISO("n.next_attempt_at") ", a.attempt, " ISO("a.at") ", a.status, a.error,"
+    " n.round"
     " FROM notifications n"
     " LEFT JOIN notification_attempts a ON a.notification_id = n.id"
     " WHERE n.job_id = ? ORDER BY n.id, a.attempt";

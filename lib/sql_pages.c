@@ -19,7 +19,7 @@
     " " AGO("created_at") ", " AGO("started_at") ", " AGO("finished_at") "," \
     " " AGO("deadline_at") ", " AGO("artifact_expires_at") "," \
     " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))," \
-    " priority, COALESCE(max_concurrency, 0), version, " AGO("updated_at")
+    " priority, COALESCE(max_concurrency, 0), version, " AGO("updated_at") ", round"
 
 /* The page job columns, then the time now by the database clock (seconds since the epoch). */
 const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =

@@ -67,15 +67,16 @@ const char BJ_SQL_REAPER_ORPHANS_FATE[] =
     "UPDATE reaper_orphans o LEFT JOIN jobs j ON j.id = o.job_id SET"
     " o.fate = CASE WHEN j.id IS NULL"
     "  OR j.state IN ('succeeded','failed','cancelled','expired') THEN 'revoke'"
-    "  WHEN o.attempt < j.max_attempts THEN 'requeue' ELSE 'fail' END,"
+    "  WHEN o.attempt < j.max_attempts + (SELECT i.attempt_base FROM items i"
+    "   WHERE i.id = o.id) THEN 'requeue' ELSE 'fail' END,"
     " o.job_stage = j.stage,"
     " o.fail_job = j.id IS NULL OR j.on_item_failure = 'fail_job'";
 
 /*
  * Move the batch's items, each still on the same attempt and still lost.
  * The error is the recorded failure's when there is one, else the
- * lease's; the back-off is bj_lease_backoff()'s (2 s, times 4 per
- * attempt, at most an hour). state and the lease go last: MariaDB
+ * lease's; the back-off is bj_lease_backoff()'s, bound as
+ * (BJ_BACKOFF_MAX, BJ_BACKOFF_FIRST, BJ_BACKOFF_FACTOR). state and the lease go last: MariaDB
  * assigns left to right and the IF()s read the old values.
  */
 const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
@@ -83,7 +84,7 @@ const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
     " i.error = IF(o.fate = 'revoke', i.error, COALESCE((SELECT f.error"
     "  FROM item_failures f WHERE f.item_id = i.id AND f.attempt = i.attempt), ?)),"
     " i.run_after = IF(o.fate = 'requeue', NOW(6) + INTERVAL"
-    "  LEAST(3600, 2 * POW(4, GREATEST(i.attempt, 1) - 1)) SECOND, i.run_after),"
+    "  LEAST(?, ? * POW(?, GREATEST(i.attempt - i.attempt_base, 1) - 1)) SECOND, i.run_after),"
     " i.claimed_by = IF(o.fate = 'requeue', NULL, i.claimed_by),"
     " i.claimed_at = IF(o.fate = 'requeue', NULL, i.claimed_at),"
     " i.finished_at = IF(o.fate = 'requeue', i.finished_at, NOW(6)),"
@@ -249,18 +250,11 @@ const char BJ_SQL_REAPER_EXPIRING_EVENTS[] =
     " SELECT id, NOW(6), 'expired', 'expired: past its deadline' FROM reaper_expiring"
     " ORDER BY id";
 
-/* one notification per target, whoever records it (uq_notifications) */
-const char BJ_SQL_REAPER_EXPIRING_OUTBOX[] =
-    "INSERT INTO notifications (job_id, event, channel, target_hash, target, state,"
-    " attempts, next_attempt_at, created_at)"
-    " SELECT t.job_id, 'job.expired', t.channel, t.target_hash, t.target, 'pending', 0,"
-    " NOW(6), NOW(6) FROM reaper_expiring e STRAIGHT_JOIN job_targets t ON t.job_id = e.id"
-    " ON DUPLICATE KEY UPDATE notifications.id = notifications.id";
-
+/* the batch: jobs expired, notifications recorded (one per target), ids as a JSON array */
 const char BJ_SQL_REAPER_EXPIRING_SUMMARY[] =
     "SELECT (SELECT COUNT(*) FROM reaper_expiring),"
     " (SELECT COUNT(*) FROM reaper_expiring e STRAIGHT_JOIN job_targets t"
-    "  ON t.job_id = e.id)";
+    "  ON t.job_id = e.id), (SELECT JSON_ARRAYAGG(id) FROM reaper_expiring)";
 
 /* --- step 5: artifacts and old rows --- */
 
@@ -355,7 +349,7 @@ const char BJ_SQL_REAPER_DRIFTED_FULL[] =
     " n_claimed = COALESCE(n.c, 0), n_succeeded = COALESCE(n.s, 0)," \
     " n_failed = COALESCE(n.f, 0), n_cancelled = COALESCE(n.x, 0),"
 
-const char BJ_SQL_REAPER_RECOUNT[] =
+const char BJ_SQL_JOB_RECOUNT[] =
     RECOUNT
     " stage_remaining = IF(j.state IN ('queued','running','paused'),"
     "  (SELECT COUNT(*) FROM items i WHERE i.job_id = j.id AND i.stage = j.stage"

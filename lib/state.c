@@ -16,7 +16,9 @@ static const unsigned char job_next[BJ_JOB_NSTATES][BJ_JOB_NSTATES] = {
 	[BJ_JOB_RUNNING] = { 0, 0, 1, 1, 1, 1, 1 },
 	/* claimed items may finish while paused: the last one ends the job */
 	[BJ_JOB_PAUSED]  = { 1, 1, 0, 1, 1, 1, 1 },
-	/* terminal states never change again */
+	/* a retry (bj_job_retry_round): a new round of a failed job */
+	[BJ_JOB_FAILED]  = { 1, 1, 0, 0, 0, 0, 0 },
+	/* the other terminal states never change again */
 };
 
 static const char *const item_names[BJ_ITEM_NSTATES] = {

@@ -55,7 +55,8 @@ check_conf(const struct bj_conf *conf, const char *path)
 	const char *why = NULL;
 
 	if (bj_backoff_check(conf->notify_backoff) == -1) {
-		bj_log_err("%s: [notify] backoff must be a comma-separated list of seconds", path);
+		bj_log_err("%s: [notify] backoff must be a comma-separated list of seconds,"
+		    " each 1 to %d", path, BJ_BACKOFF_STEP_MAX);
 		return -1;
 	}
 	if (bj_mail_transport_check(conf->mail_transport, &why) == -1) {
@@ -201,8 +202,9 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			watch = strtol(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || watch < 1 || watch > 86400) {
-				fprintf(stderr, "bulkjobs-notify: --watch must be 1 to 86400 seconds\n");
+			if (*end != '\0' || end == optarg || watch < 1 || watch > BJ_WATCH_MAX) {
+				fprintf(stderr, "bulkjobs-notify: --watch must be 1 to %d seconds\n",
+				    BJ_WATCH_MAX);
 				return EX_USAGE;
 			}
 			break;

@@ -69,7 +69,11 @@ void bj_notes_free(struct bj_note **notes, int n);
 void bj_note_set(struct bj_note *note, enum bj_note_outcome outcome, int status,
     const char *error);
 
-/* 0 when spec ("5,300,1800") is a valid back-off list, else -1. */
+#define BJ_BACKOFF_STEP_MAX	(7 * 86400)	/* one step of [notify] backoff: a week */
+#define BJ_RETRY_AFTER_MAX	86400		/* a receiver's Retry-After is followed up to a day */
+#define BJ_WATCH_MAX		86400		/* --watch: a pass at least daily */
+
+/* 0 when spec ("5,300,1800") is a valid back-off list (steps 1..BJ_BACKOFF_STEP_MAX), else -1. */
 int bj_backoff_check(const char *spec);
 /* The delay before attempt + 1: the list's entry for attempt (the last one repeats), ±10 %. */
 long long bj_backoff_delay(const char *spec, int attempt);

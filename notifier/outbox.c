@@ -169,7 +169,7 @@ bj_backoff_check(const char *spec)
 		while (*p == ' ')
 			p++;
 		v = strtoll(p, &end, 10);
-		if (end == p || *p == '-' || *p == '+' || v < 1 || v > 7 * 86400)
+		if (end == p || *p == '-' || *p == '+' || v < 1 || v > BJ_BACKOFF_STEP_MAX)
 			return -1;
 		p = end;
 		while (*p == ' ')
@@ -272,7 +272,8 @@ record_once(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 		long long delay = bj_backoff_delay(conf->notify_backoff, note->attempt);
 
 		if (note->retry_after > 0)
-			delay = note->retry_after > 86400 ? 86400 : note->retry_after;
+			delay = note->retry_after > BJ_RETRY_AFTER_MAX ? BJ_RETRY_AFTER_MAX :
+			    note->retry_after;
 		rc = bj_db_execp(db, BJ_SQL_NOTIFY_RETRY, &affected,
 		    BJ_PARAMS(BJ_P_INT(delay), BJ_P_STR(status), BJ_P_STR(err),
 		    BJ_P_INT(note->id), BJ_P_INT(note->attempt)));

@@ -39,7 +39,16 @@ static long long
 cancel_batch(struct bj_reaper *r, long long job_id, int claimed)
 {
 	unsigned long long n = 0;
+	struct bj_rows *lock;
 
+	/*
+	 * The job's row first, as a retry locks it before its items: a failed
+	 * job retried meanwhile is running again, and the batch then cancels
+	 * nothing of the items its retry sent back to pending.
+	 */
+	if ((lock = bj_db_queryp(r->db, BJ_SQL_JOB_LOCK, BJ_PARAMS(BJ_P_INT(job_id)))) == NULL)
+		return -1;
+	bj_rows_free(lock);
 	if (bj_db_execp(r->db,
 	    claimed ? BJ_SQL_REAPER_CANCEL_CLAIMED : BJ_SQL_REAPER_CANCEL_PENDING, &n,
 	    BJ_PARAMS(BJ_P_INT(job_id), BJ_P_INT(job_id), BJ_P_INT(r->batch))) == -1)
@@ -182,11 +191,12 @@ expire_group(struct bj_reaper *r)
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_CLAIMS, NULL, NULL, 0) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_END, NULL, NULL, 0) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_EVENTS, NULL, NULL, 0) == -1 ||
-	    bj_db_execp(r->db, BJ_SQL_REAPER_EXPIRING_OUTBOX, NULL, NULL, 0) == -1 ||
 	    (sum = bj_db_queryp(r->db, BJ_SQL_REAPER_EXPIRING_SUMMARY, NULL, 0)) == NULL)
 		goto err;
 	n = bj_rows_int(sum, 0, 0);
-	if (bj_db_commit(r->db) == -1) {
+	/* the notifications of their round, by the statement every job's end uses */
+	if ((n > 0 && bj_outbox_record_jobs(r->db, bj_rows_get(sum, 0, 2),
+	    "job.expired") != BJ_OK) || bj_db_commit(r->db) == -1) {
 		bj_rows_free(sum);
 		goto err;
 	}

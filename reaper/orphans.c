@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "job.h"
+#include "lease.h"
 #include "log.h"
 #include "reaper.h"
 #include "sql.h"
@@ -143,7 +144,8 @@ orphan_batch(struct bj_reaper *r, const char *pick, int repair)
 		return n;
 	}
 	if (bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_MOVE, NULL,
-	    BJ_PARAMS(BJ_P_STR(LEASE_ERROR))) == -1 ||
+	    BJ_PARAMS(BJ_P_STR(LEASE_ERROR), BJ_P_INT(BJ_BACKOFF_MAX), BJ_P_INT(BJ_BACKOFF_FIRST),
+	    BJ_P_INT(BJ_BACKOFF_FACTOR))) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_UNMOVED, NULL, NULL, 0) == -1 ||
 	    bj_db_execp(r->db, BJ_SQL_REAPER_ORPHANS_FAILURES, NULL,
 	    BJ_PARAMS(BJ_P_STR(LEASE_ERROR))) == -1 ||

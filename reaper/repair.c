@@ -44,7 +44,7 @@ repair_counts(struct bj_reaper *r)
 				continue;
 			}
 			bj_log_info("repairing: job %lld counters drifted from its items; recounted", id);
-			if (bj_db_execp(r->db, BJ_SQL_REAPER_RECOUNT, NULL,
+			if (bj_db_execp(r->db, BJ_SQL_JOB_RECOUNT, NULL,
 			    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT(id))) == -1) {
 				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
 				bj_rows_free(rows);

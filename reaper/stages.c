@@ -73,7 +73,7 @@ bj_reaper_settle(struct bj_reaper *r, long long job_id, struct bj_reaper_stats *
 	if (before < 0 || bj_job_state_terminal(before))
 		return 0;
 	/* the counters decide what settle does: put them right first */
-	if (bj_db_execp(r->db, BJ_SQL_REAPER_RECOUNT, NULL, BJ_PARAMS(BJ_P_INT(job_id),
+	if (bj_db_execp(r->db, BJ_SQL_JOB_RECOUNT, NULL, BJ_PARAMS(BJ_P_INT(job_id),
 	    BJ_P_INT(job_id))) == -1)
 		return -1;
 	if (bj_job_settle(r->db, job_id) != BJ_OK)

@@ -24,6 +24,7 @@
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "claim.h"
 #include "create.h"
 #include "harness.h"
 #include "job.h"
@@ -264,6 +265,54 @@ bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *i
 	}
 	s->items = items;
 	s->nitems = n;
+}
+
+long long
+bj_test_make_job(struct bj_db *db, const struct bj_test_job *j)
+{
+	struct bj_item_spec *items = bj_xcalloc(j->n, sizeof *items);
+	char (*keys)[16] = bj_xcalloc(j->n, sizeof *keys);
+	const char *hooks[] = { j->webhook }, *mails[] = { j->email };
+	struct bj_job_spec s;
+	long long id = 0;
+	int existed;
+	char why[200];
+
+	bj_test_job_spec(&s, j->kind, items, keys, j->n, j->stages > 0 ? j->stages : 1);
+	if (j->owner != NULL)
+		s.owner = j->owner;
+	s.title = j->title;
+	for (size_t i = 0; i < j->n; i++)
+		items[i].payload = j->payload;
+	if (j->webhook != NULL) {
+		s.webhooks = hooks;
+		s.nwebhooks = 1;
+	}
+	if (j->email != NULL) {
+		s.emails = mails;
+		s.nemails = 1;
+	}
+	if (j->max_attempts > 0)
+		s.max_attempts = j->max_attempts;
+	s.on_item_failure = j->on_item_failure;
+	s.priority = j->priority;
+	s.max_concurrency = j->max_concurrency;
+	CU_ASSERT_EQUAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
+	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
+	free(items);
+	free(keys);
+	return id;
+}
+
+int
+bj_test_claim(struct bj_db *db, const char *kind, int limit, struct bj_claimed **c)
+{
+	const char *kinds[] = { kind };
+	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
+	int n = 0;
+
+	CU_ASSERT_EQUAL(bj_claim(db, &r, c, &n), BJ_OK);
+	return n;
 }
 
 /* --- HTTP client ---------------------------------------------------- */

@@ -62,6 +62,18 @@ struct bj_item_spec;
 void bj_test_job_spec(struct bj_job_spec *s, const char *kind, struct bj_item_spec *items,
     char (*keys)[16], size_t n, int stages);
 
+/* A job for bj_test_make_job: bj_test_job_spec's, with what is set here (0/NULL: its default). */
+struct bj_test_job {
+	const char	*kind, *owner, *title, *payload, *webhook, *email;
+	size_t		 n;
+	int		 stages, max_attempts, on_item_failure, priority, max_concurrency;
+};
+/* Create the job (asserting it is created); its id. */
+long long bj_test_make_job(struct bj_db *db, const struct bj_test_job *j);
+struct bj_claimed;
+/* Claim up to limit due items of kind as worker "w" (asserting BJ_OK); how many. */
+int bj_test_claim(struct bj_db *db, const char *kind, int limit, struct bj_claimed **c);
+
 struct bj_http_reply {
 	long	 status;
 	char	*body;		/* NUL-terminated, owned */

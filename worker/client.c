@@ -205,7 +205,7 @@ post(struct bj_client *c, const char *path, const char *body, struct bj_buf *rep
 
 /* Release a claim; NULL is a no-op. */
 void
-bj_claim_free(struct bj_claim *cl)
+bj_held_free(struct bj_held *cl)
 {
 	if (cl == NULL)
 		return;
@@ -218,10 +218,10 @@ bj_claim_free(struct bj_claim *cl)
 }
 
 /* One claimed item from its JSON; NULL with *why when a field is missing. */
-static struct bj_claim *
+static struct bj_held *
 claim_from(struct json_object *it, const char **why)
 {
-	struct bj_claim *cl = bj_xcalloc(1, sizeof *cl);
+	struct bj_held *cl = bj_xcalloc(1, sizeof *cl);
 	struct json_object *p = NULL;
 	long long v;
 	const char *s;
@@ -247,17 +247,17 @@ claim_from(struct json_object *it, const char **why)
 	    "null");
 	return cl;
 bad:
-	bj_claim_free(cl);
+	bj_held_free(cl);
 	return NULL;
 }
 
 /* Parse {"items":[…]} into claims. */
 int
-bj_claims_parse(const char *body, size_t len, struct bj_claim ***out, int *n,
+bj_held_parse(const char *body, size_t len, struct bj_held ***out, int *n,
     const char **why)
 {
 	struct json_object *obj, *items = NULL;
-	struct bj_claim **v = NULL;
+	struct bj_held **v = NULL;
 	enum bj_err err;
 	size_t count;
 	int rc = -1;
@@ -280,7 +280,7 @@ bj_claims_parse(const char *body, size_t len, struct bj_claim ***out, int *n,
 			if (!json_object_is_type(it, json_type_object))
 				*why = "an item is not an object";
 			for (size_t k = 0; k < i; k++)
-				bj_claim_free(v[k]);
+				bj_held_free(v[k]);
 			free(v);
 			v = NULL;
 			goto out;
@@ -297,7 +297,7 @@ out:
 /* Claim up to limit items. */
 enum bj_call
 bj_client_claim(struct bj_client *c, const char *worker, char *const *kinds,
-    int nkinds, int limit, int lease_seconds, struct bj_claim ***out, int *n)
+    int nkinds, int limit, int lease_seconds, struct bj_held ***out, int *n)
 {
 	struct json_object *req = json_object_new_object(), *k = json_object_new_array();
 	struct bj_buf reply = { 0 };
@@ -333,7 +333,7 @@ bj_client_claim(struct bj_client *c, const char *worker, char *const *kinds,
 	c->call_headers = NULL;
 	if (rc != BJ_CALL_RETRY)
 		c->claim_key[0] = '\0';
-	if (rc == BJ_CALL_OK && bj_claims_parse(reply.data, reply.len, out, n, &why) == -1) {
+	if (rc == BJ_CALL_OK && bj_held_parse(reply.data, reply.len, out, n, &why) == -1) {
 		set_error(c, "/v1/claims: malformed reply", why);
 		rc = BJ_CALL_RETRY;
 	}
@@ -346,7 +346,7 @@ bj_client_claim(struct bj_client *c, const char *worker, char *const *kinds,
 
 /* POST to /v1/items/ID/verb with req (consumed). */
 static enum bj_call
-item_call(struct bj_client *c, const struct bj_claim *cl, const char *verb,
+item_call(struct bj_client *c, const struct bj_held *cl, const char *verb,
     struct json_object *req, struct bj_buf *reply)
 {
 	char path[96];
@@ -361,7 +361,7 @@ item_call(struct bj_client *c, const struct bj_claim *cl, const char *verb,
 
 /* Extend the lease; *job_state gets the job's state from the reply ("" when absent). */
 enum bj_call
-bj_client_heartbeat(struct bj_client *c, struct bj_claim *cl, long long done,
+bj_client_heartbeat(struct bj_client *c, struct bj_held *cl, long long done,
     long long total, char *job_state, size_t job_state_len)
 {
 	struct json_object *req = json_object_new_object(), *obj;
@@ -391,7 +391,7 @@ bj_client_heartbeat(struct bj_client *c, struct bj_claim *cl, long long done,
 
 /* Complete with result (JSON text or NULL) and artifact (or NULL). */
 enum bj_call
-bj_client_complete(struct bj_client *c, const struct bj_claim *cl, const char *result,
+bj_client_complete(struct bj_client *c, const struct bj_held *cl, const char *result,
     const char *artifact)
 {
 	struct json_object *req = json_object_new_object(), *res = NULL;
@@ -411,7 +411,7 @@ bj_client_complete(struct bj_client *c, const struct bj_claim *cl, const char *r
 
 /* Fail with a message; retryable says whether another attempt may follow. */
 enum bj_call
-bj_client_fail(struct bj_client *c, const struct bj_claim *cl, const char *error,
+bj_client_fail(struct bj_client *c, const struct bj_held *cl, const char *error,
     int retryable)
 {
 	struct json_object *req = json_object_new_object();

@@ -24,13 +24,15 @@
 
 #include <curl/curl.h>
 
+#include "claim.h"
 #include "conf.h"
 #include "log.h"
+#include "sql.h"
 #include "worker.h"
 
 
-#define MAX_KINDS	16	/* what one claim may ask for */
-#define MAX_CLAIM	100	/* items one claim may ask for */
+#define MAX_KINDS	BJ_SQL_MAX_KINDS	/* what one claim may ask for */
+#define MAX_CLAIM	BJ_CLAIM_MAX_LIMIT	/* items one claim may ask for */
 #define MAX_SLOTS	256
 #define IDLE_MIN	0.25	/* seconds between claims when idle: first */
 #define IDLE_MAX	5.0	/* … and at most */
@@ -40,7 +42,7 @@ enum stop_why { STOP_NONE, STOP_LOST, STOP_JOB_ENDED, STOP_SHUTDOWN, STOP_NOSTAR
 
 struct slot {
 	int		 used;
-	struct bj_claim	*cl;
+	struct bj_held	*cl;
 	struct bj_run	 run;
 	int		 started;	/* run is valid */
 	double		 hb_due;
@@ -241,7 +243,7 @@ parse_args(int argc, char **argv, struct opts *o)
  * job's own lease).
  */
 static double
-hb_interval(const struct opts *o, const struct bj_claim *cl)
+hb_interval(const struct opts *o, const struct bj_held *cl)
 {
 	double iv = o->lease > 0 ? o->lease / 3.0 : 0;
 
@@ -284,7 +286,7 @@ slot_clear(struct slot *s)
 {
 	if (s->started)
 		bj_run_free(&s->run);
-	bj_claim_free(s->cl);
+	bj_held_free(s->cl);
 	memset(s, 0, sizeof *s);
 }
 
@@ -492,7 +494,7 @@ take_signals(struct worker *w, double now)
 
 /* Put the n claims of got into free slots and start their commands; the number placed. */
 static int
-place_claims(struct worker *w, struct bj_claim **got, int n, double now)
+place_claims(struct worker *w, struct bj_held **got, int n, double now)
 {
 	int placed = 0;
 
@@ -502,7 +504,7 @@ place_claims(struct worker *w, struct bj_claim **got, int n, double now)
 		while (i < w->o.jobs && w->slots[i].used)
 			i++;
 		if (i == w->o.jobs) {	/* the server gave more than asked */
-			bj_claim_free(got[k]);
+			bj_held_free(got[k]);
 			continue;
 		}
 		s = &w->slots[i];
@@ -524,7 +526,7 @@ place_claims(struct worker *w, struct bj_claim **got, int n, double now)
 static int
 claim(struct worker *w, int nfree, int nused, double now)
 {
-	struct bj_claim **got = NULL;
+	struct bj_held **got = NULL;
 	int n = 0;
 	enum bj_call cr = bj_client_claim(w->client, w->o.worker_id, w->o.kinds, w->o.nkinds,
 	    nfree < MAX_CLAIM ? nfree : MAX_CLAIM, w->o.lease, &got, &n);

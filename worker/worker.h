@@ -7,8 +7,8 @@
  * says (stdout, the tail of stderr, "progress DONE TOTAL" lines on fd 3)
  * and how it ended; main.c is the loop that ties them together.
  *
- * Ownership: a struct bj_claim and its strings belong to the caller
- * (bj_claim_free). A struct bj_run owns its pipes, buffers and child
+ * Ownership: a struct bj_held and its strings belong to the caller
+ * (bj_held_free). A struct bj_run owns its pipes, buffers and child
  * until bj_run_free(), which never kills: stop the child first.
  */
 #ifndef BJ_WORKER_H
@@ -33,7 +33,8 @@ enum bj_call {
 	BJ_CALL_AUTH,		/* 401/403: the token is wrong for this server */
 };
 
-struct bj_claim {
+/* An item this worker holds under a lease, as a claim answered it. */
+struct bj_held {
 	long long	 id;
 	long long	 job_id;
 	char		*kind;
@@ -57,24 +58,24 @@ const char *bj_client_error(const struct bj_client *c);
 /* Claim up to limit items of kinds; *out gets *n claims (caller frees each). */
 enum bj_call bj_client_claim(struct bj_client *c, const char *worker,
     char *const *kinds, int nkinds, int limit, int lease_seconds,
-    struct bj_claim ***out, int *n);
+    struct bj_held ***out, int *n);
 /*
  * Extend a lease, passing progress (total < 0: none); job_state gets the
  * job's state and cl->lease_left the length of the extended lease.
  */
-enum bj_call bj_client_heartbeat(struct bj_client *c, struct bj_claim *cl,
+enum bj_call bj_client_heartbeat(struct bj_client *c, struct bj_held *cl,
     long long done, long long total, char *job_state, size_t job_state_len);
 /* Complete an item; result is JSON text or NULL; artifact may be NULL. */
-enum bj_call bj_client_complete(struct bj_client *c, const struct bj_claim *cl,
+enum bj_call bj_client_complete(struct bj_client *c, const struct bj_held *cl,
     const char *result, const char *artifact);
 /* Fail an item with a message (sanitised here). */
-enum bj_call bj_client_fail(struct bj_client *c, const struct bj_claim *cl,
+enum bj_call bj_client_fail(struct bj_client *c, const struct bj_held *cl,
     const char *error, int retryable);
 
 /* Parse a claims reply body; -1 with *why on a malformed one. */
-int bj_claims_parse(const char *body, size_t len, struct bj_claim ***out, int *n,
+int bj_held_parse(const char *body, size_t len, struct bj_held ***out, int *n,
     const char **why);
-void bj_claim_free(struct bj_claim *cl);
+void bj_held_free(struct bj_held *cl);
 /* Seconds from date (a server's Date header) to the ISO 8601 UTC time iso; -1 when unknown. */
 double bj_lease_left(const char *iso, time_t date);
 

@@ -170,17 +170,8 @@ test_spec_check_names_field(void)
 static long long
 make(const char *kind, size_t n, int stages)
 {
-	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc(n, 16);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-
-	spec_init(&s, kind, items, n, stages, keys);
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = n, .stages = stages,
+	    .title = "t", .payload = "{\"n\":1}" });
 }
 
 static void

@@ -35,34 +35,12 @@ init(void)
 static long long
 make(const char *kind, int n, int stages)
 {
-	struct bj_item_spec *items = bj_xcalloc((size_t)n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc((size_t)n, sizeof *keys);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	const char *hooks[] = { "http://127.0.0.1:9/hook" };
-
-	bj_test_job_spec(&s, kind, items, keys, (size_t)n, stages);
-	s.on_item_failure = BJ_ON_FAIL_JOB;
-	s.webhooks = hooks;
-	s.nwebhooks = 1;
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = (size_t)n,
+	    .stages = stages, .webhook = "http://127.0.0.1:9/hook" });
 }
 
 /* Claim up to limit items of kind on connection d. */
-static int
-claim_on(struct bj_db *d, const char *kind, int limit, struct bj_claimed **c)
-{
-	const char *kinds[] = { kind };
-	struct bj_claim_req r = { "w", kinds, 1, limit, 0, 0, NULL, NULL };
-	int n = 0;
-
-	CU_ASSERT_EQUAL(bj_claim(d, &r, c, &n), BJ_OK);
-	return n;
-}
+#define claim_on(d, kind, limit, c)	bj_test_claim(d, kind, limit, c)
 
 /* The claimed item of job among c[0..n). */
 static const struct bj_claimed *

@@ -41,24 +41,9 @@ init(void)
 static long long
 make(const char *kind, const char *owner, size_t n, int priority, int max_conc)
 {
-	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc(n, 16);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-	char why[200];
-
-	bj_test_job_spec(&s, kind, items, keys, n, 1);
-	s.owner = owner;
-	s.priority = priority;
-	s.max_concurrency = max_conc;
-	s.on_item_failure = BJ_ON_FAIL_CONTINUE;
-	s.max_attempts = 100;
-	CU_ASSERT_EQUAL(bj_job_spec_check(&s, 1000000, why, sizeof why), BJ_OK);
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .owner = owner, .n = n,
+	    .priority = priority, .max_concurrency = max_conc,
+	    .on_item_failure = BJ_ON_FAIL_CONTINUE, .max_attempts = 100 });
 }
 
 /* Claim limit items of kind n times on d; the number of items received. */
@@ -72,7 +57,11 @@ claim_n(struct bj_db *d, const char *kind, int times, int limit)
 	int n, total = 0;
 
 	for (int i = 0; i < times; i++) {
-		CU_ASSERT_EQUAL_FATAL(bj_claim(d, &r, &c, &n), BJ_OK);
+		enum bj_err e = bj_claim(d, &r, &c, &n);
+
+		if (e != BJ_OK)
+			fprintf(stderr, "claim: %s (%s)\n", bj_err_code(e), bj_db_error(d));
+		CU_ASSERT_EQUAL_FATAL(e, BJ_OK);
 		total += n;
 		bj_claimed_free(c, n);
 	}
@@ -499,6 +488,36 @@ test_claim_cost_with_many_owners(void)
 	CU_ASSERT(per_claim < 400);
 }
 
+/*
+ * A claim that finds its queue's row held elsewhere claims without it and
+ * owes the cost (claim_debts); the next claim that holds the row pays it
+ * into the pass, so no served item goes uncharged.
+ */
+static void
+test_debt_folded_into_pass(void)
+{
+	struct bj_db *other = bj_db_new(conf);
+	const char *pass = "SELECT pass FROM claim_queues WHERE kind = 'debt' AND owner = 'dora'";
+	const char *debt = "SELECT COALESCE(SUM(debt), 0) FROM claim_debts"
+	    " WHERE kind = 'debt' AND owner = 'dora'";
+	long long cost = bj_claim_cost(0), before;
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_connect(other), 0);
+	make("debt", "dora", 10, 0, 0);
+	before = q("%s", pass);
+	bj_test_sql(other, "START TRANSACTION");
+	CU_ASSERT_EQUAL(bj_test_scalar(other, "SELECT pass FROM claim_queues"
+	    " WHERE kind = 'debt' AND owner = 'dora' FOR UPDATE"), before);
+	CU_ASSERT_EQUAL(claim_n(db, "debt", 1, 2), 2);
+	CU_ASSERT_EQUAL(q("%s", debt), 2 * cost);
+	bj_test_sql(other, "COMMIT");
+	CU_ASSERT_EQUAL(q("%s", pass), before);
+	CU_ASSERT_EQUAL(claim_n(db, "debt", 1, 1), 1);
+	CU_ASSERT_EQUAL(q("%s", pass), before + 3 * cost);
+	CU_ASSERT_EQUAL(q("%s", debt), 0);
+	bj_db_free(other);
+}
+
 int
 main(void)
 {
@@ -518,5 +537,7 @@ main(void)
 	CU_add_test(s, "[claims] max_per_kind holds under 8 racing workers", test_kind_limit_holds);
 	CU_add_test(s, "waiting_on names the limit", test_waiting_on);
 	CU_add_test(s, "a claim's cost does not grow with the owners", test_claim_cost_with_many_owners);
+	CU_add_test(s, "a claim without its queue's lock owes, the next one pays",
+	    test_debt_folded_into_pass);
 	return bj_test_run();
 }

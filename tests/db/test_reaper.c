@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "claim.h"
 #include "harness.h"
+#include "job.h"
 #include "reaper.h"
 #include "sql.h"
 
@@ -411,7 +412,7 @@ test_orphan_batch_mixed(void)
 	CU_ASSERT(item_state_is(b2, "succeeded"));
 	CU_ASSERT(job_state_is(b, "succeeded"));
 	CU_ASSERT_EQUAL(notifications(b, "job.succeeded"), 2);
-	/* attempts left: back to pending after 2 s, then 8 s; the live claim stays */
+	/* attempts left: back to pending after 2 s, then 8 s (bj_lease_backoff); the live claim stays */
 	CU_ASSERT(job_state_is(c, "running"));
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'"
 	    " AND lease_token IS NULL AND run_after BETWEEN NOW(6) + INTERVAL 1 SECOND"
@@ -463,6 +464,57 @@ listed_cancelled(long long job)
 		CU_ASSERT_STRING_EQUAL(bj_rows_get(rows, i, 4), "cancelled");
 	bj_rows_free(rows);
 	return n;
+}
+
+/* A retried job that expires notifies in its round, beside its first round's failure. */
+static void
+test_retried_job_expires_in_its_round(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "fail_job", -10);
+
+	plant_item(job, 0, "pending", 0, 0);
+	count_job(job);
+	sqlf("UPDATE jobs SET round = 2 WHERE id = %lld", job);
+	sqlf("INSERT INTO notifications (job_id, round, event, channel, target_hash, target,"
+	    " state, attempts, next_attempt_at, created_at) SELECT job_id, 1, 'job.expired',"
+	    " channel, target_hash, target, 'sent', 1, NOW(6), NOW(6) FROM job_targets"
+	    " WHERE job_id = %lld", job);
+	reaper_init(&r, db, 2);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT_EQUAL(r.st.expired, 1);
+	CU_ASSERT(job_state_is(job, "expired"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
+	    " AND event = 'job.expired' AND round = 2 AND state = 'pending'", job), 2);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM notifications WHERE job_id = %lld"
+	    " AND round = 1 AND state = 'sent'", job), 2);
+}
+
+/*
+ * A failed job retried before the reaper cancelled its leftover pending
+ * rows: they are the job's work again, and the sweep leaves them alone.
+ */
+static void
+test_retried_job_keeps_its_pending_rows(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 1, "fail_job", 3600);
+	long long failed = plant_item(job, 0, "failed", 1, 0);
+	long long left = plant_item(job, 1, "pending", 0, 0);
+
+	count_job(job);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL(bj_job_finish(db, job, BJ_JOB_FAILED, "an item failed"), BJ_OK);
+	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
+	CU_ASSERT(item_state_is(left, "pending"));	/* counted cancelled, the row is the reaper's */
+	CU_ASSERT_EQUAL(bj_job_change(db, job, BJ_CHANGE_RETRY, "by alice"), BJ_OK);
+	reaper_init(&r, db, 2);
+	CU_ASSERT_EQUAL(bj_reaper_sweep(&r), 0);
+	CU_ASSERT(job_state_is(job, "running"));
+	CU_ASSERT(item_state_is(failed, "pending"));
+	CU_ASSERT(item_state_is(left, "pending"));
+	CU_ASSERT_EQUAL(scalarf("SELECT n_pending FROM jobs WHERE id = %lld", job), 2);
+	CU_ASSERT(counts_ok(job));
 }
 
 /*
@@ -643,6 +695,20 @@ test_item_artifacts_purged_with_job(void)
 	    " artifact_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", job);
 	sqlf("UPDATE jobs SET finished_at = NOW(6), artifact = NULL,"
 	    " artifact_expires_at = NOW(6) + INTERVAL 1 HOUR WHERE id = %lld", keep);
+
+	/* a dry run counts what it would delete and deletes nothing */
+	reaper_init(&r, db, 2);
+	r.dry_run = 1;
+	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
+	CU_ASSERT(r.st.artifacts >= 2);
+	for (int i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/stage/part%d.csv", artroot, i);
+		CU_ASSERT_TRUE(exists(p));
+	}
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE job_id = %lld"
+	    " AND artifact IS NOT NULL", job), 6);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld"
+	    " AND artifact_deleted_at IS NULL", job), 1);
 
 	reaper_init(&r, db, 2);		/* batches of 2: three turns for the job's six */
 	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
@@ -1023,6 +1089,10 @@ main(void)
 {
 	CU_pSuite s = bj_test_suite("reaper", init, NULL);
 
+	CU_add_test(s, "a retried job expires with its round's notifications",
+	    test_retried_job_expires_in_its_round);
+	CU_add_test(s, "a retried job keeps the pending rows its failure left",
+	    test_retried_job_keeps_its_pending_rows);
 	CU_add_test(s, "lost claim requeued", test_lost_claim_requeued);
 	CU_add_test(s, "existing failure record (Solid Queue #699)", test_existing_failure_record);
 	CU_add_test(s, "claim with a failure record repaired", test_claim_with_failure_record);

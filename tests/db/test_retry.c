@@ -41,17 +41,7 @@ init(void)
 static long long
 make(const char *kind, size_t n)
 {
-	struct bj_item_spec *items = bj_xcalloc(n, sizeof *items);
-	char (*keys)[16] = bj_xcalloc(n, 16);
-	struct bj_job_spec s;
-	long long id = 0;
-	int existed;
-
-	bj_test_job_spec(&s, kind, items, keys, n, 1);
-	CU_ASSERT_EQUAL(bj_job_create(db, &s, &id, &existed), BJ_OK);
-	free(items);
-	free(keys);
-	return id;
+	return bj_test_make_job(db, &(struct bj_test_job){ .kind = kind, .n = n });
 }
 
 /* A worker's own connection. */

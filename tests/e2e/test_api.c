@@ -536,6 +536,170 @@ test_fail_and_retry(void)
 	json_object_put(job);
 }
 
+/* End claimed item it (an element of a claim's items) by "complete" or "fail". */
+static void
+end_item(struct json_object *it, const char *how)
+{
+	struct json_object *r = NULL;
+	char body[200];
+
+	if (strcmp(how, "fail") == 0)
+		snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"boom\"}",
+		    gets_(it, "lease_token"));
+	else
+		snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", gets_(it, "lease_token"));
+	CU_ASSERT_EQUAL(item_post(geti(it, "id"), how, body, &r), 200);
+	json_object_put(r);
+}
+
+/* Job id as submit_tok sees it (asserting 200); the caller puts it. */
+static struct json_object *
+job_now(long long id)
+{
+	struct json_object *r = NULL;
+	char path[64];
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
+	CU_ASSERT_EQUAL(call("GET", path, submit_tok, NULL, NULL, &r), 200);
+	return r;
+}
+
+/* A failed job of kind with two items: one succeeded, one failed for good; returns its id. */
+static long long
+failed_job(const char *kind)
+{
+	struct json_object *job = NULL, *cl = NULL, *items, *r;
+	char body[400];
+	long long id;
+
+	snprintf(body, sizeof body, "{\"kind\":\"%s\",\"owner\":\"alice\",\"max_attempts\":1,"
+	    "\"items\":[{\"key\":\"a\"},{\"key\":\"b\"}]}", kind);
+	CU_ASSERT_EQUAL_FATAL(call("POST", "/v1/jobs", submit_tok, NULL, body, &job), 201);
+	id = geti(job, "id");
+	json_object_put(job);
+	items = claim(kind, 2, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 2);
+	end_item(json_object_array_get_idx(items, 0), "complete");
+	end_item(json_object_array_get_idx(items, 1), "fail");
+	json_object_put(cl);
+	r = job_now(id);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
+	CU_ASSERT_EQUAL(geti(r, "round"), 1);
+	json_object_put(r);
+	return id;
+}
+
+/* A request that must be refused with status and error code want. */
+static void
+refused(const char *method, const char *path, const char *tok, const char *body, long status,
+    const char *want)
+{
+	struct json_object *r = NULL;
+
+	CU_ASSERT_EQUAL(call(method, path, tok, NULL, body, &r), status);
+	CU_ASSERT_STRING_EQUAL(code(r), want);
+	json_object_put(r);
+}
+
+/* Retry: the owner's token starts round 2 once; others, and a job not failed, are refused. */
+static void
+test_retry_failed_job(void)
+{
+	struct json_object *r = NULL, *cl = NULL, *items, *ev, *e;
+	long long id = failed_job("redo");
+	char path[64], events[64];
+	int retried = 0;
+
+	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
+	snprintf(events, sizeof events, "/v1/jobs/%lld/events", id);
+	refused("POST", path, NULL, NULL, 401, "UNAUTHORIZED");
+	refused("POST", path, bob_tok, NULL, 404, "JOB_NOT_FOUND");
+	refused("POST", path, submit_tok, "{\"round\":2}", 422, "VALIDATION_FAILED");
+
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 1);
+	CU_ASSERT_EQUAL(geti(r, "counts.failed"), 0);
+	CU_ASSERT_PTR_NULL(get(r, "finished_at"));
+	json_object_put(r);
+	/* the same call again, as after a lost answer: the same job, no second round */
+	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	json_object_put(r);
+	/* without a round: the job is running, not failed */
+	refused("POST", path, submit_tok, NULL, 409, "INVALID_TRANSITION");
+
+	CU_ASSERT_EQUAL(call("GET", events, submit_tok, NULL, NULL, &ev), 200);
+	for (size_t i = 0; i < json_object_array_length(get(ev, "events")); i++) {
+		e = json_object_array_get_idx(get(ev, "events"), i);
+		if (strcmp(gets_(e, "type"), "retried") == 0) {
+			retried++;
+			CU_ASSERT_PTR_NOT_NULL(strstr(gets_(e, "detail"), "by token"));
+		}
+	}
+	CU_ASSERT_EQUAL(retried, 1);
+	json_object_put(ev);
+
+	/* the failed item runs again (a fresh attempt), and the job succeeds */
+	items = claim("redo", 2, &cl);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 1);
+	CU_ASSERT_EQUAL(geti(json_object_array_get_idx(items, 0), "attempt"), 2);
+	end_item(json_object_array_get_idx(items, 0), "complete");
+	json_object_put(cl);
+	r = job_now(id);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "succeeded");
+	CU_ASSERT_EQUAL(geti(r, "counts.succeeded"), 2);
+	json_object_put(r);
+	/* a succeeded job is not retried, not even by an admin */
+	refused("POST", path, admin_tok, NULL, 409, "INVALID_TRANSITION");
+}
+
+/* Run bulkjobsctl with args (printf-style, stderr dropped); its exit status. */
+static int
+ctl_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+ctl_status(const char *fmt, ...)
+{
+	char args[256];
+	va_list ap;
+	int st = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof args - 12, fmt, ap);
+	va_end(ap);
+	strcat(args, " 2>/dev/null");
+	free(bj_e2e_ctl(&e2e, args, &st));
+	return st;
+}
+
+/* bulkjobsctl retry: 0 and the new round, 65 when not failed or missing, 64 without a job. */
+static void
+test_ctl_retry(void)
+{
+	long long id = failed_job("redo-ctl");
+	struct json_object *r;
+	char args[128];
+	char *out;
+	int st = -1;
+
+	snprintf(args, sizeof args, "retry %lld", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "round 2"));
+	free(out);
+	CU_ASSERT_EQUAL(ctl_status("retry %lld", id), 65);	/* running now */
+	CU_ASSERT_EQUAL(ctl_status("retry 99999999"), 65);
+	CU_ASSERT_EQUAL(ctl_status("retry"), 64);
+	r = job_now(id);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
+	CU_ASSERT_EQUAL(geti(r, "round"), 2);
+	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	json_object_put(r);
+}
+
 static void
 test_ctl_jobs_requeue_cancel(void)
 {
@@ -560,13 +724,8 @@ test_ctl_jobs_requeue_cancel(void)
 	CU_ASSERT_EQUAL(item_post(item, "fail", body, &r), 200);
 	json_object_put(r);
 
-	snprintf(args, sizeof args, "requeue %lld", item);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 0);
-	free(out);
-	out = bj_e2e_ctl(&e2e, "requeue 99999999 2>/dev/null", &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
+	CU_ASSERT_EQUAL(ctl_status("requeue %lld", item), 0);
+	CU_ASSERT_EQUAL(ctl_status("requeue 99999999"), 65);
 	snprintf(path, sizeof path, "/v1/jobs/%lld", id);
 	CU_ASSERT_EQUAL(call("GET", path, admin_tok, NULL, NULL, &r), 200);
 	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 2);
@@ -583,14 +742,8 @@ test_ctl_jobs_requeue_cancel(void)
 	if (out)
 		CU_ASSERT_STRING_EQUAL(out, "1");
 	free(out);
-	snprintf(args, sizeof args, "cancel %lld", id);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 0);
-	free(out);
-	snprintf(args, sizeof args, "cancel %lld 2>/dev/null", id);
-	out = bj_e2e_ctl(&e2e, args, &st);
-	CU_ASSERT_EQUAL(st, 65);
-	free(out);
+	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 0);
+	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 65);
 }
 
 static void
@@ -1231,6 +1384,9 @@ main(void)
 	CU_add_test(s, "/metrics counts failed tokens", test_metrics_count_failed_tokens);
 	CU_add_test(s, "20,000 items in one request", test_many_items);
 	CU_add_test(s, "bulkjobsctl jobs, job, requeue, cancel", test_ctl_jobs_requeue_cancel);
+	CU_add_test(s, "retry a failed job: once, by its owner, only when failed",
+	    test_retry_failed_job);
+	CU_add_test(s, "bulkjobsctl retry", test_ctl_retry);
 	CU_add_test(s, "batch completion: scope, bad bodies, per-item outcomes", test_batch_complete);
 	CU_add_test(s, "fair claims: a small job behind a big one, priority, max_concurrency",
 	    test_fair_claims);

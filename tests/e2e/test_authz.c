@@ -265,6 +265,21 @@ claim_item(struct fixture *f)
 	bj_http_reply_free(&r);
 }
 
+/* Fail f's claimed item for good with the work token: the job fails (fail_job). */
+static void
+fail_job(struct fixture *f)
+{
+	struct bj_http_reply r;
+	char path[100], body[200];
+
+	snprintf(path, sizeof path, "/v1/items/%lld/fail", f->item);
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\",\"error\":\"matrix\","
+	    "\"retryable\":false}", f->lease);
+	api("POST", path, C_WORK, body, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	bj_http_reply_free(&r);
+}
+
 /*
  * Everything a request could change about job id, as one string: the
  * number of jobs, its row, its items, timeline, failures, notifications.
@@ -306,6 +321,7 @@ struct want {
 #define J404	{ 404, "JOB_NOT_FOUND" }
 #define N404	{ 404, "NOT_FOUND" }
 #define M405	{ 405, "METHOD_NOT_ALLOWED" }
+#define T409	{ 409, "INVALID_TRANSITION" }
 /* the five columns without a usable token */
 #define NOTOKEN	U401, U401, U401, U401, U401
 
@@ -314,6 +330,7 @@ enum prep {
 	P_QUEUED,	/* a fresh queued job of alice's */
 	P_PAUSED,	/* a fresh paused job of alice's */
 	P_CLAIMED,	/* a fresh job with one item claimed */
+	P_FAILED,	/* a fresh job failed by one of its items */
 };
 
 /* What {id} in the path stands for. */
@@ -367,6 +384,12 @@ static const struct api_row api_rows[] = {
 	    { NOTOKEN, OK200, F403, OK200, J404 } },
 	{ "POST", "/v1/jobs/%s/cancel", T_JOB, P_QUEUED, NULL, 1,
 	    { NOTOKEN, OK200, F403, OK200, J404 } },
+	{ "POST", "/v1/jobs/%s/retry", T_JOB, P_FAILED, NULL, 1,
+	    { NOTOKEN, OK200, F403, OK200, J404 } },
+	{ "POST", "/v1/jobs/%s/retry", T_JOB, P_FAILED, "{\"round\":1}", 1,
+	    { NOTOKEN, OK200, F403, OK200, J404 } },
+	{ "POST", "/v1/jobs/%s/retry", T_JOB, P_QUEUED, NULL, 0,
+	    { NOTOKEN, T409, F403, T409, J404 } },
 	{ "POST", "/v1/jobs/%s/cancel", T_JOB, P_QUEUED, "{}", 1,
 	    { NOTOKEN, OK200, F403, OK200, J404 } },
 	{ "POST", "/v1/claims", T_NONE, P_QUEUED,
@@ -466,8 +489,10 @@ api_cell(const struct api_row *row, enum cred c)
 		new_job(f, "Matrix job");
 	if (row->prep == P_PAUSED)
 		pause_job(f);
-	if (row->prep == P_CLAIMED)
+	if (row->prep == P_CLAIMED || row->prep == P_FAILED)
 		claim_item(f);
+	if (row->prep == P_FAILED)
+		fail_job(f);
 	snprintf(ids, sizeof ids, "%lld", row->target == T_ITEM ? f->item : f->job);
 	fill(path, sizeof path, row->path, ids);
 	if (row->body != NULL)
@@ -638,6 +663,9 @@ static const struct post_row post_rows[] = {
 	    { 401, 303, 403, 403, 403, 404, 404, 404 },
 	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
 	{ "resume", P_PAUSED, "queued",
+	    { 401, 303, 403, 403, 403, 404, 404, 404 },
+	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
+	{ "retry", P_FAILED, "running",
 	    { 401, 303, 403, 403, 403, 404, 404, 404 },
 	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
 };
@@ -822,6 +850,10 @@ test_form_posts_matrix(void)
 			new_job(&f, "Matrix form job");
 			if (row->prep == P_PAUSED)
 				pause_job(&f);
+			if (row->prep == P_FAILED) {
+				claim_item(&f);
+				fail_job(&f);
+			}
 			post_csrf((enum post_cred)pc, f.token, shared.token, csrf);
 			snprintf(label, sizeof label, "POST /jobs/%s/%s as %s (public_links %s)",
 			    f.token, row->action, post_names[pc], public_links ? "yes" : "no");
@@ -978,7 +1010,7 @@ static void
 test_pages_without_login(void)
 {
 	static const char *const gets[] = { "/jobs/%s", "/jobs/%s/download" };
-	static const char *const actions[] = { "cancel", "pause", "resume" };
+	static const char *const actions[] = { "cancel", "pause", "resume", "retry" };
 	struct bj_http_reply r, miss;
 	char path[200], missing[BJ_TOKEN_LEN + 1], csrf[BJ_CSRF_LEN], form[100], label[300];
 	char *before = snapshot(shared.job), *after;

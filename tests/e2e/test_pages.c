@@ -890,6 +890,66 @@ test_form_posts_need_csrf(void)
 }
 
 /*
+ * A failed job's page offers its owner "Retry failed items": without the
+ * csrf field nothing changes; with it the job runs again (303 to the
+ * page); the same form posted again (a reload) starts no second round.
+ */
+static void
+test_retry_button(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Retry me", .state = "failed",
+	    .total = 2, .succeeded = 1, .failed = 1, .started_min_ago = 5, .finished = 1 };
+	struct bj_http_reply r;
+	char tok[33], path[120], form[200], *csrf, *round;
+	long long id = bj_plant_job(db, &p, tok);
+
+	bj_plant_item(db, id, 0, "a", "succeeded");
+	bj_plant_item(db, id, 0, "b", "failed");
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "/retry\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Retry failed items"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/cancel\""));
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	round = bj_plant_attr_after(r.body, "name=\"round\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(round);
+	CU_ASSERT_STRING_EQUAL(round, "1");
+
+	snprintf(path, sizeof path, "/jobs/%s/retry", tok);
+	snprintf(form, sizeof form, "round=%s", round);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	CU_ASSERT_STRING_EQUAL(job_state(tok), "failed");
+	CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?", tok), 11);
+
+	snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, round);
+	for (int post = 0; post < 2; post++) {
+		bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 303);
+		bj_http_reply_free(&r);
+		CU_ASSERT_STRING_EQUAL(job_state(tok), "running");
+		CU_ASSERT_EQUAL(scalar_s("SELECT round FROM jobs WHERE token = ?", tok), 2);
+		CU_ASSERT_EQUAL(scalar_s("SELECT n_pending * 10 + n_succeeded FROM jobs"
+		    " WHERE token = ?", tok), 11);
+		CU_ASSERT_EQUAL(scalar_s("SELECT COUNT(*) FROM job_events e JOIN jobs j"
+		    " ON j.id = e.job_id WHERE j.token = ? AND e.type = 'retried'"
+		    " AND e.detail LIKE '%by alice'", tok), 1);
+	}
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/retry\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Retried"));
+	bj_http_reply_free(&r);
+	free(csrf);
+	free(round);
+}
+
+/*
  * When the database fails, pages are 503 with Retry-After, as bulkjobs-fcgi(8)
  * says, also when only the status page's second statement fails.
  */
@@ -1004,6 +1064,7 @@ main(void)
 	CU_add_test(s, "download through nginx", test_download_through_nginx);
 	CU_add_test(s, "download: a symlink race leads nowhere", test_download_symlink_race);
 	CU_add_test(s, "form posts need csrf", test_form_posts_need_csrf);
+	CU_add_test(s, "a failed job's retry button", test_retry_button);
 	CU_add_test(s, "database trouble is 503 with Retry-After", test_database_trouble_is_503);
 	s = bj_test_suite("pages with public_links = no", init_private, clean_private);
 	CU_add_test(s, "private links need the owner", test_private_links_need_the_owner);

@@ -285,11 +285,11 @@ test_claims_reply(void)
 	    "\"stage\":0,\"payload\":{\"table\":\"issues\"},\"attempt\":2,\"lease_token\":\"lt1\","
 	    "\"lease_expires_at\":\"2026-11-22T08:00:00Z\"},{\"id\":8,\"job_id\":3,\"kind\":\"export\","
 	    "\"key\":\"merge\",\"stage\":1,\"payload\":null,\"attempt\":1,\"lease_token\":\"lt2\"}]}";
-	struct bj_claim **v;
+	struct bj_held **v;
 	const char *why;
 	int n;
 
-	CU_ASSERT_EQUAL_FATAL(bj_claims_parse(ok, strlen(ok), &v, &n, &why), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_held_parse(ok, strlen(ok), &v, &n, &why), 0);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_EQUAL(v[0]->id, 7);
 	CU_ASSERT_EQUAL(v[0]->job_id, 3);
@@ -300,18 +300,18 @@ test_claims_reply(void)
 	CU_ASSERT_EQUAL(v[1]->stage, 1);
 	CU_ASSERT_STRING_EQUAL(v[1]->payload, "null");
 	for (int i = 0; i < n; i++)
-		bj_claim_free(v[i]);
+		bj_held_free(v[i]);
 	free(v);
 
-	CU_ASSERT_EQUAL(bj_claims_parse("{\"items\":[]}", 12, &v, &n, &why), 0);
+	CU_ASSERT_EQUAL(bj_held_parse("{\"items\":[]}", 12, &v, &n, &why), 0);
 	CU_ASSERT_EQUAL(n, 0);
 	free(v);
-	CU_ASSERT_EQUAL(bj_claims_parse("{\"items\":[{\"id\":1}]}", 20, &v, &n, &why), -1);
+	CU_ASSERT_EQUAL(bj_held_parse("{\"items\":[{\"id\":1}]}", 20, &v, &n, &why), -1);
 	CU_ASSERT_PTR_NULL(v);
-	CU_ASSERT_EQUAL(bj_claims_parse("{\"items\":[{\"id\":\"1\",\"job_id\":1,\"lease_token\":\"x\"}]}",
+	CU_ASSERT_EQUAL(bj_held_parse("{\"items\":[{\"id\":\"1\",\"job_id\":1,\"lease_token\":\"x\"}]}",
 	    50, &v, &n, &why), -1);
-	CU_ASSERT_EQUAL(bj_claims_parse("[]", 2, &v, &n, &why), -1);
-	CU_ASSERT_EQUAL(bj_claims_parse("{\"items\":[]} x", 14, &v, &n, &why), -1);
+	CU_ASSERT_EQUAL(bj_held_parse("[]", 2, &v, &n, &why), -1);
+	CU_ASSERT_EQUAL(bj_held_parse("{\"items\":[]} x", 14, &v, &n, &why), -1);
 }
 
 static void
