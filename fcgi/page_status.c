@@ -316,7 +316,7 @@ bj_page_job_load(struct bj_req *req)
 	if (r->nrows == 1) {
 		pj = bj_xmalloc(sizeof *pj);
 		bj_page_job_from_row(r, 0, pj);
-		pj->now = bj_rows_int(r, 0, 33);
+		pj->now = bj_rows_int(r, 0, r->ncols - 1);	/* after the page job columns */
 	}
 	bj_rows_free(r);
 	if (pj == NULL)
