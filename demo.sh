@@ -249,9 +249,11 @@ The tour (in a second terminal, from $top):
   4. The webhook arrives at the receiver, signature checked:
        tail run/log/webhooks.log
   5. Submit again and kill the worker mid-run:  kill -9 \$(cat run/worker.pid)
-     Its items stay claimed until their 60 s lease runs out; the reaper (every
-     minute) hands them out again, the restarted worker runs them as attempt 2,
-     and the job still ends with one archive and one webhook.
+     Its items stay claimed until their 60 s lease runs out (the status page
+     then says how many wait for the lost worker, and by when they go back to
+     the queue); the reaper (every minute) hands them out again, the restarted
+     worker runs them as attempt 2, and the job still ends with one archive and
+     one webhook.
      A plain kill (SIGTERM) instead lets the running exports finish first.
 
 Press Ctrl-C to stop everything.
