@@ -23,6 +23,14 @@ mkdir -p _build-demo
 bin=$top/_build-demo
 
 mkdir -p "$run/artifacts" "$run/log" "$run/nginx"
+
+# the catalogs where the programs look for them, as make install would put
+# them: without them a reader who asks for Japanese gets English
+for lang in $(cat "$top/po/LINGUAS"); do
+	mkdir -p "$run/locale/$lang/LC_MESSAGES"
+	msgfmt -o "$run/locale/$lang/LC_MESSAGES/bulkjobs.mo" "$top/po/$lang.po"
+done
+export BULKJOBS_LOCALEDIR=$run/locale
 pids=""
 cleanup() {
 	trap - EXIT INT TERM
@@ -241,9 +249,11 @@ The tour (in a second terminal, from $top):
   4. The webhook arrives at the receiver, signature checked:
        tail run/log/webhooks.log
   5. Submit again and kill the worker mid-run:  kill -9 \$(cat run/worker.pid)
-     Its items stay claimed until their 60 s lease runs out; the reaper (every
-     minute) hands them out again, the restarted worker runs them as attempt 2,
-     and the job still ends with one archive and one webhook.
+     Its items stay claimed until their 60 s lease runs out (the status page
+     then says how many wait for the lost worker, and by when they go back to
+     the queue); the reaper (every minute) hands them out again, the restarted
+     worker runs them as attempt 2, and the job still ends with one archive and
+     one webhook.
      A plain kill (SIGTERM) instead lets the running exports finish first.
 
 Press Ctrl-C to stop everything.

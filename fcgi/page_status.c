@@ -26,7 +26,7 @@
 static const char page_css[] =
     "*{box-sizing:border-box}"
     "body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1rem;"
-    "color:#1b1b1b;background:#fff}"
+    "color:#1b1b1b;background:#fff;line-break:strict}"
     "h1{font-size:1.5rem;margin:.2rem 0 .6rem;overflow-wrap:anywhere}"
     "h2{font-size:1.15rem;margin:1.5rem 0 .4rem}"
     "progress{width:100%;height:1.4rem}"
@@ -41,7 +41,8 @@ static const char page_css[] =
     "dt{font-weight:600}dd{margin:0}"
     "table{border-collapse:collapse;width:100%;font-size:.95rem}"
     "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #ddd;"
-    "vertical-align:top;overflow-wrap:break-word}"
+    "vertical-align:baseline;overflow-wrap:break-word}"
+    "th{white-space:nowrap}"
     ".actions form{display:inline-block;margin:0 .5rem .5rem 0}"
     "button,.button{font:inherit;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #555;"
     "background:#f4f4f4;color:#1b1b1b;text-decoration:none;display:inline-block;cursor:pointer}"
@@ -315,6 +316,7 @@ bj_page_job_load(struct bj_req *req)
 	if (r->nrows == 1) {
 		pj = bj_xmalloc(sizeof *pj);
 		bj_page_job_from_row(r, 0, pj);
+		pj->now = bj_rows_int(r, 0, r->ncols - 1);	/* after the page job columns */
 	}
 	bj_rows_free(r);
 	if (pj == NULL)
@@ -342,7 +344,75 @@ estimate(const struct bj_page_job *pj, char *out, size_t n)
 	    pj->run_seconds <= 0)
 		return;
 	left = (double)pj->run_seconds / (double)done * (double)(j->n_total - done);
-	bj_i18n_relative((long long)left + 1, out, n);
+	if (left < 45)	/* bj_i18n_relative() would say "just now" */
+		snprintf(out, n, "%s", _("in less than a minute"));
+	else
+		bj_i18n_relative((long long)left + 1, out, n);
+}
+
+/*
+ * How late the status page may learn that a lease ran out: it looks at
+ * leases as of now down to a whole step, and the ETag of a job with
+ * claims names the step (design.md §9).
+ */
+#define LAPSE_STEP	15
+
+/* The time the page looks at leases as of. */
+static long long
+lapse_time(const struct bj_page_job *pj)
+{
+	return pj->now - pj->now % LAPSE_STEP;
+}
+
+/* Read the claims of pj whose lease ran out by lapse_time(); -1 when the database fails. */
+static int
+load_lapsed(struct bj_req *req, struct bj_page_job *pj)
+{
+	struct bj_rows *r;
+
+	pj->lapsed = 0;
+	if (pj->job.n_claimed <= 0)
+		return 0;
+	r = bj_db_queryp(req->app->db, BJ_SQL_PAGES_LAPSED, BJ_PARAMS(BJ_P_INT(pj->job.id),
+	    BJ_P_INT(lapse_time(pj))));
+	if (r == NULL)
+		return -1;
+	if (r->nrows == 1) {
+		pj->lapsed = bj_rows_int(r, 0, 0);
+		pj->lapsed_until = bj_rows_int(r, 0, 1);
+	}
+	bj_rows_free(r);
+	return 0;
+}
+
+/*
+ * Claims whose lease ran out wait for the reaper (every minute) to put
+ * them back in the queue: what they wait for, into out, or "" when no
+ * claim has lapsed.
+ */
+static void
+lapsed_note(const struct bj_page_job *pj, const char *tz, char *out, size_t n)
+{
+	/* a minute after the last of those leases ran out, at a whole minute */
+	long long by = (pj->lapsed_until + 60 + 59) / 60 * 60;
+	unsigned long k = (unsigned long)pj->lapsed;
+	char at[64];
+
+	out[0] = '\0';
+	if (pj->lapsed <= 0)
+		return;
+	if (lapse_time(pj) > by) {
+		snprintf(out, n, ngettext("%lld item waits for a worker that stopped answering; "
+		    "it goes back to the queue at the next reaper run.", "%lld items wait for "
+		    "a worker that stopped answering; they go back to the queue at the next "
+		    "reaper run.", k), pj->lapsed);
+		return;
+	}
+	bj_i18n_time(by, tz, at, sizeof at);
+	snprintf(out, n, ngettext("%lld item waits for a worker that stopped answering; "
+	    "it goes back to the queue by %s (the next reaper run).", "%lld items wait for "
+	    "a worker that stopped answering; they go back to the queue by %s (the next "
+	    "reaper run).", k), pj->lapsed, at);
 }
 
 int
@@ -361,8 +431,9 @@ bj_page_etag(struct bj_req *req, struct bj_buf *key, int poll_interval)
 
 /*
  * What of a job's status page may change without its version: the times
- * relative to now, the estimate, whether the file's time has run out,
- * the limit it waits on and how often the page refreshes.
+ * relative to now, the estimate, the step of the clock its claims'
+ * leases are looked at, whether the file's time has run out, the limit
+ * it waits on and how often the page refreshes.
  */
 static void
 page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
@@ -378,6 +449,7 @@ page_job_key(const struct bj_page_job *pj, struct bj_buf *key)
 		bj_page_relative(agos[i], rel, sizeof rel);
 		bj_buf_printf(key, "%s\n", rel);
 	}
+	bj_buf_printf(key, "%lld\n", j->n_claimed > 0 ? lapse_time(pj) : 0);
 	estimate(pj, rel, sizeof rel);
 	bj_buf_adds(key, rel);
 }
@@ -515,14 +587,14 @@ percent_done(const struct bj_job *j)
 	return pct;
 }
 
-/* Progress bar, counts and the estimate of time left. */
+/* Progress bar, counts, and the estimate of time left or what lapsed claims wait for. */
 static void
-add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
+add_progress(const struct bj_page_job *pj, const char *tz, struct bj_html_el *body)
 {
 	const struct bj_job *j = &pj->job;
 	long long done = j->n_succeeded + j->n_failed + j->n_cancelled;
 	struct bj_html_el *p;
-	char v[32], m[32], d[64];
+	char v[32], m[32], d[64], note[256];
 	int pct = percent_done(j);
 
 	snprintf(v, sizeof v, "%lld", done);
@@ -541,6 +613,13 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 		    j->n_cancelled, j->n_claimed, j->n_pending);
 		bj_html_text(p, counts);
 		free(counts);
+	}
+	/* an estimate would count on the claims that nobody works on */
+	lapsed_note(pj, tz, note, sizeof note);
+	if (note[0] != '\0') {
+		p = bj_html_add(body, "p", note);
+		bj_html_attr(p, "class", "lapsed");
+		return;
 	}
 	estimate(pj, d, sizeof d);
 	if (d[0] != '\0') {
@@ -918,6 +997,8 @@ bj_page_status(struct bj_req *req)
 		bj_page_job_free(pj);
 		return;
 	}
+	if (load_lapsed(req, pj) == -1)
+		goto unavailable;
 	/*
 	 * The lists first, so that a database that stops answering gives a
 	 * 503 rather than a page without them. An ended job: one round trip
@@ -959,7 +1040,7 @@ bj_page_status(struct bj_req *req)
 	snprintf(cls, sizeof cls, "state state-%s", bj_job_state_name(j->state));
 	bj_html_attr(s, "class", cls);
 	bj_html_attr(p, "id", "state");
-	add_progress(pj, body);
+	add_progress(pj, tz, body);
 	add_waiting(j, body);
 	if (!bj_job_state_terminal(j->state))
 		stage = add_stage(req, j, body);

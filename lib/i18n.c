@@ -166,22 +166,12 @@ bj_i18n_relative(long long s, char *buf, size_t len)
 	}
 }
 
-/* Format t, a local time of the current TZ, for the reader. */
+/* epoch as the local time of time zone tz, into tm. */
 static void
-datetime_here(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	/* TRANSLATORS: strftime(3) format of a date and time with its zone */
-	if (strftime(buf, len, _("%d %b %Y, %H:%M %Z"), &tm) == 0 && len > 0)
-		buf[0] = '\0';
-}
-
-void
-bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
+in_zone(long long epoch, const char *tz, struct tm *tm)
 {
 	const char *want = tz != NULL && *tz ? tz : "UTC", *cur = getenv("TZ");
+	time_t t = (time_t)epoch;
 
 	/*
 	 * TZ stays at the zone asked for: switching it back and forth would
@@ -191,5 +181,27 @@ bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
 	if (cur == NULL || strcmp(cur, want) != 0)
 		setenv("TZ", want, 1);
 	tzset();	/* a no-op while TZ is unchanged */
-	datetime_here((time_t)epoch, buf, len);
+	localtime_r(&t, tm);
+}
+
+void
+bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len)
+{
+	struct tm tm;
+
+	in_zone(epoch, tz, &tm);
+	/* TRANSLATORS: strftime(3) format of a date and time with its zone */
+	if (strftime(buf, len, _("%d %b %Y, %H:%M %Z"), &tm) == 0 && len > 0)
+		buf[0] = '\0';
+}
+
+void
+bj_i18n_time(long long epoch, const char *tz, char *buf, size_t len)
+{
+	struct tm tm;
+
+	in_zone(epoch, tz, &tm);
+	/* TRANSLATORS: strftime(3) format of a time of day with its zone */
+	if (strftime(buf, len, _("%H:%M %Z"), &tm) == 0 && len > 0)
+		buf[0] = '\0';
 }

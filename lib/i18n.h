@@ -39,5 +39,7 @@ void bj_i18n_relative(long long seconds_from_now, char *buf, size_t len);
  * write is UTC).
  */
 void bj_i18n_datetime(long long epoch, const char *tz, char *buf, size_t len);
+/* The time of day alone ("10:42 UTC"), as bj_i18n_datetime() writes it. */
+void bj_i18n_time(long long epoch, const char *tz, char *buf, size_t len);
 
 #endif

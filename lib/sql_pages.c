@@ -21,8 +21,19 @@
     " TIMESTAMPDIFF(SECOND, started_at, COALESCE(finished_at, NOW(6)))," \
     " priority, COALESCE(max_concurrency, 0), version, " AGO("updated_at") ", round"
 
+/* The page job columns, then the time now by the database clock (seconds since the epoch). */
 const char BJ_SQL_PAGES_JOB_BY_TOKEN[] =
-    "SELECT " PAGE_JOB_COLS " FROM jobs WHERE token = ?";
+    "SELECT " PAGE_JOB_COLS ", UNIX_TIMESTAMP() FROM jobs WHERE token = ?";
+
+/*
+ * A job's claims whose lease ran out before a time (seconds since the
+ * epoch) and that the reaper has not taken back yet: how many, and the
+ * latest of those leases. Read through ix_items_job_state (the job's
+ * claims) or ix_items_lease (every lease that ran out), the fewer.
+ */
+const char BJ_SQL_PAGES_LAPSED[] =
+    "SELECT COUNT(*), UNIX_TIMESTAMP(MAX(lease_expires_at)) FROM items"
+    " WHERE job_id = ? AND state = 'claimed' AND lease_expires_at < FROM_UNIXTIME(?)";
 
 const char BJ_SQL_PAGES_LIST[] =
     "SELECT " PAGE_JOB_COLS " FROM jobs WHERE owner = ? AND id < ?"

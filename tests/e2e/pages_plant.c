@@ -17,6 +17,25 @@
 #include "pages_plant.h"
 #include "token.h"
 
+/*
+ * Compile po/ja.po into the suite's own directory of catalogs and point
+ * bulkjobs-fcgi at it ($BULKJOBS_LOCALEDIR), as make install would.
+ */
+int
+bj_plant_catalogs(const char *suite)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char dir[900], leaf[100], cmd[2500];
+
+	snprintf(leaf, sizeof leaf, "locale-%s", suite);
+	snprintf(dir, sizeof dir, "%s", bj_test_path(leaf));
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", dir, dir, PACKAGE, src ? src : ".");
+	if (system(cmd) != 0)
+		return -1;
+	return setenv("BULKJOBS_LOCALEDIR", dir, 1);
+}
+
 /* Insert a job with the given counts and times relative to NOW(6). */
 static const char plant_job_sql[] =
     "INSERT INTO jobs (token, kind, owner, title, state, stage,"

@@ -31,6 +31,8 @@ void bj_plant_event(struct bj_db *db, long long job, const char *type, const cha
 void bj_plant_notification(struct bj_db *db, long long job, const char *channel,
     const char *target, const char *state, int attempts, const char *error);
 
+/* Compile po/ja.po for bulkjobs-fcgi to find ($BULKJOBS_LOCALEDIR); 0 or -1. */
+int bj_plant_catalogs(const char *suite);
 /* Write dir/htpasswd with alice, bob and carol ({SHA} hashes); 0 or -1. */
 int bj_plant_users(const char *dir);
 /* "Authorization: Basic …" for user (password "USER-pw"); static buffer. */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
 #include "harness.h"
 #include "pages_plant.h"
@@ -19,25 +21,10 @@
 static struct bj_e2e e2e;
 static struct bj_db *db;
 
-/* Compile po/ja.po where bulkjobs-fcgi will look for it ($BULKJOBS_LOCALEDIR). */
-static int
-catalogs(void)
-{
-	const char *src = getenv("BJ_SRCDIR");
-	char cmd[1500];
-
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
-	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
-	    bj_test_path("locale"), PACKAGE, src ? src : ".");
-	if (system(cmd) != 0)
-		return -1;
-	return setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1);
-}
-
 static int
 init(void)
 {
-	if (catalogs() == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
+	if (bj_plant_catalogs("pages") == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
 		return -1;
 	if (bj_plant_users(e2e.root) == -1)
 		return -1;
@@ -448,6 +435,122 @@ test_status_page_revalidates(void)
 	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "bob", etag, now), 200);
 	bj_test_sqlf(db, "UPDATE jobs SET version = version + 1 WHERE id = %lld", id);
 	CU_ASSERT_EQUAL(get_cond(e2e.url, "/jobs", "alice", etag, now), 200);
+}
+
+/* GET path as alice in the language of accept_language: the status; its body and ETag. */
+static long
+get_lang(const char *path, const char *accept_language, const char *inm,
+    struct bj_http_reply *r, char etag[48])
+{
+	char url[700], lang[80], cond[100], *v;
+	const char *h[4] = { bj_plant_auth("alice"), lang, NULL, NULL };
+
+	snprintf(lang, sizeof lang, "Accept-Language: %s", accept_language);
+	if (inm != NULL) {
+		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
+		h[2] = cond;
+	}
+	snprintf(url, sizeof url, "%s%s", e2e.url, path);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, r), 0);
+	v = bj_http_header(r, "ETag");
+	snprintf(etag, 48, "%s", v ? v : "");
+	free(v);
+	return r->status;
+}
+
+/*
+ * A worker claims three items, completes one and stops answering: once
+ * the leases of the other two have run out, the page no longer promises
+ * an end at the current rate but says what they wait for, in a new page
+ * under a new ETag although nothing but the clock moved.
+ */
+static void
+test_status_page_of_a_lost_worker(void)
+{
+	char *admin = bj_e2e_token(&e2e, "pages-lost", "admin", NULL), path[100], etag[48],
+	    now[48], body[200];
+	struct json_object *job = NULL, *cl = NULL, *done = NULL, *items;
+	struct bj_http_reply r;
+	long long id, first;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_api(&e2e, admin, "POST", "/v1/jobs", "{\"kind\":\"lost\","
+	    "\"owner\":\"alice\",\"title\":\"Lost worker\",\"items\":[{\"key\":\"a\"},"
+	    "{\"key\":\"b\"},{\"key\":\"c\"},{\"key\":\"d\"}]}", &job), 201);
+	id = json_object_get_int64(bj_test_json_get(job, "id"));
+	snprintf(path, sizeof path, "/jobs/%s",
+	    json_object_get_string(bj_test_json_get(job, "token")));
+	CU_ASSERT_EQUAL_FATAL(bj_e2e_api(&e2e, admin, "POST", "/v1/claims", "{\"worker\":"
+	    "\"w-lost\",\"kinds\":[\"lost\"],\"limit\":3,\"lease_seconds\":60}", &cl), 200);
+	items = bj_test_json_get(cl, "items");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(items), 3);
+	first = json_object_get_int64(bj_test_json_get(json_object_array_get_idx(items, 0),
+	    "id"));
+	snprintf(body, sizeof body, "{\"lease_token\":\"%s\"}", json_object_get_string(
+	    bj_test_json_get(json_object_array_get_idx(items, 0), "lease_token")));
+	{
+		char item[80];
+		snprintf(item, sizeof item, "/v1/items/%lld/complete", first);
+		CU_ASSERT_EQUAL(bj_e2e_api(&e2e, admin, "POST", item, body, &done), 200);
+	}
+	/* ten seconds in, one item done: less than a minute to go, not "just now" */
+	bj_test_sqlf(db, "UPDATE jobs SET started_at = NOW(6) - INTERVAL 10 SECOND"
+	    " WHERE id = %lld", id);
+	CU_ASSERT_EQUAL(get_lang(path, "en", NULL, &r, etag), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body,
+	    "Expected to finish in less than a minute at the current rate."));
+	bj_http_reply_free(&r);
+	/* it has run for ten minutes: one item in, three to go */
+	bj_test_sqlf(db, "UPDATE jobs SET started_at = NOW(6) - INTERVAL 10 MINUTE"
+	    " WHERE id = %lld", id);
+	CU_ASSERT_EQUAL(get_lang(path, "en", NULL, &r, etag), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Expected to finish in 30 minutes at the current rate."));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "stopped answering"));
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(get_lang(path, "en", etag, &r, now), 304);
+	bj_http_reply_free(&r);
+
+	/*
+	 * The worker is gone and a minute passes: its two leases run out and
+	 * nothing is written. The page looks at leases as of its last step of
+	 * 15 s: the poller that still holds the old tag is sent the new page
+	 * by the next step.
+	 */
+	bj_test_sqlf(db, "UPDATE items SET lease_expires_at = NOW(6) - INTERVAL 20 SECOND"
+	    " WHERE job_id = %lld AND state = 'claimed'", id);
+	for (int tries = 0; tries < 40; tries++) {
+		if (get_lang(path, "en", etag, &r, now) != 304)
+			break;
+		bj_http_reply_free(&r);
+		usleep(500 * 1000);
+	}
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_STRING_NOT_EQUAL(now, etag);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<p class=\"lapsed\">2 items wait for a worker "
+	    "that stopped answering; they go back to the queue by "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, " UTC (the next reaper run).</p>"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "Expected to finish"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	snprintf(etag, sizeof etag, "%s", now);
+	CU_ASSERT_EQUAL(get_lang(path, "en", etag, &r, now), 304);
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(get_lang(path, "ja", NULL, &r, now), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "2件の項目が、応答しなくなったワーカーを待っています。"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "完了する見込み"));
+	bj_http_reply_free(&r);
+
+	/* the reaper is late: the page makes no promise of a time that has passed */
+	bj_test_sqlf(db, "UPDATE items SET lease_expires_at = NOW(6) - INTERVAL 5 MINUTE"
+	    " WHERE job_id = %lld AND state = 'claimed'", id);
+	CU_ASSERT_EQUAL(get_lang(path, "en", NULL, &r, now), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "2 items wait for a worker that stopped answering;"
+	    " they go back to the queue at the next reaper run."));
+	bj_http_reply_free(&r);
+	json_object_put(job);
+	json_object_put(cl);
+	json_object_put(done);
+	free(admin);
 }
 
 /* Titles, keys and errors from strangers show as text. */
@@ -954,6 +1057,7 @@ main(void)
 	CU_add_test(s, "failures of a running job", test_status_page_failures_of_running_job);
 	CU_add_test(s, "finished job stops refreshing", test_finished_job_stops_refreshing);
 	CU_add_test(s, "a polled page revalidates", test_status_page_revalidates);
+	CU_add_test(s, "status page of a lost worker", test_status_page_of_a_lost_worker);
 	CU_add_test(s, "hostile text is escaped", test_hostile_text_is_escaped);
 	CU_add_test(s, "unknown token is 404", test_unknown_token_is_404);
 	CU_add_test(s, "list shows only own jobs", test_list_shows_only_own_jobs);

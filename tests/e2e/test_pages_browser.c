@@ -1,9 +1,10 @@
 /*
  * test_pages_browser.c: a real browser (headless Chromium) loads the
  * status page and the list through nginx; the test reads the DOM the
- * browser built, watches a job progress and finish, and keeps a
- * screenshot of each page (status-page.png, jobs-list.png in the suite's
- * directory; docs/ holds copies).
+ * browser built, watches a job progress and finish, reads a page in the
+ * language the browser asks for, and keeps a screenshot of each page
+ * (status-page.png, jobs-list.png in the suite's directory; the README's
+ * are taken from the demo).
  */
 #include "config.h"
 
@@ -31,7 +32,8 @@ init(void)
 		fprintf(stderr, "test_pages_browser: %s is not installed (chromium)\n", CHROMIUM);
 		return -1;
 	}
-	if (bj_e2e_start(&e2e, "browser", NULL) == -1 || bj_plant_users(e2e.root) == -1)
+	if (bj_plant_catalogs("browser") == -1 || bj_e2e_start(&e2e, "browser", NULL) == -1 ||
+	    bj_plant_users(e2e.root) == -1)
 		return -1;
 	db = bj_test_db("browser");
 	return db == NULL ? -1 : 0;
@@ -150,6 +152,31 @@ test_browser_watches_a_job(void)
 	free(dom);
 }
 
+/* A browser set to Japanese (its Accept-Language) gets the page in Japanese. */
+static void
+test_browser_reads_japanese(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "月次エクスポート", .state = "running",
+	    .total = 4, .succeeded = 1, .pending = 3, .started_min_ago = 6 };
+	char tok[33], path[100], *dom;
+
+	bj_plant_job(db, &p, tok);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	dom = chromium(path, "alice", "--accept-lang=ja --dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<html lang=\"ja\">"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<h1>月次エクスポート</h1>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "実行中"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, ">一時停止</button>"));
+	CU_ASSERT_PTR_NULL(strstr(dom, ">Pause</button>"));
+	free(dom);
+	/* the same browser set to English */
+	dom = chromium(path, "alice", "--accept-lang=en-US --dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, ">Pause</button>"));
+	free(dom);
+}
+
 /* The list in the browser: alice's jobs only. */
 static void
 test_browser_lists_own_jobs(void)
@@ -192,5 +219,6 @@ main(void)
 
 	CU_add_test(s, "browser watches a job", test_browser_watches_a_job);
 	CU_add_test(s, "browser lists own jobs", test_browser_lists_own_jobs);
+	CU_add_test(s, "browser reads the page in Japanese", test_browser_reads_japanese);
 	return bj_test_run();
 }

@@ -96,7 +96,12 @@ test_datetime_zone_and_convention(void)
 	bj_i18n_use("ja");
 	bj_i18n_datetime(t, "Asia/Tokyo", b, sizeof b);
 	CU_ASSERT_STRING_EQUAL(b, "2026年11月22日 17:30 JST");
+	/* the time of day alone, in the same zone and convention */
+	bj_i18n_time(t, "Asia/Tokyo", b, sizeof b);
+	CU_ASSERT_STRING_EQUAL(b, "17:30 JST");
 	bj_i18n_use("en");
+	bj_i18n_time(t, "UTC", b, sizeof b);
+	CU_ASSERT_STRING_EQUAL(b, "08:30 UTC");
 }
 
 int
