@@ -13,13 +13,16 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +38,7 @@
 #define ITEMS		400
 #define CLIENTS		6
 #define REAPER_RUNS	400
+#define HAPROXY		"/usr/sbin/haproxy"
 
 static char cluster_dir[600], hosts[3][64], dbname[64];
 static struct bj_e2e fe[2];
@@ -54,6 +58,19 @@ galera(const char *args)
 
 	snprintf(cmd, sizeof cmd, "sh '%s/tests/galera.sh' %s '%s' >> '%s/galera.log' 2>&1",
 	    getenv("BJ_SRCDIR"), args, cluster_dir, cluster_dir);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run sql on node n (0-based) as the test user; the client's exit status. */
+static int
+galera_sql(int n, const char *sql)
+{
+	char cmd[1600];
+	int st;
+
+	snprintf(cmd, sizeof cmd, "mariadb --no-defaults -h127.0.0.1 -P%s -ubulkjobs -e \"%s\"",
+	    strchr(hosts[n], ':') + 1, sql);
 	st = system(cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -428,6 +445,126 @@ test_cluster_survives_a_killed_node(void)
 	CU_ASSERT_EQUAL(galera("status"), 0);
 }
 
+
+/* A free TCP port on 127.0.0.1, or 0. */
+static int
+free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int s = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s != -1 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (s != -1)
+		close(s);
+	return port;
+}
+
+/*
+ * The answer of a one-number query through a new bulkjobs connection to
+ * host:port (a new connection, so that the proxy picks a node again); -1
+ * when it cannot connect.
+ */
+static long long
+through(const char *host, int port, const char *sql)
+{
+	struct bj_conf c;
+	struct bj_db *db;
+	long long v = -1;
+
+	bj_conf_defaults(&c);
+	free(c.db_host);
+	c.db_host = bj_xstrdup(host);
+	c.db_port = port;
+	free(c.db_user);
+	c.db_user = bj_xstrdup("bulkjobs");
+	free(c.db_name);
+	c.db_name = bj_xstrdup(dbname);
+	db = bj_db_new(&c);
+	if (bj_db_connect(db) == 0)
+		v = bj_test_scalarf(db, "%s", sql);
+	bj_db_free(db);
+	bj_conf_free(&c);
+	return v;
+}
+
+/* Poll until the proxy's connections reach node name (up to limit seconds); 0 or -1. */
+static int
+proxy_reaches(int port, const char *name, int limit)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT @@wsrep_node_name = '%s'", name);
+	for (int i = 0; i < limit * 5; i++) {
+		if (through("127.0.0.1", port, sql) == 1)
+			return 0;
+		usleep(200000);
+	}
+	fprintf(stderr, "galera: the proxy did not reach %s in %d s\n", name, limit);
+	return -1;
+}
+
+/*
+ * HAProxy (Debian's) in front of the cluster as conf/haproxy-galera.cfg
+ * sets it up: node 1 active, nodes 2 and 3 backups, conf/galera-check as
+ * the health check. Connections reach node 1; node 1 desynced (no longer
+ * Synced, as a donor is) is marked down and connections reach a backup
+ * that is Synced; node 1 synced again takes them back.
+ */
+static void
+test_haproxy_sends_to_a_synced_node(void)
+{
+	char cfg[700], log[700], text[2048], check[600];
+	const char *sql_synced = "SELECT VARIABLE_VALUE = 'Synced' FROM information_schema.GLOBAL_STATUS"
+	    " WHERE VARIABLE_NAME = 'wsrep_local_state_comment'";
+	int port = free_port();
+	pid_t p;
+	FILE *f;
+
+	CU_ASSERT_FATAL(port > 0);
+	/* the check's unprivileged user (the status needs no grant) */
+	CU_ASSERT_EQUAL(galera_sql(0, "CREATE USER IF NOT EXISTS 'haproxy_check'@'127.0.0.1'"), 0);
+	snprintf(check, sizeof check, "%s/conf/galera-check", getenv("BJ_SRCDIR"));
+	snprintf(cfg, sizeof cfg, "%s/haproxy.cfg", cluster_dir);
+	snprintf(log, sizeof log, "%s/haproxy.log", cluster_dir);
+	snprintf(text, sizeof text, "global\n external-check\n insecure-fork-wanted\n"
+	    "defaults\n mode tcp\n timeout connect 2s\n timeout client 1h\n timeout server 1h\n"
+	    "listen galera\n bind 127.0.0.1:%d\n option external-check\n"
+	    " external-check path \"/usr/bin:/bin\"\n external-check command %s\n"
+	    " default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions\n"
+	    " server n1 %s check\n server n2 %s check backup\n server n3 %s check backup\n",
+	    port, check, hosts[0], hosts[1], hosts[2]);
+	f = fopen(cfg, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+	if ((p = fork()) == 0) {
+		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(HAPROXY, HAPROXY, "-db", "-f", cfg, (char *)NULL);
+		_exit(127);
+	}
+	CU_ASSERT_FATAL(p > 0);
+
+	CU_ASSERT_EQUAL(proxy_reaches(port, "n1", 20), 0);
+	CU_ASSERT_EQUAL(galera_sql(0, "SET GLOBAL wsrep_desync = ON"), 0);
+	CU_ASSERT_EQUAL(proxy_reaches(port, "n2", 20), 0);
+	/* what bulkjobs reaches through the proxy now is Synced */
+	CU_ASSERT_EQUAL(through("127.0.0.1", port, sql_synced), 1);
+	CU_ASSERT_EQUAL(galera_sql(0, "SET GLOBAL wsrep_desync = OFF"), 0);
+	CU_ASSERT_EQUAL(proxy_reaches(port, "n1", 20), 0);
+
+	kill(p, SIGTERM);
+	waitpid(p, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -491,6 +628,10 @@ main(void)
 		goto fail;
 	CU_pSuite s = bj_test_suite("galera", NULL, NULL);
 	CU_add_test(s, "three nodes, two front ends, node 2 killed", test_cluster_survives_a_killed_node);
+	if (access(HAPROXY, X_OK) == 0)
+		CU_add_test(s, "HAProxy sends connections to a Synced node", test_haproxy_sends_to_a_synced_node);
+	else
+		fprintf(stderr, "test_galera: no %s (Debian's haproxy): the proxy case is not run\n", HAPROXY);
 	rc = bj_test_run();
 	free(tok);
 	bj_e2e_stop(&fe[1]);
