@@ -20,6 +20,7 @@ TEST_PKGS="$TEST_PKGS build-essential dpkg-dev debhelper lintian"	# tests/debian
 TEST_PKGS="$TEST_PKGS prometheus"	# promtool checks /metrics, the reaper's file, conf/ rules
 BENCH_PKGS="wrk beanstalkd"
 BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
+BENCH_PKGS="$BENCH_PKGS galera-4 rsync"	# galera_claim_complete: tests/galera.sh's cluster
 # a Node.js from another source ships its own npm and conflicts with Debian's
 if ! command -v npm >/dev/null 2>&1; then
 	TEST_PKGS="$TEST_PKGS npm"
