@@ -64,15 +64,16 @@ set_err(struct bj_db *db, unsigned no, const char *msg)
 /*
  * Whether the open transaction ended on the server without an error. A
  * Galera node aborts a local transaction that holds a row a replicated
- * write needs (a brute-force abort). When that happens between two of its
- * statements, MariaDB may run the next one on its own, outside any
- * transaction, and answer it without an error (it retries a statement it
- * sees as autocommit, wsrep_retry_autocommit); the COMMIT that follows
- * then commits nothing and answers OK. Every reply carries the server's
- * status flags, so a statement that comes back outside the transaction
- * opened here says the transaction is lost: error 1213, as a deadlock,
- * so that callers start it over (measured: a completion answered 200
- * whose changes were never made, in tests/e2e/test_galera).
+ * write needs (a brute-force abort). Usually the next statement then
+ * fails with 1213; but when the abort lands around a statement, that
+ * statement has been seen to come back without an error, run outside any
+ * transaction, and the COMMIT that follows to commit nothing and answer
+ * OK (tests/e2e/test_galera: a completion answered 200 whose changes were
+ * never made). Every reply carries the server's status flags, so a reply
+ * outside the transaction opened here says it is lost: error 1213, as a
+ * deadlock, so that callers start it over. Were that statement a write,
+ * it would have run on its own before this sees it; the case seen was a
+ * read.
  */
 static int
 tx_lost(struct bj_db *db)
