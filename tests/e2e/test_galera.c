@@ -9,9 +9,9 @@
  * no answer be a 5xx other than 503, no two reapers hold the lock at once,
  * and node 2 rejoin. Then HAProxy in front of the cluster (when Debian's
  * haproxy is installed) must send connections to a Synced node. Skipped
- * (77) when Galera cannot run, in the sanitizer
- * build (its slower front ends miss the time limits) and under
- * --disable-cluster-tests (distcheck: the plain make check runs it).
+ * (77) when Galera cannot run, in the sanitizer build (its slower front
+ * ends miss the time limits) and under --disable-cluster-tests
+ * (distcheck: the plain make check runs it).
  */
 #include "config.h"
 
