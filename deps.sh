@@ -15,11 +15,12 @@ TEST_PKGS="$TEST_PKGS valgrind"	# tests/valgrind-e2e
 # docs/openapi.yaml: linted with Redocly's CLI (npm), held to the server by
 # tests/check_contract.py; examples/clients/ run in each language
 TEST_PKGS="$TEST_PKGS python3-yaml python3-jsonschema nodejs php-cli php-curl ruby"
-TEST_PKGS="$TEST_PKGS galera-4 rsync"	# tests/galera.sh: the three-node cluster and its IST
+TEST_PKGS="$TEST_PKGS galera-4 rsync haproxy"	# tests/galera.sh: the three-node cluster and its IST; the proxy in front
 TEST_PKGS="$TEST_PKGS build-essential dpkg-dev debhelper lintian"	# tests/debian-package
 TEST_PKGS="$TEST_PKGS prometheus"	# promtool checks /metrics, the reaper's file, conf/ rules
 BENCH_PKGS="wrk beanstalkd"
 BENCH_PKGS="$BENCH_PKGS postgresql nodejs"	# the pg-boss peer of claim_complete
+BENCH_PKGS="$BENCH_PKGS galera-4 rsync"	# galera_claim_complete: tests/galera.sh's cluster
 # a Node.js from another source ships its own npm and conflicts with Debian's
 if ! command -v npm >/dev/null 2>&1; then
 	TEST_PKGS="$TEST_PKGS npm"

@@ -4,8 +4,11 @@
  * batch with one POST /v1/items/complete, until a claim comes back empty
  * (or, given SECONDS, for that long, polling every 10 ms when nothing is
  * due); prints items/s and the p99 of the claim requests' latency as JSON.
+ * BASE_URL may list several front ends, comma-separated: worker i uses
+ * the (i mod n)th. A 503 (a cluster's node lost, or conflicts outlasting
+ * the server's tries) is asked again after 10 ms, as a worker would.
  *
- * usage: claimer BASE_URL TOKEN WORKERS BATCH [KIND [SECONDS]]
+ * usage: claimer BASE_URL[,BASE_URL...] TOKEN WORKERS BATCH [KIND [SECONDS]]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,7 +20,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-static const char *base, *token, *kind = "bench";
+#define MAX_BASES 8
+static const char *bases[MAX_BASES], *token, *kind = "bench";
+static int nbases;
 static int batch;
 static double run_for;		/* seconds, 0: until nothing is left */
 static struct timespec started;
@@ -72,29 +77,34 @@ collect(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
-/* POST body to path; returns the HTTP status and the reply in *out. */
+/* POST body to path of base until it answers other than 503; the HTTP status, the reply in *out. */
 static long
-post(CURL *c, struct curl_slist *h, const char *path, const char *body, struct resp *out)
+post(CURL *c, const char *base, struct curl_slist *h, const char *path, const char *body,
+    struct resp *out)
 {
 	char url[512];
 	long status = 0;
 
 	snprintf(url, sizeof url, "%s%s", base, path);
-	out->len = 0;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (curl_easy_perform(c) != CURLE_OK)
-		return -1;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	do {
+		if (status == 503)
+			usleep(10000);
+		out->len = 0;
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+		if (curl_easy_perform(c) != CURLE_OK)
+			return -1;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	} while (status == 503);
 	return status;
 }
 
 /* Complete the n claimed items with one request; 0 when it answered 200. */
 static int
-complete(CURL *c, struct curl_slist *h, struct json_object *items, size_t n, struct resp *out)
+complete(CURL *c, const char *base, struct curl_slist *h, struct json_object *items, size_t n, struct resp *out)
 {
 	size_t cap = 64 + n * 128, len = 0;
 	char *body = malloc(cap);
@@ -111,7 +121,7 @@ complete(CURL *c, struct curl_slist *h, struct json_object *items, size_t n, str
 		    i ? "," : "", (long long)json_object_get_int64(id), json_object_get_string(lt));
 	}
 	snprintf(body + len, cap - len, "]}");
-	st = post(c, h, "/v1/items/complete", body, out);
+	st = post(c, base, h, "/v1/items/complete", body, out);
 	free(body);
 	if (st != 200)
 		fprintf(stderr, "claimer: complete answered %ld: %.200s\n", st,
@@ -137,10 +147,15 @@ count_ok(const char *text)
 	return k;
 }
 
+struct worker {
+	const char	*base;
+	long		 done;
+};
+
 static void *
 work(void *arg)
 {
-	long *done = arg;
+	struct worker *w = arg;
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct resp r = { 0 }, r2 = { 0 };
@@ -155,7 +170,7 @@ work(void *arg)
 	while (run_for > 0 ? elapsed() < run_for : empty < 3) {
 		struct json_object *o, *items;
 		double t0 = elapsed();
-		long st = post(c, h, "/v1/claims", claim, &r);
+		long st = post(c, w->base, h, "/v1/claims", claim, &r);
 		size_t n;
 
 		sample(elapsed() - t0);
@@ -172,8 +187,8 @@ work(void *arg)
 			continue;
 		}
 		empty = 0;
-		if (complete(c, h, items, n, &r2) == 0)
-			*done += count_ok(r2.data);
+		if (complete(c, w->base, h, items, n, &r2) == 0)
+			w->done += count_ok(r2.data);
 		json_object_put(o);
 	}
 	free(r.data);
@@ -187,16 +202,22 @@ int
 main(int argc, char **argv)
 {
 	pthread_t t[256];
-	long done[256] = { 0 }, sum = 0;
+	struct worker w[256];
+	long sum = 0;
 	struct timespec a, b;
 	int workers;
 	double secs;
+	char *list, *p;
 
 	if (argc < 5 || argc > 7)
 		return 64;
-	base = argv[1];
+	list = strdup(argv[1]);
+	for (p = strtok(list, ","); p != NULL && nbases < MAX_BASES; p = strtok(NULL, ","))
+		bases[nbases++] = p;
 	token = argv[2];
 	workers = atoi(argv[3]);
+	if (nbases == 0 || workers < 1 || workers > 256)
+		return 64;
 	batch = atoi(argv[4]);
 	if (argc > 5)
 		kind = argv[5];
@@ -205,16 +226,20 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_ALL);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	started = a;
-	for (int i = 0; i < workers; i++)
-		pthread_create(&t[i], NULL, work, &done[i]);
+	for (int i = 0; i < workers; i++) {
+		w[i].base = bases[i % nbases];
+		w[i].done = 0;
+		pthread_create(&t[i], NULL, work, &w[i]);
+	}
 	for (int i = 0; i < workers; i++)
 		pthread_join(t[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	for (int i = 0; i < workers; i++)
-		sum += done[i];
+		sum += w[i].done;
 	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	qsort(lat, (size_t)nlat, sizeof lat[0], by_value);
 	printf("{\"items\":%ld,\"seconds\":%.3f,\"per_s\":%.1f,\"claims\":%d,\"claim_p99_ms\":%.3f}\n",
 	    sum, secs, sum / secs, nlat, nlat ? lat[(nlat * 99) / 100] * 1000 : 0.0);
+	free(list);
 	return 0;
 }
