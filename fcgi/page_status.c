@@ -48,6 +48,10 @@ static const char page_css[] =
     ".download{background:#1565c0;color:#fff;border-color:#0d47a1}"
     ".muted{color:#555}"
     "ol.timeline{padding-left:1.2rem}"
+    "nav.admin a{margin-right:1rem;white-space:nowrap}"
+    ".filters label{margin-right:1rem;display:inline-block}"
+    ".chart{width:100%;height:auto;max-height:10rem}"
+    ".warning{color:#c62828;font-weight:600}"
     "@media (max-width:30rem){dl{grid-template-columns:1fr}"
     "th:nth-child(n+4),td:nth-child(n+4){display:none}}";
 
@@ -318,7 +322,9 @@ bj_page_job_load(struct bj_req *req)
 	bj_rows_free(r);
 	if (pj == NULL)
 		goto notfound;
-	if (!conf->public_links && strcmp(user, pj->job.owner) != 0) {
+	/* the operators of [http] admins see every job, with its owner's buttons */
+	if (!conf->public_links && strcmp(user, pj->job.owner) != 0 &&
+	    !bj_conf_admin(conf, user)) {
 		bj_page_job_free(pj);
 		goto notfound;
 	}
@@ -801,6 +807,7 @@ event_words(const char *type)
 		{ "expired", N_("Expired") },
 		{ "notified", N_("Notification sent") },
 		{ "notify_failed", N_("Notification not delivered") },
+		{ "notify_redelivered", N_("Notification to be delivered again") },
 	};
 
 	for (size_t i = 0; type != NULL && i < sizeof names / sizeof names[0]; i++)

@@ -31,7 +31,7 @@ void bj_plant_event(struct bj_db *db, long long job, const char *type, const cha
 void bj_plant_notification(struct bj_db *db, long long job, const char *channel,
     const char *target, const char *state, int attempts, const char *error);
 
-/* Write dir/htpasswd with alice, bob and carol ({SHA} hashes); 0 or -1. */
+/* Write dir/htpasswd with alice, bob, carol and dave ({SHA} hashes); 0 or -1. */
 int bj_plant_users(const char *dir);
 /* "Authorization: Basic …" for user (password "USER-pw"); static buffer. */
 const char *bj_plant_auth(const char *user);
