@@ -121,9 +121,17 @@ test_who_may_open_it(void)
 {
 	const char *pages[] = { "/admin", "/admin/jobs", "/admin/workers", "/admin/failures",
 	    "/admin/notifications" };
+	/* carol's name with a wrong password: the web server's login refuses it */
+	const char *forged[] = { "Authorization: Basic Y2Fyb2w6d3Jvbmc=", NULL };
 	struct bj_http_reply r;
+	char url[300];
 
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		snprintf(url, sizeof url, "%s%s", e2e.url, pages[i]);
+		CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, forged, NULL, 0, &r), 0);
+		CU_ASSERT_EQUAL(r.status, 401);
+		CU_ASSERT_PTR_NULL(strstr(r.body, "Nightly export"));
+		bj_http_reply_free(&r);
 		CU_ASSERT_EQUAL(get(pages[i], NULL, &r), 401);
 		bj_http_reply_free(&r);
 		CU_ASSERT_EQUAL(get(pages[i], "alice", &r), 403);
