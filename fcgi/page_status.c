@@ -48,7 +48,7 @@ static const char page_css[] =
     ".download{background:#1565c0;color:#fff;border-color:#0d47a1}"
     ".muted{color:#555}"
     "ol.timeline{padding-left:1.2rem}"
-    "nav.admin a{margin-right:1rem;white-space:nowrap}"
+    "nav.admin{display:flex;flex-wrap:wrap;gap:.2rem 1rem}"
     ".filters label{margin-right:1rem;display:inline-block}"
     ".chart{width:100%;height:auto;max-height:10rem}"
     ".warning{color:#c62828;font-weight:600}"
