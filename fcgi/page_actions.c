@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "csrf.h"
 #include "log.h"
 #include "pages.h"
 #include "sql.h"
@@ -25,11 +24,8 @@ static void
 post(struct bj_req *req, enum bj_job_change act)
 {
 	struct bj_db *db = req->app->db;
-	const char *user, *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
 	struct bj_page_job *pj = NULL;
-	unsigned char key[BJ_CSRF_KEYMAX];
-	size_t keylen;
-	char *csrf = NULL, *detail = NULL, *loc = NULL;
+	char *detail = NULL, *loc = NULL;
 	enum bj_err err;
 
 	bj_page_lang(req, NULL);
@@ -46,20 +42,11 @@ post(struct bj_req *req, enum bj_job_change act)
 	}
 	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
-	user = bj_page_user(req);
-	csrf = bj_form_get(req->body, "csrf");
-	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_unavailable(req);
+	if (!bj_page_csrf_ok(req, pj->job.token,
+	    _("This form did not come from the job's page, or the page is too old. "
+	    "Open the job's page again and use its buttons.")))
 		goto out;
-	}
-	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
-	    !bj_csrf_check(key, keylen, pj->job.token, user, csrf)) {
-		bj_page_error(req, 403, _("Refused"),
-		    _("This form did not come from the job's page, or the page is too old. "
-		    "Open the job's page again and use its buttons."));
-		goto out;
-	}
-	detail = bj_xasprintf("from the status page, by %s", user);
+	detail = bj_xasprintf("from the status page, by %s", bj_page_user(req));
 	err = bj_job_change(db, pj->job.id, act, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"), act == BJ_CHANGE_RESUME ?
@@ -75,11 +62,8 @@ post(struct bj_req *req, enum bj_job_change act)
 		goto out;
 	}
 	loc = bj_xasprintf("%s/jobs/%s", req->app->conf->base_path, pj->job.token);
-	bj_reply_header(req, "Location", loc);
-	bj_reply_header(req, "Cache-Control", "no-store");
-	bj_reply(req, 303, "text/plain; charset=utf-8", "See the job's page.\n", 20);
+	bj_page_see_other(req, loc);
 out:
-	free(csrf);
 	free(detail);
 	free(loc);
 	bj_page_job_free(pj);

@@ -634,7 +634,7 @@ add_notes(struct bj_req *req, struct bj_html_el *body, const struct bj_rows *r, 
 {
 	const char *cols[] = { _("Job"), _("Event"), _("Target"), _("Attempts"), _("Last error"),
 	    "" };
-	struct bj_html_el *t, *tr, *td, *f, *in, *b;
+	struct bj_html_el *t, *tr, *td;
 
 	bj_html_add(body, "h2", dead ? _("Dead") : _("Pending"));
 	if (r->nrows == 0) {
@@ -659,15 +659,7 @@ add_notes(struct bj_req *req, struct bj_html_el *body, const struct bj_rows *r, 
 			bj_csrf_make(key, keylen, subject, bj_page_user(req), csrf);
 			url = bj_xasprintf("%s/admin/notifications/%s/deliver",
 			    req->app->conf->base_path, bj_rows_get(r, i, 0));
-			f = bj_html_add(bj_html_add(tr, "td", NULL), "form", NULL);
-			bj_html_attr(f, "method", "post");
-			bj_html_attr(f, "action", url);
-			in = bj_html_add(f, "input", NULL);
-			bj_html_attr(in, "type", "hidden");
-			bj_html_attr(in, "name", "csrf");
-			bj_html_attr(in, "value", csrf);
-			b = bj_html_add(f, "button", _("Deliver again"));
-			bj_html_attr(b, "type", "submit");
+			bj_page_form(bj_html_add(tr, "td", NULL), url, _("Deliver again"), csrf);
 			free(url);
 		}
 	}
@@ -711,17 +703,13 @@ void
 bj_page_admin_deliver(struct bj_req *req)
 {
 	struct bj_db *db = req->app->db;
-	const char *user, *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
-	unsigned char key[BJ_CSRF_KEYMAX];
-	size_t keylen;
-	char subject[64], *csrf = NULL, *detail = NULL, *loc = NULL, *end;
+	char subject[64], *detail = NULL, *loc = NULL, *end;
 	struct bj_rows *r = NULL;
 	long long id, job;
 	enum bj_err err;
 
 	if (!admin_allowed(req))
 		return;
-	user = bj_page_user(req);
 	if (bj_req_read_body(req, 8192) != BJ_OK) {
 		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
 		return;
@@ -731,22 +719,14 @@ bj_page_admin_deliver(struct bj_req *req)
 		bj_page_error(req, 404, _("Not found"), _("There is no such notification."));
 		return;
 	}
-	csrf = bj_form_get(req->body, "csrf");
 	note_subject(id, subject, sizeof subject);
-	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_unavailable(req);
-		goto out;
-	}
-	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
-	    !bj_csrf_check(key, keylen, subject, user, csrf)) {
-		bj_page_error(req, 403, _("Refused"),
-		    _("This form did not come from the console, or the page is too old. "
-		    "Open the page again and use its buttons."));
-		goto out;
-	}
+	if (!bj_page_csrf_ok(req, subject,
+	    _("This form did not come from the console, or the page is too old. "
+	    "Open the page again and use its buttons.")))
+		return;
 	if ((r = bj_db_queryp(db, BJ_SQL_NOTIFY_GET, BJ_PARAMS(BJ_P_INT(id)))) == NULL) {
 		bj_page_unavailable(req);
-		goto out;
+		return;
 	}
 	if (r->nrows == 0) {
 		bj_page_error(req, 404, _("Not found"), _("There is no such notification."));
@@ -754,7 +734,7 @@ bj_page_admin_deliver(struct bj_req *req)
 	}
 	job = bj_rows_int(r, 0, 1);
 	detail = bj_xasprintf("%s to %s: delivered again from the console, by %s",
-	    bj_rows_get(r, 0, 3), bj_rows_get(r, 0, 4), user);
+	    bj_rows_get(r, 0, 3), bj_rows_get(r, 0, 4), bj_page_user(req));
 	err = bj_notify_redeliver(db, job, id, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"),
@@ -768,12 +748,9 @@ bj_page_admin_deliver(struct bj_req *req)
 		goto out;
 	}
 	loc = bj_xasprintf("%s/admin/notifications", req->app->conf->base_path);
-	bj_reply_header(req, "Location", loc);
-	bj_reply_header(req, "Cache-Control", "no-store");
-	bj_reply(req, 303, "text/plain; charset=utf-8", "See the notifications.\n", 23);
+	bj_page_see_other(req, loc);
 out:
 	bj_rows_free(r);
-	free(csrf);
 	free(detail);
 	free(loc);
 }

@@ -554,13 +554,21 @@ add_progress(const struct bj_page_job *pj, struct bj_html_el *body)
 	}
 }
 
-/* One POST form with its CSRF field and a button. */
+/* One POST form of the job's page with its CSRF field and a button. */
 static void
 add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
     const char *action, const char *label, const char *csrf)
 {
-	struct bj_html_el *f, *in, *b;
 	char *url = bj_xasprintf("%s/jobs/%s/%s", req->app->conf->base_path, j->token, action);
+
+	bj_page_form(parent, url, label, csrf);
+	free(url);
+}
+
+void
+bj_page_form(struct bj_html_el *parent, const char *url, const char *label, const char *csrf)
+{
+	struct bj_html_el *f, *in, *b;
 
 	f = bj_html_add(parent, "form", NULL);
 	bj_html_attr(f, "method", "post");
@@ -571,7 +579,38 @@ add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
 	bj_html_attr(in, "value", csrf);
 	b = bj_html_add(f, "button", label);
 	bj_html_attr(b, "type", "submit");
-	free(url);
+}
+
+int
+bj_page_csrf_ok(struct bj_req *req, const char *subject, const char *message)
+{
+	const char *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
+	unsigned char key[BJ_CSRF_KEYMAX];
+	size_t keylen;
+	char *csrf;
+	int ok;
+
+	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
+		bj_page_unavailable(req);
+		return 0;
+	}
+	csrf = bj_form_get(req->body, "csrf");
+	ok = (site == NULL || strcmp(site, "cross-site") != 0) &&
+	    bj_csrf_check(key, keylen, subject, bj_page_user(req), csrf);
+	free(csrf);
+	if (!ok)
+		bj_page_error(req, 403, _("Refused"), message);
+	return ok;
+}
+
+void
+bj_page_see_other(struct bj_req *req, const char *loc)
+{
+	static const char text[] = "See the page.\n";
+
+	bj_reply_header(req, "Location", loc);
+	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply(req, 303, "text/plain; charset=utf-8", text, sizeof text - 1);
 }
 
 /* Cancel / pause / resume, where the state allows them. */

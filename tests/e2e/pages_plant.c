@@ -117,6 +117,21 @@ bj_plant_users(const char *dir)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Compile po/ja.po where bulkjobs-fcgi will look for it ($BULKJOBS_LOCALEDIR). */
+int
+bj_plant_catalogs(void)
+{
+	const char *src = getenv("BJ_SRCDIR");
+	char cmd[1500];
+
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
+	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
+	    bj_test_path("locale"), PACKAGE, src ? src : ".");
+	if (system(cmd) != 0)
+		return -1;
+	return setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1);
+}
+
 /* Basic credentials of a planted user. */
 const char *
 bj_plant_auth(const char *user)

@@ -33,6 +33,8 @@ void bj_plant_notification(struct bj_db *db, long long job, const char *channel,
 
 /* Write dir/htpasswd with alice, bob, carol and dave ({SHA} hashes); 0 or -1. */
 int bj_plant_users(const char *dir);
+/* Compile po/ja.po for bulkjobs-fcgi ($BULKJOBS_LOCALEDIR); 0 or -1. */
+int bj_plant_catalogs(void);
 /* "Authorization: Basic …" for user (password "USER-pw"); static buffer. */
 const char *bj_plant_auth(const char *user);
 /* GET/POST path below base with user's credentials (NULL: none). */

@@ -19,25 +19,10 @@
 static struct bj_e2e e2e;
 static struct bj_db *db;
 
-/* Compile po/ja.po where bulkjobs-fcgi will look for it ($BULKJOBS_LOCALEDIR). */
-static int
-catalogs(void)
-{
-	const char *src = getenv("BJ_SRCDIR");
-	char cmd[1500];
-
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s/ja/LC_MESSAGES' && msgfmt -o "
-	    "'%s/ja/LC_MESSAGES/%s.mo' '%s/po/ja.po'", bj_test_path("locale"),
-	    bj_test_path("locale"), PACKAGE, src ? src : ".");
-	if (system(cmd) != 0)
-		return -1;
-	return setenv("BULKJOBS_LOCALEDIR", bj_test_path("locale"), 1);
-}
-
 static int
 init(void)
 {
-	if (catalogs() == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
+	if (bj_plant_catalogs() == -1 || bj_e2e_start(&e2e, "pages", NULL) == -1)
 		return -1;
 	if (bj_plant_users(e2e.root) == -1)
 		return -1;
