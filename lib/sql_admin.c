@@ -27,11 +27,14 @@ const char BJ_SQL_ADMIN_JOB_COUNTS[] =
 /*
  * Per kind, the items waiting and how long the oldest due one has: one
  * probe of ix_items_claim per claimable job (its oldest due item of the
- * open stage), never a job's items one by one.
+ * open stage), never a job's items one by one. Forced, so that no
+ * statistics can make it read a job's pending items through another
+ * index and sort them.
  */
 const char BJ_SQL_ADMIN_WAITING[] =
-    "SELECT j.kind, SUM(j.n_pending), MAX(" AGO("(SELECT i.run_after FROM items i"
-    "  WHERE i.job_id = j.id AND i.state = 'pending' AND i.stage = j.stage"
+    "SELECT j.kind, SUM(j.n_pending), MAX(" AGO("(SELECT i.run_after"
+    "  FROM items i FORCE INDEX (ix_items_claim) WHERE i.job_id = j.id"
+    "  AND i.state = 'pending' AND i.stage = j.stage"
     "  AND i.run_after <= NOW(6) ORDER BY i.run_after LIMIT 1)") ")"
     " FROM jobs j FORCE INDEX (ix_jobs_state_kind)"
     " WHERE j.state IN ('queued', 'running') GROUP BY j.kind ORDER BY j.kind";
