@@ -81,6 +81,8 @@ name = bulkjobs
 [http]
 base_path = /bulkjobs
 public_url = http://127.0.0.1:$port/bulkjobs
+# the operators' console (/bulkjobs/admin) for the demo's user
+admins = ${BULKJOBS_DEMO_USER:-demo}
 
 [artifacts]
 root = $run/artifacts
@@ -255,6 +257,9 @@ The tour (in a second terminal, from $top):
      worker runs them as attempt 2, and the job still ends with one archive and
      one webhook.
      A plain kill (SIGTERM) instead lets the running exports finish first.
+  6. The operators' console (same login): what is waiting, completions per
+     minute, the reaper's last runs, the workers, failures, notifications:
+       http://127.0.0.1:$port/bulkjobs/admin
 
 Press Ctrl-C to stop everything.
 EOT

@@ -221,6 +221,23 @@ hexval(int c)
 	return -1;
 }
 
+void
+bj_query_add(struct bj_buf *b, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	bj_buf_printf(b, "%c%s=", b->len == 0 ? '?' : '&', name);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) != NULL) {
+			bj_buf_addc(b, (char)*p);
+		} else {
+			bj_buf_addc(b, '%');
+			bj_buf_addc(b, hex[*p >> 4]);
+			bj_buf_addc(b, hex[*p & 15]);
+		}
+	}
+}
+
 char *
 bj_url_decode(const char *s, size_t n, int plus)
 {

@@ -88,6 +88,9 @@ char *bj_form_get(const char *qs, const char *name);
 /* Percent-decode n bytes of s (with '+' as space when plus); caller frees; NULL on NUL/bad escape. */
 char *bj_url_decode(const char *s, size_t n, int plus);
 
+/* Append "&name=value" ("?" first when b is empty) to b, value percent-encoded. */
+void bj_query_add(struct bj_buf *b, const char *name, const char *value);
+
 /* Free everything the request owns. */
 void bj_req_end(struct bj_req *req);
 

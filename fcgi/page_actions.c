@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "csrf.h"
 #include "log.h"
 #include "pages.h"
 #include "sql.h"
@@ -28,11 +27,8 @@ static void
 post(struct bj_req *req, enum bj_job_change act)
 {
 	struct bj_db *db = req->app->db;
-	const char *user, *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
 	struct bj_page_job *pj = NULL;
-	unsigned char key[BJ_CSRF_KEYMAX];
-	size_t keylen;
-	char *csrf = NULL, *detail = NULL, *loc = NULL, *round = NULL;
+	char *detail = NULL, *loc = NULL, *round = NULL;
 	enum bj_err err;
 
 	bj_page_lang(req, NULL);
@@ -49,20 +45,11 @@ post(struct bj_req *req, enum bj_job_change act)
 	}
 	if ((pj = bj_page_job_load(req)) == NULL)
 		return;
-	user = bj_page_user(req);
-	csrf = bj_form_get(req->body, "csrf");
-	if (bj_csrf_key(db, req->app->conf, key, &keylen) != BJ_OK) {
-		bj_page_unavailable(req);
+	if (!bj_page_csrf_ok(req, pj->job.token,
+	    _("This form did not come from the job's page, or the page is too old. "
+	    "Open the job's page again and use its buttons.")))
 		goto out;
-	}
-	if ((site != NULL && strcmp(site, "cross-site") == 0) ||
-	    !bj_csrf_check(key, keylen, pj->job.token, user, csrf)) {
-		bj_page_error(req, 403, _("Refused"),
-		    _("This form did not come from the job's page, or the page is too old. "
-		    "Open the job's page again and use its buttons."));
-		goto out;
-	}
-	detail = bj_xasprintf("from the status page, by %s", user);
+	detail = bj_xasprintf("from the status page, by %s", bj_page_user(req));
 	round = bj_form_get(req->body, "round");
 	err = bj_job_change_round(db, pj->job.id, act,
 	    round != NULL ? (int)strtol(round, NULL, 10) : 0, detail);
@@ -87,11 +74,8 @@ post(struct bj_req *req, enum bj_job_change act)
 		goto out;
 	}
 	loc = bj_xasprintf("%s/jobs/%s", req->app->conf->base_path, pj->job.token);
-	bj_reply_header(req, "Location", loc);
-	bj_reply_header(req, "Cache-Control", "no-store");
-	bj_reply(req, 303, "text/plain; charset=utf-8", "See the job's page.\n", 20);
+	bj_page_see_other(req, loc);
 out:
-	free(csrf);
 	free(round);
 	free(detail);
 	free(loc);

@@ -49,6 +49,10 @@ static const char page_css[] =
     ".download{background:#1565c0;color:#fff;border-color:#0d47a1}"
     ".muted{color:#555}"
     "ol.timeline{padding-left:1.2rem}"
+    "nav.admin{display:flex;flex-wrap:wrap;gap:.2rem 1rem}"
+    ".filters label{margin-right:1rem;display:inline-block}"
+    ".chart{width:100%;height:auto;max-height:10rem}"
+    ".warning{color:#c62828;font-weight:600}"
     "@media (max-width:30rem){dl{grid-template-columns:1fr}"
     "th:nth-child(n+4),td:nth-child(n+4){display:none}}";
 
@@ -321,7 +325,9 @@ bj_page_job_load(struct bj_req *req)
 	bj_rows_free(r);
 	if (pj == NULL)
 		goto notfound;
-	if (!conf->public_links && strcmp(user, pj->job.owner) != 0) {
+	/* the operators of [http] admins see every job, with its owner's buttons */
+	if (!conf->public_links && strcmp(user, pj->job.owner) != 0 &&
+	    !bj_conf_admin(conf, user)) {
 		bj_page_job_free(pj);
 		goto notfound;
 	}
@@ -628,13 +634,22 @@ add_progress(const struct bj_page_job *pj, const char *tz, struct bj_html_el *bo
 	}
 }
 
-/* One POST form with its CSRF field and a button; the form is parent's. */
+/* One POST form of the job's page with its CSRF field and a button; the form. */
 static struct bj_html_el *
 add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
     const char *action, const char *label, const char *csrf)
 {
-	struct bj_html_el *f, *in, *b;
 	char *url = bj_xasprintf("%s/jobs/%s/%s", req->app->conf->base_path, j->token, action);
+	struct bj_html_el *f = bj_page_form(parent, url, label, csrf);
+
+	free(url);
+	return f;
+}
+
+struct bj_html_el *
+bj_page_form(struct bj_html_el *parent, const char *url, const char *label, const char *csrf)
+{
+	struct bj_html_el *f, *in, *b;
 
 	f = bj_html_add(parent, "form", NULL);
 	bj_html_attr(f, "method", "post");
@@ -645,8 +660,39 @@ add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
 	bj_html_attr(in, "value", csrf);
 	b = bj_html_add(f, "button", label);
 	bj_html_attr(b, "type", "submit");
-	free(url);
 	return f;
+}
+
+int
+bj_page_csrf_ok(struct bj_req *req, const char *subject, const char *message)
+{
+	const char *site = bj_req_header(req, "HTTP_SEC_FETCH_SITE");
+	unsigned char key[BJ_CSRF_KEYMAX];
+	size_t keylen;
+	char *csrf;
+	int ok;
+
+	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
+		bj_page_unavailable(req);
+		return 0;
+	}
+	csrf = bj_form_get(req->body, "csrf");
+	ok = (site == NULL || strcmp(site, "cross-site") != 0) &&
+	    bj_csrf_check(key, keylen, subject, bj_page_user(req), csrf);
+	free(csrf);
+	if (!ok)
+		bj_page_error(req, 403, _("Refused"), message);
+	return ok;
+}
+
+void
+bj_page_see_other(struct bj_req *req, const char *loc)
+{
+	static const char text[] = "See the page.\n";
+
+	bj_reply_header(req, "Location", loc);
+	bj_reply_header(req, "Cache-Control", "no-store");
+	bj_reply(req, 303, "text/plain; charset=utf-8", text, sizeof text - 1);
 }
 
 /* Cancel / pause / resume, where the state allows them; retry for a failed job. */
@@ -892,6 +938,7 @@ event_words(const char *type)
 		{ "expired", N_("Expired") },
 		{ "notified", N_("Notification sent") },
 		{ "notify_failed", N_("Notification not delivered") },
+		{ "notify_redelivered", N_("Notification to be delivered again") },
 	};
 
 	for (size_t i = 0; type != NULL && i < sizeof names / sizeof names[0]; i++)

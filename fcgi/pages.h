@@ -58,6 +58,19 @@ void bj_page_error(struct bj_req *req, int status, const char *title, const char
 /* The 503 page of a database that does not answer. */
 void bj_page_unavailable(struct bj_req *req);
 
+/* A POST form to url carrying the CSRF field csrf, with one button; the form (to add fields to). */
+struct bj_html_el *bj_page_form(struct bj_html_el *parent, const char *url, const char *label,
+    const char *csrf);
+/*
+ * 1 when the posted form's "csrf" field is the signed-in user's for
+ * subject (a job's token, or what a console form is bound to) and the post
+ * is not cross-site; else 0 after sending the 403 page with message, or
+ * the 503 one when the key cannot be read.
+ */
+int bj_page_csrf_ok(struct bj_req *req, const char *subject, const char *message);
+/* After a form post: 303 to loc, which a reload does not post again. */
+void bj_page_see_other(struct bj_req *req, const char *loc);
+
 /* Fill pj from a row of the page job columns. */
 void bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj);
 /* Free pj's strings (for one on the stack); bj_page_job_free() also frees pj. */

@@ -36,6 +36,14 @@ static const struct bj_route routes[] = {
 	{ "POST", "/jobs/{token}/resume", bj_page_resume },
 	{ "POST", "/jobs/{token}/retry", bj_page_retry },
 
+	/* the operators' console (page_admin.c) */
+	{ "GET", "/admin", bj_page_admin },
+	{ "GET", "/admin/jobs", bj_page_admin_jobs },
+	{ "GET", "/admin/workers", bj_page_admin_workers },
+	{ "GET", "/admin/failures", bj_page_admin_failures },
+	{ "GET", "/admin/notifications", bj_page_admin_notifications },
+	{ "POST", "/admin/notifications/{id}/deliver", bj_page_admin_deliver },
+
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])

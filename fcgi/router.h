@@ -74,6 +74,13 @@ void bj_page_cancel(struct bj_req *req);
 void bj_page_pause(struct bj_req *req);
 void bj_page_resume(struct bj_req *req);
 void bj_page_retry(struct bj_req *req);
+/* the operators' console (page_admin.c) */
+void bj_page_admin(struct bj_req *req);
+void bj_page_admin_jobs(struct bj_req *req);
+void bj_page_admin_workers(struct bj_req *req);
+void bj_page_admin_failures(struct bj_req *req);
+void bj_page_admin_notifications(struct bj_req *req);
+void bj_page_admin_deliver(struct bj_req *req);
 
 
 #endif

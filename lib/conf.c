@@ -23,7 +23,7 @@
 #endif
 
 enum conf_type { T_STR, T_INT, T_LLONG, T_BOOL, T_ENUM, T_PATH, T_BASEPATH, T_LANG, T_TZ,
-    T_KINDLIMITS };
+    T_KINDLIMITS, T_USERS };
 
 struct conf_key {
 	const char	*section;
@@ -58,6 +58,7 @@ static const struct conf_key keys[] = {
 	{ "http", "time_zone", T_TZ, O(time_zone), "UTC", 0, 0, { 0 } },
 	{ "http", "secret", T_STR, O(http_secret), "", 0, 0, { 0 } },
 	{ "http", "token_cache", T_INT, O(token_cache), "5", 0, 300, { 0 } },
+	{ "http", "admins", T_USERS, O(admins), "", 0, 0, { 0 } },
 
 	{ "artifacts", "root", T_PATH, O(artifacts_root), "/var/lib/bulkjobs/artifacts", 0, 0, { 0 } },
 	{ "artifacts", "download", T_ENUM, O(download), "x-accel-redirect", 0, 0,
@@ -222,6 +223,52 @@ kind_limits(const char *spec, const char *kind, long long *limit)
 	return NULL;
 }
 
+/*
+ * Walk an [http] admins list ("alice, bob"): 1 in *found when user is
+ * one of its names (user may be NULL). Returns NULL, or a static message
+ * for a malformed list.
+ */
+static const char *
+user_list(const char *spec, const char *user, int *found)
+{
+	size_t ulen = user != NULL ? strlen(user) : 0;
+
+	if (found != NULL)
+		*found = 0;
+	while (*spec != '\0') {
+		size_t n;
+
+		spec += strspn(spec, " \t");
+		n = strcspn(spec, ", \t");
+		if (n == 0)
+			return "must be a list of user names separated by commas";
+		if (n > 255)
+			return "has a user name longer than 255 bytes";
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)spec[i] < 0x20 || spec[i] == 0x7f)
+				return "has a control character in a user name";
+		if (found != NULL && user != NULL && n == ulen && strncmp(spec, user, n) == 0)
+			*found = 1;
+		spec += n;
+		spec += strspn(spec, " \t");
+		if (*spec == ',' && *++spec == '\0')
+			return "must not end with a comma";
+		else if (*spec != '\0' && spec[-1] != ',')
+			return "must be a list of user names separated by commas";
+	}
+	return NULL;
+}
+
+int
+bj_conf_admin(const struct bj_conf *c, const char *user)
+{
+	int found = 0;
+
+	if (user == NULL || *user == '\0' || c->admins == NULL)
+		return 0;
+	return user_list(c->admins, user, &found) == NULL && found;
+}
+
 long long
 bj_conf_kind_limit(const char *spec, const char *kind)
 {
@@ -262,6 +309,10 @@ set_value(struct bj_conf *c, const struct conf_key *k, const char *v)
 	case T_KINDLIMITS:
 		if (kind_limits(v, NULL, NULL) != NULL)
 			return kind_limits(v, NULL, NULL);
+		break;
+	case T_USERS:
+		if (user_list(v, NULL, NULL) != NULL)
+			return user_list(v, NULL, NULL);
 		break;
 	case T_INT:
 	case T_LLONG:
@@ -323,7 +374,8 @@ bj_conf_free(struct bj_conf *c)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &keys[i];
 		if (k->type == T_STR || k->type == T_PATH || k->type == T_BASEPATH ||
-		    k->type == T_LANG || k->type == T_TZ || k->type == T_KINDLIMITS) {
+		    k->type == T_LANG || k->type == T_TZ || k->type == T_KINDLIMITS ||
+		    k->type == T_USERS) {
 			free(*str_field(c, k));
 			*str_field(c, k) = NULL;
 		}

@@ -41,6 +41,7 @@ struct bj_conf {
 	char	*time_zone;
 	char	*http_secret;		/* CSRF key material */
 	int	 token_cache;		/* seconds a process trusts a looked-up API token */
+	char	*admins;		/* "alice, bob": who may open the operators' console */
 
 	/* [artifacts] */
 	char	*artifacts_root;
@@ -122,6 +123,9 @@ void bj_conf_free(struct bj_conf *conf);
 #define BJ_LEASE_MAX_SECONDS	86400			/* a lease: a day */
 #define BJ_DEADLINE_MAX_SECONDS	(366LL * 86400)		/* a job's deadline: a year */
 #define BJ_RETENTION_MAX_SECONDS (3660LL * 86400)	/* keeping artifacts and rows: ten years */
+
+/* 1 when user (REMOTE_USER, may be NULL) is one of [http] admins. */
+int bj_conf_admin(const struct bj_conf *conf, const char *user);
 
 /* The [claims] max_per_kind limit of kind in spec (its entry, else "*"), 0 for none. */
 long long bj_conf_kind_limit(const char *spec, const char *kind);

@@ -88,10 +88,11 @@ void bj_job_list_free(struct bj_job **jobs, int n);
 /*
  * queued|running → paused, and paused → running (queued if it never
  * started), with a timeline event; inside the caller's transaction.
- * BJ_ERR_INVALID_TRANSITION when the job is in another state.
+ * BJ_ERR_INVALID_TRANSITION when the job is in another state. detail
+ * (who asked, may be NULL) goes to the timeline.
  */
-enum bj_err bj_job_pause(struct bj_db *db, long long job_id);
-enum bj_err bj_job_resume(struct bj_db *db, long long job_id);
+enum bj_err bj_job_pause(struct bj_db *db, long long job_id, const char *detail);
+enum bj_err bj_job_resume(struct bj_db *db, long long job_id, const char *detail);
 
 /* The error for a failed statement: BJ_ERR_DB_UNAVAILABLE when the link is gone, else BJ_ERR_INTERNAL. */
 enum bj_err bj_job_db_error(const struct bj_db *db);
@@ -133,9 +134,10 @@ enum bj_err bj_job_retry_round(struct bj_db *db, long long job_id, int round,
 enum bj_job_change { BJ_CHANGE_CANCEL, BJ_CHANGE_PAUSE, BJ_CHANGE_RESUME, BJ_CHANGE_RETRY };
 /*
  * Make the change in a transaction of its own (bj_job_in_tx); detail is
- * the cancellation's or the retry's timeline text. BJ_ERR_INVALID_TRANSITION
- * when the job's state does not allow it. A retry is of the job's current
- * round; bj_job_change_round() names the round (bj_job_retry_round).
+ * the timeline entry's text (who made the change; for a retry, after the
+ * round). BJ_ERR_INVALID_TRANSITION when the job's state does not allow
+ * it. A retry is of the job's current round; bj_job_change_round() names
+ * the round (bj_job_retry_round).
  */
 enum bj_err bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change c,
     const char *detail);
@@ -170,6 +172,15 @@ enum bj_err bj_job_finish(struct bj_db *db, long long job_id, enum bj_job_state 
  */
 enum bj_err bj_outbox_record(struct bj_db *db, long long job_id, const char *event);
 enum bj_err bj_outbox_record_jobs(struct bj_db *db, const char *ids, const char *event);
+
+/*
+ * "Deliver again": the dead notification id of job_id goes back to
+ * pending with a fresh attempt budget, in a transaction of its own, with
+ * a timeline entry saying detail. BJ_ERR_INVALID_TRANSITION when it is not
+ * dead (or not the job's).
+ */
+enum bj_err bj_notify_redeliver(struct bj_db *db, long long job_id, long long id,
+    const char *detail);
 
 /* Append to the job's timeline; detail may be NULL. */
 enum bj_err bj_event_add(struct bj_db *db, long long job_id, const char *type,

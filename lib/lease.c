@@ -140,8 +140,8 @@ fail_tx(struct bj_db *db, long long item_id, const char *token, const char *erro
 	seconds = bj_rows_get(r, 0, 6) ? strtod(bj_rows_get(r, 0, 6), NULL) : -1;
 	nth = bj_rows_int(r, 0, 7);	/* the back-off starts again in a retried job's round */
 	bj_rows_free(r);
-	if (bj_db_execp(db, BJ_SQL_FAILURE_RECORD, NULL, BJ_PARAMS(BJ_P_INT(item_id),
-	    BJ_P_INT(job), BJ_P_INT(attempt), BJ_P_STR(error), BJ_P_STR(token))) == -1)
+	if (bj_db_execp(db, BJ_SQL_FAILURE_RECORD, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_INT(attempt), BJ_P_STR(error), BJ_P_STR(token), BJ_P_INT(item_id))) == -1)
 		return bj_job_db_error(db);
 	snprintf(detail, sizeof detail, "item %lld attempt %lld: %.500s", item_id, attempt,
 	    error ? error : "failed");

@@ -207,7 +207,8 @@ bj_event_add(struct bj_db *db, long long job_id, const char *type, const char *d
 
 /* Run a conditional job UPDATE: missing job, wrong state, or done with an event. */
 static enum bj_err
-conditional(struct bj_db *db, long long job_id, const char *sql, const char *event)
+conditional(struct bj_db *db, long long job_id, const char *sql, const char *event,
+    const char *detail)
 {
 	unsigned long long n;
 	struct bj_rows *r;
@@ -223,19 +224,19 @@ conditional(struct bj_db *db, long long job_id, const char *sql, const char *eve
 		bj_rows_free(r);
 		return e;
 	}
-	return bj_event_add(db, job_id, event, NULL);
+	return bj_event_add(db, job_id, event, detail);
 }
 
 enum bj_err
-bj_job_pause(struct bj_db *db, long long job_id)
+bj_job_pause(struct bj_db *db, long long job_id, const char *detail)
 {
-	return conditional(db, job_id, BJ_SQL_JOB_PAUSE, "paused");
+	return conditional(db, job_id, BJ_SQL_JOB_PAUSE, "paused", detail);
 }
 
 enum bj_err
-bj_job_resume(struct bj_db *db, long long job_id)
+bj_job_resume(struct bj_db *db, long long job_id, const char *detail)
 {
-	enum bj_err e = conditional(db, job_id, BJ_SQL_JOB_RESUME, "resumed");
+	enum bj_err e = conditional(db, job_id, BJ_SQL_JOB_RESUME, "resumed", detail);
 
 	if (e == BJ_OK)
 		e = bj_claim_queue_join(db, job_id);
@@ -298,12 +299,12 @@ change_tx(struct bj_db *db, void *arg)
 	case BJ_CHANGE_CANCEL:
 		return bj_job_finish(db, c->job_id, BJ_JOB_CANCELLED, c->detail);
 	case BJ_CHANGE_PAUSE:
-		return bj_job_pause(db, c->job_id);
+		return bj_job_pause(db, c->job_id, c->detail);
 	case BJ_CHANGE_RETRY:
 		return bj_job_retry_round(db, c->job_id, c->round, c->detail);
 	case BJ_CHANGE_RESUME:
 	default:
-		return bj_job_resume(db, c->job_id);
+		return bj_job_resume(db, c->job_id, c->detail);
 	}
 }
 
@@ -320,4 +321,34 @@ enum bj_err
 bj_job_change(struct bj_db *db, long long job_id, enum bj_job_change what, const char *detail)
 {
 	return bj_job_change_round(db, job_id, what, 0, detail);
+}
+
+struct redeliver {
+	long long	 job_id, id;
+	const char	*detail;
+};
+
+/* The dead row back to pending (the notifier's next run takes it), the job's version, the timeline. */
+static enum bj_err
+redeliver_tx(struct bj_db *db, void *arg)
+{
+	const struct redeliver *rd = arg;
+	unsigned long long n;
+
+	if (bj_db_execp(db, BJ_SQL_NOTIFY_REDELIVER, &n, BJ_PARAMS(BJ_P_INT(rd->id),
+	    BJ_P_INT(rd->job_id))) == -1)
+		return bj_job_db_error(db);
+	if (n == 0)
+		return BJ_ERR_INVALID_TRANSITION;
+	if (bj_db_execp(db, BJ_SQL_NOTIFY_JOB_TOUCH, NULL, BJ_PARAMS(BJ_P_INT(rd->id))) == -1)
+		return bj_job_db_error(db);
+	return bj_event_add(db, rd->job_id, "notify_redelivered", rd->detail);
+}
+
+enum bj_err
+bj_notify_redeliver(struct bj_db *db, long long job_id, long long id, const char *detail)
+{
+	struct redeliver rd = { job_id, id, detail };
+
+	return bj_job_in_tx(db, redeliver_tx, &rd);
 }

@@ -89,7 +89,7 @@ extern const char BJ_SQL_LEASE_STATUS[];	/* i item -> lease_expires_at, job stat
 extern const char BJ_SQL_LEASE_HOLDER[];	/* i item, s token -> job_id, stage, attempt, its last attempt, on_item_failure, kind, seconds since the claim, attempt in this round */
 extern const char BJ_SQL_ITEM_RETRY[];		/* s error, i delay, i item, s token */
 extern const char BJ_SQL_ITEM_FAIL[];		/* s error, i item, s token */
-extern const char BJ_SQL_FAILURE_RECORD[];	/* i item, i job, i attempt, s error, s token */
+extern const char BJ_SQL_FAILURE_RECORD[];	/* i job, i attempt, s error, s token, i item */
 extern const char BJ_SQL_COUNT_FAILED[];	/* i stage, i job */
 extern const char BJ_SQL_COUNT_RETRY[];		/* i job */
 extern const char BJ_SQL_JOB_BY_IDEM[];		/* s owner, s key -> id, request_hash */
@@ -140,7 +140,7 @@ extern const char BJ_SQL_PAGES_DETAILS[];
 extern const char BJ_SQL_REAPER_ORPHANS_TABLE[];	/* text: CREATE TEMPORARY TABLE */
 extern const char BJ_SQL_REAPER_ORPHANS_CLEAR[];
 extern const char BJ_SQL_REAPER_ORPHANS_PICK[];	/* i limit */
-extern const char BJ_SQL_REAPER_FAILED_CLAIMS[];	/* i limit -> id, job_id, attempt, stage */
+extern const char BJ_SQL_REAPER_FAILED_CLAIMS[];	/* i limit -> id, job_id, attempt, stage, worker */
 extern const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[];	/* i limit */
 extern const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[];	/* -> job id */
 extern const char BJ_SQL_REAPER_ORPHANS_FATE[];
@@ -170,6 +170,7 @@ extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
 extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications, ids (JSON) */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
 extern const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[];	/* i age seconds, i limit */
+extern const char BJ_SQL_REAPER_PURGE_RUNS[];	/* i age seconds, i limit */
 extern const char BJ_SQL_REAPER_ITEM_ARTIFACTS[];	/* i job, i limit -> item id, artifact */
 extern const char BJ_SQL_REAPER_ITEM_ARTIFACT_GONE[];	/* i item */
 extern const char BJ_SQL_REAPER_ARTIFACT_GONE[];	/* i job */
@@ -188,6 +189,23 @@ extern const char BJ_SQL_REAPER_RECOUNT_ENDING[];	/* i job, i job */
 extern const char BJ_SQL_REAPER_TERMINAL_LEFTOVERS[];	/* i limit -> job id, job state, item state */
 extern const char BJ_SQL_REAPER_LEFTOVERS_DUE[];	/* i after id, i limit -> job id, job state, item state, repair */
 
+/* --- the operators' console (sql_admin.c) --- */
+/* -> part 1 (state, kind, n): jobs not ended; part 2: jobs ended in the last hour */
+extern const char BJ_SQL_ADMIN_JOB_COUNTS[];
+extern const char BJ_SQL_ADMIN_WAITING[];	/* -> kind, items pending, seconds the oldest due one waited */
+extern const char BJ_SQL_ADMIN_MINUTES[];	/* -> minutes ago (0-59), items succeeded */
+extern const char BJ_SQL_ADMIN_REAPER[];	/* i limit -> the last runs (reaper_runs columns) */
+extern const char BJ_SQL_ADMIN_LOCK[];		/* s lock name x2 -> 1 when a reaper holds it now */
+extern const char BJ_SQL_ADMIN_NOTIFY_COUNTS[];	/* -> state, count (pending and dead) */
+/* -> part (1 holds, 2 succeeded, 3 failed attempts), worker, n, claim ago, heartbeat ago */
+extern const char BJ_SQL_ADMIN_WORKERS[];
+extern const char BJ_SQL_ADMIN_FAILURE_GROUPS[];	/* i limit -> error, attempts, jobs, seconds ago */
+/* i limit -> error, attempt, job id, token, title, key, worker, at, seconds ago */
+extern const char BJ_SQL_ADMIN_FAILURES[];
+/* s state, i limit -> id, job id, token, event, channel, target, attempts, last error, ago */
+extern const char BJ_SQL_ADMIN_NOTES[];
+extern const char BJ_SQL_ADMIN_REAPER_RUN[];	/* i microseconds, d seconds, s outcome, s host, i counts x8 */
+
 /* --- notifier outbox (sql_notify.c) --- */
 extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */
 extern const char BJ_SQL_NOTIFY_LEASE[];	/* i lease seconds, i id */
@@ -198,6 +216,7 @@ extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, s status, s error, 
 extern const char BJ_SQL_NOTIFY_DEAD[];		/* s status, s error, i id, i attempts */
 extern const char BJ_SQL_NOTIFY_JOB_TOUCH[];	/* i notification id */
 extern const char BJ_SQL_NOTIFY_ATTEMPT[];	/* i notification id, i attempt, s status, s error */
+extern const char BJ_SQL_NOTIFY_REDELIVER[];	/* i id, i job -> a dead one pending again, fresh budget */
 extern const char BJ_SQL_NOTIFY_HISTORY[];	/* i job id -> a job's notifications and attempts */
 
 

@@ -105,7 +105,7 @@ const char BJ_SQL_CLAIM_SET[] =
     "UPDATE items i FORCE INDEX (PRIMARY) JOIN " CLAIM_PAIRS " ON i.id = t.id"
     " SET i.state = 'claimed', i.attempt = i.attempt + 1, i.lease_token = t.tok,"
     " i.lease_expires_at = NOW(6) + INTERVAL ? SECOND, i.claimed_by = ?,"
-    " i.claimed_at = NOW(6) WHERE i.state = 'pending'";
+    " i.claimed_at = NOW(6), i.heartbeat_at = NULL WHERE i.state = 'pending'";
 
 /* the job's counters and its pass (its virtual time among its owner's jobs) */
 const char BJ_SQL_CLAIM_COUNT[] =
@@ -255,7 +255,8 @@ const char BJ_SQL_LEASE_HEARTBEAT[] =
     "UPDATE items i STRAIGHT_JOIN jobs j ON j.id = i.job_id"
     " SET i.lease_expires_at = NOW(6) + INTERVAL IF(? > 0, ?, j.lease_seconds) SECOND,"
     " i.progress_done = COALESCE(?, i.progress_done),"
-    " i.progress_total = COALESCE(?, i.progress_total), j.version = j.version + 1"
+    " i.progress_total = COALESCE(?, i.progress_total), i.heartbeat_at = NOW(6),"
+    " j.version = j.version + 1"
     " WHERE i.id = ? AND i.state = 'claimed' AND i.lease_token = ?";
 
 const char BJ_SQL_LEASE_STATUS[] =
@@ -280,10 +281,11 @@ const char BJ_SQL_ITEM_FAIL[] =
     " lease_token = NULL, lease_expires_at = NULL"
     " WHERE id = ? AND state = 'claimed' AND lease_token = ?";
 
+/* with the worker that held the attempt (the console's failures and workers) */
 const char BJ_SQL_FAILURE_RECORD[] =
-    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at, lease_token)"
-    " VALUES (?, ?, ?, ?, NOW(6), ?) ON DUPLICATE KEY UPDATE error = VALUES(error),"
-    " lease_token = VALUES(lease_token)";
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at, lease_token,"
+    " worker) SELECT id, ?, ?, ?, NOW(6), ?, claimed_by FROM items WHERE id = ?"
+    " ON DUPLICATE KEY UPDATE error = VALUES(error), lease_token = VALUES(lease_token)";
 
 /* an item of stage failed for good */
 const char BJ_SQL_COUNT_FAILED[] =

@@ -71,3 +71,11 @@ const char BJ_SQL_NOTIFY_HISTORY[] =
     " FROM notifications n"
     " LEFT JOIN notification_attempts a ON a.notification_id = n.id"
     " WHERE n.job_id = ? ORDER BY n.id, a.attempt";
+
+/*
+ * "Deliver again" from the console: a dead notification is due now with a
+ * fresh attempt budget; the notifier's next run claims it like any other.
+ */
+const char BJ_SQL_NOTIFY_REDELIVER[] =
+    "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = NOW(6)"
+    " WHERE id = ? AND job_id = ? AND state = 'dead'";

@@ -22,7 +22,7 @@ const char BJ_SQL_REAPER_ORPHANS_TABLE[] =
     " id BIGINT UNSIGNED NOT NULL PRIMARY KEY, job_id BIGINT UNSIGNED NOT NULL,"
     " attempt INT UNSIGNED NOT NULL, stage INT UNSIGNED NOT NULL,"
     " fate ENUM('requeue','fail','revoke') NULL, job_stage INT UNSIGNED NULL,"
-    " fail_job TINYINT NULL, KEY (job_id)) ENGINE=InnoDB";
+    " fail_job TINYINT NULL, worker VARCHAR(255) NULL, KEY (job_id)) ENGINE=InnoDB";
 
 const char BJ_SQL_REAPER_ORPHANS_CLEAR[] = "DELETE FROM reaper_orphans";
 
@@ -32,8 +32,8 @@ const char BJ_SQL_REAPER_ORPHANS_CLEAR[] = "DELETE FROM reaper_orphans";
  * the item is not picked, or waits for this batch's commit.
  */
 const char BJ_SQL_REAPER_ORPHANS_PICK[] =
-    "INSERT INTO reaper_orphans (id, job_id, attempt, stage)"
-    " SELECT id, job_id, attempt, stage FROM items"
+    "INSERT INTO reaper_orphans (id, job_id, attempt, stage, worker)"
+    " SELECT id, job_id, attempt, stage, claimed_by FROM items"
     " WHERE state = 'claimed' AND lease_expires_at < NOW(6)"
     " ORDER BY lease_expires_at LIMIT ? FOR UPDATE";
 
@@ -44,7 +44,7 @@ const char BJ_SQL_REAPER_ORPHANS_PICK[] =
  * bulkjobsctl doctor's list and the sweep's pick, so they cannot differ.
  */
 #define FAILED_CLAIMS \
-    "SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage FROM items i" \
+    "SELECT STRAIGHT_JOIN i.id, i.job_id, i.attempt, i.stage, i.claimed_by FROM items i" \
     " JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt" \
     " WHERE i.state = 'claimed' ORDER BY i.id LIMIT ?"
 
@@ -52,7 +52,8 @@ const char BJ_SQL_REAPER_FAILED_CLAIMS[] = FAILED_CLAIMS;
 
 /* the same, picked into the batch */
 const char BJ_SQL_REAPER_FAILED_CLAIMS_PICK[] =
-    "INSERT INTO reaper_orphans (id, job_id, attempt, stage) " FAILED_CLAIMS " FOR UPDATE";
+    "INSERT INTO reaper_orphans (id, job_id, attempt, stage, worker) " FAILED_CLAIMS
+    " FOR UPDATE";
 
 /* the batch's jobs, locked after their items as the API does */
 const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[] =
@@ -102,8 +103,8 @@ const char BJ_SQL_REAPER_ORPHANS_UNMOVED[] =
 
 /* one failure record per attempt, upserted: an existing one is kept (Solid Queue #699) */
 const char BJ_SQL_REAPER_ORPHANS_FAILURES[] =
-    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at)"
-    " SELECT id, job_id, attempt, ?, NOW(6) FROM reaper_orphans"
+    "INSERT INTO item_failures (item_id, job_id, attempt, error, failed_at, worker)"
+    " SELECT id, job_id, attempt, ?, NOW(6), worker FROM reaper_orphans"
     " WHERE fate <> 'revoke' ORDER BY id"
     " ON DUPLICATE KEY UPDATE error = COALESCE(item_failures.error, VALUES(error))";
 
@@ -266,6 +267,10 @@ const char BJ_SQL_REAPER_ARTIFACTS_DUE[] =
 /* claims' Idempotency-Keys past the longest lease (ix_claim_keys_created) */
 const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[] =
     "DELETE FROM claim_keys WHERE created_at < NOW(6) - INTERVAL ? SECOND LIMIT ?";
+
+/* the reaper's own runs, kept as long as ended jobs (ix_reaper_runs_started) */
+const char BJ_SQL_REAPER_PURGE_RUNS[] =
+    "DELETE FROM reaper_runs WHERE started_at < NOW(6) - INTERVAL ? SECOND LIMIT ?";
 
 /* the intermediate files of a job whose artifact is due (its items, read once per job) */
 const char BJ_SQL_REAPER_ITEM_ARTIFACTS[] =

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "reaper.h"
+#include "sql.h"
 
 static volatile sig_atomic_t got_term;
 
@@ -111,6 +112,31 @@ run_notifier(const struct bj_conf *conf, const char *conf_path)
 	return 0;
 }
 
+/*
+ * One row in reaper_runs: when this run started, how long it took, whether
+ * it held the lock ("busy": another reaper did), and what each step did.
+ * The operators' console shows the last ones. A row that cannot be
+ * written is logged, never a reason to fail the run.
+ */
+static void
+record_run(struct bj_reaper *r, double seconds, const char *outcome)
+{
+	const struct bj_reaper_stats *st = &r->st;
+	char host[256];
+
+	if (r->dry_run)
+		return;
+	if (gethostname(host, sizeof host) == -1)
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	if (bj_db_execp(r->db, BJ_SQL_ADMIN_REAPER_RUN, NULL, BJ_PARAMS(
+	    BJ_P_INT((long long)(seconds * 1e6)), BJ_P_DOUBLE(seconds), BJ_P_STR(outcome),
+	    BJ_P_STR(host), BJ_P_INT(st->requeued), BJ_P_INT(st->items_failed),
+	    BJ_P_INT(st->finished), BJ_P_INT(st->expired), BJ_P_INT(st->artifacts),
+	    BJ_P_INT(st->rows), BJ_P_INT(st->repairs), BJ_P_INT(st->notifications))) == -1)
+		bj_log_err("cannot record the run: %s", bj_db_error(r->db));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,6 +209,7 @@ main(int argc, char **argv)
 		goto out;
 	case 0:
 		/* another reaper is at work: nothing to say */
+		record_run(&r, bj_now() - t0, "busy");
 		rc = EX_OK;
 		goto out;
 	}
@@ -192,6 +219,7 @@ main(int argc, char **argv)
 		rc = EX_TEMPFAIL;	/* the lock was lost mid-run */
 	bj_reaper_unlock(&r);
 	locked = 0;
+	record_run(&r, bj_now() - t0, rc == EX_OK ? "done" : "failed");
 	/* after the unlock: a slow webhook must not hold the lock */
 	if (!dry_run && !got_term && run_notifier(&conf, conf_path) == -1)
 		rc = EX_TEMPFAIL;

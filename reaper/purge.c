@@ -267,19 +267,18 @@ err:
 	}
 }
 
-/* Claims' Idempotency-Keys older than the longest lease, a batch per statement; 0 or -1. */
+/* Rows of sql's table older than age seconds, a batch per statement; 0 or -1. */
 static int
-purge_claim_keys(struct bj_reaper *r)
+purge_older(struct bj_reaper *r, const char *sql, long long age, const char *what)
 {
 	unsigned long long n;
 
 	do {
 		if (!bj_reaper_go_on(r) || r->dry_run)
 			return 0;
-		if (bj_db_execp(r->db, BJ_SQL_REAPER_PURGE_CLAIM_KEYS, &n,
-		    BJ_PARAMS(BJ_P_INT((long long)BJ_LEASE_MAX_SECONDS),
+		if (bj_db_execp(r->db, sql, &n, BJ_PARAMS(BJ_P_INT(age),
 		    BJ_P_INT((long long)r->batch))) == -1) {
-			bj_log_err("claim keys: %s", bj_db_error(r->db));
+			bj_log_err("%s: %s", what, bj_db_error(r->db));
 			return -1;
 		}
 		r->st.rows += (long long)n;
@@ -291,7 +290,11 @@ purge_claim_keys(struct bj_reaper *r)
 int
 bj_reaper_purge(struct bj_reaper *r)
 {
-	if (purge_artifacts(r) == -1 || purge_claim_keys(r) == -1)
+	/* claims' Idempotency-Keys live as long as the longest lease */
+	if (purge_artifacts(r) == -1 || purge_older(r, BJ_SQL_REAPER_PURGE_CLAIM_KEYS,
+	    BJ_LEASE_MAX_SECONDS, "claim keys") == -1 ||
+	    purge_older(r, BJ_SQL_REAPER_PURGE_RUNS, r->conf->purge_after_seconds,
+	    "reaper runs") == -1)
 		return -1;
 	return purge_rows(r);
 }

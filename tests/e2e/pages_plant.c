@@ -117,7 +117,7 @@ bj_plant_notification(struct bj_db *db, long long job, const char *channel,
 int
 bj_plant_users(const char *dir)
 {
-	static const char *const users[] = { "alice", "bob", "carol", NULL };
+	static const char *const users[] = { "alice", "bob", "carol", "dave", NULL };
 	char path[700], pw[64];
 	unsigned char md[SHA_DIGEST_LENGTH];
 	FILE *f;

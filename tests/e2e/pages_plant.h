@@ -33,7 +33,7 @@ void bj_plant_notification(struct bj_db *db, long long job, const char *channel,
 
 /* Compile po/ja.po for bulkjobs-fcgi to find ($BULKJOBS_LOCALEDIR); 0 or -1. */
 int bj_plant_catalogs(const char *suite);
-/* Write dir/htpasswd with alice, bob and carol ({SHA} hashes); 0 or -1. */
+/* Write dir/htpasswd with alice, bob, carol and dave ({SHA} hashes); 0 or -1. */
 int bj_plant_users(const char *dir);
 /* "Authorization: Basic …" for user (password "USER-pw"); static buffer. */
 const char *bj_plant_auth(const char *user);

@@ -1,7 +1,8 @@
 /*
  * test_apache.c: the end-user pages through real Apache httpd with
  * conf/apache.conf (mod_proxy_fcgi): login, status page, list, form posts,
- * and downloads by X-Sendfile (mod_xsendfile) and by streaming.
+ * the operators' console, and downloads by X-Sendfile (mod_xsendfile) and
+ * by streaming.
  */
 #include "config.h"
 
@@ -24,7 +25,7 @@ start(const char *name, const char *mode, int xsendfile)
 {
 	char extra[100];
 
-	snprintf(extra, sizeof extra, "download = %s\n", mode);
+	snprintf(extra, sizeof extra, "download = %s\n[http]\nadmins = carol\n", mode);
 	if (bj_e2e_start(&e2e, name, extra) == -1 || bj_plant_users(e2e.root) == -1)
 		return -1;
 	if ((db = bj_test_db(name)) == NULL)
@@ -143,6 +144,54 @@ test_form_post_through_apache(void)
 	free(csrf);
 }
 
+/* The console through Apache: its login, an admin, a non-admin, "deliver again". */
+static void
+test_console_through_apache(void)
+{
+	struct bj_plant p = { .owner = "alice", .title = "Apache console job", .state = "failed",
+	    .total = 1, .failed = 1, .started_min_ago = 3, .finished = 1 };
+	const char *forged[] = { "Authorization: Basic Y2Fyb2w6d3Jvbmc=", NULL };
+	struct bj_http_reply r;
+	char tok[33], url[300], path[120], form[100], *csrf;
+	long long id = bj_plant_job(db, &p, tok), note;
+
+	bj_plant_notification(db, id, "webhook", "https://apache.example/hook", "dead", 12,
+	    "410 Gone");
+	note = bj_test_scalar(db, "SELECT MAX(id) FROM notifications");
+	snprintf(url, sizeof url, "%s/admin", ap.url);
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, forged, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 401);
+	bj_http_reply_free(&r);
+	bj_plant_get(ap.url, "/admin", NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 401);
+	bj_http_reply_free(&r);
+	bj_plant_get(ap.url, "/admin", "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	bj_plant_get(ap.url, "/admin", "carol", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "<h1>Operators' console</h1>"));
+	CU_ASSERT(bj_plant_valid_html(r.body));
+	bj_http_reply_free(&r);
+	bj_plant_get(ap.url, "/admin/notifications", "carol", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "https://apache.example/hook"));
+	csrf = bj_plant_attr_after(r.body, "/deliver\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
+	snprintf(path, sizeof path, "/admin/notifications/%lld/deliver", note);
+	snprintf(form, sizeof form, "csrf=%s", csrf);
+	bj_plant_post(ap.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 403);
+	bj_http_reply_free(&r);
+	bj_plant_post(ap.url, path, "carol", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM notifications WHERE"
+	    " target = 'https://apache.example/hook' AND state = 'pending' AND attempts = 0"), 1);
+	free(csrf);
+}
+
 /* A download arrives whole with a safe filename, whichever way it is sent. */
 static void
 test_download_through_apache(void)
@@ -193,6 +242,7 @@ main(void)
 
 	CU_add_test(s, "pages through apache", test_pages_through_apache);
 	CU_add_test(s, "form post through apache", test_form_post_through_apache);
+	CU_add_test(s, "console through apache", test_console_through_apache);
 	CU_add_test(s, "download by x-sendfile", test_download_through_apache);
 	s = bj_test_suite("apache stream", init_stream, clean);
 	CU_add_test(s, "download streamed", test_download_through_apache);

@@ -612,23 +612,35 @@ test_idempotency_key_is_per_owner(void)
 
 /* --- the pages matrix ----------------------------------------------- */
 
-/* Who asks for a page: nobody (the web server's login answers), alice, bob. */
-enum user { U_ANON, U_OWNER, U_OTHER, NUSER };
-static const char *const user_names[NUSER] = { NULL, "alice", "bob" };
+/*
+ * Who asks for a page: nobody (the web server's login answers), alice,
+ * bob, and carol, one of [http] admins.
+ */
+enum user { U_ANON, U_OWNER, U_OTHER, U_ADMIN, NUSER };
+static const char *const user_names[NUSER] = { NULL, "alice", "bob", "carol" };
 
 struct page_row {
 	const char	*path;		/* "%s" is the job's token */
 	int		 want_private[NUSER], want_public[NUSER];
 };
 
-/* GET rows; columns: nobody, alice (the owner), bob. */
+/* GET rows; columns: nobody, alice (the owner), bob, carol (an admin). */
 static const struct page_row page_rows[] = {
-	{ "/jobs", { 401, 200, 200 }, { 401, 200, 200 } },
-	{ "/jobs?after=abc", { 401, 400, 400 }, { 401, 400, 400 } },
-	{ "/jobs/%s", { 401, 200, 404 }, { 401, 200, 200 } },
-	{ "/jobs/%s/download", { 401, 200, 404 }, { 401, 200, 200 } },
-	{ "/jobs/%s/cancel", { 401, 405, 405 }, { 401, 405, 405 } },
-	{ "/jobs/%s/nothing", { 401, 404, 404 }, { 401, 404, 404 } },
+	{ "/jobs", { 401, 200, 200, 200 }, { 401, 200, 200, 200 } },
+	{ "/jobs?after=abc", { 401, 400, 400, 400 }, { 401, 400, 400, 400 } },
+	{ "/jobs/%s", { 401, 200, 404, 200 }, { 401, 200, 200, 200 } },
+	{ "/jobs/%s/download", { 401, 200, 404, 200 }, { 401, 200, 200, 200 } },
+	{ "/jobs/%s/cancel", { 401, 405, 405, 405 }, { 401, 405, 405, 405 } },
+	{ "/jobs/%s/nothing", { 401, 404, 404, 404 }, { 401, 404, 404, 404 } },
+	{ "/admin", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/jobs", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/jobs?owner=alice", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/jobs?after=abc", { 401, 403, 403, 400 }, { 401, 403, 403, 400 } },
+	{ "/admin/workers", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/failures", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/notifications", { 401, 403, 403, 200 }, { 401, 403, 403, 200 } },
+	{ "/admin/notifications/1/deliver", { 401, 405, 405, 405 }, { 401, 405, 405, 405 } },
+	{ "/admin/nothing", { 401, 404, 404, 404 }, { 401, 404, 404, 404 } },
 };
 
 /* The form posts' columns: who, and which csrf field. */
@@ -641,12 +653,16 @@ enum post_cred {
 	PC_OTHER,		/* bob with a csrf made for him */
 	PC_OTHER_OWNERS,	/* bob with alice's */
 	PC_OTHER_NOCSRF,	/* bob without one */
+	PC_ADMIN,		/* carol (an admin) with a csrf made for her */
+	PC_ADMIN_OWNERS,	/* carol with alice's */
+	PC_ADMIN_NOCSRF,	/* carol without one */
 	NPOST
 };
 
 static const char *const post_names[NPOST] = { "nobody", "owner", "owner without csrf",
 	"owner with another job's csrf", "owner cross-site", "other user",
-	"other user with the owner's csrf", "other user without csrf" };
+	"other user with the owner's csrf", "other user without csrf", "admin",
+	"admin with the owner's csrf", "admin without csrf" };
 
 struct post_row {
 	const char	*action;
@@ -657,17 +673,17 @@ struct post_row {
 
 static const struct post_row post_rows[] = {
 	{ "cancel", P_QUEUED, "cancelled",
-	    { 401, 303, 403, 403, 403, 404, 404, 404 },
-	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
+	    { 401, 303, 403, 403, 403, 404, 404, 404, 303, 403, 403 },
+	    { 401, 303, 403, 403, 403, 303, 403, 403, 303, 403, 403 } },
 	{ "pause", P_QUEUED, "paused",
-	    { 401, 303, 403, 403, 403, 404, 404, 404 },
-	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
+	    { 401, 303, 403, 403, 403, 404, 404, 404, 303, 403, 403 },
+	    { 401, 303, 403, 403, 403, 303, 403, 403, 303, 403, 403 } },
 	{ "resume", P_PAUSED, "queued",
-	    { 401, 303, 403, 403, 403, 404, 404, 404 },
-	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
+	    { 401, 303, 403, 403, 403, 404, 404, 404, 303, 403, 403 },
+	    { 401, 303, 403, 403, 403, 303, 403, 403, 303, 403, 403 } },
 	{ "retry", P_FAILED, "running",
-	    { 401, 303, 403, 403, 403, 404, 404, 404 },
-	    { 401, 303, 403, 403, 403, 303, 403, 403 } },
+	    { 401, 303, 403, 403, 403, 404, 404, 404, 303, 403, 403 },
+	    { 401, 303, 403, 403, 403, 303, 403, 403, 303, 403, 403 } },
 };
 
 /* The csrf field for (job token, user), as the job's page would print it. */
@@ -789,7 +805,8 @@ test_pages_matrix(void)
 			free(after);
 			free(before);
 			/* no leak: whom the owner rule refuses gets a missing job's answer */
-			if (!public_links && u != U_OWNER && strstr(row->path, "%s") != NULL) {
+			if (!public_links && u != U_OWNER && u != U_ADMIN &&
+			    strstr(row->path, "%s") != NULL) {
 				missing_token(missing);
 				fill(path, sizeof path, row->path, missing);
 				bj_plant_get(e2e.url, path, user_names[u], &miss);
@@ -807,13 +824,14 @@ post_form(const char *token, const char *action, enum post_cred pc, const char *
     struct bj_http_reply *r)
 {
 	char path[200], form[200];
-	const char *user = pc == PC_ANON ? NULL :
+	const char *user = pc == PC_ANON ? NULL : pc >= PC_ADMIN ? "carol" :
 	    pc >= PC_OTHER ? "bob" : "alice";
 
 	snprintf(path, sizeof path, "/jobs/%s/%s", token, action);
 	snprintf(form, sizeof form, "csrf=%s", csrf ? csrf : "");
 	nrequests++;
-	bj_plant_post(e2e.url, path, user, pc == PC_OWNER_NOCSRF || pc == PC_OTHER_NOCSRF ?
+	bj_plant_post(e2e.url, path, user, pc == PC_OWNER_NOCSRF || pc == PC_OTHER_NOCSRF ||
+	    pc == PC_ADMIN_NOCSRF ?
 	    "" : form, pc == PC_OWNER_XSITE ? "Sec-Fetch-Site: cross-site" : NULL, r);
 }
 
@@ -827,6 +845,9 @@ post_csrf(enum post_cred pc, const char *tok, const char *other_tok, char out[BJ
 		break;
 	case PC_OTHER:
 		csrf_for(tok, "bob", out);
+		break;
+	case PC_ADMIN:
+		csrf_for(tok, "carol", out);
 		break;
 	default:
 		csrf_for(tok, "alice", out);
@@ -879,7 +900,7 @@ test_form_posts_matrix(void)
 			}
 			free(after);
 			if (!public_links && pc != PC_OWNER && pc != PC_OWNER_NOCSRF &&
-			    pc != PC_OWNER_WRONG && pc != PC_OWNER_XSITE) {
+			    pc != PC_OWNER_WRONG && pc != PC_OWNER_XSITE && pc < PC_ADMIN) {
 				missing_token(missing);
 				post_csrf((enum post_cred)pc, missing, shared.token, csrf);
 				post_form(missing, row->action, (enum post_cred)pc, csrf, &miss);
@@ -892,6 +913,67 @@ test_form_posts_matrix(void)
 			free(before);
 			bj_http_reply_free(&r);
 		}
+	}
+}
+
+/* The console's one form, "deliver again", as each kind of user and csrf field. */
+static void
+test_console_posts_matrix(void)
+{
+	static const struct {
+		const char	*name, *user, *csrf_user, *header;
+		int		 other_note, want;
+	} cols[] = {
+		{ "nobody", NULL, "carol", NULL, 0, 401 },
+		{ "owner", "alice", "alice", NULL, 0, 403 },
+		{ "other user", "bob", "bob", NULL, 0, 403 },
+		{ "admin without csrf", "carol", NULL, NULL, 0, 403 },
+		{ "admin with another notification's csrf", "carol", "carol", NULL, 1, 403 },
+		{ "admin with the owner's csrf", "carol", "alice", NULL, 0, 403 },
+		{ "admin cross-site", "carol", "carol", "Sec-Fetch-Site: cross-site", 0, 403 },
+		{ "admin", "carol", "carol", NULL, 0, 303 },
+	};
+	unsigned char key[BJ_CSRF_KEYMAX];
+	size_t keylen;
+	long long note;
+
+	CU_ASSERT_FATAL(bj_csrf_key(db, bj_test_conf("authz"), key, &keylen) == BJ_OK);
+	bj_plant_notification(db, shared.job, "webhook", "https://matrix.example/hook", "dead",
+	    12, "gone");
+	note = bj_test_scalarf(db, "SELECT MAX(id) FROM notifications WHERE job_id = %lld",
+	    shared.job);
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		struct bj_http_reply r;
+		char path[100], form[100], subject[64], csrf[BJ_CSRF_LEN], label[200];
+		char *before = snapshot(shared.job), *after;
+		long long before_n = bj_test_scalarf(db, "SELECT attempts + 100 * (state = 'dead')"
+		    " FROM notifications WHERE id = %lld", note);
+
+		snprintf(subject, sizeof subject, "admin:notification:%lld",
+		    note + cols[i].other_note);
+		form[0] = '\0';
+		if (cols[i].csrf_user != NULL) {
+			bj_csrf_make(key, keylen, subject, cols[i].csrf_user, csrf);
+			snprintf(form, sizeof form, "csrf=%s", csrf);
+		}
+		snprintf(path, sizeof path, "/admin/notifications/%lld/deliver", note);
+		snprintf(label, sizeof label, "POST %s as %s (public_links %s)", path,
+		    cols[i].name, public_links ? "yes" : "no");
+		nrequests++;
+		bj_plant_post(e2e.url, path, cols[i].user, form, cols[i].header, &r);
+		CU_ASSERT(check_page(&r, cols[i].want, label));
+		after = snapshot(shared.job);
+		if (r.status != 303) {
+			CU_ASSERT_STRING_EQUAL(before, after);
+			CU_ASSERT_EQUAL(bj_test_scalarf(db, "SELECT attempts + 100 * (state = 'dead')"
+			    " FROM notifications WHERE id = %lld", note), before_n);
+		} else {
+			CU_ASSERT_EQUAL(bj_test_scalarf(db, "SELECT state = 'pending' AND"
+			    " attempts = 0 FROM notifications WHERE id = %lld", note), 1);
+		}
+		free(before);
+		free(after);
+		bj_http_reply_free(&r);
 	}
 }
 
@@ -1067,7 +1149,8 @@ static int
 start(const char *name, int public)
 {
 	public_links = public;
-	if (bj_e2e_start(&e2e, name, public ? NULL : "[http]\npublic_links = no\n") == -1 ||
+	if (bj_e2e_start(&e2e, name, public ? "[http]\nadmins = carol\n" :
+	    "[http]\npublic_links = no\nadmins = carol\n") == -1 ||
 	    bj_plant_users(e2e.root) == -1 || make_tokens(name) == -1)
 		return -1;
 	return (db = bj_test_db(name)) == NULL ? -1 : 0;
@@ -1097,6 +1180,14 @@ test_setup(void)
 	    "{\"kind\":\"bobs\",\"owner\":\"bob\",\"items\":[{\"key\":\"x\"}]}", &r);
 	CU_ASSERT_EQUAL_FATAL(r.status, 201);
 	bj_http_reply_free(&r);
+	/* and carol, the admin, one of her own */
+	{
+		struct bj_plant p = { .owner = "carol", .title = "Carol's own", .state = "queued",
+		    .total = 1, .pending = 1 };
+		char tok[33];
+
+		bj_plant_job(db, &p, tok);
+	}
 }
 
 static int
@@ -1135,11 +1226,13 @@ main(void)
 	CU_add_test(s, "page csrf as computed", test_page_csrf_is_the_computed_one);
 	CU_add_test(s, "pages matrix", test_pages_matrix);
 	CU_add_test(s, "form posts matrix", test_form_posts_matrix);
+	CU_add_test(s, "console posts matrix", test_console_posts_matrix);
 	CU_add_test(s, "pages without a login", test_pages_without_login);
 	s = bj_test_suite("authorization, public_links = yes", init_public, clean);
 	CU_add_test(s, "set-up", test_setup);
 	CU_add_test(s, "pages matrix", test_pages_matrix);
 	CU_add_test(s, "form posts matrix", test_form_posts_matrix);
+	CU_add_test(s, "console posts matrix", test_console_posts_matrix);
 	CU_add_test(s, "pages without a login", test_pages_without_login);
 	return bj_test_run();
 }

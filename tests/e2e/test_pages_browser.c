@@ -3,8 +3,8 @@
  * status page and the list through nginx; the test reads the DOM the
  * browser built, watches a job progress and finish, reads a page in the
  * language the browser asks for, and keeps a screenshot of each page
- * (status-page.png, jobs-list.png in the suite's directory; the README's
- * are taken from the demo).
+ * (status-page.png, jobs-list.png, console.png and console-phone.png in
+ * the suite's directory; the README's are taken from the demo).
  */
 #include "config.h"
 
@@ -32,7 +32,8 @@ init(void)
 		fprintf(stderr, "test_pages_browser: %s is not installed (chromium)\n", CHROMIUM);
 		return -1;
 	}
-	if (bj_plant_catalogs("browser") == -1 || bj_e2e_start(&e2e, "browser", NULL) == -1 ||
+	if (bj_plant_catalogs("browser") == -1 ||
+	    bj_e2e_start(&e2e, "browser", "[http]\nadmins = carol\n") == -1 ||
 	    bj_plant_users(e2e.root) == -1)
 		return -1;
 	db = bj_test_db("browser");
@@ -212,6 +213,51 @@ test_browser_lists_own_jobs(void)
 	CU_ASSERT(is_png(shot));
 }
 
+/* The operators' console's overview in the browser, on a desktop and on a phone. */
+static void
+test_browser_console(void)
+{
+	struct bj_plant p = { .owner = "bob", .title = "Catalogue import", .state = "running",
+	    .kind = "import", .total = 400, .succeeded = 180, .claimed = 4, .pending = 216,
+	    .started_min_ago = 55 };
+	char tok[33], shot[800], mode[900], *dom;
+	long long id = bj_plant_job(db, &p, tok);
+
+	/* completions over the last hour, a few a minute, by two workers */
+	for (int m = 0; m < 55; m++)
+		bj_test_sqlf(db, "INSERT INTO items (job_id, `key`, state, run_after, claimed_by,"
+		    " claimed_at, finished_at) VALUES"
+		    " (%lld, 'a%d', 'succeeded', NOW(6), 'web-1', NOW(6) - INTERVAL %d MINUTE,"
+		    "  NOW(6) - INTERVAL %d MINUTE),"
+		    " (%lld, 'b%d', 'succeeded', NOW(6), 'web-2', NOW(6) - INTERVAL %d MINUTE,"
+		    "  NOW(6) - INTERVAL %d MINUTE - INTERVAL %d SECOND)",
+		    id, m, m, m, id, m, m, m, (m * 7) % 50);
+	bj_test_sqlf(db, "INSERT INTO reaper_runs (started_at, seconds, outcome, host, requeued,"
+	    " finished, purged) VALUES (NOW(6) - INTERVAL 40 SECOND, 0.042, 'done', 'web-1', 2,"
+	    " 1, 30)");
+	dom = chromium("/admin", "carol", "--dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Operators' console"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<svg"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<rect"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<td>import</td>"));
+	free(dom);
+	snprintf(shot, sizeof shot, "%s/console.png", e2e.root);
+	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
+	free(chromium("/admin", "carol", mode, "1000,1300"));
+	CU_ASSERT(is_png(shot));
+	snprintf(shot, sizeof shot, "%s/console-phone.png", e2e.root);
+	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
+	free(chromium("/admin", "carol", mode, "412,1800"));
+	CU_ASSERT(is_png(shot));
+	/* alice is no admin: the browser gets the refusal */
+	dom = chromium("/admin", "alice", "--dump-dom", "412,900");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
+	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "Refused"));
+	CU_ASSERT_PTR_NULL(strstr(dom, "Catalogue import"));
+	free(dom);
+}
+
 int
 main(void)
 {
@@ -220,5 +266,6 @@ main(void)
 	CU_add_test(s, "browser watches a job", test_browser_watches_a_job);
 	CU_add_test(s, "browser lists own jobs", test_browser_lists_own_jobs);
 	CU_add_test(s, "browser reads the page in Japanese", test_browser_reads_japanese);
+	CU_add_test(s, "browser opens the console", test_browser_console);
 	return bj_test_run();
 }

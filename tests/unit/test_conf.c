@@ -289,6 +289,42 @@ test_world_readable_with_secrets(void)
 }
 
 /* The shipped sample config must load as it is. */
+/* [http] admins: a list of user names, checked as the file is read. */
+static void
+test_admins(void)
+{
+	static const char *const bad[] = { "alice,", ",alice", "alice,,bob", "alice bob",
+	    "alice\tbob", NULL };
+	struct bj_conf c;
+	char *err = parse(&c, "[http]\nadmins = alice, bob.smith@example.org,carol\n");
+
+	CU_ASSERT_PTR_NULL_FATAL(err);
+	CU_ASSERT(bj_conf_admin(&c, "alice"));
+	CU_ASSERT(bj_conf_admin(&c, "bob.smith@example.org"));
+	CU_ASSERT(bj_conf_admin(&c, "carol"));
+	CU_ASSERT(!bj_conf_admin(&c, "bob"));
+	CU_ASSERT(!bj_conf_admin(&c, "alic"));
+	CU_ASSERT(!bj_conf_admin(&c, "alice, bob"));
+	CU_ASSERT(!bj_conf_admin(&c, ""));
+	CU_ASSERT(!bj_conf_admin(&c, NULL));
+	bj_conf_free(&c);
+	/* the default: nobody */
+	bj_conf_defaults(&c);
+	CU_ASSERT(!bj_conf_admin(&c, "alice"));
+	bj_conf_free(&c);
+	for (int i = 0; bad[i] != NULL; i++) {
+		char text[128];
+
+		snprintf(text, sizeof text, "[http]\nadmins = %s\n", bad[i]);
+		err = parse(&c, text);
+		CU_ASSERT_PTR_NOT_NULL(err);
+		if (err != NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: [http] admins "));
+		free(err);
+		bj_conf_free(&c);
+	}
+}
+
 static void
 test_sample_config_loads(void)
 {
@@ -301,6 +337,7 @@ test_sample_config_loads(void)
 	CU_ASSERT_EQUAL(bj_conf_load(&c, path, &err), 0);
 	if (err)
 		fprintf(stderr, "%s\n", err);
+	CU_ASSERT(bj_conf_admin(&c, "oncall"));
 	free(err);
 	bj_conf_free(&c);
 }
@@ -315,6 +352,7 @@ main(void)
 	CU_add_test(s, "unknown key names file and line", test_unknown_key_names_file_and_line);
 	CU_add_test(s, "bad values name the key", test_bad_values);
 	CU_add_test(s, "[claims] limits", test_claim_limits);
+	CU_add_test(s, "[http] admins", test_admins);
 	CU_add_test(s, "password_file must not be world-readable", test_password_file);
 	CU_add_test(s, "a world-readable file with secrets is refused", test_world_readable_with_secrets);
 	CU_add_test(s, "missing file", test_load_missing_file);
