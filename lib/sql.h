@@ -209,7 +209,7 @@ extern const char BJ_SQL_ADMIN_REAPER_RUN[];	/* i microseconds, d seconds, s out
 /* --- notifier outbox (sql_notify.c) --- */
 extern const char BJ_SQL_NOTIFY_DUE[];		/* i limit -> id (FOR UPDATE SKIP LOCKED) */
 extern const char BJ_SQL_NOTIFY_LEASE[];	/* i lease seconds, i id */
-extern const char BJ_SQL_NOTIFY_GET[];		/* i id -> id, job_id, event, channel, target, attempts, now */
+extern const char BJ_SQL_NOTIFY_GET[];		/* i id -> id, job_id, event, channel, target, attempts, now, attempt_base */
 extern const char BJ_SQL_NOTIFY_FIRST_ERRORS[];	/* i job id, i limit -> key, error */
 extern const char BJ_SQL_NOTIFY_SENT[];		/* s status (NULL: none), i id, i attempts */
 extern const char BJ_SQL_NOTIFY_RETRY[];	/* i delay seconds, s status, s error, i id, i attempts */

@@ -25,7 +25,7 @@ const char BJ_SQL_NOTIFY_LEASE[] =
     " WHERE id = ? AND state = 'pending'";
 
 const char BJ_SQL_NOTIFY_GET[] =
-    "SELECT id, job_id, event, channel, target, attempts, UNIX_TIMESTAMP(NOW())"
+    "SELECT id, job_id, event, channel, target, attempts, UNIX_TIMESTAMP(NOW()), attempt_base"
     " FROM notifications WHERE id = ?";
 
 /* served by ix_items_job_state (job_id, state, id) */
@@ -77,5 +77,5 @@ const char BJ_SQL_NOTIFY_HISTORY[] =
  * fresh attempt budget; the notifier's next run claims it like any other.
  */
 const char BJ_SQL_NOTIFY_REDELIVER[] =
-    "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = NOW(6)"
+    "UPDATE notifications SET state = 'pending', attempt_base = attempts, next_attempt_at = NOW(6)"
     " WHERE id = ? AND job_id = ? AND state = 'dead'";

@@ -36,6 +36,7 @@ struct bj_note {
 	char		*channel;	/* "email" | "webhook" */
 	char		*target;	/* address or URL */
 	int		 attempt;	/* this attempt's number, 1 … */
+	int		 attempt_base;	/* attempts made before the last "deliver again" */
 	long long	 now;		/* database time at the claim, unix seconds */
 	struct bj_job	*job;		/* NULL until bj_notify_load() */
 	int		 n_errors;

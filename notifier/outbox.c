@@ -113,6 +113,7 @@ claim_once(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 			note->target = cell_dup(r, 0, 4);
 			note->attempt = (int)bj_rows_int(r, 0, 5);
 			note->now = bj_rows_int(r, 0, 6);
+			note->attempt_base = (int)bj_rows_int(r, 0, 7);
 			note->retry_after = -1;
 			notes[n++] = note;
 		}
@@ -253,7 +254,8 @@ record_once(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 		if (err == NULL)
 			err = "not attempted";
 	}
-	if (outcome == BJ_NOTE_RETRY && note->attempt >= conf->notify_max_attempts)
+	if (outcome == BJ_NOTE_RETRY &&
+	    note->attempt - note->attempt_base >= conf->notify_max_attempts)
 		outcome = BJ_NOTE_DEAD;
 	/* no status (a connection that failed) is stored as NULL */
 	if (note->status != 0) {
@@ -269,7 +271,8 @@ record_once(struct bj_db *db, const struct bj_conf *conf, struct bj_note *note)
 		    BJ_P_INT(note->attempt)));
 		break;
 	case BJ_NOTE_RETRY: {
-		long long delay = bj_backoff_delay(conf->notify_backoff, note->attempt);
+		long long delay = bj_backoff_delay(conf->notify_backoff,
+		    note->attempt - note->attempt_base);
 
 		if (note->retry_after > 0)
 			delay = note->retry_after > BJ_RETRY_AFTER_MAX ? BJ_RETRY_AFTER_MAX :

@@ -525,7 +525,7 @@ test_410_is_dead_at_once(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notify_failed'", job), 1);
 }
 
-/* Other failures retry until [notify] max_attempts, then the row is dead. */
+/* Other failures retry until [notify] max_attempts, then the row is dead; "deliver again" gives as many more. */
 static void
 test_max_attempts_then_dead(void)
 {
@@ -543,6 +543,17 @@ test_max_attempts_then_dead(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
 	    " AND attempts = 3 AND last_error = 'HTTP 500'", wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld", wh), 3);
+	/* delivered again (the console): max_attempts more, numbered on, the history kept */
+	CU_ASSERT_EQUAL(bj_notify_redeliver(db, job, wh, "by test"), BJ_OK);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+		CU_ASSERT_EQUAL(bj_db_execp(db, Q_DUE, NULL, BJ_PARAMS(BJ_P_INT(wh))), 0);
+	}
+	CU_ASSERT_EQUAL(received(wh), 6);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notifications WHERE id = %lld AND state = 'dead'"
+	    " AND attempts = 6 AND attempt_base = 3", wh), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(DISTINCT attempt) FROM notification_attempts"
+	    " WHERE notification_id = %lld AND attempt BETWEEN 1 AND 6", wh), 6);
 }
 
 /* A Retry-After answer decides when the next attempt is. */

@@ -277,7 +277,7 @@ test_deliver_again(void)
 	bj_plant_post(e2e.url, path, "carol", form, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 303);
 	bj_http_reply_free(&r);
-	CU_ASSERT_EQUAL(scalarf("SELECT state = 'pending' AND attempts = 0 AND"
+	CU_ASSERT_EQUAL(scalarf("SELECT state = 'pending' AND attempt_base = attempts AND"
 	    " next_attempt_at <= NOW(6) FROM notifications WHERE id = %lld", id), 1);
 	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND"
 	    " type = 'notify_redelivered' AND detail LIKE '%%by carol'", running_job), 1);
