@@ -271,6 +271,7 @@ bj_job_retry_round(struct bj_db *db, long long job_id, int round, const char *de
 	if (gone)
 		return BJ_ERR_FILES_REMOVED;
 	if (bj_db_execp(db, BJ_SQL_ITEMS_RETRY, &n, BJ_PARAMS(BJ_P_INT(job_id))) == -1 ||
+	    bj_db_execp(db, BJ_SQL_ITEMS_RETRY_CLAIMED, NULL, BJ_PARAMS(BJ_P_INT(job_id))) == -1 ||
 	    bj_db_execp(db, BJ_SQL_JOB_RETRY_START, NULL, BJ_PARAMS(BJ_P_INT(job_id),
 	    BJ_P_INT(now))) == -1 ||
 	    bj_db_execp(db, BJ_SQL_JOB_RECOUNT, NULL, BJ_PARAMS(BJ_P_INT(job_id),

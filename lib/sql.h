@@ -107,6 +107,7 @@ extern const char BJ_SQL_JOB_PAUSE[];		/* i job */
 extern const char BJ_SQL_JOB_RESUME[];		/* i job */
 extern const char BJ_SQL_JOB_RETRY_LOCK[];	/* i job -> state, round, files removed */
 extern const char BJ_SQL_ITEMS_RETRY[];		/* i job */
+extern const char BJ_SQL_ITEMS_RETRY_CLAIMED[];	/* i job */
 extern const char BJ_SQL_JOB_RETRY_START[];	/* i job, i round */
 /* job list for filter mask (1 owner, 2 state, 4 kind): s per filter, i before-id, i limit */
 const char *bj_sql_jobs_list(int mask);

@@ -396,6 +396,9 @@ const char BJ_SQL_ITEMS_RETRY[] =
     "UPDATE items SET attempt_base = attempt, run_after = NOW(6), finished_at = NULL,"
     " claimed_by = NULL, claimed_at = NULL, lease_token = NULL, lease_expires_at = NULL,"
     " state = 'pending' WHERE job_id = ? AND state IN ('failed', 'cancelled', 'pending')";
+/* A claim of the failed round still running gets the new round's budget too (its attempt is the first). */
+const char BJ_SQL_ITEMS_RETRY_CLAIMED[] =
+    "UPDATE items SET attempt_base = attempt - 1 WHERE job_id = ? AND state = 'claimed'";
 
 /*
  * The next round: running again (queued if nothing was ever claimed), the

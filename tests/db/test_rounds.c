@@ -243,6 +243,35 @@ test_deadline_given_again(void)
 	CU_ASSERT_EQUAL(state_of(id), BJ_JOB_RUNNING);
 }
 
+/* A claim of the failed round that is still running on its last attempt gets the new round's budget. */
+static void
+test_live_claim_gets_the_new_budget(void)
+{
+	long long id = make("live", 2, 1, 2);
+	struct bj_claimed *c, *d;
+	int n = claim("live", 10, &c), m;
+
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	/* the second item's first attempt fails; it runs again, on its last attempt */
+	CU_ASSERT_EQUAL(bj_lease_fail(db, c[1].id, c[1].lease_token, "flaky", 1), BJ_OK);
+	due_now(id);
+	m = claim("live", 10, &d);
+	CU_ASSERT_EQUAL_FATAL(m, 1);
+	CU_ASSERT_EQUAL(d[0].attempt, 2);
+	/* the first fails for good: the job fails while the second is still running */
+	CU_ASSERT_EQUAL(bj_lease_fail(db, c[0].id, c[0].lease_token, "boom", 0), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(state_of(id), BJ_JOB_FAILED);
+	CU_ASSERT_EQUAL(bj_job_change(db, id, BJ_CHANGE_RETRY, "by alice"), BJ_OK);
+	/* its attempt fails now: the new round has attempts left for it */
+	CU_ASSERT_EQUAL(bj_lease_fail(db, d[0].id, d[0].lease_token, "flaky", 1), BJ_OK);
+	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM items WHERE id = %lld AND state = 'pending'",
+	    d[0].id), 1);
+	CU_ASSERT_EQUAL(state_of(id), BJ_JOB_RUNNING);
+	bj_test_assert_counts(db, id);
+	bj_claimed_free(c, n);
+	bj_claimed_free(d, m);
+}
+
 int
 main(void)
 {
@@ -254,5 +283,7 @@ main(void)
 	CU_add_test(s, "a job that is not failed is refused, unchanged", test_refused);
 	CU_add_test(s, "the same round retried twice starts one round", test_same_round_twice);
 	CU_add_test(s, "a retried job gets its time to run again", test_deadline_given_again);
+	CU_add_test(s, "a claim still running gets the new round's budget",
+	    test_live_claim_gets_the_new_budget);
 	return bj_test_run();
 }
