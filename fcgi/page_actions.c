@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,22 @@
 #include "pages.h"
 #include "sql.h"
 
+/* The retry form's round (the one the page showed failing): 1..INT_MAX, 0 when absent, -1 when malformed. */
+static int
+form_round(const char *v)
+{
+	char *end;
+	long long n;
+
+	if (v == NULL)
+		return 0;
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	return *end != '\0' || errno != 0 || n < 1 || n > INT_MAX ? -1 : (int)n;
+}
+
 /* Check the form, change the state, send the browser back to the page. */
 static void
 post(struct bj_req *req, enum bj_job_change act)
@@ -30,6 +48,7 @@ post(struct bj_req *req, enum bj_job_change act)
 	struct bj_page_job *pj = NULL;
 	char *detail = NULL, *loc = NULL, *round = NULL;
 	enum bj_err err;
+	int r;
 
 	bj_page_lang(req, NULL);
 	if (!bj_page_signed_in(req))
@@ -49,10 +68,13 @@ post(struct bj_req *req, enum bj_job_change act)
 	    _("This form did not come from the job's page, or the page is too old. "
 	    "Open the job's page again and use its buttons.")))
 		goto out;
-	detail = bj_xasprintf("from the status page, by %s", bj_page_user(req));
 	round = bj_form_get(req->body, "round");
-	err = bj_job_change_round(db, pj->job.id, act,
-	    round != NULL ? (int)strtol(round, NULL, 10) : 0, detail);
+	if ((r = form_round(round)) == -1) {
+		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
+		goto out;
+	}
+	detail = bj_xasprintf("from the status page, by %s", bj_page_user(req));
+	err = bj_job_change_round(db, pj->job.id, act, r, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"), act == BJ_CHANGE_RESUME ?
 		    _("Only a paused job can be resumed.") : act == BJ_CHANGE_PAUSE ?

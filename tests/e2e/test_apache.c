@@ -188,7 +188,7 @@ test_console_through_apache(void)
 	CU_ASSERT_EQUAL(r.status, 303);
 	bj_http_reply_free(&r);
 	CU_ASSERT_EQUAL(bj_test_scalar(db, "SELECT COUNT(*) FROM notifications WHERE"
-	    " target = 'https://apache.example/hook' AND state = 'pending' AND attempts = 0"), 1);
+	    " target = 'https://apache.example/hook' AND state = 'pending' AND attempt_base = attempts"), 1);
 	free(csrf);
 }
 

@@ -969,7 +969,7 @@ test_console_posts_matrix(void)
 			    " FROM notifications WHERE id = %lld", note), before_n);
 		} else {
 			CU_ASSERT_EQUAL(bj_test_scalarf(db, "SELECT state = 'pending' AND"
-			    " attempts = 0 FROM notifications WHERE id = %lld", note), 1);
+			    " attempt_base = attempts FROM notifications WHERE id = %lld", note), 1);
 		}
 		free(before);
 		free(after);

@@ -927,6 +927,19 @@ test_retry_button(void)
 	CU_ASSERT_STRING_EQUAL(job_state(tok), "failed");
 	CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?", tok), 11);
 
+	/* a round that is not one the page could have shown: 400, nothing changed */
+	{
+		const char *bad[] = { "", "abc", "-3", "0", "1x", "4294967297" };
+
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, bad[i]);
+			bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+			CU_ASSERT_EQUAL(r.status, 400);
+			bj_http_reply_free(&r);
+		}
+		CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?",
+		    tok), 11);
+	}
 	snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, round);
 	for (int post = 0; post < 2; post++) {
 		bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
