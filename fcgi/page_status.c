@@ -719,7 +719,8 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 		add_form(req, div, j, "resume", _("Resume"), csrf);
 	if (bj_job_can(j->state, BJ_JOB_CANCELLED))
 		add_form(req, div, j, "cancel", _("Cancel job"), csrf);
-	if (j->state == BJ_JOB_FAILED) {
+	if (j->state == BJ_JOB_FAILED && !j->artifact_deleted) {
+		/* (files removed at the end of retention: no retry, bj_job_retry_round) */
 		/* the round it retries: the same form posted twice starts one round */
 		f = add_form(req, div, j, "retry", _("Retry failed items"), csrf);
 		snprintf(round, sizeof round, "%d", j->round);

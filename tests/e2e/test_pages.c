@@ -958,6 +958,14 @@ test_retry_button(void)
 	CU_ASSERT_PTR_NULL(strstr(r.body, "/retry\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Retried"));
 	bj_http_reply_free(&r);
+	/* a failed job whose files the reaper removed offers no retry (it would be refused) */
+	id = bj_plant_job(db, &p, tok);
+	bj_test_sqlf(db, "UPDATE jobs SET artifact_deleted_at = NOW(6) WHERE id = %lld", id);
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "/retry\""));
+	bj_http_reply_free(&r);
 	free(csrf);
 	free(round);
 }
