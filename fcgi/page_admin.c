@@ -334,17 +334,25 @@ out:
 	bj_rows_free(notes);
 }
 
-/* A query parameter that is absent or empty: NULL. Caller frees. */
-static char *
-filter(struct bj_req *req, const char *name)
+/*
+ * A query parameter in *out: NULL when absent or empty (caller frees).
+ * -1 when it is longer than any kind, owner or state can be.
+ */
+static int
+filter(struct bj_req *req, const char *name, char **out)
 {
 	char *v = bj_form_get(req->query, name);
 
-	if (v != NULL && (*v == '\0' || strlen(v) > 255)) {
+	*out = NULL;
+	if (v != NULL && strlen(v) > 255) {
 		free(v);
-		v = NULL;
+		return -1;
 	}
-	return v;
+	if (v != NULL && *v == '\0')
+		free(v);
+	else
+		*out = v;
+	return 0;
 }
 
 /* A text field of the jobs filter form. */
@@ -405,10 +413,12 @@ bj_page_admin_jobs(struct bj_req *req)
 
 	if (!admin_allowed(req))
 		return;
-	state = filter(req, "state");
-	kind = filter(req, "kind");
-	owner = filter(req, "owner");
-	after_s = filter(req, "after");
+	if (filter(req, "state", &state) == -1 || filter(req, "kind", &kind) == -1 ||
+	    filter(req, "owner", &owner) == -1 || filter(req, "after", &after_s) == -1) {
+		bj_page_error(req, 400, _("Bad request"),
+		    _("A filter is longer than 255 characters."));
+		goto out;
+	}
 	if (after_s != NULL && ((after = strtoll(after_s, &end, 10)) <= 0 || *end != '\0')) {
 		bj_page_error(req, 400, _("Bad request"),
 		    _("The page link is broken: \"after\" must be a job number."));

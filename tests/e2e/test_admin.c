@@ -166,7 +166,7 @@ static void
 test_jobs(void)
 {
 	struct bj_http_reply r;
-	char path[200];
+	char path[500];
 
 	CU_ASSERT_EQUAL(get("/admin/jobs", "carol", &r), 200);
 	CU_ASSERT(has(&r, "Nightly export"));
@@ -190,6 +190,17 @@ test_jobs(void)
 	bj_http_reply_free(&r);
 	CU_ASSERT_EQUAL(get("/admin/jobs?after=x", "carol", &r), 400);
 	bj_http_reply_free(&r);
+	{
+		/* an owner longer than any is refused, not dropped (that listed every owner) */
+		char longer[400];
+
+		memset(longer, 'b', 300);
+		longer[300] = '\0';
+		snprintf(path, sizeof path, "/admin/jobs?owner=%s", longer);
+		CU_ASSERT_EQUAL(get(path, "carol", &r), 400);
+		CU_ASSERT_PTR_NULL(strstr(r.body, "Nightly export"));
+		bj_http_reply_free(&r);
+	}
 }
 
 /* A page of 50 and the link to the next, with the filters kept. */
