@@ -7,15 +7,17 @@
 -- notifies once more.
 
 -- 1 for the first run of a job, one more for each retry
-ALTER TABLE jobs ADD COLUMN round INT UNSIGNED NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS round INT UNSIGNED NOT NULL DEFAULT 1;
 
 -- the attempt an item had reached when its job was last retried: the
 -- item has max_attempts attempts after it. Attempts keep counting up, so
 -- every failure record (unique item_id, attempt) stays its own.
-ALTER TABLE items ADD COLUMN attempt_base INT UNSIGNED NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS attempt_base INT UNSIGNED NOT NULL DEFAULT 0;
 
 -- the round whose end recorded the notification; one per job, round,
--- event, channel and target, whoever records it
+-- event, channel and target, whoever records it (one statement: it
+-- happens whole or not at all, so a migration cut short and run again
+-- finds it either done or not begun)
 ALTER TABLE notifications
   ADD COLUMN round INT UNSIGNED NOT NULL DEFAULT 1 AFTER job_id,
   DROP INDEX uq_notifications,

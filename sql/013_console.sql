@@ -5,15 +5,15 @@
 -- Completions per minute and each worker's last hour: the items that
 -- ended in the last hour, a range of this index, never older rows. state
 -- makes the per-minute count a read of the index alone.
-CREATE INDEX ix_items_finished ON items (finished_at, state);
+CREATE INDEX IF NOT EXISTS ix_items_finished ON items (finished_at, state);
 
 -- A worker's last heartbeat, set by the heartbeat's own UPDATE.
-ALTER TABLE items ADD COLUMN heartbeat_at DATETIME(6) NULL;
+ALTER TABLE items ADD COLUMN IF NOT EXISTS heartbeat_at DATETIME(6) NULL;
 
 -- Who held the attempt that failed (items.claimed_by is cleared by the
 -- retry), and the last hour's failures by a range of failed_at.
-ALTER TABLE item_failures ADD COLUMN worker VARCHAR(255) NULL;
-CREATE INDEX ix_item_failures_at ON item_failures (failed_at);
+ALTER TABLE item_failures ADD COLUMN IF NOT EXISTS worker VARCHAR(255) NULL;
+CREATE INDEX IF NOT EXISTS ix_item_failures_at ON item_failures (failed_at);
 
 -- One row per reaper run: when, how long, whether it got the lock, and
 -- what each step did. Purged with the rest of the old rows.

@@ -4,4 +4,4 @@
 
 -- the attempts a notification had made when it was last delivered again:
 -- it may make [notify] max_attempts more, and its back-off starts over
-ALTER TABLE notifications ADD COLUMN attempt_base INT UNSIGNED NOT NULL DEFAULT 0 AFTER attempts;
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS attempt_base INT UNSIGNED NOT NULL DEFAULT 0 AFTER attempts;
