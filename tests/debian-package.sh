@@ -1,5 +1,5 @@
 #!/bin/sh
-# debian-package.sh SRCDIR BUILDDIR SANITIZERS: the Debian package, end to end.
+# debian-package.sh SRCDIR BUILDDIR SANITIZERS [ENABLED]: the Debian package, end to end.
 #
 # Builds it from a copy of the source tree (dpkg-buildpackage -us -uc -b,
 # without the suite: nocheck), checks it with lintian (no error, no
@@ -11,7 +11,8 @@
 #
 # Skipped (77) where dpkg-buildpackage cannot run (not Debian), in the
 # sanitizer build (the package builds its own binaries: the plain build's
-# suite covers it), and after the build and lintian when not root (dpkg -i
+# suite covers it), under configure --disable-package-test (ENABLED "no":
+# distcheck, whose plain build ran it), and after the build and lintian when not root (dpkg -i
 # needs root). It refuses to touch a machine where bulkjobs is installed or
 # its user or directories exist. Whatever fails, it stops what it started
 # and purges the package again.
@@ -19,7 +20,12 @@ set -u
 src=$1
 build=$2
 sanitizers=$3
+enabled=${4:-yes}
 
+if [ "$enabled" = no ]; then
+	echo "debian-package: skipped (--disable-package-test)"
+	exit 77
+fi
 if [ "$sanitizers" = yes ]; then
 	echo "debian-package: skipped: the plain build's suite builds and tests the package"
 	exit 77
