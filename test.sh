@@ -5,7 +5,9 @@
 #   2. a -Werror build in _build/ and `make check`
 #   3. the same suite in an ASan + UBSan build in _build-asan/
 #   4. the libFuzzer targets in tests/fuzz, each for a bounded time
-#   5. `make distcheck` (the tarball builds, installs and passes on its own)
+#   5. `make distcheck` (the tarball builds, installs and passes on its own;
+#      the Galera cluster, the Debian package and valgrind, which step 2
+#      ran, are skipped there)
 #
 # Each suite starts its own MariaDB, nginx and peers on loopback and stops
 # them at the end, also when a test fails.

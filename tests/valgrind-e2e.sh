@@ -1,13 +1,19 @@
 #!/bin/sh
-# valgrind-e2e.sh BUILDDIR SANITIZERS: the end-to-end API, pages and hostile suites
+# valgrind-e2e.sh BUILDDIR SANITIZERS [ENABLED]: the end-to-end API, pages and hostile suites
 # with bulkjobs-fcgi (the prefork parent and its children) under valgrind
 # memcheck. Fails when a suite fails, or when any process's log has an
 # error or a definite leak (printing that log): a long-running FastCGI
 # process must free what each request allocated. The sanitizer build
-# (SANITIZERS=yes) cannot run under valgrind: skipped there (77).
+# (SANITIZERS=yes) cannot run under valgrind: skipped there (77), as under
+# configure --disable-valgrind-test (ENABLED "no": distcheck, whose plain
+# build ran it).
 set -u
 build=$1
 sanitizers=$2
+if [ "${3:-yes}" = no ]; then
+	echo "valgrind-e2e: skipped (--disable-valgrind-test)"
+	exit 77
+fi
 if [ "$sanitizers" = yes ]; then
 	echo "valgrind-e2e: skipped: valgrind cannot run an ASan build"
 	exit 77
