@@ -101,6 +101,18 @@ is_png(const char *file)
 	return ok && stat(file, &st) == 0 && st.st_size > 2000;
 }
 
+/* Screenshot path as user at size into the suite's directory as name: 1 when a PNG came out. */
+static int
+screenshot(const char *path, const char *user, const char *name, const char *size)
+{
+	char shot[800], mode[900];
+
+	snprintf(shot, sizeof shot, "%s/%s", e2e.root, name);
+	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
+	free(chromium(path, user, mode, size));
+	return is_png(shot);
+}
+
 /* Watch a two-stage job in the browser: running at 50 %, then finished. */
 static void
 test_browser_watches_a_job(void)
@@ -108,7 +120,7 @@ test_browser_watches_a_job(void)
 	struct bj_plant p = { .owner = "alice", .title = "Quarterly export <b>Q3</b>",
 	    .state = "running", .stage = 1, .stage_count = 2, .total = 4, .succeeded = 2,
 	    .claimed = 1, .pending = 1, .started_min_ago = 12 };
-	char tok[33], path[100], shot[800], mode[900], *dom;
+	char tok[33], path[100], *dom;
 	long long id = bj_plant_job(db, &p, tok), it;
 
 	bj_plant_item(db, id, 0, "customers", "succeeded");
@@ -134,11 +146,7 @@ test_browser_watches_a_job(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, ">Pause</button>"));
 	free(dom);
 
-	snprintf(shot, sizeof shot, "%s/status-page.png", e2e.root);
-	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
-	dom = chromium(path, "alice", mode, "412,1400");
-	free(dom);
-	CU_ASSERT(is_png(shot));
+	CU_ASSERT(screenshot(path, "alice", "status-page.png", "412,1400"));
 
 	/* the workers finish: the page shows it and stops refreshing */
 	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, "UPDATE jobs SET state = 'succeeded',"
@@ -193,7 +201,7 @@ test_browser_lists_own_jobs(void)
 	};
 	struct bj_plant other = { .owner = "bob", .title = "Bob private export",
 	    .state = "queued" };
-	char tok[33], shot[800], mode[900], *dom;
+	char tok[33], *dom;
 
 	bj_plant_job(db, &other, tok);
 	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
@@ -206,11 +214,7 @@ test_browser_lists_own_jobs(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "37 of 100"));
 	CU_ASSERT_PTR_NULL(strstr(dom, "Bob private export"));
 	free(dom);
-	snprintf(shot, sizeof shot, "%s/jobs-list.png", e2e.root);
-	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
-	dom = chromium("/jobs", "alice", mode, "1000,600");
-	free(dom);
-	CU_ASSERT(is_png(shot));
+	CU_ASSERT(screenshot("/jobs", "alice", "jobs-list.png", "1000,600"));
 }
 
 /* The operators' console's overview in the browser, on a desktop and on a phone. */
@@ -220,7 +224,7 @@ test_browser_console(void)
 	struct bj_plant p = { .owner = "bob", .title = "Catalogue import", .state = "running",
 	    .kind = "import", .total = 400, .succeeded = 180, .claimed = 4, .pending = 216,
 	    .started_min_ago = 55 };
-	char tok[33], shot[800], mode[900], *dom;
+	char tok[33], *dom;
 	long long id = bj_plant_job(db, &p, tok);
 
 	/* completions over the last hour, a few a minute, by two workers */
@@ -242,14 +246,8 @@ test_browser_console(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<rect"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(dom, "<td>import</td>"));
 	free(dom);
-	snprintf(shot, sizeof shot, "%s/console.png", e2e.root);
-	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
-	free(chromium("/admin", "carol", mode, "1000,1300"));
-	CU_ASSERT(is_png(shot));
-	snprintf(shot, sizeof shot, "%s/console-phone.png", e2e.root);
-	snprintf(mode, sizeof mode, "--screenshot='%s'", shot);
-	free(chromium("/admin", "carol", mode, "412,1800"));
-	CU_ASSERT(is_png(shot));
+	CU_ASSERT(screenshot("/admin", "carol", "console.png", "1000,1300"));
+	CU_ASSERT(screenshot("/admin", "carol", "console-phone.png", "412,1800"));
 	/* alice is no admin: the browser gets the refusal */
 	dom = chromium("/admin", "alice", "--dump-dom", "412,900");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dom);
