@@ -459,6 +459,27 @@ get_lang(const char *path, const char *accept_language, const char *inm,
 }
 
 /*
+ * While a job has claims its page's ETag names the clock's step of 15 s:
+ * a poll that crosses a step is sent the page again under the next tag.
+ * Ask again with that tag once, which lands within one step.
+ */
+static int
+get_unchanged(const char *path, char etag[48])
+{
+	struct bj_http_reply r;
+	char now[48];
+	int status = get_lang(path, "en", etag, &r, now);
+
+	if (status == 200 && strcmp(now, etag) != 0) {
+		bj_http_reply_free(&r);
+		snprintf(etag, 48, "%s", now);
+		status = get_lang(path, "en", etag, &r, now);
+	}
+	bj_http_reply_free(&r);
+	return status;
+}
+
+/*
  * A worker claims three items, completes one and stops answering: once
  * the leases of the other two have run out, the page no longer promises
  * an end at the current rate but says what they wait for, in a new page
@@ -507,8 +528,7 @@ test_status_page_of_a_lost_worker(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Expected to finish in 30 minutes at the current rate."));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "stopped answering"));
 	bj_http_reply_free(&r);
-	CU_ASSERT_EQUAL(get_lang(path, "en", etag, &r, now), 304);
-	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(get_unchanged(path, etag), 304);
 
 	/*
 	 * The worker is gone and a minute passes: its two leases run out and
@@ -533,8 +553,7 @@ test_status_page_of_a_lost_worker(void)
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
 	snprintf(etag, sizeof etag, "%s", now);
-	CU_ASSERT_EQUAL(get_lang(path, "en", etag, &r, now), 304);
-	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(get_unchanged(path, etag), 304);
 	CU_ASSERT_EQUAL(get_lang(path, "ja", NULL, &r, now), 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "2件の項目が、応答しなくなったワーカーを待っています。"));
 	CU_ASSERT_PTR_NULL(strstr(r.body, "完了する見込み"));
