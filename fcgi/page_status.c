@@ -192,11 +192,43 @@ dup_cell(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
-/* A relative-seconds cell, or BJ_NO_TIME when NULL. */
-static long long
-ago_cell(const struct bj_rows *r, int row, int col)
+/*
+ * A DATETIME(6) cell in UTC ("2026-12-05 09:29:34.123456"): microseconds
+ * since the epoch into *us and, when iso is not NULL, the time as
+ * "2026-12-05T09:29:34Z" (copied). 0 when the cell is NULL.
+ */
+static int
+time_cell(const struct bj_rows *r, int row, int col, long long *us, char **iso)
 {
-	return bj_rows_get(r, row, col) ? bj_rows_int(r, row, col) : BJ_NO_TIME;
+	const char *v = bj_rows_get(r, row, col);
+	struct tm tm = { 0 };
+	long long frac = 0;
+	int n = 0, digits = 0;
+
+	if (iso != NULL)
+		*iso = NULL;
+	*us = 0;
+	if (v == NULL || sscanf(v, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return 0;
+	if (v[n] == '.')
+		for (const char *f = v + n + 1; digits < 6 && isdigit((unsigned char)*f); f++)
+			frac = frac * 10 + (*f - '0'), digits++;
+	for (; digits < 6; digits++)
+		frac *= 10;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	*us = (long long)timegm(&tm) * 1000000 + frac;
+	if (iso != NULL)
+		*iso = bj_xasprintf("%.10sT%.8sZ", v, v + 11);
+	return 1;
+}
+
+/* Whole seconds from a to b (microseconds), as TIMESTAMPDIFF(SECOND) counts them. */
+static long long
+seconds_between(long long a, long long b)
+{
+	return (b - a) / 1000000;
 }
 
 /* Copy one row of the page job columns (sql_pages.c) into pj. */
@@ -204,7 +236,8 @@ void
 bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 {
 	struct bj_job *j = &pj->job;
-	int st;
+	long long now, created, started, finished, deadline, expires, updated;
+	int st, has_started, has_finished, has_expires;
 
 	memset(pj, 0, sizeof *pj);
 	j->id = bj_rows_int(r, row, 0);
@@ -222,26 +255,30 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->n_succeeded = bj_rows_int(r, row, 11);
 	j->n_failed = bj_rows_int(r, row, 12);
 	j->n_cancelled = bj_rows_int(r, row, 13);
-	j->created_at = dup_cell(r, row, 14);
-	j->started_at = dup_cell(r, row, 15);
-	j->finished_at = dup_cell(r, row, 16);
-	j->deadline_at = dup_cell(r, row, 17);
+	time_cell(r, row, 27, &now, NULL);
+	time_cell(r, row, 14, &created, &j->created_at);
+	has_started = time_cell(r, row, 15, &started, &j->started_at);
+	has_finished = time_cell(r, row, 16, &finished, &j->finished_at);
+	time_cell(r, row, 17, &deadline, &j->deadline_at);
 	j->artifact = dup_cell(r, row, 18);
-	j->artifact_expires_at = dup_cell(r, row, 19);
+	has_expires = time_cell(r, row, 19, &expires, &j->artifact_expires_at);
 	j->artifact_deleted = bj_rows_int(r, row, 20) != 0;
-	j->artifact_expired = bj_rows_int(r, row, 21) != 0;
-	j->language = dup_cell(r, row, 22);
-	pj->created_ago = ago_cell(r, row, 23);
-	pj->started_ago = ago_cell(r, row, 24);
-	pj->finished_ago = ago_cell(r, row, 25);
-	pj->deadline_ago = ago_cell(r, row, 26);
-	pj->expires_ago = ago_cell(r, row, 27);
-	pj->run_seconds = ago_cell(r, row, 28);
-	j->priority = (int)bj_rows_int(r, row, 29);
-	j->max_concurrency = bj_rows_int(r, row, 30);
-	j->version = bj_rows_int(r, row, 31);
-	j->idle_seconds = bj_rows_int(r, row, 32);
-	j->round = (int)bj_rows_int(r, row, 33);
+	j->artifact_expired = has_expires && expires <= now;
+	j->language = dup_cell(r, row, 21);
+	pj->created_ago = seconds_between(created, now);
+	pj->started_ago = has_started ? seconds_between(started, now) : BJ_NO_TIME;
+	pj->finished_ago = has_finished ? seconds_between(finished, now) : BJ_NO_TIME;
+	pj->deadline_ago = seconds_between(deadline, now);
+	pj->expires_ago = has_expires ? seconds_between(expires, now) : BJ_NO_TIME;
+	pj->run_seconds = has_started ?
+	    seconds_between(started, has_finished ? finished : now) : BJ_NO_TIME;
+	j->priority = (int)bj_rows_int(r, row, 22);
+	j->max_concurrency = bj_rows_int(r, row, 23);
+	j->version = bj_rows_int(r, row, 24);
+	time_cell(r, row, 25, &updated, NULL);
+	j->idle_seconds = seconds_between(updated, now);
+	j->round = (int)bj_rows_int(r, row, 26);
+	pj->now = now / 1000000;
 }
 
 /* Which limit holds the job's waiting items back, if one does (bj_claim_waiting). */
@@ -320,7 +357,6 @@ bj_page_job_load(struct bj_req *req)
 	if (r->nrows == 1) {
 		pj = bj_xmalloc(sizeof *pj);
 		bj_page_job_from_row(r, 0, pj);
-		pj->now = bj_rows_int(r, 0, r->ncols - 1);	/* after the page job columns */
 	}
 	bj_rows_free(r);
 	if (pj == NULL)

@@ -28,8 +28,9 @@ struct bj_page_job {
 	long long	 created_ago, started_ago, finished_ago;	/* seconds */
 	long long	 deadline_ago, expires_ago;		/* negative: ahead */
 	long long	 run_seconds;		/* started → finished or now */
-	/* the status page only: now, claims whose lease ran out and the latest of those */
-	long long	 now, lapsed, lapsed_until;	/* times: seconds since the epoch */
+	long long	 now;	/* by the database's clock, seconds since the epoch */
+	/* the status page only: claims whose lease ran out and the latest of those */
+	long long	 lapsed, lapsed_until;	/* times: seconds since the epoch */
 };
 
 /*

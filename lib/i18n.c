@@ -16,6 +16,7 @@
 
 static const char *const languages[] = { "en", "ja" };
 static const char *current = "en";
+static const char *asked;	/* by the last bj_i18n_use: current follows from it */
 
 /* gettext caches translations; bumping this makes it look again */
 extern int _nl_msg_cat_cntr;
@@ -31,6 +32,7 @@ bj_i18n_init(void)
 	bindtextdomain(PACKAGE, dir != NULL && *dir ? dir : LOCALEDIR);
 	bind_textdomain_codeset(PACKAGE, "UTF-8");
 	textdomain(PACKAGE);
+	asked = NULL;
 	bj_i18n_use("en");
 }
 
@@ -110,9 +112,12 @@ bj_i18n_use(const char *lang)
 {
 	if (!bj_i18n_supported(lang))
 		lang = "en";
+	/* gettext drops its cache of translations whenever the language is set */
+	if (asked != NULL && strcmp(lang, asked) == 0)
+		return;
 	for (size_t i = 0; i < sizeof languages / sizeof languages[0]; i++)
 		if (strcmp(lang, languages[i]) == 0)
-			current = languages[i];
+			current = asked = languages[i];
 	setenv("LANGUAGE", current, 1);
 	++_nl_msg_cat_cntr;
 	/*

@@ -128,7 +128,7 @@ int bj_sql_items_bulk(struct bj_db *db, long long job, const struct bj_item_spec
     size_t n);
 
 /* --- end-user pages (sql_pages.c) --- */
-extern const char BJ_SQL_PAGES_JOB_BY_TOKEN[];	/* s token -> the page's job columns, now */
+extern const char BJ_SQL_PAGES_JOB_BY_TOKEN[];	/* s token -> the page's job columns */
 extern const char BJ_SQL_PAGES_LAPSED[];	/* i job, i time -> claims lapsed before it, latest lease */
 extern const char BJ_SQL_PAGES_LIST[];		/* s owner, i before id, i limit */
 extern const char BJ_SQL_PAGES_STAGE[];		/* (i job, i stage) x3 -> stages before, first key, second id */
