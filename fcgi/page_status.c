@@ -192,38 +192,6 @@ dup_cell(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
-/*
- * A DATETIME(6) cell in UTC ("2026-12-05 09:29:34.123456"): microseconds
- * since the epoch into *us and, when iso is not NULL, the time as
- * "2026-12-05T09:29:34Z" (copied). 0 when the cell is NULL.
- */
-static int
-time_cell(const struct bj_rows *r, int row, int col, long long *us, char **iso)
-{
-	const char *v = bj_rows_get(r, row, col);
-	struct tm tm = { 0 };
-	long long frac = 0;
-	int n = 0, digits = 0;
-
-	if (iso != NULL)
-		*iso = NULL;
-	*us = 0;
-	if (v == NULL || sscanf(v, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return 0;
-	if (v[n] == '.')
-		for (const char *f = v + n + 1; digits < 6 && isdigit((unsigned char)*f); f++)
-			frac = frac * 10 + (*f - '0'), digits++;
-	for (; digits < 6; digits++)
-		frac *= 10;
-	tm.tm_year -= 1900;
-	tm.tm_mon--;
-	*us = (long long)timegm(&tm) * 1000000 + frac;
-	if (iso != NULL)
-		*iso = bj_xasprintf("%.10sT%.8sZ", v, v + 11);
-	return 1;
-}
-
 /* Whole seconds from a to b (microseconds), as TIMESTAMPDIFF(SECOND) counts them. */
 static long long
 seconds_between(long long a, long long b)
@@ -255,13 +223,18 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->n_succeeded = bj_rows_int(r, row, 11);
 	j->n_failed = bj_rows_int(r, row, 12);
 	j->n_cancelled = bj_rows_int(r, row, 13);
-	time_cell(r, row, 27, &now, NULL);
-	time_cell(r, row, 14, &created, &j->created_at);
-	has_started = time_cell(r, row, 15, &started, &j->started_at);
-	has_finished = time_cell(r, row, 16, &finished, &j->finished_at);
-	time_cell(r, row, 17, &deadline, &j->deadline_at);
+	bj_rows_time(r, row, 27, &now);
+	bj_rows_time(r, row, 14, &created);
+	has_started = bj_rows_time(r, row, 15, &started);
+	has_finished = bj_rows_time(r, row, 16, &finished);
+	bj_rows_time(r, row, 17, &deadline);
+	has_expires = bj_rows_time(r, row, 19, &expires);
+	j->created_at = bj_rows_iso(r, row, 14, 0);
+	j->started_at = bj_rows_iso(r, row, 15, 0);
+	j->finished_at = bj_rows_iso(r, row, 16, 0);
+	j->deadline_at = bj_rows_iso(r, row, 17, 0);
 	j->artifact = dup_cell(r, row, 18);
-	has_expires = time_cell(r, row, 19, &expires, &j->artifact_expires_at);
+	j->artifact_expires_at = bj_rows_iso(r, row, 19, 0);
 	j->artifact_deleted = bj_rows_int(r, row, 20) != 0;
 	j->artifact_expired = has_expires && expires <= now;
 	j->language = dup_cell(r, row, 21);
@@ -275,7 +248,7 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->priority = (int)bj_rows_int(r, row, 22);
 	j->max_concurrency = bj_rows_int(r, row, 23);
 	j->version = bj_rows_int(r, row, 24);
-	time_cell(r, row, 25, &updated, NULL);
+	bj_rows_time(r, row, 25, &updated);
 	j->idle_seconds = seconds_between(updated, now);
 	j->round = (int)bj_rows_int(r, row, 26);
 	pj->now = now / 1000000;

@@ -164,6 +164,15 @@ void *bj_db_mysql(struct bj_db *db);
 /* Cell accessors; row and col are bounds-checked (NULL / 0 outside). */
 const char *bj_rows_get(const struct bj_rows *r, int row, int col);
 long long bj_rows_int(const struct bj_rows *r, int row, int col);
+/*
+ * A DATETIME cell (UTC, as every session runs): microseconds since the
+ * epoch into *us; 0 (and *us 0) for NULL or a cell that is not one.
+ * Reading times as stored and writing them out here spares the server
+ * DATE_FORMAT and TIMESTAMPDIFF, a third of the work of a job's row.
+ */
+int bj_rows_time(const struct bj_rows *r, int row, int col, long long *us);
+/* The cell as ISO 8601 ("2026-12-05T09:29:34Z", with ".123456" when micro), copied; NULL for NULL. */
+char *bj_rows_iso(const struct bj_rows *r, int row, int col, int micro);
 void bj_rows_free(struct bj_rows *r);
 
 #endif

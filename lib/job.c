@@ -26,6 +26,7 @@ from_row(const struct bj_rows *r, int row)
 {
 	struct bj_job *j = bj_xcalloc(1, sizeof *j);
 	const char *s;
+	long long now, updated, expires;
 	int st;
 
 	j->id = bj_rows_int(r, row, 0);
@@ -45,27 +46,30 @@ from_row(const struct bj_rows *r, int row)
 	j->n_succeeded = bj_rows_int(r, row, 13);
 	j->n_failed = bj_rows_int(r, row, 14);
 	j->n_cancelled = bj_rows_int(r, row, 15);
-	j->created_at = dup_cell(r, row, 16);
-	j->updated_at = dup_cell(r, row, 17);
-	j->started_at = dup_cell(r, row, 18);
-	j->finished_at = dup_cell(r, row, 19);
-	j->deadline_at = dup_cell(r, row, 20);
+	bj_rows_time(r, row, 33, &now);
+	bj_rows_time(r, row, 17, &updated);
+	j->created_at = bj_rows_iso(r, row, 16, 1);
+	j->updated_at = bj_rows_iso(r, row, 17, 1);
+	j->started_at = bj_rows_iso(r, row, 18, 1);
+	j->finished_at = bj_rows_iso(r, row, 19, 1);
+	j->deadline_at = bj_rows_iso(r, row, 20, 1);
 	j->artifact = dup_cell(r, row, 21);
-	j->artifact_expires_at = dup_cell(r, row, 22);
+	j->artifact_expires_at = bj_rows_iso(r, row, 22, 1);
 	j->artifact_deleted = bj_rows_int(r, row, 23) != 0;
-	j->artifact_expired = bj_rows_int(r, row, 24) != 0;
-	j->retention_seconds = bj_rows_int(r, row, 25);
-	j->max_attempts = (int)bj_rows_int(r, row, 26);
-	j->lease_seconds = (int)bj_rows_int(r, row, 27);
-	s = bj_rows_get(r, row, 28);
+	j->artifact_expired = bj_rows_time(r, row, 22, &expires) && expires <= now;
+	j->retention_seconds = bj_rows_int(r, row, 24);
+	j->max_attempts = (int)bj_rows_int(r, row, 25);
+	j->lease_seconds = (int)bj_rows_int(r, row, 26);
+	s = bj_rows_get(r, row, 27);
 	j->on_item_failure = (s != NULL && strcmp(s, "continue") == 0) ?
 	    BJ_ON_FAIL_CONTINUE : BJ_ON_FAIL_JOB;
-	j->idempotency_key = dup_cell(r, row, 29);
-	j->priority = (int)bj_rows_int(r, row, 30);
-	j->max_concurrency = bj_rows_int(r, row, 31);
-	j->version = bj_rows_int(r, row, 32);
-	j->idle_seconds = bj_rows_int(r, row, 33);
-	j->round = (int)bj_rows_int(r, row, 34);
+	j->idempotency_key = dup_cell(r, row, 28);
+	j->priority = (int)bj_rows_int(r, row, 29);
+	j->max_concurrency = bj_rows_int(r, row, 30);
+	j->version = bj_rows_int(r, row, 31);
+	/* whole seconds, as TIMESTAMPDIFF(SECOND) counts them */
+	j->idle_seconds = (now - updated) / 1000000;
+	j->round = (int)bj_rows_int(r, row, 32);
 	return j;
 }
 

@@ -13,16 +13,14 @@
 /* ISO 8601 UTC with microseconds, as every JSON time is written. */
 #define T(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 
+/* the times as stored, written out by job.c (bj_rows_iso), the time now last */
 #define JOB_COLUMNS \
     "SELECT id, token, kind, owner, title, params, language, state, stage," \
     " stage_count, n_total, n_pending, n_claimed, n_succeeded, n_failed," \
-    " n_cancelled, " T("created_at") ", " T("updated_at") ", " T("started_at") "," \
-    " " T("finished_at") ", " T("deadline_at") ", artifact, " T("artifact_expires_at") "," \
-    " artifact_deleted_at IS NOT NULL," \
-    " artifact_expires_at IS NOT NULL AND artifact_expires_at <= NOW(6)," \
+    " n_cancelled, created_at, updated_at, started_at, finished_at, deadline_at," \
+    " artifact, artifact_expires_at, artifact_deleted_at IS NOT NULL," \
     " retention_seconds, max_attempts, lease_seconds, on_item_failure," \
-    " idempotency_key, priority, max_concurrency, version," \
-    " TIMESTAMPDIFF(SECOND, updated_at, NOW(6)), round FROM jobs"
+    " idempotency_key, priority, max_concurrency, version, round, NOW(6) FROM jobs"
 
 const char BJ_SQL_JOB_GET[] = JOB_COLUMNS " WHERE id = ?";
 const char BJ_SQL_JOB_BY_TOKEN[] = JOB_COLUMNS " WHERE token = ?";

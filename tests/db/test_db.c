@@ -107,6 +107,36 @@ test_session_is_utc_utf8mb4(void)
 	bj_rows_free(r);
 }
 
+/* Times read as stored: microseconds since the epoch and ISO 8601, NULL as no time. */
+static void
+test_times_as_stored(void)
+{
+	struct bj_rows *r = bj_db_queryp(db, "SELECT CAST('2026-12-05 09:29:34.012345' AS DATETIME(6)),"
+	    " CAST('1970-01-01 00:00:01' AS DATETIME), NULL, 'soon'", NULL, 0);
+	long long us = -1;
+	char *iso;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 0, &us), 1);
+	CU_ASSERT_EQUAL(us, 1796462974012345LL);
+	iso = bj_rows_iso(r, 0, 0, 1);
+	CU_ASSERT_STRING_EQUAL(iso, "2026-12-05T09:29:34.012345Z");
+	free(iso);
+	iso = bj_rows_iso(r, 0, 0, 0);
+	CU_ASSERT_STRING_EQUAL(iso, "2026-12-05T09:29:34Z");
+	free(iso);
+	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 1, &us), 1);
+	CU_ASSERT_EQUAL(us, 1000000);
+	iso = bj_rows_iso(r, 0, 1, 1);
+	CU_ASSERT_STRING_EQUAL(iso, "1970-01-01T00:00:01.000000Z");
+	free(iso);
+	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 2, &us), 0);
+	CU_ASSERT_EQUAL(us, 0);
+	CU_ASSERT_PTR_NULL(bj_rows_iso(r, 0, 2, 1));
+	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 3, &us), 0);
+	bj_rows_free(r);
+}
+
 /* A killed connection is replaced on the next statement outside a transaction. */
 static void
 test_reconnect_after_kill(void)
@@ -273,6 +303,7 @@ main(void)
 	CU_add_test(s, "format strings still bind", test_format_strings);
 	CU_add_test(s, "a 300 kB value round-trips", test_large_value);
 	CU_add_test(s, "sessions are UTC and utf8mb4", test_session_is_utc_utf8mb4);
+	CU_add_test(s, "times read as stored", test_times_as_stored);
 	CU_add_test(s, "reconnect after KILL CONNECTION", test_reconnect_after_kill);
 	CU_add_test(s, "no silent retry inside a transaction", test_no_silent_retry_in_transaction);
 	CU_add_test(s, "duplicate key is reported, not fatal", test_duplicate_key_errno);
