@@ -15,6 +15,10 @@ set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
 jobs=${JOBS:-2}
+start=$(date +%s)
+step() {	# step NAME: announce the next step, with the time so far
+	echo "== $1 (at $(( $(date +%s) - start ))s)"
+}
 
 ./deps.sh test
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
@@ -31,20 +35,20 @@ build() {	# build DIR CONFIGURE-ARGS...
 	echo "$*" > "$dir/.configured-with"
 }
 
-echo "== build with -Werror"
+step "build with -Werror"
 build _build --enable-werror
-echo "== make check"
+step "make check"
 (cd _build && make -s check)
 
-echo "== ASan + UBSan build and make check"
+step "ASan + UBSan build and make check"
 build _build-asan --enable-werror --enable-sanitizers
 (cd _build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" make -s check)
 
-echo "== fuzzing the parsers (libFuzzer, ${FUZZ_SECONDS:-15}s each)"
+step "fuzzing the parsers (libFuzzer, ${FUZZ_SECONDS:-15}s each)"
 BJ_BUILDDIR="$top/_build" tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" "$top/_build/fuzz"
 
-echo "== make distcheck"
+step "make distcheck"
 (cd _build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror)
-echo "== all tests passed"
+echo "== all tests passed in $(( $(date +%s) - start ))s"

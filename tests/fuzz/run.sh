@@ -20,31 +20,58 @@ cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 libs="$(pkg-config --libs $pkgs)"
 [ -f "$build/lib/migrations.c" ] || { echo "run.sh: build first (missing $build/lib/migrations.c)" >&2; exit 69; }
 
-# the library and the request layer, instrumented once for every target
+par=${JOBS:-2}
+
+# the library and the request layer, instrumented once for every target,
+# $par files at a time
 mkdir -p "$out/obj"
 objs=
+srcs=
 for src in "$top"/lib/*.c "$build/lib/migrations.c" "$top"/fcgi/*.c; do
 	case $src in */fcgi/main.c) continue ;; esac
-	obj="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
-	# shellcheck disable=SC2086
-	$CC $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
-	objs="$objs $obj"
+	srcs="$srcs $src"
+	objs="$objs $out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
 done
+export CC cflags out
+# shellcheck disable=SC2086,SC2016
+printf '%s\n' $srcs | xargs -P "$par" -n 1 sh -c \
+    'exec $CC $cflags -fsanitize=fuzzer-no-link -c "$1" \
+        -o "$out/obj/$(basename "$(dirname "$1")")_$(basename "$1" .c).o"' sh
 
-status=0
-for t in ${FUZZ_TARGETS:-conf route form json artifact items spec}; do
+targets=${FUZZ_TARGETS:-conf route form json artifact items spec}
+for t in $targets; do
 	# shellcheck disable=SC2086
 	$CC $cflags -fsanitize=fuzzer -o "$out/fuzz_$t" "$here/fuzz_$t.c" $objs $libs
 	mkdir -p "$out/corpus_$t"
 	cp "$here/corpus/$t/"* "$out/corpus_$t/" 2>/dev/null || true
-	echo "== fuzzing $t for ${secs}s"
-	if ! (cd "$out" && "./fuzz_$t" -max_total_time="$secs" -max_len=65536 \
-	    "corpus_$t" > "fuzz_$t.log" 2>&1); then
-		echo "run.sh: fuzz_$t found a crash; see $out/fuzz_$t.log and $out/crash-*" >&2
-		tail -30 "$out/fuzz_$t.log" >&2
-		status=1
-	else
-		grep -E '^#[0-9]+' "$out/fuzz_$t.log" | tail -1
+done
+
+# Fuzz target $1 for $secs seconds; 1 after a crash.
+fuzz() {
+	if ! (cd "$out" && "./fuzz_$1" -max_total_time="$secs" -max_len=65536 \
+	    "corpus_$1" > "fuzz_$1.log" 2>&1); then
+		echo "run.sh: fuzz_$1 found a crash; see $out/fuzz_$1.log and $out/crash-*" >&2
+		tail -30 "$out/fuzz_$1.log" >&2
+		return 1
 	fi
+	echo "== fuzzed $1 for ${secs}s: $(grep -E '^#[0-9]+' "$out/fuzz_$1.log" | tail -1)"
+}
+
+# $par targets at a time (each fuzzer runs on one core)
+status=0
+# shellcheck disable=SC2086
+set -- $targets
+while [ $# -gt 0 ]; do
+	pids=
+	i=0
+	while [ $# -gt 0 ] && [ $i -lt "$par" ]; do
+		fuzz "$1" &
+		pids="$pids $!"
+		i=$((i + 1))
+		shift
+	done
+	for p in $pids; do
+		wait "$p" || status=1
+	done
 done
 exit $status
