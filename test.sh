@@ -3,7 +3,9 @@
 #
 #   1. the Debian packages (./deps.sh test)
 #   2. a -Werror build in _build/ and `make check`
-#   3. the same suite in an ASan + UBSan build in _build-asan/
+#   3. the same suites in an ASan + UBSan build in _build-asan/ (less the
+#      Galera cluster, the browser and the client programs, whose requests
+#      the other suites send the sanitized programs)
 #   4. the libFuzzer targets in tests/fuzz, each for a bounded time
 #   5. `make distcheck` (the tarball builds, installs and passes on its own;
 #      the Galera cluster, the Debian package and valgrind, which step 2
@@ -38,17 +40,17 @@ build() {	# build DIR CONFIGURE-ARGS...
 step "build with -Werror"
 build _build --enable-werror
 step "make check"
-(cd _build && make -s check)
+(cd _build && make -s -j"$jobs" check)
 
 step "ASan + UBSan build and make check"
 build _build-asan --enable-werror --enable-sanitizers
 (cd _build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" make -s check)
+	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" make -s -j"$jobs" check)
 
 step "fuzzing the parsers (libFuzzer, ${FUZZ_SECONDS:-15}s each)"
 BJ_BUILDDIR="$top/_build" tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" "$top/_build/fuzz"
 
 step "make distcheck"
-(cd _build && make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror)
+(cd _build && make -s -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror)
 echo "== all tests passed in $(( $(date +%s) - start ))s"

@@ -7,7 +7,9 @@
  * GET ?page=TOKEN is the status page's shape: the page's own statements
  * (the job row by its token, then its timeline, newest first) and the
  * HTML printed with printf, nothing else (no escaping, no language, no
- * security headers): status_html's baseline.
+ * security headers): status_html's baseline. &pad=N adds N bytes to the
+ * page (a style sheet of spaces), so that it is as long as the page it
+ * stands for: nginx and the client then carry the same bytes for both.
  *
  * usage: baseline_fcgi SOCKET_PATH DB_SOCKET DB_NAME PROCESSES
  */
@@ -48,8 +50,9 @@ bind_str(MYSQL_BIND *b, char *buf, size_t n, unsigned long *len, my_bool *null)
 
 /* The page's shape: the job by token and its timeline, as HTML. */
 static void
-page(FCGX_Request *r, MYSQL_STMT *job, MYSQL_STMT *tl, const char *token)
+page(FCGX_Request *r, MYSQL_STMT *job, MYSQL_STMT *tl, const char *token, long pad)
 {
+	static char spaces[65536];
 	MYSQL_BIND pb, rb[8];
 	char c[8][256];
 	unsigned long len[8];
@@ -82,12 +85,15 @@ page(FCGX_Request *r, MYSQL_STMT *job, MYSQL_STMT *tl, const char *token)
 	}
 	for (int i = 1; i < 8; i++)
 		c[i][null[i] ? 0 : len[i] < sizeof c[i] ? len[i] : sizeof c[i] - 1] = '\0';
+	pad = pad < 0 ? 0 : pad < (long)sizeof spaces ? pad : (long)sizeof spaces - 1;
+	memset(spaces, ' ', (size_t)pad);
+	spaces[pad] = '\0';
 	FCGX_FPrintF(r->out, "Status: 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
 	    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title>"
-	    "</head><body><h1>%s</h1><p>Kind: <code>%s</code></p><p>State: <strong>%s</strong>"
+	    "<style>%s</style></head><body><h1>%s</h1><p>Kind: <code>%s</code></p><p>State: <strong>%s</strong>"
 	    "</p><progress max=\"%lld\" value=\"%lld\"></progress><dl><dt>Created</dt><dd>%s"
 	    "</dd><dt>Started</dt><dd>%s</dd></dl><h2>Timeline</h2><ol>",
-	    c[1], c[1], c[2], c[3], total, done, c[6], c[7]);
+	    c[1], spaces, c[1], c[2], c[3], total, done, c[6], c[7]);
 	memset(&pb, 0, sizeof pb);
 	pb.buffer_type = MYSQL_TYPE_LONGLONG;
 	pb.buffer = &id;
@@ -142,7 +148,11 @@ serve(int fd, const char *dbsock, const char *dbname)
 		int found = 0;
 
 		if (qs != NULL && strncmp(qs, "page=", 5) == 0) {
-			page(&r, job, tl, qs + 5);
+			char token[64];
+			const char *pad = strstr(qs, "&pad=");
+
+			snprintf(token, sizeof token, "%.*s", (int)strcspn(qs + 5, "&"), qs + 5);
+			page(&r, job, tl, token, pad ? atol(pad + 5) : 0);
 			FCGX_Finish_r(&r);
 			continue;
 		}

@@ -64,6 +64,17 @@ bj_test_run(void)
 	return failed || suites_failed ? 1 : 0;
 }
 
+int
+bj_test_sanitized_skip(const char *suite, const char *why)
+{
+	const char *san = getenv("BJ_SANITIZED");
+
+	if (san == NULL || *san == '\0')
+		return 0;
+	fprintf(stderr, "%s: skipped in the sanitizer build (%s)\n", suite, why);
+	return 1;
+}
+
 CU_pSuite
 bj_test_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean)
 {

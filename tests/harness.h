@@ -20,6 +20,13 @@
 
 /* Run every registered suite verbosely; the exit status for main(). */
 int bj_test_run(void);
+/*
+ * 1 (after saying why on stderr) when this is the sanitizer build: a suite
+ * whose program then returns 77 (skipped) is one that the plain build and
+ * distcheck run, and whose code under test the other sanitized suites
+ * already cover.
+ */
+int bj_test_sanitized_skip(const char *suite, const char *why);
 /* Add a suite, aborting on registry errors. */
 CU_pSuite bj_test_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean);
 

@@ -655,6 +655,17 @@ test_retry_failed_job(void)
 	json_object_put(r);
 	/* a succeeded job is not retried, not even by an admin */
 	refused("POST", path, admin_tok, NULL, 409, "INVALID_TRANSITION");
+
+	/* a failed job whose files the reaper removed at the end of its retention */
+	id = failed_job("gone");
+	bj_test_sqlf(bj_test_db("api"), "UPDATE jobs SET artifact_deleted_at = NOW(6)"
+	    " WHERE id = %lld", id);
+	snprintf(path, sizeof path, "/v1/jobs/%lld/retry", id);
+	refused("POST", path, submit_tok, "{\"round\":1}", 409, "FILES_REMOVED");
+	r = job_now(id);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
+	CU_ASSERT_EQUAL(geti(r, "round"), 1);
+	json_object_put(r);
 }
 
 /* Run bulkjobsctl with args (printf-style, stderr dropped); its exit status. */

@@ -579,11 +579,8 @@ main(void)
 		fprintf(stderr, "test_galera: run with make check\n");
 		return 1;
 	}
-	/* the sanitized front ends are too slow for its time limits: the plain build runs it */
-	if (getenv("BJ_SANITIZED") != NULL && *getenv("BJ_SANITIZED") != '\0') {
-		fprintf(stderr, "test_galera: skipped in the sanitizer build\n");
+	if (bj_test_sanitized_skip("test_galera", "its front ends are too slow for its time limits"))
 		return 77;
-	}
 	if (getenv("BJ_CLUSTER_TESTS") != NULL && strcmp(getenv("BJ_CLUSTER_TESTS"), "no") == 0) {
 		fprintf(stderr, "test_galera: skipped (--disable-cluster-tests)\n");
 		return 77;

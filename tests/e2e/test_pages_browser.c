@@ -259,7 +259,12 @@ test_browser_console(void)
 int
 main(void)
 {
-	CU_pSuite s = bj_test_suite("pages in a browser", init, clean);
+	CU_pSuite s;
+
+	/* test_pages sends the sanitized program the same requests */
+	if (bj_test_sanitized_skip("test_pages_browser", "the pages' requests run in test_pages"))
+		return 77;
+	s = bj_test_suite("pages in a browser", init, clean);
 
 	CU_add_test(s, "browser watches a job", test_browser_watches_a_job);
 	CU_add_test(s, "browser lists own jobs", test_browser_lists_own_jobs);
