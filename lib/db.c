@@ -1006,9 +1006,12 @@ bj_rows_time(const struct bj_rows *r, int row, int col, long long *us)
 	long long micro;
 
 	*us = 0;
-	if (!datetime_parse(bj_rows_get(r, row, col), &tm, &micro))
-		return 0;
-	*us = (long long)timegm(&tm) * 1000000 + micro;
+	time_t t;
+
+	if (!datetime_parse(bj_rows_get(r, row, col), &tm, &micro) ||
+	    (t = timegm(&tm)) == (time_t)-1)
+		return 0;	/* -1: past a 32-bit time_t, or before 1970 */
+	*us = (long long)t * 1000000 + micro;
 	return 1;
 }
 

@@ -112,7 +112,7 @@ bj_i18n_use(const char *lang)
 {
 	if (!bj_i18n_supported(lang))
 		lang = "en";
-	/* gettext drops its cache of translations whenever the language is set */
+	/* setting the language empties gettext's cache (below): only on a change */
 	if (asked != NULL && strcmp(lang, asked) == 0)
 		return;
 	for (size_t i = 0; i < sizeof languages / sizeof languages[0]; i++)

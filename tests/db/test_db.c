@@ -112,7 +112,8 @@ static void
 test_times_as_stored(void)
 {
 	struct bj_rows *r = bj_db_queryp(db, "SELECT CAST('2026-12-05 09:29:34.012345' AS DATETIME(6)),"
-	    " CAST('1970-01-01 00:00:01' AS DATETIME), NULL, 'soon'", NULL, 0);
+	    " CAST('1970-01-01 00:00:01' AS DATETIME), NULL, 'soon',"
+	    " CAST('2026-12-05 09:29:34.12' AS DATETIME(2))", NULL, 0);
 	long long us = -1;
 	char *iso;
 
@@ -134,6 +135,12 @@ test_times_as_stored(void)
 	CU_ASSERT_EQUAL(us, 0);
 	CU_ASSERT_PTR_NULL(bj_rows_iso(r, 0, 2, 1));
 	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 3, &us), 0);
+	/* fewer digits: hundredths */
+	CU_ASSERT_EQUAL(bj_rows_time(r, 0, 4, &us), 1);
+	CU_ASSERT_EQUAL(us, 1796462974120000LL);
+	iso = bj_rows_iso(r, 0, 4, 1);
+	CU_ASSERT_STRING_EQUAL(iso, "2026-12-05T09:29:34.120000Z");
+	free(iso);
 	bj_rows_free(r);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh SECONDS OUTDIR: build each libFuzzer target with clang (ASan+UBSan)
 # and fuzz it for SECONDS, starting from its seed corpus in tests/fuzz/corpus.
-# A crash leaves its input in OUTDIR; copy it to tests/fuzz/regressions/<target>/
+# A crash leaves its input in OUTDIR (TARGET-crash-*); copy it to tests/fuzz/regressions/<target>/
 # so that `make check` replays it from then on. FUZZ_TARGETS="items spec"
 # fuzzes only those.
 set -eu
@@ -21,6 +21,7 @@ libs="$(pkg-config --libs $pkgs)"
 [ -f "$build/lib/migrations.c" ] || { echo "run.sh: build first (missing $build/lib/migrations.c)" >&2; exit 69; }
 
 par=${JOBS:-2}
+case $par in ''|*[!0-9]*|0) par=1 ;; esac
 
 # the library and the request layer, instrumented once for every target,
 # $par files at a time
@@ -49,8 +50,8 @@ done
 # Fuzz target $1 for $secs seconds; 1 after a crash.
 fuzz() {
 	if ! (cd "$out" && "./fuzz_$1" -max_total_time="$secs" -max_len=65536 \
-	    "corpus_$1" > "fuzz_$1.log" 2>&1); then
-		echo "run.sh: fuzz_$1 found a crash; see $out/fuzz_$1.log and $out/crash-*" >&2
+	    -artifact_prefix="$1-" "corpus_$1" > "fuzz_$1.log" 2>&1); then
+		echo "run.sh: fuzz_$1 found a crash; see $out/fuzz_$1.log and $out/$1-crash-*" >&2
 		tail -30 "$out/fuzz_$1.log" >&2
 		return 1
 	fi
