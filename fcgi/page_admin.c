@@ -18,6 +18,7 @@
 #include "csrf.h"
 #include "log.h"
 #include "pages.h"
+#include "render_notify.h"
 #include "sql.h"
 
 #define JOBS_PAGE	50
@@ -713,7 +714,7 @@ void
 bj_page_admin_deliver(struct bj_req *req)
 {
 	struct bj_db *db = req->app->db;
-	char subject[64], *detail = NULL, *loc = NULL, *end;
+	char subject[64], *detail = NULL, *loc = NULL, *end, *to;
 	struct bj_rows *r = NULL;
 	long long id, job;
 	enum bj_err err;
@@ -743,8 +744,10 @@ bj_page_admin_deliver(struct bj_req *req)
 		goto out;
 	}
 	job = bj_rows_int(r, 0, 1);
+	to = bj_notify_target_shown(bj_rows_get(r, 0, 3), bj_rows_get(r, 0, 4));
 	detail = bj_xasprintf("%s to %s: delivered again from the console, by %s",
-	    bj_rows_get(r, 0, 3), bj_rows_get(r, 0, 4), bj_page_user(req));
+	    bj_rows_get(r, 0, 3), to, bj_page_user(req));
+	free(to);
 	err = bj_notify_redeliver(db, job, id, detail);
 	if (err == BJ_ERR_INVALID_TRANSITION) {
 		bj_page_error(req, 409, _("Not possible now"),

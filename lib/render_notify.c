@@ -1,6 +1,15 @@
-/* render_notify.c: the notification history as JSON (see render_notify.h). */
+/*
+ * render_notify.c: the notification history as JSON, and a target as the
+ * timeline names it (see render_notify.h).
+ */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
 #include "render_notify.h"
 
 /* A string member, or null. */
@@ -43,4 +52,32 @@ bj_render_notifications(const struct bj_notify_hists *h)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+char *
+bj_notify_target_shown(const char *channel, const char *target)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *port = NULL, *shown;
+
+	if (target == NULL)
+		return bj_xstrdup("");
+	if (channel == NULL || strcmp(channel, "webhook") != 0)
+		return bj_xstrdup(target);
+	if ((u = curl_url()) == NULL)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, target, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		curl_url_get(u, CURLUPART_PORT, &port, 0);	/* only when the URL names one */
+		shown = bj_xasprintf("%s://%s%s%s/\u2026", scheme, host, port ? ":" : "",
+		    port ? port : "");
+	} else {
+		shown = bj_xstrdup("(a webhook URL that could not be read)");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return shown;
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "log.h"
 #include "notify.h"
+#include "render_notify.h"
 #include "sql.h"
 #include "token.h"
 
@@ -235,8 +236,12 @@ bj_note_status_url(const struct bj_conf *conf, const struct bj_note *note)
 static char *
 event_detail(const struct bj_note *note, const char *what)
 {
-	return bj_xasprintf("%s %s %s to %s (attempt %d)", note->event, note->channel, what,
-	    note->target, note->attempt);
+	char *to = bj_notify_target_shown(note->channel, note->target);
+	char *s = bj_xasprintf("%s %s %s to %s (attempt %d)", note->event, note->channel, what,
+	    to, note->attempt);
+
+	free(to);
+	return s;
 }
 
 /* One try of bj_notify_record; -2 after a conflict or a lost node worth another try. */

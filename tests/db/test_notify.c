@@ -262,6 +262,30 @@ mails_to(const char *addr)
 	return records("notify/mail.jsonl", "to", addr);
 }
 
+/* How the timeline names a target: a webhook by its origin, an address as it is. */
+static void
+test_target_shown(void)
+{
+	static const struct {
+		const char	*channel, *target, *shown;
+	} cases[] = {
+		{ "webhook", "https://hooks.example.com/services/T00/B00/XXXX?token=s3cret",
+		  "https://hooks.example.com/\u2026" },
+		{ "webhook", "http://10.0.0.7:8080/hook", "http://10.0.0.7:8080/\u2026" },
+		{ "webhook", "https://user:pw@example.com/", "https://example.com/\u2026" },
+		{ "webhook", "not a url at all", "(a webhook URL that could not be read)" },
+		{ "email", "alice@example.org", "alice@example.org" },
+		{ "webhook", NULL, "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *shown = bj_notify_target_shown(cases[i].channel, cases[i].target);
+
+		CU_ASSERT_STRING_EQUAL(shown, cases[i].shown);
+		free(shown);
+	}
+}
+
 /* Done when: a finished job produces one signed webhook that verifies, and one email. */
 static void
 test_finished_job_one_webhook_one_email(void)
@@ -325,6 +349,13 @@ test_finished_job_one_webhook_one_email(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = %lld"
 	    " AND attempt = 1 AND status = 200 AND error IS NULL", wh), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'", job), 2);
+	/* the timeline names the webhook by its origin only (a path may be its secret) */
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'"
+	    " AND detail = 'job.succeeded webhook sent to %s/\u2026 (attempt 1)'", job, hook), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'"
+	    " AND detail = 'job.succeeded email sent to alice@example.org (attempt 1)'", job), 1);
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld"
+	    " AND detail LIKE '%%/ok%%'", job), 0);
 
 	/* running the notifier again sends nothing twice */
 	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
@@ -1190,6 +1221,7 @@ main(void)
 	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
 	    test_finished_job_one_webhook_one_email);
 	CU_add_test(s, "a state change's notifications are delivered once", test_from_a_state_change);
+	CU_add_test(s, "the timeline names a webhook by its origin", test_target_shown);
 	CU_add_test(s, "the email speaks the job's language", test_email_in_the_jobs_language);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
 	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
