@@ -192,13 +192,6 @@ dup_cell(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
-/* Whole seconds from a to b (microseconds), as TIMESTAMPDIFF(SECOND) counts them. */
-static long long
-seconds_between(long long a, long long b)
-{
-	return (b - a) / 1000000;
-}
-
 /* Copy one row of the page job columns (sql_pages.c) into pj. */
 void
 bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
@@ -224,32 +217,30 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->n_failed = bj_rows_int(r, row, 12);
 	j->n_cancelled = bj_rows_int(r, row, 13);
 	bj_rows_time(r, row, 27, &now);
-	bj_rows_time(r, row, 14, &created);
-	has_started = bj_rows_time(r, row, 15, &started);
-	has_finished = bj_rows_time(r, row, 16, &finished);
-	bj_rows_time(r, row, 17, &deadline);
-	has_expires = bj_rows_time(r, row, 19, &expires);
-	j->created_at = bj_rows_iso(r, row, 14, 0);
-	j->started_at = bj_rows_iso(r, row, 15, 0);
-	j->finished_at = bj_rows_iso(r, row, 16, 0);
-	j->deadline_at = bj_rows_iso(r, row, 17, 0);
+	j->created_at = bj_rows_iso(r, row, 14, 0, &created);
+	j->started_at = bj_rows_iso(r, row, 15, 0, &started);
+	j->finished_at = bj_rows_iso(r, row, 16, 0, &finished);
+	j->deadline_at = bj_rows_iso(r, row, 17, 0, &deadline);
 	j->artifact = dup_cell(r, row, 18);
-	j->artifact_expires_at = bj_rows_iso(r, row, 19, 0);
+	j->artifact_expires_at = bj_rows_iso(r, row, 19, 0, &expires);
+	has_started = j->started_at != NULL;
+	has_finished = j->finished_at != NULL;
+	has_expires = j->artifact_expires_at != NULL;
 	j->artifact_deleted = bj_rows_int(r, row, 20) != 0;
 	j->artifact_expired = has_expires && expires <= now;
 	j->language = dup_cell(r, row, 21);
-	pj->created_ago = seconds_between(created, now);
-	pj->started_ago = has_started ? seconds_between(started, now) : BJ_NO_TIME;
-	pj->finished_ago = has_finished ? seconds_between(finished, now) : BJ_NO_TIME;
-	pj->deadline_ago = seconds_between(deadline, now);
-	pj->expires_ago = has_expires ? seconds_between(expires, now) : BJ_NO_TIME;
+	pj->created_ago = bj_us_seconds(created, now);
+	pj->started_ago = has_started ? bj_us_seconds(started, now) : BJ_NO_TIME;
+	pj->finished_ago = has_finished ? bj_us_seconds(finished, now) : BJ_NO_TIME;
+	pj->deadline_ago = bj_us_seconds(deadline, now);
+	pj->expires_ago = has_expires ? bj_us_seconds(expires, now) : BJ_NO_TIME;
 	pj->run_seconds = has_started ?
-	    seconds_between(started, has_finished ? finished : now) : BJ_NO_TIME;
+	    bj_us_seconds(started, has_finished ? finished : now) : BJ_NO_TIME;
 	j->priority = (int)bj_rows_int(r, row, 22);
 	j->max_concurrency = bj_rows_int(r, row, 23);
 	j->version = bj_rows_int(r, row, 24);
 	bj_rows_time(r, row, 25, &updated);
-	j->idle_seconds = seconds_between(updated, now);
+	j->idle_seconds = bj_us_seconds(updated, now);
 	j->round = (int)bj_rows_int(r, row, 26);
 	pj->now = now / 1000000;
 }

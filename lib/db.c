@@ -978,54 +978,53 @@ bj_rows_int(const struct bj_rows *r, int row, int col)
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
-/* "2026-12-05 09:29:34[.123456]" into tm and the microseconds; 1 when it is one. */
+/* "2026-12-05 09:29:34[.123456]" (UTC) into microseconds since the epoch; 1 when it is one. */
 static int
-datetime_parse(const char *v, struct tm *tm, long long *micro)
+datetime_us(const char *v, long long *us)
 {
+	struct tm tm = { 0 };
+	long long micro = 0;
 	int n = 0, digits = 0;
+	time_t t;
 
-	memset(tm, 0, sizeof *tm);
-	*micro = 0;
-	if (v == NULL || sscanf(v, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm->tm_year, &tm->tm_mon,
-	    &tm->tm_mday, &tm->tm_hour, &tm->tm_min, &tm->tm_sec, &n) != 6)
+	*us = 0;
+	if (v == NULL || sscanf(v, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
 		return 0;
 	if (v[n] == '.')
 		for (const char *f = v + n + 1; digits < 6 && *f >= '0' && *f <= '9'; f++, digits++)
-			*micro = *micro * 10 + (*f - '0');
+			micro = micro * 10 + (*f - '0');
 	for (; digits < 6; digits++)
-		*micro *= 10;
-	tm->tm_year -= 1900;
-	tm->tm_mon--;
+		micro *= 10;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return 0;	/* past a 32-bit time_t, or before 1970 */
+	*us = (long long)t * 1000000 + micro;
 	return 1;
 }
 
 int
 bj_rows_time(const struct bj_rows *r, int row, int col, long long *us)
 {
-	struct tm tm;
-	long long micro;
-
-	*us = 0;
-	time_t t;
-
-	if (!datetime_parse(bj_rows_get(r, row, col), &tm, &micro) ||
-	    (t = timegm(&tm)) == (time_t)-1)
-		return 0;	/* -1: past a 32-bit time_t, or before 1970 */
-	*us = (long long)t * 1000000 + micro;
-	return 1;
+	return datetime_us(bj_rows_get(r, row, col), us);
 }
 
 char *
-bj_rows_iso(const struct bj_rows *r, int row, int col, int micro)
+bj_rows_iso(const struct bj_rows *r, int row, int col, int micro, long long *us)
 {
 	const char *v = bj_rows_get(r, row, col);
-	struct tm tm;
-	long long us;
+	long long t;
 
-	if (!datetime_parse(v, &tm, &us))
+	if (!datetime_us(v, &t)) {
+		if (us != NULL)
+			*us = 0;
 		return v != NULL ? bj_xstrdup(v) : NULL;
+	}
+	if (us != NULL)
+		*us = t;
 	if (micro)
-		return bj_xasprintf("%.10sT%.8s.%06lldZ", v, v + 11, us);
+		return bj_xasprintf("%.10sT%.8s.%06lldZ", v, v + 11, t % 1000000);
 	return bj_xasprintf("%.10sT%.8sZ", v, v + 11);
 }
 

@@ -171,8 +171,18 @@ long long bj_rows_int(const struct bj_rows *r, int row, int col);
  * DATE_FORMAT and TIMESTAMPDIFF, a third of the work of a job's row.
  */
 int bj_rows_time(const struct bj_rows *r, int row, int col, long long *us);
-/* The cell as ISO 8601 ("2026-12-05T09:29:34Z", with ".123456" when micro), copied; NULL for NULL. */
-char *bj_rows_iso(const struct bj_rows *r, int row, int col, int micro);
+/* Whole seconds from a to b (microseconds), as TIMESTAMPDIFF(SECOND) counts them. */
+static inline long long
+bj_us_seconds(long long a, long long b)
+{
+	return (b - a) / 1000000;
+}
+/*
+ * The cell as ISO 8601 ("2026-12-05T09:29:34Z", with ".123456" when
+ * micro), copied; NULL for NULL. us, when not NULL, gets what
+ * bj_rows_time would give, so that a cell is read once for both.
+ */
+char *bj_rows_iso(const struct bj_rows *r, int row, int col, int micro, long long *us);
 void bj_rows_free(struct bj_rows *r);
 
 #endif

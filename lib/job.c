@@ -47,16 +47,15 @@ from_row(const struct bj_rows *r, int row)
 	j->n_failed = bj_rows_int(r, row, 14);
 	j->n_cancelled = bj_rows_int(r, row, 15);
 	bj_rows_time(r, row, 33, &now);
-	bj_rows_time(r, row, 17, &updated);
-	j->created_at = bj_rows_iso(r, row, 16, 1);
-	j->updated_at = bj_rows_iso(r, row, 17, 1);
-	j->started_at = bj_rows_iso(r, row, 18, 1);
-	j->finished_at = bj_rows_iso(r, row, 19, 1);
-	j->deadline_at = bj_rows_iso(r, row, 20, 1);
+	j->created_at = bj_rows_iso(r, row, 16, 1, NULL);
+	j->updated_at = bj_rows_iso(r, row, 17, 1, &updated);
+	j->started_at = bj_rows_iso(r, row, 18, 1, NULL);
+	j->finished_at = bj_rows_iso(r, row, 19, 1, NULL);
+	j->deadline_at = bj_rows_iso(r, row, 20, 1, NULL);
 	j->artifact = dup_cell(r, row, 21);
-	j->artifact_expires_at = bj_rows_iso(r, row, 22, 1);
+	j->artifact_expires_at = bj_rows_iso(r, row, 22, 1, &expires);
 	j->artifact_deleted = bj_rows_int(r, row, 23) != 0;
-	j->artifact_expired = bj_rows_time(r, row, 22, &expires) && expires <= now;
+	j->artifact_expired = j->artifact_expires_at != NULL && expires <= now;
 	j->retention_seconds = bj_rows_int(r, row, 24);
 	j->max_attempts = (int)bj_rows_int(r, row, 25);
 	j->lease_seconds = (int)bj_rows_int(r, row, 26);
@@ -67,8 +66,7 @@ from_row(const struct bj_rows *r, int row)
 	j->priority = (int)bj_rows_int(r, row, 29);
 	j->max_concurrency = bj_rows_int(r, row, 30);
 	j->version = bj_rows_int(r, row, 31);
-	/* whole seconds, as TIMESTAMPDIFF(SECOND) counts them */
-	j->idle_seconds = (now - updated) / 1000000;
+	j->idle_seconds = bj_us_seconds(updated, now);
 	j->round = (int)bj_rows_int(r, row, 32);
 	return j;
 }

@@ -279,9 +279,11 @@ bj_job_retry_round(struct bj_db *db, long long job_id, int round, const char *de
 		return bj_job_db_error(db);
 	snprintf(text, sizeof text, "round %lld: %llu items again%s%.200s", now + 1, n,
 	    detail != NULL && *detail ? ", " : "", detail != NULL ? detail : "");
-	if ((e = bj_event_add(db, job_id, "retried", text)) != BJ_OK)
+	if ((e = bj_event_add(db, job_id, "retried", text)) != BJ_OK ||
+	    (e = bj_claim_queue_join(db, job_id)) != BJ_OK)
 		return e;
-	return bj_claim_queue_join(db, job_id);
+	/* nothing went back and no claim of the failed round runs: it ends again now */
+	return bj_job_settle(db, job_id);
 }
 
 struct change {

@@ -203,6 +203,27 @@ test_refused(void)
 	CU_ASSERT_EQUAL(q("SELECT n_failed FROM jobs WHERE id = %lld", id), 1);
 }
 
+/*
+ * A retry that finds nothing to run again (the job's item rows gone,
+ * though its files are not) does not leave the job running with nothing
+ * to do: it ends again in the same transaction.
+ */
+static void
+test_nothing_to_run_again(void)
+{
+	long long id = make("empty", 2, 1, 2);
+
+	CU_ASSERT_EQUAL(run_stage("empty", 1), 2);
+	CU_ASSERT_EQUAL_FATAL(state_of(id), BJ_JOB_FAILED);
+	bj_test_sqlf(db, "DELETE FROM item_failures WHERE job_id = %lld", id);
+	bj_test_sqlf(db, "DELETE FROM items WHERE job_id = %lld", id);
+	CU_ASSERT_EQUAL(bj_job_change(db, id, BJ_CHANGE_RETRY, "by alice"), BJ_OK);
+	CU_ASSERT_EQUAL(q("SELECT round FROM jobs WHERE id = %lld", id), 2);
+	CU_ASSERT(bj_job_state_terminal(state_of(id)));
+	CU_ASSERT_EQUAL(q("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'retried'"
+	    " AND detail LIKE 'round 2: 0 items again%%'", id), 1);
+}
+
 /* A retry of round 1 sent twice (a lost answer) starts one round. */
 static void
 test_same_round_twice(void)
@@ -282,6 +303,7 @@ main(void)
 	    test_second_round_notifies_again);
 	CU_add_test(s, "a job that is not failed is refused, unchanged", test_refused);
 	CU_add_test(s, "the same round retried twice starts one round", test_same_round_twice);
+	CU_add_test(s, "a retry with nothing to run ends the job again", test_nothing_to_run_again);
 	CU_add_test(s, "a retried job gets its time to run again", test_deadline_given_again);
 	CU_add_test(s, "a claim still running gets the new round's budget",
 	    test_live_claim_gets_the_new_budget);

@@ -615,6 +615,9 @@ test_retry_failed_job(void)
 	refused("POST", path, NULL, NULL, 401, "UNAUTHORIZED");
 	refused("POST", path, bob_tok, NULL, 404, "JOB_NOT_FOUND");
 	refused("POST", path, submit_tok, "{\"round\":2}", 422, "VALIDATION_FAILED");
+	refused("POST", path, submit_tok, "{\"round\":0}", 422, "VALIDATION_FAILED");
+	refused("POST", path, submit_tok, "{\"round\":\"1\"}", 422, "VALIDATION_FAILED");
+	refused("POST", path, submit_tok, "{\"round\":1.5}", 422, "VALIDATION_FAILED");
 
 	CU_ASSERT_EQUAL(call("POST", path, submit_tok, NULL, "{\"round\":1}", &r), 200);
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");

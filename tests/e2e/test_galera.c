@@ -447,26 +447,6 @@ test_cluster_survives_a_killed_node(void)
 	CU_ASSERT_EQUAL(galera("status"), 0);
 }
 
-
-/* A free TCP port on 127.0.0.1, or 0. */
-static int
-free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s != -1 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(s, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (s != -1)
-		close(s);
-	return port;
-}
-
 /*
  * The answer of a one-number query through a new bulkjobs connection to
  * host:port (a new connection, so that the proxy picks a node again); -1
@@ -524,7 +504,7 @@ test_haproxy_sends_to_a_synced_node(void)
 	char cfg[700], log[700], text[2048], check[600];
 	const char *sql_synced = "SELECT VARIABLE_VALUE = 'Synced' FROM information_schema.GLOBAL_STATUS"
 	    " WHERE VARIABLE_NAME = 'wsrep_local_state_comment'";
-	int port = free_port();
+	int port = bj_test_free_port();
 	pid_t p;
 	FILE *f;
 
