@@ -15,6 +15,7 @@
 #include "claim.h"
 #include "csrf.h"
 #include "pages.h"
+#include "render_notify.h"
 #include "sql.h"
 #include "token.h"
 
@@ -872,9 +873,13 @@ add_failures(struct bj_req *req, const struct bj_job *j, const struct details *d
 		bj_html_addf(body, "p", _("Only the latest %d failures are shown."), MAX_FAILURES);
 }
 
-/* Where the notifications stand (part 2: channel, target, state, attempts, error). */
+/*
+ * Where the notifications stand (part 2: channel, target, state, attempts,
+ * error). An email address whole for the owner and admins (whole: 1);
+ * for others who hold the link, as the timeline names it.
+ */
 static void
-add_notifications(const struct details *d, struct bj_html_el *body)
+add_notifications(const struct details *d, int whole, struct bj_html_el *body)
 {
 	struct bj_html_el *t, *tr;
 	int from, to;
@@ -903,9 +908,13 @@ add_notifications(const struct details *d, struct bj_html_el *body)
 			words = attempts > 0 ? _("retrying") : _("waiting to be sent");
 		tr = bj_html_add(t, "tr", NULL);
 		/* email shows its address; a webhook URL may hold secrets */
-		if (ch != NULL && strcmp(ch, "email") == 0)
-			bj_html_addf(tr, "td", _("email to %s"), detail_get(d, i, 3));
-		else
+		if (ch != NULL && strcmp(ch, "email") == 0) {
+			char *addr = whole ? bj_xstrdup(detail_get(d, i, 3)) :
+			    bj_notify_target_shown(ch, detail_get(d, i, 3));
+
+			bj_html_addf(tr, "td", _("email to %s"), addr);
+			free(addr);
+		} else
 			bj_html_add(tr, "td", _("webhook"));
 		bj_html_add(tr, "td", words);
 		bj_html_addf(tr, "td", "%lld", attempts);
@@ -1029,7 +1038,7 @@ bj_page_status(struct bj_req *req)
 	char cls[40];
 	int refresh;
 	long long stage = 0;
-	const char *title, *tz = req->app->conf->time_zone;
+	const char *title, *tz = req->app->conf->time_zone, *user = bj_page_user(req);
 
 	bj_page_lang(req, NULL);
 	if ((pj = bj_page_job_load(req)) == NULL)
@@ -1103,7 +1112,8 @@ bj_page_status(struct bj_req *req)
 	if (rf != NULL)
 		details_sort(rf, &failed);	/* else the failures are part 1 of details */
 	add_failures(req, j, rf != NULL ? &failed : &details, body);
-	add_notifications(&details, body);
+	add_notifications(&details, user != NULL && (strcmp(user, j->owner) == 0 ||
+	    bj_conf_admin(req->app->conf, user)), body);
 	add_timeline(req, j, &details, stage, body);
 	free(details.rows);
 	free(failed.rows);

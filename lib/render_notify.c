@@ -62,6 +62,17 @@ bj_notify_target_shown(const char *channel, const char *target)
 
 	if (target == NULL)
 		return bj_xstrdup("");
+	if (channel != NULL && strcmp(channel, "email") == 0) {
+		const char *at = strrchr(target, '@');
+		size_t first = 1;
+
+		if (at == NULL || at == target || at[1] == '\0')
+			return bj_xstrdup("(an address that could not be read)");
+		/* the first letter whole, even when it is more than one byte */
+		while (target + first < at && ((unsigned char)target[first] & 0xc0) == 0x80)
+			first++;
+		return bj_xasprintf("%.*s\u2026%s", (int)first, target, at);
+	}
 	if (channel == NULL || strcmp(channel, "webhook") != 0)
 		return bj_xstrdup(target);
 	if ((u = curl_url()) == NULL)

@@ -15,10 +15,12 @@ struct json_object *bj_render_notifications(const struct bj_notify_hists *h);
 
 /*
  * A notification's target as the job's timeline names it, for whoever may
- * read the job: an email address as it is; a webhook URL only as far as
- * its origin ("https://hooks.example.com/…"), since its path and query
- * often are the secret (the API's notifications, for the owner, keep it
- * whole). Allocated; the caller frees it.
+ * read the job (with [http] public_links, anyone signed in who has the
+ * link): an email address by its first letter and its domain
+ * ("a…@example.org"); a webhook URL only as far as its origin
+ * ("https://hooks.example.com/…"), since its path and query often are the
+ * secret. The API's notifications and the status page's, for the owner
+ * and admins, keep it whole. Allocated; the caller frees it.
  */
 char *bj_notify_target_shown(const char *channel, const char *target);
 

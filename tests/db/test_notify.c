@@ -274,7 +274,11 @@ test_target_shown(void)
 		{ "webhook", "http://10.0.0.7:8080/hook", "http://10.0.0.7:8080/\u2026" },
 		{ "webhook", "https://user:pw@example.com/", "https://example.com/\u2026" },
 		{ "webhook", "not a url at all", "(a webhook URL that could not be read)" },
-		{ "email", "alice@example.org", "alice@example.org" },
+		{ "email", "alice@example.org", "a\u2026@example.org" },
+		{ "email", "\u00e9lise@example.org", "\u00e9\u2026@example.org" },
+		{ "email", "x@example.org", "x\u2026@example.org" },
+		{ "email", "@example.org", "(an address that could not be read)" },
+		{ "email", "alice@", "(an address that could not be read)" },
 		{ "webhook", NULL, "" },
 	};
 
@@ -353,7 +357,7 @@ test_finished_job_one_webhook_one_email(void)
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'"
 	    " AND detail = 'job.succeeded webhook sent to %s/\u2026 (attempt 1)'", job, hook), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld AND type = 'notified'"
-	    " AND detail = 'job.succeeded email sent to alice@example.org (attempt 1)'", job), 1);
+	    " AND detail = 'job.succeeded email sent to a\u2026@example.org (attempt 1)'", job), 1);
 	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM job_events WHERE job_id = %lld"
 	    " AND detail LIKE '%%/ok%%'", job), 0);
 
@@ -1221,7 +1225,7 @@ main(void)
 	CU_add_test(s, "a finished job: one signed webhook, one email, nothing twice",
 	    test_finished_job_one_webhook_one_email);
 	CU_add_test(s, "a state change's notifications are delivered once", test_from_a_state_change);
-	CU_add_test(s, "the timeline names a webhook by its origin", test_target_shown);
+	CU_add_test(s, "the timeline names a webhook by its origin, an email by its domain", test_target_shown);
 	CU_add_test(s, "the email speaks the job's language", test_email_in_the_jobs_language);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
 	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);

@@ -357,6 +357,12 @@ test_finished_job_stops_refreshing(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "(in 24 hours)"));
 	CU_ASSERT(bj_plant_valid_html(r.body));
 	bj_http_reply_free(&r);
+	/* bob holds the link (public_links): he sees that an email went, not to whom */
+	bj_plant_get(e2e.url, path, "bob", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "email to a\u2026@example.org"));
+	CU_ASSERT_PTR_NULL(strstr(r.body, "alice@"));
+	bj_http_reply_free(&r);
 }
 
 /* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
