@@ -69,7 +69,8 @@ post(struct bj_req *req, enum bj_job_change act)
 	    "Open the job's page again and use its buttons.")))
 		goto out;
 	round = bj_form_get(req->body, "round");
-	if ((r = form_round(round)) == -1) {
+	/* a round above the job's is no form its page made */
+	if ((r = form_round(round)) == -1 || r > pj->job.round) {
 		bj_page_error(req, 400, _("Bad request"), _("The form could not be read."));
 		goto out;
 	}

@@ -954,7 +954,8 @@ test_retry_button(void)
 
 	/* a round that is not one the page could have shown: 400, nothing changed */
 	{
-		const char *bad[] = { "", "abc", "-3", "0", "1x", "4294967297" };
+		/* "2": a round this job has not reached */
+		const char *bad[] = { "", "abc", "-3", "0", "1x", "4294967297", "2" };
 
 		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 			snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, bad[i]);
@@ -978,21 +979,48 @@ test_retry_button(void)
 		    " ON j.id = e.job_id WHERE j.token = ? AND e.type = 'retried'"
 		    " AND e.detail LIKE '%by alice'", tok), 1);
 	}
+	/* round 2 runs: a retry form for it is refused until it fails */
+	snprintf(form, sizeof form, "csrf=%s&round=2", csrf);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 409);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Only a failed job can be retried."));
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(scalar_s("SELECT round FROM jobs WHERE token = ?", tok), 2);
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "/retry\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Retried"));
 	bj_http_reply_free(&r);
-	/* a failed job whose files the reaper removed offers no retry (it would be refused) */
+	free(csrf);
+	free(round);
+
+	/*
+	 * A failed job whose files the reaper removed after its page was shown:
+	 * the button posted then is refused (409), nothing changes, and the page
+	 * no longer offers it.
+	 */
 	id = bj_plant_job(db, &p, tok);
+	bj_plant_item(db, id, 0, "b", "failed");
+	snprintf(path, sizeof path, "/jobs/%s", tok);
+	bj_plant_get(e2e.url, path, "alice", &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 	bj_test_sqlf(db, "UPDATE jobs SET artifact_deleted_at = NOW(6) WHERE id = %lld", id);
+	snprintf(path, sizeof path, "/jobs/%s/retry", tok);
+	snprintf(form, sizeof form, "csrf=%s&round=1", csrf);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 409);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "files were removed"));
+	bj_http_reply_free(&r);
+	CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?", tok), 11);
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "/retry\""));
 	bj_http_reply_free(&r);
 	free(csrf);
-	free(round);
 }
 
 /*
