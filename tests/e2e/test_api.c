@@ -689,7 +689,7 @@ ctl_status(const char *fmt, ...)
 	return st;
 }
 
-/* bulkjobsctl retry: 0 and the new round, 65 when not failed or missing, 64 without a job. */
+/* bulkjobsctl retry: 0 and the new round, 65 when not failed, missing or its files removed, 64 without a job. */
 static void
 test_ctl_retry(void)
 {
@@ -711,6 +711,20 @@ test_ctl_retry(void)
 	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "running");
 	CU_ASSERT_EQUAL(geti(r, "round"), 2);
 	CU_ASSERT_EQUAL(geti(r, "counts.pending"), 1);
+	json_object_put(r);
+
+	/* files removed at the end of retention: 65, saying why, nothing changed */
+	id = failed_job("gone-ctl");
+	bj_test_sqlf(bj_test_db("api"), "UPDATE jobs SET artifact_deleted_at = NOW(6)"
+	    " WHERE id = %lld", id);
+	snprintf(args, sizeof args, "retry %lld 2>&1", id);
+	out = bj_e2e_ctl(&e2e, args, &st);
+	CU_ASSERT_EQUAL(st, 65);
+	CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "files were removed"));
+	free(out);
+	r = job_now(id);
+	CU_ASSERT_STRING_EQUAL(gets_(r, "state"), "failed");
+	CU_ASSERT_EQUAL(geti(r, "round"), 1);
 	json_object_put(r);
 }
 
