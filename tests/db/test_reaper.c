@@ -21,6 +21,7 @@
 #include "claim.h"
 #include "harness.h"
 #include "job.h"
+#include "lease.h"
 #include "reaper.h"
 #include "sql.h"
 
@@ -168,6 +169,35 @@ test_lost_claim_requeued(void)
 	reaper_init(&r, db, 10);
 	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), 0);
 	CU_ASSERT_EQUAL(r.st.requeued, 0);
+}
+
+/*
+ * A retried job's items count their attempts from the retry (attempt_base):
+ * a lost claim on the round's first attempt is requeued after the first
+ * back-off (not failed, not the long back-off of its fourth attempt
+ * overall), and one that used the round's every attempt fails.
+ */
+static void
+test_lost_claim_of_retried_job(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("running", 3, "continue", 3600);
+	long long again = plant_item(job, 0, "claimed", 4, -5);
+	long long spent = plant_item(job, 0, "claimed", 6, -5);
+
+	sqlf("UPDATE items SET attempt_base = 3 WHERE job_id = %lld", job);
+	sqlf("UPDATE jobs SET round = 2 WHERE id = %lld", job);
+	count_job(job);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_orphans(&r), 0);
+	CU_ASSERT(item_state_is(again, "pending"));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND run_after > NOW(6) AND run_after <= NOW(6) + INTERVAL %d SECOND",
+	    again, BJ_BACKOFF_FIRST), 1);
+	CU_ASSERT(item_state_is(spent, "failed"));
+	CU_ASSERT_EQUAL(r.st.requeued, 1);
+	CU_ASSERT(job_state_is(job, "running"));
+	CU_ASSERT(counts_ok(job));
 }
 
 /*
@@ -1094,6 +1124,7 @@ main(void)
 	CU_add_test(s, "a retried job keeps the pending rows its failure left",
 	    test_retried_job_keeps_its_pending_rows);
 	CU_add_test(s, "lost claim requeued", test_lost_claim_requeued);
+	CU_add_test(s, "a retried job's lost claims count from the retry", test_lost_claim_of_retried_job);
 	CU_add_test(s, "existing failure record (Solid Queue #699)", test_existing_failure_record);
 	CU_add_test(s, "claim with a failure record repaired", test_claim_with_failure_record);
 	CU_add_test(s, "lost claim of a missing job", test_lost_claim_of_missing_job);
