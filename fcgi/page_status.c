@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "claim.h"
+#include "clock.h"
 #include "csrf.h"
 #include "pages.h"
 #include "render_notify.h"
@@ -492,16 +493,13 @@ bj_page_relative(long long ago, char *out, size_t n)
 static void
 format_iso(const char *iso, const char *tz, char *out, size_t n)
 {
-	struct tm tm;
-	const char *end;
+	long long us;
 
-	memset(&tm, 0, sizeof tm);
-	end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0') {
+	if (!bj_time_parse(iso, &us)) {
 		snprintf(out, n, "%s", iso);
 		return;
 	}
-	bj_i18n_datetime((long long)timegm(&tm), tz, out, n);
+	bj_i18n_datetime(us / 1000000, tz, out, n);
 }
 
 /* A <time> element showing an ISO time in the reader's convention. */

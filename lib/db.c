@@ -19,6 +19,7 @@
 #include <mysqld_error.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "sql.h"
@@ -978,36 +979,10 @@ bj_rows_int(const struct bj_rows *r, int row, int col)
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
-/* "2026-12-05 09:29:34[.123456]" (UTC) into microseconds since the epoch; 1 when it is one. */
-static int
-datetime_us(const char *v, long long *us)
-{
-	struct tm tm = { 0 };
-	long long micro = 0;
-	int n = 0, digits = 0;
-	time_t t;
-
-	*us = 0;
-	if (v == NULL || sscanf(v, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return 0;
-	if (v[n] == '.')
-		for (const char *f = v + n + 1; digits < 6 && *f >= '0' && *f <= '9'; f++, digits++)
-			micro = micro * 10 + (*f - '0');
-	for (; digits < 6; digits++)
-		micro *= 10;
-	tm.tm_year -= 1900;
-	tm.tm_mon--;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return 0;	/* past a 32-bit time_t, or before 1970 */
-	*us = (long long)t * 1000000 + micro;
-	return 1;
-}
-
 int
 bj_rows_time(const struct bj_rows *r, int row, int col, long long *us)
 {
-	return datetime_us(bj_rows_get(r, row, col), us);
+	return bj_time_parse(bj_rows_get(r, row, col), us);
 }
 
 char *
@@ -1016,7 +991,7 @@ bj_rows_iso(const struct bj_rows *r, int row, int col, int micro, long long *us)
 	const char *v = bj_rows_get(r, row, col);
 	long long t;
 
-	if (!datetime_us(v, &t)) {
+	if (!bj_time_parse(v, &t)) {
 		if (us != NULL)
 			*us = 0;
 		return v != NULL ? bj_xstrdup(v) : NULL;

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "html.h"
 #include "i18n.h"
 #include "log.h"
@@ -68,30 +69,16 @@ download_url(const struct bj_conf *conf, const struct bj_note *note)
 	return url;
 }
 
-/* Unix seconds of a database time "YYYY-MM-DDTHH:MM:SS…Z", or -1. */
-static long long
-iso_epoch(const char *iso)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof tm);
-	if (iso == NULL || sscanf(iso, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (long long)timegm(&tm);
-}
-
 /* "Available until <date> (<in 7 days>)." for the artifact, or NULL (caller frees). */
 static char *
 expiry_text(const struct bj_conf *conf, const struct bj_note *note)
 {
-	long long at = iso_epoch(note->job->artifact_expires_at);
+	long long at;
 	char date[128], rel[128];
 
-	if (at < 0)
+	if (!bj_time_parse(note->job->artifact_expires_at, &at))
 		return NULL;
+	at /= 1000000;
 	bj_i18n_datetime(at, conf->time_zone, date, sizeof date);
 	bj_i18n_relative(at - note->now, rel, sizeof rel);
 	return bj_xasprintf(_("Available until %s (%s)."), date, rel);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "create.h"
 #include "harness.h"
 #include "sql.h"
@@ -142,6 +143,23 @@ test_times_as_stored(void)
 	CU_ASSERT_STRING_EQUAL(iso, "2026-12-05T09:29:34.120000Z");
 	free(iso);
 	bj_rows_free(r);
+
+	/* the API's spelling reads the same; anything else is no time */
+	CU_ASSERT_EQUAL(bj_time_parse("2026-12-05T09:29:34Z", &us), 1);
+	CU_ASSERT_EQUAL(us, 1796462974000000LL);
+	CU_ASSERT_EQUAL(bj_time_parse("2026-12-05T09:29:34.012345Z", &us), 1);
+	CU_ASSERT_EQUAL(us, 1796462974012345LL);
+	{
+		const char *bad[] = { "", "2026-12-05", "2026-12-05 09:29", "2026-12-05x09:29:34",
+		    "2026-12-05 09:29:34.", "2026-12-05 09:29:34Zx", "2026-12-05 9:29:34",
+		    " 2026-12-05 09:29:34", "2026-12-05 09:29:34 " };
+
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			us = -1;
+			CU_ASSERT_EQUAL(bj_time_parse(bad[i], &us), 0);
+			CU_ASSERT_EQUAL(us, 0);
+		}
+	}
 }
 
 /* A killed connection is replaced on the next statement outside a transaction. */
