@@ -352,10 +352,7 @@ estimate(const struct bj_page_job *pj, char *out, size_t n)
 	    pj->run_seconds <= 0)
 		return;
 	left = (double)pj->run_seconds / (double)done * (double)(j->n_total - done);
-	if (left < 45)	/* bj_i18n_relative() would say "just now" */
-		snprintf(out, n, "%s", _("in less than a minute"));
-	else
-		bj_i18n_relative((long long)left + 1, out, n);
+	bj_i18n_relative((long long)left + 1, out, n);
 }
 
 /*

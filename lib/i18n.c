@@ -145,7 +145,9 @@ bj_i18n_relative(long long s, char *buf, size_t len)
 	unsigned long k;
 
 	/* each call keeps its literal format so the compiler checks it */
-	if (a < 45) {
+	if (a < 45 && s > 0) {
+		snprintf(buf, len, "%s", _("in less than a minute"));
+	} else if (a < 45) {
 		snprintf(buf, len, "%s", _("just now"));
 	} else if (a < 90 * 60) {
 		n = (a + 30) / 60;

@@ -30,7 +30,7 @@ const char *bj_i18n_negotiate(const char *accept_language, const char *fallback)
 void bj_i18n_use(const char *lang);
 /* The language in use (static). */
 const char *bj_i18n_current(void);
-/* "3 minutes ago" / "in 2 hours" / "just now", in the current language. */
+/* "3 minutes ago" / "in 2 hours" / "just now" / "in less than a minute", in the current language. */
 void bj_i18n_relative(long long seconds_from_now, char *buf, size_t len);
 /*
  * A date and time in time zone tz ("UTC", "Asia/Tokyo"), in the reader's

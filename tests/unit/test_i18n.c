@@ -54,6 +54,11 @@ test_relative_english_plurals(void)
 	bj_i18n_use("en");
 	bj_i18n_relative(-10, b, sizeof b);
 	CU_ASSERT_STRING_EQUAL(b, "just now");
+	bj_i18n_relative(0, b, sizeof b);
+	CU_ASSERT_STRING_EQUAL(b, "just now");
+	/* a deadline a few seconds ahead has not passed */
+	bj_i18n_relative(10, b, sizeof b);
+	CU_ASSERT_STRING_EQUAL(b, "in less than a minute");
 	bj_i18n_relative(-60, b, sizeof b);
 	CU_ASSERT_STRING_EQUAL(b, "1 minute ago");
 	bj_i18n_relative(-180, b, sizeof b);
@@ -73,6 +78,8 @@ test_relative_japanese(void)
 	CU_ASSERT_STRING_EQUAL(bj_i18n_current(), "ja");
 	bj_i18n_relative(-180, b, sizeof b);
 	CU_ASSERT_STRING_EQUAL(b, "3分前");
+	bj_i18n_relative(10, b, sizeof b);
+	CU_ASSERT_STRING_EQUAL(b, "1分以内");
 	bj_i18n_relative(-60, b, sizeof b);
 	CU_ASSERT_STRING_EQUAL(b, "1分前");
 	bj_i18n_relative(5 * 3600, b, sizeof b);
