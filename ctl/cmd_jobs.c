@@ -131,10 +131,20 @@ bj_ctl_requeue(struct bj_ctl *ctl, int argc, char **argv)
 	return EX_OK;
 }
 
+/* The timeline's "who": bulkjobsctl and the operator's login. */
+static void
+by_operator(char *detail, size_t len)
+{
+	const struct passwd *pw = getpwuid(getuid());
+
+	snprintf(detail, len, "by bulkjobsctl, user %.100s", pw != NULL ? pw->pw_name : "unknown");
+}
+
 int
 bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv)
 {
 	long long id = argc == 2 ? parse_id(argv[1]) : -1;
+	char detail[200];
 	enum bj_err e;
 
 	if (id < 0) {
@@ -142,7 +152,8 @@ bj_ctl_cancel(struct bj_ctl *ctl, int argc, char **argv)
 		return EX_USAGE;
 	}
 	/* the API's runner: its own transaction, retried after a deadlock */
-	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_CANCEL, "by bulkjobsctl")) != BJ_OK)
+	by_operator(detail, sizeof detail);
+	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_CANCEL, detail)) != BJ_OK)
 		return fail(e, "job", id);
 	printf("job %lld cancelled\n", id);
 	return EX_OK;
@@ -152,7 +163,6 @@ int
 bj_ctl_retry(struct bj_ctl *ctl, int argc, char **argv)
 {
 	long long id = argc == 2 ? parse_id(argv[1]) : -1;
-	const struct passwd *pw = getpwuid(getuid());
 	struct bj_job *j;
 	char detail[200];
 	enum bj_err e;
@@ -161,9 +171,7 @@ bj_ctl_retry(struct bj_ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: bulkjobsctl retry JOB\n");
 		return EX_USAGE;
 	}
-	/* the timeline says who: the operator's login */
-	snprintf(detail, sizeof detail, "by bulkjobsctl, user %.100s",
-	    pw != NULL ? pw->pw_name : "unknown");
+	by_operator(detail, sizeof detail);
 	if ((e = bj_job_change(ctl->db, id, BJ_CHANGE_RETRY, detail)) != BJ_OK)
 		return fail(e, "job", id);
 	if ((e = bj_job_get(ctl->db, id, &j)) != BJ_OK)

@@ -772,6 +772,10 @@ test_ctl_jobs_requeue_cancel(void)
 	free(out);
 	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 0);
 	CU_ASSERT_EQUAL(ctl_status("cancel %lld", id), 65);
+	/* the timeline names the operator, as for a retry */
+	CU_ASSERT_EQUAL(bj_test_scalarf(bj_test_db("api"), "SELECT COUNT(*) FROM job_events"
+	    " WHERE job_id = %lld AND type = 'cancelled' AND detail LIKE 'cancelled: by bulkjobsctl, user _%%'",
+	    id), 1);
 }
 
 static void
