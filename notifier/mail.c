@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
