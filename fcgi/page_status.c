@@ -193,13 +193,20 @@ dup_cell(const struct bj_rows *r, int row, int col)
 	return s ? bj_xstrdup(s) : NULL;
 }
 
+/* Seconds from t to now (microseconds), or BJ_NO_TIME when its cell (iso) was NULL. */
+static long long
+ago(const char *iso, long long t, long long now)
+{
+	return iso != NULL ? bj_us_seconds(t, now) : BJ_NO_TIME;
+}
+
 /* Copy one row of the page job columns (sql_pages.c) into pj. */
 void
 bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 {
 	struct bj_job *j = &pj->job;
 	long long now, created, started, finished, deadline, expires, updated;
-	int st, has_started, has_finished, has_expires;
+	int st;
 
 	memset(pj, 0, sizeof *pj);
 	j->id = bj_rows_int(r, row, 0);
@@ -224,19 +231,16 @@ bj_page_job_from_row(const struct bj_rows *r, int row, struct bj_page_job *pj)
 	j->deadline_at = bj_rows_iso(r, row, 17, 0, &deadline);
 	j->artifact = dup_cell(r, row, 18);
 	j->artifact_expires_at = bj_rows_iso(r, row, 19, 0, &expires);
-	has_started = j->started_at != NULL;
-	has_finished = j->finished_at != NULL;
-	has_expires = j->artifact_expires_at != NULL;
 	j->artifact_deleted = bj_rows_int(r, row, 20) != 0;
-	j->artifact_expired = has_expires && expires <= now;
+	j->artifact_expired = j->artifact_expires_at != NULL && expires <= now;
 	j->language = dup_cell(r, row, 21);
-	pj->created_ago = bj_us_seconds(created, now);
-	pj->started_ago = has_started ? bj_us_seconds(started, now) : BJ_NO_TIME;
-	pj->finished_ago = has_finished ? bj_us_seconds(finished, now) : BJ_NO_TIME;
-	pj->deadline_ago = bj_us_seconds(deadline, now);
-	pj->expires_ago = has_expires ? bj_us_seconds(expires, now) : BJ_NO_TIME;
-	pj->run_seconds = has_started ?
-	    bj_us_seconds(started, has_finished ? finished : now) : BJ_NO_TIME;
+	pj->created_ago = ago(j->created_at, created, now);
+	pj->started_ago = ago(j->started_at, started, now);
+	pj->finished_ago = ago(j->finished_at, finished, now);
+	pj->deadline_ago = ago(j->deadline_at, deadline, now);
+	pj->expires_ago = ago(j->artifact_expires_at, expires, now);
+	/* started to finished, or to now while it runs */
+	pj->run_seconds = ago(j->started_at, started, j->finished_at != NULL ? finished : now);
 	j->priority = (int)bj_rows_int(r, row, 22);
 	j->max_concurrency = bj_rows_int(r, row, 23);
 	j->version = bj_rows_int(r, row, 24);
@@ -297,6 +301,13 @@ bj_page_job_free(struct bj_page_job *pj)
 	free(pj);
 }
 
+/* 1 when user (may be NULL) owns j or is one of [http] admins. */
+static int
+owner_or_admin(const struct bj_conf *conf, const char *user, const struct bj_job *j)
+{
+	return user != NULL && (strcmp(user, j->owner) == 0 || bj_conf_admin(conf, user));
+}
+
 /* Load the job of the link and check that this request may see it. */
 struct bj_page_job *
 bj_page_job_load(struct bj_req *req)
@@ -327,8 +338,7 @@ bj_page_job_load(struct bj_req *req)
 	if (pj == NULL)
 		goto notfound;
 	/* the operators of [http] admins see every job, with its owner's buttons */
-	if (!conf->public_links && strcmp(user, pj->job.owner) != 0 &&
-	    !bj_conf_admin(conf, user)) {
+	if (!conf->public_links && !owner_or_admin(conf, user, &pj->job)) {
 		bj_page_job_free(pj);
 		goto notfound;
 	}
@@ -1106,8 +1116,7 @@ bj_page_status(struct bj_req *req)
 	if (rf != NULL)
 		details_sort(rf, &failed);	/* else the failures are part 1 of details */
 	add_failures(req, j, rf != NULL ? &failed : &details, body);
-	add_notifications(&details, user != NULL && (strcmp(user, j->owner) == 0 ||
-	    bj_conf_admin(req->app->conf, user)), body);
+	add_notifications(&details, owner_or_admin(req->app->conf, user, j), body);
 	add_timeline(req, j, &details, stage, body);
 	free(details.rows);
 	free(failed.rows);

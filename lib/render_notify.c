@@ -54,30 +54,30 @@ bj_render_notifications(const struct bj_notify_hists *h)
 	return arr;
 }
 
-char *
-bj_notify_target_shown(const char *channel, const char *target)
+/* "a…@example.org": the first letter (whole, even when it is several bytes) and the domain. */
+static char *
+email_shown(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t first = 1;
+
+	if (at == NULL || at == addr || at[1] == '\0')
+		return bj_xstrdup("(an address that could not be read)");
+	while (addr + first < at && ((unsigned char)addr[first] & 0xc0) == 0x80)
+		first++;
+	return bj_xasprintf("%.*s\u2026%s", (int)first, addr, at);
+}
+
+/* "https://hooks.example.com/…": the URL's origin, read by libcurl. */
+static char *
+webhook_shown(const char *url)
 {
 	CURLU *u;
 	char *scheme = NULL, *host = NULL, *port = NULL, *shown;
 
-	if (target == NULL)
-		return bj_xstrdup("");
-	if (channel != NULL && strcmp(channel, "email") == 0) {
-		const char *at = strrchr(target, '@');
-		size_t first = 1;
-
-		if (at == NULL || at == target || at[1] == '\0')
-			return bj_xstrdup("(an address that could not be read)");
-		/* the first letter whole, even when it is more than one byte */
-		while (target + first < at && ((unsigned char)target[first] & 0xc0) == 0x80)
-			first++;
-		return bj_xasprintf("%.*s\u2026%s", (int)first, target, at);
-	}
-	if (channel == NULL || strcmp(channel, "webhook") != 0)
-		return bj_xstrdup(target);
 	if ((u = curl_url()) == NULL)
 		abort();
-	if (curl_url_set(u, CURLUPART_URL, target, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
 		curl_url_get(u, CURLUPART_PORT, &port, 0);	/* only when the URL names one */
@@ -91,4 +91,16 @@ bj_notify_target_shown(const char *channel, const char *target)
 	curl_free(port);
 	curl_url_cleanup(u);
 	return shown;
+}
+
+char *
+bj_notify_target_shown(const char *channel, const char *target)
+{
+	if (target == NULL)
+		return bj_xstrdup("");
+	if (channel != NULL && strcmp(channel, "email") == 0)
+		return email_shown(target);
+	if (channel != NULL && strcmp(channel, "webhook") == 0)
+		return webhook_shown(target);
+	return bj_xstrdup(target);
 }

@@ -78,6 +78,21 @@ job_state(const char *token)
 	return st;
 }
 
+/* The csrf value of the forms on job token's page as user sees it (200 asserted), or NULL; caller frees. */
+static char *
+page_csrf(const char *token, const char *user)
+{
+	struct bj_http_reply r;
+	char path[64], *csrf;
+
+	snprintf(path, sizeof path, "/jobs/%s", token);
+	bj_plant_get(e2e.url, path, user, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
+	bj_http_reply_free(&r);
+	return csrf;
+}
+
 /* A running two-stage job: progress, stage name, estimate, refresh, headers. */
 static void
 test_status_page_of_running_job(void)
@@ -818,14 +833,8 @@ test_form_posts_need_csrf(void)
 	    " target) VALUES (?, 'email', SHA2('alice@example.org', 256), 'alice@example.org')",
 	    NULL, BJ_PARAMS(BJ_P_INT(id))), 0);
 
-	snprintf(path, sizeof path, "/jobs/%s", tok);
-	bj_plant_get(e2e.url, path, "alice", &r);
-	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
-	bj_http_reply_free(&r);
-	snprintf(path, sizeof path, "/jobs/%s", other);
-	bj_plant_get(e2e.url, path, "alice", &r);
-	csrf_other = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
-	bj_http_reply_free(&r);
+	csrf = page_csrf(tok, "alice");
+	csrf_other = page_csrf(other, "alice");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf_other);
 	CU_ASSERT_STRING_NOT_EQUAL(csrf, csrf_other);
@@ -1001,11 +1010,7 @@ test_retry_button(void)
 	 */
 	id = bj_plant_job(db, &p, tok);
 	bj_plant_item(db, id, 0, "b", "failed");
-	snprintf(path, sizeof path, "/jobs/%s", tok);
-	bj_plant_get(e2e.url, path, "alice", &r);
-	CU_ASSERT_EQUAL_FATAL(r.status, 200);
-	csrf = bj_plant_attr_after(r.body, "name=\"csrf\"", "value");
-	bj_http_reply_free(&r);
+	csrf = page_csrf(tok, "alice");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 	bj_test_sqlf(db, "UPDATE jobs SET artifact_deleted_at = NOW(6) WHERE id = %lld", id);
 	snprintf(path, sizeof path, "/jobs/%s/retry", tok);
