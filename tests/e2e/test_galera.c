@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -252,19 +251,13 @@ reaper(void *arg)
 {
 	struct reaper_arg *a = arg;
 	char bin[600];
+	char *argv[] = { bin, (char *)"-vv", (char *)"-c", a->conf, NULL };
 
 	snprintf(bin, sizeof bin, "%s/reaper/bulkjobs-reaper", getenv("BJ_BUILDDIR"));
 	for (int i = 0; i < REAPER_RUNS && !atomic_load(&stop_all); i++) {
-		pid_t p = fork();
+		pid_t p = bj_test_spawn(argv, a->log);
 		int st = 0;
 
-		if (p == 0) {
-			int fd = open(a->log, O_WRONLY | O_APPEND | O_CREAT, 0644);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			execl(bin, bin, "-vv", "-c", a->conf, (char *)NULL);
-			_exit(127);
-		}
 		if (p > 0 && waitpid(p, &st, 0) == p && !(WIFEXITED(st) &&
 		    (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 75)))
 			a->failures++;
@@ -525,13 +518,10 @@ test_haproxy_sends_to_a_synced_node(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs(text, f);
 	fclose(f);
-	if ((p = fork()) == 0) {
-		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	{
+		char *argv[] = { (char *)HAPROXY, (char *)"-db", (char *)"-f", cfg, NULL };
 
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(HAPROXY, HAPROXY, "-db", "-f", cfg, (char *)NULL);
-		_exit(127);
+		p = bj_test_spawn(argv, log);
 	}
 	CU_ASSERT_FATAL(p > 0);
 
