@@ -117,6 +117,7 @@ serve(struct bj_conf *conf, int listen_fd)
 	bj_tally_set_sink(bj_metrics_tally);
 	app.conf = conf;
 	app.db = bj_db_new(conf);
+	bj_db_set_failback(app.db, 1);
 	if (bj_db_connect(app.db) == -1)
 		bj_log_warn("database not reachable yet: %s", bj_db_error(app.db));
 	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0) {

@@ -44,6 +44,9 @@ struct bj_db {
 	int			 sync_on;	/* wsrep_sync_wait set on this session */
 	int			 lost_in_commit; /* the link went at COMMIT: the outcome is unknown */
 	char			 node[300];	/* "host:port" or the socket of the link */
+	int			 rank;		/* the link's place in [database] hosts, 0 the first */
+	int			 failback;	/* go back to an earlier node once it is ready */
+	double			 failback_at;	/* when to look for one next (bj_now) */
 	unsigned		 err_no;
 	char			 err[512];
 };
@@ -327,6 +330,8 @@ bj_db_connect(struct bj_db *db)
 		db->gone = 1;
 		return -1;
 	}
+	db->rank = tried > 0 ? tried - 1 : 0;
+	db->failback_at = bj_now() + BJ_DB_FAILBACK_SECONDS;
 	db->gone = 0;
 	db->err_no = 0;
 	db->err[0] = '\0';
@@ -428,13 +433,52 @@ bj_db_mysql(struct bj_db *db)
 	return db->my;
 }
 
+/*
+ * A link on a node after the first of [database] hosts (taken when an
+ * earlier one failed) moves to the earliest node that is ready again.
+ * The link in use stays until a better one is up; nothing moves inside a
+ * transaction.
+ */
+static void
+fail_back(struct bj_db *db)
+{
+	struct bj_db probe = { .conf = db->conf, .name = db->name };
+	const char *p = db->conf->db_hosts;
+	char host[256];
+	unsigned port;
+
+	db->failback_at = bj_now() + BJ_DB_FAILBACK_SECONDS;
+	for (int rank = 0; rank < db->rank &&
+	    next_host(&p, host, sizeof host, &port, (unsigned)db->conf->db_port) == 0; rank++) {
+		if (try_node(&probe, host, port, NULL) == -1)
+			continue;
+		bj_log_info("database node %s is ready again: moving there from %s",
+		    probe.node, db->node);
+		db_close(db);
+		db->my = probe.my;
+		db->galera = probe.galera;
+		db->rank = rank;
+		snprintf(db->node, sizeof db->node, "%s", probe.node);
+		return;
+	}
+}
+
 /* Reconnect when the last error lost the link; 0 when usable. */
 static int
 db_ensure(struct bj_db *db)
 {
-	if (db->my != NULL && !db->gone)
+	if (db->my != NULL && !db->gone) {
+		if (db->failback && db->rank > 0 && !db->in_tx && bj_now() >= db->failback_at)
+			fail_back(db);
 		return 0;
+	}
 	return bj_db_connect(db);
+}
+
+void
+bj_db_set_failback(struct bj_db *db, int on)
+{
+	db->failback = on;
 }
 
 int

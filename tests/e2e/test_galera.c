@@ -440,6 +440,66 @@ test_cluster_survives_a_killed_node(void)
 	CU_ASSERT_EQUAL(galera("status"), 0);
 }
 
+/* The name of the node db's link is on (@@wsrep_node_name), into name; 0 or -1. */
+static int
+node_of(struct bj_db *db, char *name, size_t len)
+{
+	struct bj_rows *r = bj_db_queryp(db, "SELECT @@wsrep_node_name", NULL, 0);
+
+	name[0] = '\0';
+	if (r == NULL)
+		return -1;
+	snprintf(name, len, "%s", bj_rows_get(r, 0, 0) ? bj_rows_get(r, 0, 0) : "");
+	bj_rows_free(r);
+	return 0;
+}
+
+/*
+ * A front end's link that failed over goes back: node 1 not ready
+ * (desynced) when it connects, so it takes node 2; node 1 ready again,
+ * the link stays on node 2 through a transaction, and between
+ * transactions, once BJ_DB_FAILBACK_SECONDS have passed, moves to node 1.
+ * Without failback it would stay: node 2 for it, node 1 for whoever
+ * connects later, two writers.
+ */
+static void
+test_failback_to_the_first_node(void)
+{
+	struct bj_conf c;
+	struct bj_db *db;
+	char h[256], name[64];
+
+	bj_conf_defaults(&c);
+	snprintf(h, sizeof h, "%s, %s, %s", hosts[0], hosts[1], hosts[2]);
+	free(c.db_hosts);
+	c.db_hosts = bj_xstrdup(h);
+	free(c.db_user);
+	c.db_user = bj_xstrdup("bulkjobs");
+	free(c.db_name);
+	c.db_name = bj_xstrdup(dbname);
+	db = bj_db_new(&c);
+	bj_db_set_failback(db, 1);
+
+	CU_ASSERT_EQUAL_FATAL(galera_sql(0, "SET GLOBAL wsrep_desync = ON"), 0);
+	CU_ASSERT_EQUAL(bj_db_connect(db), 0);
+	CU_ASSERT_STRING_EQUAL(bj_db_node(db), hosts[1]);
+	CU_ASSERT_EQUAL(galera_sql(0, "SET GLOBAL wsrep_desync = OFF"), 0);
+	CU_ASSERT_EQUAL(node_of(db, name, sizeof name), 0);
+	CU_ASSERT_STRING_EQUAL(name, "n2");
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	sleep(BJ_DB_FAILBACK_SECONDS + 1);
+	CU_ASSERT_EQUAL(node_of(db, name, sizeof name), 0);
+	CU_ASSERT_STRING_EQUAL(name, "n2");	/* not inside a transaction */
+	CU_ASSERT_EQUAL(bj_db_commit(db), 0);
+
+	CU_ASSERT_EQUAL(node_of(db, name, sizeof name), 0);
+	CU_ASSERT_STRING_EQUAL(name, "n1");
+	CU_ASSERT_STRING_EQUAL(bj_db_node(db), hosts[0]);
+	bj_db_free(db);
+	bj_conf_free(&c);
+}
+
 /*
  * The answer of a one-number query through a new bulkjobs connection to
  * host:port (a new connection, so that the proxy picks a node again); -1
@@ -597,6 +657,7 @@ main(void)
 		goto fail;
 	CU_pSuite s = bj_test_suite("galera", NULL, NULL);
 	CU_add_test(s, "three nodes, two front ends, node 2 killed", test_cluster_survives_a_killed_node);
+	CU_add_test(s, "a link that failed over goes back to the first node", test_failback_to_the_first_node);
 	if (access(HAPROXY, X_OK) == 0)
 		CU_add_test(s, "HAProxy sends connections to a Synced node", test_haproxy_sends_to_a_synced_node);
 	else
