@@ -47,6 +47,8 @@ struct bj_db {
 	int			 rank;		/* the link's place in [database] hosts, 0 the first */
 	int			 failback;	/* go back to an earlier node once it is ready */
 	double			 failback_at;	/* when to look for one next (bj_now) */
+	int			 failback_every; /* seconds: doubles while none is ready */
+	int			 probe;		/* a failback's look: a short connect timeout */
 	unsigned		 err_no;
 	char			 err[512];
 };
@@ -158,7 +160,8 @@ static int
 connect_one(struct bj_db *db, const char *host, unsigned port, const char *sock)
 {
 	const struct bj_conf *c = db->conf;
-	unsigned int timeout = (unsigned int)c->db_connect_timeout;
+	/* a failback's look must not hold up the request it runs before */
+	unsigned int timeout = db->probe ? 1 : (unsigned int)c->db_connect_timeout;
 	unsigned int rw_timeout = 60;
 	my_bool off = 0;
 
@@ -331,7 +334,8 @@ bj_db_connect(struct bj_db *db)
 		return -1;
 	}
 	db->rank = tried > 0 ? tried - 1 : 0;
-	db->failback_at = bj_now() + BJ_DB_FAILBACK_SECONDS;
+	db->failback_every = BJ_DB_FAILBACK_SECONDS;
+	db->failback_at = bj_now() + db->failback_every;
 	db->gone = 0;
 	db->err_no = 0;
 	db->err[0] = '\0';
@@ -437,17 +441,22 @@ bj_db_mysql(struct bj_db *db)
  * A link on a node after the first of [database] hosts (taken when an
  * earlier one failed) moves to the earliest node that is ready again.
  * The link in use stays until a better one is up; nothing moves inside a
- * transaction.
+ * transaction. Each look tries the earlier nodes with a 1 s connect
+ * timeout, and while none is ready the looks grow apart (10 s doubling to
+ * BJ_DB_FAILBACK_MAX), so that a node that is gone for good, or does not
+ * answer at all, costs little.
  */
 static void
 fail_back(struct bj_db *db)
 {
-	struct bj_db probe = { .conf = db->conf, .name = db->name };
+	struct bj_db probe = { .conf = db->conf, .name = db->name, .probe = 1 };
 	const char *p = db->conf->db_hosts;
 	char host[256];
 	unsigned port;
 
-	db->failback_at = bj_now() + BJ_DB_FAILBACK_SECONDS;
+	if ((db->failback_every *= 2) > BJ_DB_FAILBACK_MAX)
+		db->failback_every = BJ_DB_FAILBACK_MAX;
+	db->failback_at = bj_now() + db->failback_every;
 	for (int rank = 0; rank < db->rank &&
 	    next_host(&p, host, sizeof host, &port, (unsigned)db->conf->db_port) == 0; rank++) {
 		if (try_node(&probe, host, port, NULL) == -1)
@@ -458,6 +467,7 @@ fail_back(struct bj_db *db)
 		db->my = probe.my;
 		db->galera = probe.galera;
 		db->rank = rank;
+		db->failback_every = BJ_DB_FAILBACK_SECONDS;
 		snprintf(db->node, sizeof db->node, "%s", probe.node);
 		return;
 	}

@@ -86,15 +86,18 @@ void bj_db_free(struct bj_db *db);
 int bj_db_connect(struct bj_db *db);
 /*
  * On (for a long-lived process: bulkjobs-fcgi), a link that failed over
- * to a later node of [database] hosts looks every BJ_DB_FAILBACK_SECONDS,
- * between transactions, for an earlier node that is ready again and moves
- * there; else the processes that failed over would write to one node and
- * those that connected later to the first, two writers for good. Off by
- * default: a program holding session state (GET_LOCK) must not move, and
- * the short-lived ones connect afresh each run.
+ * to a later node of [database] hosts looks, between transactions, for an
+ * earlier node that is ready again and moves there: first
+ * BJ_DB_FAILBACK_SECONDS after it connected, then twice as long after each
+ * look that found none, up to BJ_DB_FAILBACK_MAX; each look connects with
+ * a 1 s timeout. Else the processes that failed over would write to one
+ * node and those that connected later to the first, two writers for good.
+ * Off by default: a program holding session state (GET_LOCK) must not
+ * move, and the short-lived ones connect afresh each run.
  */
 void bj_db_set_failback(struct bj_db *db, int on);
 #define BJ_DB_FAILBACK_SECONDS	10
+#define BJ_DB_FAILBACK_MAX	300
 /* Connect to another database name than the config's (tests, migrate). */
 void bj_db_set_name(struct bj_db *db, const char *name);
 /* 1 when the last error means the server is unreachable or the link lost. */
