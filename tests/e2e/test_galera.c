@@ -84,6 +84,21 @@ db_lines(char *out, size_t len, int first, const char *more)
 	    hosts[first], hosts[(first + 1) % 3], hosts[(first + 2) % 3], dbname, more);
 }
 
+/* c: the defaults, with [database] hosts = list, user bulkjobs and, when not NULL, name. */
+static void
+cluster_conf(struct bj_conf *c, const char *list, const char *name)
+{
+	bj_conf_defaults(c);
+	free(c->db_hosts);
+	c->db_hosts = bj_xstrdup(list);
+	free(c->db_user);
+	c->db_user = bj_xstrdup("bulkjobs");
+	if (name != NULL) {
+		free(c->db_name);
+		c->db_name = bj_xstrdup(name);
+	}
+}
+
 /* Create and migrate the database on the cluster; 0 or -1. */
 static int
 cluster_db(void)
@@ -93,12 +108,8 @@ cluster_db(void)
 	char sql[200], *cause = NULL, h[256];
 	int rc = -1;
 
-	bj_conf_defaults(&c);
 	snprintf(h, sizeof h, "%s, %s, %s", hosts[0], hosts[1], hosts[2]);
-	free(c.db_hosts);
-	c.db_hosts = bj_xstrdup(h);
-	free(c.db_user);
-	c.db_user = bj_xstrdup("bulkjobs");
+	cluster_conf(&c, h, NULL);
 	db = bj_db_new(&c);
 	bj_db_set_name(db, "");
 	snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", dbname);
@@ -398,13 +409,7 @@ test_cluster_survives_a_killed_node(void)
 	CU_ASSERT_EQUAL(atomic_load(&n_5xx), 0);
 
 	/* the database, through node 3 */
-	bj_conf_defaults(&c);
-	free(c.db_hosts);
-	c.db_hosts = bj_xstrdup(hosts[2]);
-	free(c.db_user);
-	c.db_user = bj_xstrdup("bulkjobs");
-	free(c.db_name);
-	c.db_name = bj_xstrdup(dbname);
+	cluster_conf(&c, hosts[2], dbname);
 	db = bj_db_new(&c);
 	CU_ASSERT_EQUAL_FATAL(bj_db_connect(db), 0);
 	CU_ASSERT_EQUAL(bj_test_scalarf(db, "SELECT COUNT(*) FROM items WHERE job_id = %lld"
@@ -469,14 +474,8 @@ test_failback_to_the_first_node(void)
 	struct bj_db *db;
 	char h[256], name[64];
 
-	bj_conf_defaults(&c);
 	snprintf(h, sizeof h, "%s, %s, %s", hosts[0], hosts[1], hosts[2]);
-	free(c.db_hosts);
-	c.db_hosts = bj_xstrdup(h);
-	free(c.db_user);
-	c.db_user = bj_xstrdup("bulkjobs");
-	free(c.db_name);
-	c.db_name = bj_xstrdup(dbname);
+	cluster_conf(&c, h, dbname);
 	db = bj_db_new(&c);
 	bj_db_set_failback(db, 1);
 

@@ -93,6 +93,22 @@ page_csrf(const char *token, const char *user)
 	return csrf;
 }
 
+/* POST job token's retry form as alice (csrf and round); asserts status and, when not NULL, that the reply says text. */
+static void
+post_retry(const char *token, const char *csrf, const char *round, long status, const char *text)
+{
+	struct bj_http_reply r;
+	char path[64], form[160];
+
+	snprintf(path, sizeof path, "/jobs/%s/retry", token);
+	snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, round);
+	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, status);
+	if (text != NULL)
+		CU_ASSERT_PTR_NOT_NULL(r.body && strstr(r.body, text));
+	bj_http_reply_free(&r);
+}
+
 /* A running two-stage job: progress, stage name, estimate, refresh, headers. */
 static void
 test_status_page_of_running_job(void)
@@ -966,12 +982,8 @@ test_retry_button(void)
 		/* "2": a round this job has not reached */
 		const char *bad[] = { "", "abc", "-3", "0", "1x", "4294967297", "2" };
 
-		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-			snprintf(form, sizeof form, "csrf=%s&round=%s", csrf, bad[i]);
-			bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
-			CU_ASSERT_EQUAL(r.status, 400);
-			bj_http_reply_free(&r);
-		}
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+			post_retry(tok, csrf, bad[i], 400, NULL);
 		CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?",
 		    tok), 11);
 	}
@@ -989,11 +1001,7 @@ test_retry_button(void)
 		    " AND e.detail LIKE '%by alice'", tok), 1);
 	}
 	/* round 2 runs: a retry form for it is refused until it fails */
-	snprintf(form, sizeof form, "csrf=%s&round=2", csrf);
-	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
-	CU_ASSERT_EQUAL(r.status, 409);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "Only a failed job can be retried."));
-	bj_http_reply_free(&r);
+	post_retry(tok, csrf, "2", 409, "Only a failed job can be retried.");
 	CU_ASSERT_EQUAL(scalar_s("SELECT round FROM jobs WHERE token = ?", tok), 2);
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
@@ -1013,12 +1021,7 @@ test_retry_button(void)
 	csrf = page_csrf(tok, "alice");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(csrf);
 	bj_test_sqlf(db, "UPDATE jobs SET artifact_deleted_at = NOW(6) WHERE id = %lld", id);
-	snprintf(path, sizeof path, "/jobs/%s/retry", tok);
-	snprintf(form, sizeof form, "csrf=%s&round=1", csrf);
-	bj_plant_post(e2e.url, path, "alice", form, NULL, &r);
-	CU_ASSERT_EQUAL(r.status, 409);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "files were removed"));
-	bj_http_reply_free(&r);
+	post_retry(tok, csrf, "1", 409, "files were removed");
 	CU_ASSERT_EQUAL(scalar_s("SELECT round * 10 + n_failed FROM jobs WHERE token = ?", tok), 11);
 	snprintf(path, sizeof path, "/jobs/%s", tok);
 	bj_plant_get(e2e.url, path, "alice", &r);
