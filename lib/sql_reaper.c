@@ -62,14 +62,20 @@ const char BJ_SQL_REAPER_ORPHANS_LOCK_JOBS[] =
 
 /*
  * Each claim's fate from its job: an ended or missing job cancels it, an
- * attempt left requeues it, else it fails.
+ * attempt left in its round (attempts count from the item's attempt_base)
+ * requeues it, else it fails.
+ *
+ * This statement and the next read the other tables by joins, not by
+ * correlated subqueries: MariaDB 10.11.19 was seen to crash (signal 11,
+ * in the optimizer's Item_equal::sort for an unflattened subquery of a
+ * prepared multi-table UPDATE) running the subquery form of the next one.
  */
 const char BJ_SQL_REAPER_ORPHANS_FATE[] =
-    "UPDATE reaper_orphans o LEFT JOIN jobs j ON j.id = o.job_id SET"
+    "UPDATE reaper_orphans o LEFT JOIN jobs j ON j.id = o.job_id"
+    " LEFT JOIN items i ON i.id = o.id SET"
     " o.fate = CASE WHEN j.id IS NULL"
     "  OR j.state IN ('succeeded','failed','cancelled','expired') THEN 'revoke'"
-    "  WHEN o.attempt < j.max_attempts + (SELECT i.attempt_base FROM items i"
-    "   WHERE i.id = o.id) THEN 'requeue' ELSE 'fail' END,"
+    "  WHEN o.attempt < j.max_attempts + i.attempt_base THEN 'requeue' ELSE 'fail' END,"
     " o.job_stage = j.stage,"
     " o.fail_job = j.id IS NULL OR j.on_item_failure = 'fail_job'";
 
@@ -81,9 +87,9 @@ const char BJ_SQL_REAPER_ORPHANS_FATE[] =
  * assigns left to right and the IF()s read the old values.
  */
 const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
-    "UPDATE reaper_orphans o STRAIGHT_JOIN items i ON i.id = o.id SET"
-    " i.error = IF(o.fate = 'revoke', i.error, COALESCE((SELECT f.error"
-    "  FROM item_failures f WHERE f.item_id = i.id AND f.attempt = i.attempt), ?)),"
+    "UPDATE reaper_orphans o STRAIGHT_JOIN items i ON i.id = o.id"
+    " LEFT JOIN item_failures f ON f.item_id = i.id AND f.attempt = i.attempt SET"
+    " i.error = IF(o.fate = 'revoke', i.error, COALESCE(f.error, ?)),"
     " i.run_after = IF(o.fate = 'requeue', NOW(6) + INTERVAL"
     "  LEAST(?, ? * POW(?, GREATEST(i.attempt - i.attempt_base, 1) - 1)) SECOND, i.run_after),"
     " i.claimed_by = IF(o.fate = 'requeue', NULL, i.claimed_by),"
@@ -93,8 +99,7 @@ const char BJ_SQL_REAPER_ORPHANS_MOVE[] =
     "  ELSE 'cancelled' END,"
     " i.lease_token = NULL, i.lease_expires_at = NULL"
     " WHERE i.state = 'claimed' AND i.attempt = o.attempt"
-    " AND (i.lease_expires_at < NOW(6) OR EXISTS (SELECT 1 FROM item_failures f"
-    "  WHERE f.item_id = i.id AND f.attempt = i.attempt))";
+    " AND (i.lease_expires_at < NOW(6) OR f.id IS NOT NULL)";
 
 /* the batch is locked, so every pick moved; keep only those that did, to be sure */
 const char BJ_SQL_REAPER_ORPHANS_UNMOVED[] =
