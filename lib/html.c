@@ -5,8 +5,9 @@
  * freed at once by bj_html_free(): a page of a few hundred elements costs
  * a handful of allocations. Nothing is escaped on the way in; bj_html_render()
  * escapes every text for where it lands (text, attribute value, URL
- * attribute) as it writes, so no call can insert markup. Text that is not
- * UTF-8, and control characters HTML forbids, are written as U+FFFD.
+ * attribute) as it writes, so no call can insert markup; only the style
+ * sheet (ours, never data) is written as it is. Text that is not UTF-8,
+ * and control characters HTML forbids, are written as U+FFFD.
  *
  * This replaced a libxml2 tree: building and serialising it was about a
  * quarter of a status page view's CPU (docs/PERFORMANCE.md). The tests
@@ -34,6 +35,7 @@ struct attr {
 struct bj_html_el {
 	const char		*tag;
 	const char		*text;
+	int			 raw;	/* text written as it is: the style sheet only */
 	struct attr		*attrs;
 	struct bj_html_el	*first;
 	struct bj_html_el	*last;
@@ -259,8 +261,10 @@ bj_html_link(struct bj_html_el *parent, const char *url, const char *text)
 void
 bj_html_style(struct bj_html *h, const char *css, const char *nonce)
 {
-	struct bj_html_el *s = bj_html_add(h->head, "style", css);
+	struct bj_html_el *s = bj_html_add(h->head, "style", NULL);
 
+	if (css != NULL && *css != '\0')
+		node(h, s, NULL, css)->raw = 1;
 	if (nonce != NULL)
 		bj_html_attr(s, "nonce", nonce);
 }
@@ -390,13 +394,12 @@ is_url_attr(const char *name)
 
 /* Write el and what it holds. */
 static void
-put_node(struct bj_buf *b, const struct bj_html_el *el, int raw)
+put_node(struct bj_buf *b, const struct bj_html_el *el)
 {
 	const struct bj_html_el *c;
 
 	if (el->tag == NULL) {
-		/* a style sheet is ours and written as it is */
-		if (raw)
+		if (el->raw)
 			bj_buf_adds(b, el->text);
 		else
 			put_escaped(b, el->text, IN_TEXT);
@@ -416,9 +419,8 @@ put_node(struct bj_buf *b, const struct bj_html_el *el, int raw)
 	bj_buf_addc(b, '>');
 	if (is_void(el->tag))
 		return;
-	raw = strcmp(el->tag, "style") == 0 || strcmp(el->tag, "script") == 0;
 	for (c = el->first; c != NULL; c = c->next)
-		put_node(b, c, raw);
+		put_node(b, c);
 	bj_buf_add(b, "</", 2);
 	bj_buf_adds(b, el->tag);
 	bj_buf_addc(b, '>');
@@ -434,7 +436,7 @@ bj_html_render(struct bj_html *h, size_t *len)
 	b.data = bj_xmalloc(b.cap = 2 * h->bytes + 1024);
 	b.data[0] = '\0';
 	bj_buf_add(&b, "<!DOCTYPE html>\n", 16);
-	put_node(&b, h->root, 0);
+	put_node(&b, h->root);
 	bj_buf_addc(&b, '\n');
 	if (len != NULL)
 		*len = b.len;

@@ -1,16 +1,18 @@
 /*
- * html.h: the one place that builds HTML (libxml2), for the status pages
- * and for the HTML part of notification emails.
+ * html.h: the one place that builds HTML, for the status pages and for
+ * the HTML part of notification emails.
  *
- * A document is a tree: text and attribute values are handed to libxml2's
- * text-taking calls, so whatever a stranger wrote (a title, an item key, an
- * error) is escaped for where it lands when the tree is serialised. There
- * is no call that inserts markup. Links are checked: only relative paths
- * and http(s) URLs become an href.
+ * A document is a tree. Text and attribute values go in as they are and
+ * are escaped for where they land (text, attribute value, URL attribute)
+ * when the tree is written out; text that is not UTF-8 comes out as
+ * U+FFFD. There is no call that inserts markup, apart from the style
+ * sheet, which is ours. Links are checked: only relative paths and
+ * http(s) URLs become an href.
  *
- * Ownership: a struct bj_html owns every element made from it; elements
- * are borrowed pointers valid until bj_html_free(). bj_html_render()
- * returns an allocated string the caller frees.
+ * Ownership: a struct bj_html owns every element made from it and a copy
+ * of every string handed to it; elements are borrowed pointers valid
+ * until bj_html_free(). bj_html_render() returns an allocated string the
+ * caller frees.
  */
 #ifndef BJ_HTML_H
 #define BJ_HTML_H

@@ -39,7 +39,7 @@ printf '%s\n' $srcs | xargs -P "$par" -n 1 sh -c \
     'exec $CC $cflags -fsanitize=fuzzer-no-link -c "$1" \
         -o "$out/obj/$(basename "$(dirname "$1")")_$(basename "$1" .c).o"' sh
 
-targets=${FUZZ_TARGETS:-conf route form json artifact items spec}
+targets=${FUZZ_TARGETS:-conf route form json artifact items spec html}
 for t in $targets; do
 	# shellcheck disable=SC2086
 	$CC $cflags -fsanitize=fuzzer -o "$out/fuzz_$t" "$here/fuzz_$t.c" $objs $libs

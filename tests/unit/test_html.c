@@ -65,7 +65,10 @@ test_text_and_attributes_are_escaped(void)
 	bj_html_attr(p, "class", "a'b\"c");
 	bj_html_text(p, " & <i>more</i>");
 	bj_html_addf(bj_html_body(h), "span", "%s=%d", "<x>", 3);
+	/* only bj_html_style's sheet is written as it is, not any style element's text */
+	bj_html_add(bj_html_head(h), "style", "</style><script>alert(3)</script>");
 	s = bj_html_render(h, NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<style>&lt;/style&gt;&lt;script&gt;alert(3)"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "<title>&lt;/title&gt;&lt;script&gt;alert(1)"
 	    "&lt;/script&gt;</title>"));
 	/* values are double-quoted, so '"' becomes &quot; */
