@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "buf.h"
 #include "clock.h"
 
 double
@@ -63,4 +64,21 @@ bj_time_parse(const char *v, long long *us)
 		return 0;
 	*us = (long long)t * 1000000 + micro;
 	return 1;
+}
+
+char *
+bj_time_iso(const char *v, int micro, long long *us)
+{
+	long long t;
+
+	if (!bj_time_parse(v, &t)) {
+		if (us != NULL)
+			*us = 0;
+		return v != NULL ? bj_xstrdup(v) : NULL;
+	}
+	if (us != NULL)
+		*us = t;
+	if (micro)
+		return bj_xasprintf("%.10sT%.8s.%06lldZ", v, v + 11, t % 1000000);
+	return bj_xasprintf("%.10sT%.8sZ", v, v + 11);
 }

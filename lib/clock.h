@@ -15,5 +15,11 @@ double bj_now(void);
  * (also past a 32-bit time_t's end, or before 1970).
  */
 int bj_time_parse(const char *v, long long *us);
+/*
+ * v (as bj_time_parse reads it) in the API's spelling, with microseconds
+ * when micro, and its value into *us (may be NULL); a v that is not a time
+ * comes back as a copy (NULL for NULL) with *us = 0. Caller frees.
+ */
+char *bj_time_iso(const char *v, int micro, long long *us);
 
 #endif

@@ -1042,19 +1042,7 @@ bj_rows_time(const struct bj_rows *r, int row, int col, long long *us)
 char *
 bj_rows_iso(const struct bj_rows *r, int row, int col, int micro, long long *us)
 {
-	const char *v = bj_rows_get(r, row, col);
-	long long t;
-
-	if (!bj_time_parse(v, &t)) {
-		if (us != NULL)
-			*us = 0;
-		return v != NULL ? bj_xstrdup(v) : NULL;
-	}
-	if (us != NULL)
-		*us = t;
-	if (micro)
-		return bj_xasprintf("%.10sT%.8s.%06lldZ", v, v + 11, t % 1000000);
-	return bj_xasprintf("%.10sT%.8sZ", v, v + 11);
+	return bj_time_iso(bj_rows_get(r, row, col), micro, us);
 }
 
 void

@@ -65,13 +65,18 @@ const char BJ_SQL_JOB_COUNT_CANCEL_LATER[] =
  * The outbox rows of the jobs in a JSON array of ids, one per target, in
  * each job's current round: one text for every end of a job (settle.c)
  * and the reaper's expiry of a batch. Once per job, round, event and
- * target, whoever records it (uq_notifications).
+ * target, whoever records it (uq_notifications). Run after the job's row
+ * took its end state: job_at_end keeps the job as it ended, for a
+ * delivery after a retry has moved it on.
  */
 const char BJ_SQL_OUTBOX_RECORD[] =
-    "INSERT INTO notifications (job_id, round, event, channel, target_hash, target,"
-    " state, attempts, next_attempt_at, created_at)"
-    " SELECT j.id, j.round, ?, t.channel, t.target_hash, t.target, 'pending', 0,"
-    " NOW(6), NOW(6)"
+    "INSERT INTO notifications (job_id, round, job_at_end, event, channel, target_hash,"
+    " target, state, attempts, next_attempt_at, created_at)"
+    " SELECT j.id, j.round, JSON_OBJECT('state', j.state, 'stage', j.stage,"
+    " 'total', j.n_total, 'pending', j.n_pending, 'claimed', j.n_claimed,"
+    " 'succeeded', j.n_succeeded, 'failed', j.n_failed, 'cancelled', j.n_cancelled,"
+    " 'finished_at', j.finished_at, 'artifact_expires_at', j.artifact_expires_at),"
+    " ?, t.channel, t.target_hash, t.target, 'pending', 0, NOW(6), NOW(6)"
     " FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) x"
     " STRAIGHT_JOIN jobs j ON j.id = x.id STRAIGHT_JOIN job_targets t ON t.job_id = j.id"
     " ON DUPLICATE KEY UPDATE notifications.id = notifications.id";

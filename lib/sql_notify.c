@@ -25,8 +25,8 @@ const char BJ_SQL_NOTIFY_LEASE[] =
     " WHERE id = ? AND state = 'pending'";
 
 const char BJ_SQL_NOTIFY_GET[] =
-    "SELECT id, job_id, event, channel, target, attempts, UNIX_TIMESTAMP(NOW()), attempt_base"
-    " FROM notifications WHERE id = ?";
+    "SELECT id, job_id, event, channel, target, attempts, UNIX_TIMESTAMP(NOW()), attempt_base,"
+    " round, job_at_end FROM notifications WHERE id = ?";
 
 /* served by ix_items_job_state (job_id, state, id) */
 const char BJ_SQL_NOTIFY_FIRST_ERRORS[] =

@@ -60,7 +60,9 @@ download_url(const struct bj_conf *conf, const struct bj_note *note)
 {
 	char *status, *url;
 
-	if (note->job->artifact == NULL || note->job->artifact_deleted || note->job->artifact_expired)
+	/* a job retried since is to make its file again: its page says how far */
+	if (note->job->artifact == NULL || note->job->artifact_deleted ||
+	    note->job->artifact_expired || note->retried_since)
 		return NULL;
 	status = bj_note_status_url(conf, note);
 	url = bj_xasprintf("%s/download", status);
@@ -95,6 +97,13 @@ progress_text(const struct bj_job *j)
 	    pct, ended, j->n_total);
 }
 
+/* Said when the job was retried before this note went out. */
+static const char *
+retried_text(void)
+{
+	return _("The job has been retried since. Its status page shows how the new run is going.");
+}
+
 /* "(2 succeeded, 1 failed, …)" (caller frees). */
 static char *
 counts_text(const struct bj_job *j)
@@ -117,6 +126,8 @@ mail_text(const struct bj_conf *conf, const struct bj_note *note)
 	bj_buf_printf(&b, "%s%s\n", _("Kind: "), j->kind ? j->kind : "");
 	bj_buf_printf(&b, "%s%s\n\n", _("State: "), outcome_label(note->event));
 	bj_buf_printf(&b, "%s\n%s\n", progress, counts);
+	if (note->retried_since)
+		bj_buf_printf(&b, "\n%s\n", retried_text());
 	if (note->n_errors > 0) {
 		bj_buf_printf(&b, "\n%s:\n", _("Failed items"));
 		for (int i = 0; i < note->n_errors; i++)
@@ -163,6 +174,8 @@ mail_html(const struct bj_conf *conf, const struct bj_note *note, const char *su
 	p = bj_html_add(body, "p", progress);
 	bj_html_add(p, "br", NULL);
 	bj_html_text(p, counts);
+	if (note->retried_since)
+		bj_html_add(body, "p", retried_text());
 	if (note->n_errors > 0) {
 		bj_html_add(body, "h2", _("Failed items"));
 		ul = bj_html_add(body, "ul", NULL);

@@ -38,7 +38,10 @@ struct bj_note {
 	int		 attempt;	/* this attempt's number, 1 … */
 	int		 attempt_base;	/* attempts made before the last "deliver again" */
 	long long	 now;		/* database time at the claim, unix seconds */
-	struct bj_job	*job;		/* NULL until bj_notify_load() */
+	int		 round;		/* the job's round whose end recorded it */
+	char		*job_at_end;	/* the job as it ended (JSON), or NULL */
+	struct bj_job	*job;		/* NULL until bj_notify_load(): as it ended */
+	int		 retried_since;	/* the job has started a later round */
 	int		 n_errors;
 	char		*err_key[BJ_NOTE_MAX_ERRORS];
 	char		*err_text[BJ_NOTE_MAX_ERRORS];
@@ -56,7 +59,12 @@ struct bj_note {
  * database error.
  */
 int bj_notify_claim(struct bj_db *db, int limit, int lease, struct bj_note ***out);
-/* Read the note's job and its first failed items: 0, 1 when the job is gone, -1 on a database error. */
+/*
+ * Read the note's job, with its state, stage, counters, finished_at and
+ * artifact_expires_at as they were when the event was recorded, and
+ * (unless it was retried since) its first failed items: 0, 1 when the job
+ * is gone, -1 on a database error.
+ */
 int bj_notify_load(struct bj_db *db, struct bj_note *note);
 /*
  * Write the note's outcome: sent, rescheduled after the back-off, or

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 #include "render_notify.h"
@@ -115,6 +118,8 @@ claim_once(struct bj_db *db, int limit, int lease, struct bj_note ***out)
 			note->attempt = (int)bj_rows_int(r, 0, 5);
 			note->now = bj_rows_int(r, 0, 6);
 			note->attempt_base = (int)bj_rows_int(r, 0, 7);
+			note->round = (int)bj_rows_int(r, 0, 8);
+			note->job_at_end = cell_dup(r, 0, 9);
 			note->retry_after = -1;
 			notes[n++] = note;
 		}
@@ -132,7 +137,75 @@ fail:
 	return -1;
 }
 
-/* The job through the job model, and its first failed items for the email. */
+/* The number member name of o, or def when there is none. */
+static long long
+end_int(struct json_object *o, const char *name, long long def)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return def;
+	return json_object_get_int64(v);
+}
+
+/* The time member name of o in the API's spelling (caller frees), or NULL. */
+static char *
+end_time(struct json_object *o, const char *name, long long *us)
+{
+	struct json_object *v;
+
+	*us = 0;
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return bj_time_iso(json_object_get_string(v), 1, us);
+}
+
+/*
+ * Put back what the job was when the note's event was recorded: a retry
+ * moves its state, stage and counters on at once, and the notifier may
+ * run after it. Rows recorded before job_at_end existed keep the job as
+ * it is.
+ */
+static void
+as_it_ended(struct bj_note *note)
+{
+	struct bj_job *j = note->job;
+	struct json_object *o;
+	long long expires;
+	int st;
+
+	note->retried_since = j->round > note->round;
+	if (note->job_at_end == NULL || (o = json_tokener_parse(note->job_at_end)) == NULL)
+		return;
+	if (json_object_is_type(o, json_type_object)) {
+		struct json_object *v;
+
+		if (json_object_object_get_ex(o, "state", &v) &&
+		    (st = bj_job_state_parse(json_object_get_string(v))) >= 0)
+			j->state = (enum bj_job_state)st;
+		j->round = note->round;
+		j->stage = (int)end_int(o, "stage", j->stage);
+		j->n_total = end_int(o, "total", j->n_total);
+		j->n_pending = end_int(o, "pending", j->n_pending);
+		j->n_claimed = end_int(o, "claimed", j->n_claimed);
+		j->n_succeeded = end_int(o, "succeeded", j->n_succeeded);
+		j->n_failed = end_int(o, "failed", j->n_failed);
+		j->n_cancelled = end_int(o, "cancelled", j->n_cancelled);
+		free(j->finished_at);
+		j->finished_at = end_time(o, "finished_at", &expires);
+		free(j->artifact_expires_at);
+		j->artifact_expires_at = end_time(o, "artifact_expires_at", &expires);
+		j->artifact_expired = j->artifact_expires_at != NULL &&
+		    expires <= note->now * 1000000;
+	}
+	json_object_put(o);
+}
+
+/*
+ * The job through the job model, as it ended, and its first failed items
+ * for the email: not when it was retried since, as they are the next
+ * round's items then.
+ */
 int
 bj_notify_load(struct bj_db *db, struct bj_note *note)
 {
@@ -143,6 +216,9 @@ bj_notify_load(struct bj_db *db, struct bj_note *note)
 		return 1;
 	if (err != BJ_OK)
 		return -1;
+	as_it_ended(note);
+	if (note->retried_since)
+		return 0;
 	if ((e = bj_db_queryp(db, BJ_SQL_NOTIFY_FIRST_ERRORS,
 	    BJ_PARAMS(BJ_P_INT(note->job_id), BJ_P_INT(BJ_NOTE_MAX_ERRORS)))) == NULL)
 		return -1;
@@ -362,6 +438,7 @@ bj_notes_free(struct bj_note **notes, int n)
 		free(note->event);
 		free(note->channel);
 		free(note->target);
+		free(note->job_at_end);
 		bj_job_free(note->job);
 		for (int k = 0; k < note->n_errors; k++) {
 			free(note->err_key[k]);

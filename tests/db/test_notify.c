@@ -428,6 +428,73 @@ test_from_a_state_change(void)
 	json_object_put(mails);
 }
 
+/*
+ * A job retried before its notifier ran: the webhook and the email still
+ * describe the job as it ended (its state, round and counts), the email
+ * says it was retried since and offers neither the next round's failures
+ * nor a download of a file the next round is to make again.
+ */
+static void
+test_retried_before_delivery(void)
+{
+	long long job = plant_job("Retried export", "running"), wh, em;
+	char url[128];
+	struct json_object *r, *body, *data, *counts, *mails, *m;
+
+	snprintf(url, sizeof url, "%s/ok", hook);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_TARGET, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_STR("webhook"), BJ_P_STR(url), BJ_P_STR(url))), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_execp(db, Q_TARGET, NULL, BJ_PARAMS(BJ_P_INT(job),
+	    BJ_P_STR("email"), BJ_P_STR("rita@example.org"), BJ_P_STR("rita@example.org"))), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_finish(db, job, BJ_JOB_FAILED, "failed by the test"), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_retry_round(db, job, 0, "retried by the test"), BJ_OK);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	/* the job has moved on: round 2, running again, its failure counted no more */
+	CU_ASSERT_EQUAL(scalar("SELECT COUNT(*) FROM jobs WHERE id = %lld AND round = 2"
+	    " AND state IN ('queued', 'running') AND n_failed = 0 AND finished_at IS NULL", job), 1);
+	wh = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'webhook'"
+	    " AND event = 'job.failed' AND round = 1", job);
+	em = scalar("SELECT id FROM notifications WHERE job_id = %lld AND channel = 'email'"
+	    " AND event = 'job.failed' AND round = 1", job);
+	CU_ASSERT_TRUE_FATAL(wh > 0 && em > 0);
+	CU_ASSERT_EQUAL(run_notify(conf_path, NULL), 0);
+
+	CU_ASSERT_EQUAL(received(wh), 1);
+	snprintf(url, sizeof url, "msg_%lld", wh);
+	r = records("notify/received.jsonl", "id", url);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(r), 1);
+	body = json_tokener_parse(str(json_object_array_get_idx(r, 0), "body"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_STRING_EQUAL(str(body, "type"), "job.failed");
+	data = json_object_object_get(body, "data");
+	CU_ASSERT_STRING_EQUAL(str(data, "state"), "failed");
+	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(data, "round")), 1);
+	counts = json_object_object_get(data, "counts");
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(counts, "succeeded")), 2);
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(counts, "failed")), 1);
+	CU_ASSERT_EQUAL(json_object_get_int64(json_object_object_get(counts, "pending")), 0);
+	CU_ASSERT_EQUAL(strlen(str(data, "finished_at")), strlen("2026-12-05T09:29:34.123456Z"));
+	CU_ASSERT_EQUAL(str(data, "finished_at")[26], 'Z');
+	json_object_put(body);
+	json_object_put(r);
+
+	mails = mails_to("rita@example.org");
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(mails), 1);
+	m = json_object_array_get_idx(mails, 0);
+	CU_ASSERT_STRING_EQUAL(str(m, "subject"), "[bulkjobs] Retried export: Failed");
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "State: Failed\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "100% done: 3 of 3 items ended\n"
+	    "(2 succeeded, 1 failed, 0 cancelled, 0 in progress, 0 waiting)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "text"), "The job has been retried since."));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(m, "html"), "The job has been retried since."));
+	CU_ASSERT_PTR_NULL(strstr(str(m, "text"), "Failed items"));
+	CU_ASSERT_PTR_NULL(strstr(str(m, "text"), "/download"));
+	json_object_put(mails);
+}
+
 /* A job in Japanese gets its email in Japanese (the pages' catalog). */
 static void
 test_email_in_the_jobs_language(void)
@@ -1229,6 +1296,7 @@ main(void)
 	CU_add_test(s, "the email speaks the job's language", test_email_in_the_jobs_language);
 	CU_add_test(s, "500 then 200: same webhook-id after the back-off, then done", test_500_then_200);
 	CU_add_test(s, "the attempts are kept for the job's JSON and page", test_history);
+	CU_add_test(s, "a job retried before delivery", test_retried_before_delivery);
 	CU_add_test(s, "410 is not retried", test_410_is_dead_at_once);
 	CU_add_test(s, "retries end at max_attempts", test_max_attempts_then_dead);
 	CU_add_test(s, "Retry-After is honoured", test_retry_after_is_honoured);
