@@ -4,8 +4,10 @@
  *
  * For each language: its webhook endpoint is started; its export client
  * submits an export (with an Idempotency-Key and the endpoint as webhook),
- * prints the status page link and polls; its worker, run until nothing is
- * due, does the items and fails a poisoned one for good; the client then
+ * prints the status page link and polls as the API asks (its ETag back in
+ * If-None-Match, waiting Poll-Interval seconds: a poll before any worker
+ * came must hear 304); its worker, run until nothing is due, does the
+ * items and fails a poisoned one for good; the client then
  * downloads the artifact, which must be the worker's CSV byte for byte.
  * bulkjobs-notify delivers the job's end to the endpoint as a real signed
  * webhook; then deliveries signed here (lib/webhook_sig.c, as the notifier
@@ -234,6 +236,16 @@ round_trip(const struct lang *l)
 	poison = bj_e2e_submit(&e2e, submit_token, "{\"kind\":\"export\",\"owner\":\"alice\","
 	    "\"max_attempts\":3,\"items\":[{\"key\":\"bad\",\"payload\":{\"table\":\"No Such\"}}]}");
 	CU_ASSERT_FATAL(poison > 0);
+
+	/*
+	 * No worker yet: the client's second poll (after the Poll-Interval its
+	 * first answer gave) sends that answer's ETag back and hears 304.
+	 */
+	{
+		char clog[800];
+		snprintf(clog, sizeof clog, "%s/%s-export.log", e2e.root, l->name);
+		CU_ASSERT_EQUAL(wait_file_has(clog, "queued: 0 of 4 items done\nqueued: unchanged", 20), 0);
+	}
 
 	/* the worker, until nothing is due */
 	setenv("BULKJOBS_TOKEN", work_token, 1);

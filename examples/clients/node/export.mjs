@@ -40,6 +40,24 @@ async function api(method, path, body, headers = {}) {
   }
 }
 
+// The job if it changed since the answer tagged etag, else null; its tag; the
+// seconds to wait. The server answers 304 without a body while nothing
+// changed, and says in Poll-Interval how long to wait before asking again.
+async function poll(id, etag) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (etag) headers["If-None-Match"] = etag;
+  let res;
+  try {
+    res = await fetch(`${base}/v1/jobs/${id}`, { headers, signal: AbortSignal.timeout(30000) });
+  } catch {
+    return [null, etag, 5]; // a lost connection: ask again later
+  }
+  const wait = Number(res.headers.get("Poll-Interval") ?? res.headers.get("Retry-After") ?? 5);
+  if (res.status === 304 || res.status === 503) return [null, etag, wait];
+  if (!res.ok) throw new Error(`GET /v1/jobs/${id}: ${res.status} ${await res.text()}`);
+  return [await res.json(), res.headers.get("ETag"), wait];
+}
+
 const [out, key = `export-${randomUUID()}`] = process.argv.slice(2);
 const spec = {
   kind: "export",
@@ -56,10 +74,18 @@ let [status, job] = await api("POST", "/v1/jobs", spec, { "Idempotency-Key": key
 console.log(`job ${job.id} ${status === 201 ? "created" : "already there"}; ` +
   `follow it at ${job.links.status_page}`);
 
-while (["queued", "running", "paused"].includes(job.state)) {
-  await sleep(1000);
-  [, job] = await api("GET", `/v1/jobs/${job.id}`);
-  console.log(`${job.state}: ${job.counts.succeeded} of ${job.counts.total} items done`);
+const active = (j) => ["queued", "running", "paused"].includes(j.state);
+let etag = null;
+while (active(job)) {
+  const [got, tag, wait] = await poll(job.id, etag);
+  etag = tag;
+  if (got === null) {
+    console.log(`${job.state}: unchanged`);
+  } else {
+    job = got;
+    console.log(`${job.state}: ${job.counts.succeeded} of ${job.counts.total} items done`);
+  }
+  if (active(job)) await sleep(1000 * Math.max(wait, 1));
 }
 if (job.state !== "succeeded") {
   console.error(`the export ended ${job.state}`);

@@ -45,6 +45,43 @@ function api(string $method, string $path, ?array $body = null, array $headers =
     }
 }
 
+/*
+ * The job if it changed since the answer tagged $etag, else null; its tag;
+ * the seconds to wait. The server answers 304 without a body while nothing
+ * changed, and says in Poll-Interval how long to wait before asking again.
+ */
+function poll(int $id, ?string $etag): array
+{
+    global $url, $token;
+    $headers = [];
+    $ch = curl_init("$url/v1/jobs/$id");
+    curl_setopt_array($ch, [
+        CURLOPT_RETURNTRANSFER => true,
+        CURLOPT_TIMEOUT => 30,
+        CURLOPT_HTTPHEADER => array_merge(["Authorization: Bearer $token"],
+            $etag !== null ? ["If-None-Match: $etag"] : []),
+        CURLOPT_HEADERFUNCTION => function ($ch, $line) use (&$headers) {
+            $parts = explode(':', $line, 2);
+            if (count($parts) == 2) {
+                $headers[strtolower(trim($parts[0]))] = trim($parts[1]);
+            }
+            return strlen($line);
+        },
+    ]);
+    $text = curl_exec($ch);
+    $status = curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+    curl_close($ch);
+    $wait = (int)($headers['poll-interval'] ?? $headers['retry-after'] ?? 5);
+    if ($text === false || $status == 304 || $status == 503) {
+        return [null, $etag, $wait]; // unchanged, busy, or a lost connection: ask again later
+    }
+    if ($status >= 400) {
+        fwrite(STDERR, "GET /v1/jobs/$id: $status $text\n");
+        exit(1);
+    }
+    return [json_decode($text, true), $headers['etag'] ?? null, $wait];
+}
+
 $out = $argv[1];
 // the same key sent again (say, after a timeout) answers the same job
 $key = $argv[2] ?? 'export-' . bin2hex(random_bytes(16));
@@ -63,11 +100,20 @@ if (getenv('BULKJOBS_WEBHOOK')) {
 printf("job %d %s; follow it at %s\n", $job['id'],
     $status == 201 ? 'created' : 'already there', $job['links']['status_page']);
 
-while (in_array($job['state'], ['queued', 'running', 'paused'])) {
-    sleep(1);
-    [, $job] = api('GET', "/v1/jobs/{$job['id']}");
-    printf("%s: %d of %d items done\n", $job['state'], $job['counts']['succeeded'],
-        $job['counts']['total']);
+$active = fn ($j) => in_array($j['state'], ['queued', 'running', 'paused']);
+$etag = null;
+while ($active($job)) {
+    [$got, $etag, $wait] = poll($job['id'], $etag);
+    if ($got === null) {
+        printf("%s: unchanged\n", $job['state']);
+    } else {
+        $job = $got;
+        printf("%s: %d of %d items done\n", $job['state'], $job['counts']['succeeded'],
+            $job['counts']['total']);
+    }
+    if ($active($job)) {
+        sleep(max($wait, 1));
+    }
 }
 if ($job['state'] != 'succeeded') {
     fwrite(STDERR, "the export ended {$job['state']}\n");

@@ -44,6 +44,30 @@ def api(method, path, body=None, headers=None):
             time.sleep(1)
 
 
+def poll(job_id, etag):
+    """The job if it changed since the answer tagged etag, else None; its tag; the seconds to wait.
+
+    The server answers 304 without a body while nothing changed, and says
+    in Poll-Interval how long to wait before asking again (longer for a
+    job that has stood still).
+    """
+    headers = {"Authorization": "Bearer " + TOKEN}
+    if etag:
+        headers["If-None-Match"] = etag
+    req = urllib.request.Request("%s/v1/jobs/%d" % (URL, job_id), headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp), resp.headers.get("ETag"), int(resp.headers.get("Poll-Interval", "5"))
+    except urllib.error.HTTPError as e:
+        if e.code == 304:
+            return None, etag, int(e.headers.get("Poll-Interval", "5"))
+        if e.code == 503:
+            return None, etag, int(e.headers.get("Retry-After", "5"))
+        raise SystemExit("GET /v1/jobs/%d: %d %s" % (job_id, e.code, e.read().decode()))
+    except urllib.error.URLError:
+        return None, etag, 5  # a lost connection: ask again later
+
+
 def main():
     out = sys.argv[1]
     # the same key sent again (say, after a timeout) answers the same job
@@ -60,11 +84,17 @@ def main():
     print("job %d %s; follow it at %s" % (job["id"], "created" if status == 201 else "already there",
                                          job["links"]["status_page"]), flush=True)
 
+    etag = None
     while job["state"] in ("queued", "running", "paused"):
-        time.sleep(1)
-        _, job = api("GET", "/v1/jobs/%d" % job["id"])
-        print("%s: %d of %d items done" % (job["state"], job["counts"]["succeeded"],
-                                           job["counts"]["total"]), flush=True)
+        got, etag, wait = poll(job["id"], etag)
+        if got is None:
+            print("%s: unchanged" % job["state"], flush=True)
+        else:
+            job = got
+            print("%s: %d of %d items done" % (job["state"], job["counts"]["succeeded"],
+                                               job["counts"]["total"]), flush=True)
+        if job["state"] in ("queued", "running", "paused"):
+            time.sleep(max(wait, 1))
     if job["state"] != "succeeded":
         sys.exit("the export ended %s" % job["state"])
 

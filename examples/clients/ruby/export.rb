@@ -38,6 +38,23 @@ def api(method, path, body = nil, headers = {})
   end
 end
 
+# The job if it changed since the answer tagged etag, else nil; its tag; the
+# seconds to wait. The server answers 304 without a body while nothing
+# changed, and says in Poll-Interval how long to wait before asking again.
+def poll(id, etag)
+  uri = URI("#{BASE}/v1/jobs/#{id}")
+  req = Net::HTTP::Get.new(uri, "Authorization" => "Bearer #{TOKEN}")
+  req["If-None-Match"] = etag if etag
+  res = Net::HTTP.start(uri.host, uri.port, use_ssl: uri.scheme == "https",
+                                            read_timeout: 30) { |http| http.request(req) }
+  wait = (res["Poll-Interval"] || res["Retry-After"] || "5").to_i
+  return [nil, etag, wait] if %w[304 503].include?(res.code)
+  abort "GET /v1/jobs/#{id}: #{res.code} #{res.body}" unless res.is_a?(Net::HTTPSuccess)
+  [JSON.parse(res.body), res["ETag"], wait]
+rescue IOError, SystemCallError
+  [nil, etag, 5] # a lost connection: ask again later
+end
+
 out = ARGV.fetch(0)
 # the same key sent again (say, after a timeout) answers the same job
 key = ARGV[1] || "export-#{SecureRandom.uuid}"
@@ -53,11 +70,18 @@ puts "job #{job['id']} #{status == 201 ? 'created' : 'already there'}; " \
      "follow it at #{job['links']['status_page']}"
 $stdout.flush
 
-while %w[queued running paused].include?(job["state"])
-  sleep 1
-  _, job = api("GET", "/v1/jobs/#{job['id']}")
-  puts "#{job['state']}: #{job['counts']['succeeded']} of #{job['counts']['total']} items done"
+ACTIVE = %w[queued running paused].freeze
+etag = nil
+while ACTIVE.include?(job["state"])
+  got, etag, wait = poll(job["id"], etag)
+  if got.nil?
+    puts "#{job['state']}: unchanged"
+  else
+    job = got
+    puts "#{job['state']}: #{job['counts']['succeeded']} of #{job['counts']['total']} items done"
+  end
   $stdout.flush
+  sleep [wait, 1].max if ACTIVE.include?(job["state"])
 end
 abort "the export ended #{job['state']}" unless job["state"] == "succeeded"
 
