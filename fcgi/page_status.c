@@ -709,7 +709,7 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 	char csrf[BJ_CSRF_LEN], round[16];
 	struct bj_html_el *div, *f, *in;
 
-	if (bj_job_state_terminal(j->state) && j->state != BJ_JOB_FAILED)
+	if (bj_job_state_terminal(j->state) && !bj_job_can_retry(j->state))
 		return;
 	if (bj_csrf_key(req->app->db, req->app->conf, key, &keylen) != BJ_OK) {
 		bj_html_add(body, "p", _("The buttons are unavailable right now."));
@@ -724,7 +724,7 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 		add_form(req, div, j, "resume", _("Resume"), csrf);
 	if (bj_job_can(j->state, BJ_JOB_CANCELLED))
 		add_form(req, div, j, "cancel", _("Cancel job"), csrf);
-	if (j->state == BJ_JOB_FAILED && !j->artifact_deleted) {
+	if (bj_job_can_retry(j->state) && !j->artifact_deleted) {
 		/* (files removed at the end of retention: no retry, bj_job_retry_round) */
 		/* the round it retries: the same form posted twice starts one round */
 		f = add_form(req, div, j, "retry", _("Retry failed items"), csrf);

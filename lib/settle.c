@@ -266,7 +266,7 @@ bj_job_retry_round(struct bj_db *db, long long job_id, int round, const char *de
 	bj_rows_free(r);
 	if (round > 0 && round < now)
 		return BJ_OK;	/* retried already: the first call counted */
-	if (s != BJ_JOB_FAILED || (round > 0 && round != now))
+	if (s < 0 || !bj_job_can_retry((enum bj_job_state)s) || (round > 0 && round != now))
 		return BJ_ERR_INVALID_TRANSITION;
 	if (gone)
 		return BJ_ERR_FILES_REMOVED;

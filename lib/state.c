@@ -61,6 +61,12 @@ bj_job_can(enum bj_job_state from, enum bj_job_state to)
 	return job_next[from][to];
 }
 
+int
+bj_job_can_retry(enum bj_job_state s)
+{
+	return bj_job_state_terminal(s) && bj_job_can(s, BJ_JOB_RUNNING);
+}
+
 const char *
 bj_item_state_name(enum bj_item_state s)
 {

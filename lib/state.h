@@ -35,6 +35,8 @@ int bj_job_state_parse(const char *name);
 int bj_job_state_terminal(enum bj_job_state s);
 /* 1 when from → to is allowed. */
 int bj_job_can(enum bj_job_state from, enum bj_job_state to);
+/* 1 when a job that ended in s may run again in a new round (failed only). */
+int bj_job_can_retry(enum bj_job_state s);
 
 const char *bj_item_state_name(enum bj_item_state s);
 int bj_item_state_parse(const char *name);

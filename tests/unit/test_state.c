@@ -78,6 +78,9 @@ test_job_terminal_never_changes(void)
 	CU_ASSERT_FALSE(bj_job_state_terminal(BJ_JOB_PAUSED));
 	CU_ASSERT_FALSE(bj_job_can(-1, BJ_JOB_RUNNING));
 	CU_ASSERT_FALSE(bj_job_can(BJ_JOB_QUEUED, BJ_JOB_NSTATES));
+	/* only a job that ended may be retried, and of those only a failed one */
+	for (int s = 0; s < BJ_JOB_NSTATES; s++)
+		CU_ASSERT_EQUAL(bj_job_can_retry(s), s == BJ_JOB_FAILED);
 }
 
 static void
