@@ -170,6 +170,7 @@ extern const char BJ_SQL_REAPER_EXPIRING_END[];
 extern const char BJ_SQL_REAPER_EXPIRING_EVENTS[];
 extern const char BJ_SQL_REAPER_EXPIRING_SUMMARY[];	/* -> jobs, notifications, ids (JSON) */
 extern const char BJ_SQL_REAPER_ARTIFACTS_DUE[];	/* i limit -> id, artifact */
+extern const char BJ_SQL_REAPER_ARTIFACT_LOCK[];	/* i job -> artifact */
 extern const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[];	/* i age seconds, i limit */
 extern const char BJ_SQL_REAPER_PURGE_RUNS[];	/* i age seconds, i limit */
 extern const char BJ_SQL_REAPER_ITEM_ARTIFACTS[];	/* i job, i limit -> item id, artifact */

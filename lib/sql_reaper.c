@@ -269,6 +269,16 @@ const char BJ_SQL_REAPER_ARTIFACTS_DUE[] =
     "SELECT id, artifact FROM jobs WHERE artifact_deleted_at IS NULL"
     " AND artifact_expires_at < NOW(6) ORDER BY artifact_expires_at LIMIT ?";
 
+/*
+ * One due job's row, locked for the rest of its files' transaction: a
+ * retry (which locks the row first and clears artifact_expires_at) either
+ * committed before, and the job is no longer due, or waits and then finds
+ * the files gone (409 FILES_REMOVED).
+ */
+const char BJ_SQL_REAPER_ARTIFACT_LOCK[] =
+    "SELECT artifact FROM jobs WHERE id = ? AND artifact_deleted_at IS NULL"
+    " AND artifact_expires_at < NOW(6) FOR UPDATE";
+
 /* claims' Idempotency-Keys past the longest lease (ix_claim_keys_created) */
 const char BJ_SQL_REAPER_PURGE_CLAIM_KEYS[] =
     "DELETE FROM claim_keys WHERE created_at < NOW(6) - INTERVAL ? SECOND LIMIT ?";

@@ -81,38 +81,98 @@ unlink_logged(struct bj_reaper *r, long long id, const char *rel)
 /*
  * The items' own artifacts (intermediate stages) of job id, whose
  * artifact is due: deleted under the same rule, a batch at a time, each
- * row's path cleared. 1 when more remain, 0 none, -1 error.
+ * row's path cleared, in the caller's transaction. 0, or -1 on error.
  */
 static int
 purge_item_artifacts(struct bj_reaper *r, long long id)
 {
-	struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS,
-	    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT((long long)r->batch)));
-	int nrows;
+	for (;;) {
+		struct bj_rows *rows = bj_db_queryp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACTS,
+		    BJ_PARAMS(BJ_P_INT(id), BJ_P_INT((long long)r->batch)));
+		int nrows;
 
-	if (rows == NULL) {
-		bj_log_err("job %lld: item artifacts: %s", id, bj_db_error(r->db));
-		return -1;
-	}
-	nrows = rows->nrows;
-	for (int i = 0; i < nrows; i++) {
-		const char *rel = bj_rows_get(rows, i, 1);
-
-		if (r->dry_run) {
-			bj_log_info("would delete artifact %s of job %lld", rel, id);
-			r->st.artifacts++;
-			continue;
-		}
-		r->st.artifacts += unlink_logged(r, id, rel);
-		if (bj_db_execp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL,
-		    BJ_PARAMS(BJ_P_INT(bj_rows_int(rows, i, 0)))) == -1) {
-			bj_log_err("job %lld: %s", id, bj_db_error(r->db));
-			bj_rows_free(rows);
+		if (rows == NULL) {
+			bj_log_err("job %lld: item artifacts: %s", id, bj_db_error(r->db));
 			return -1;
 		}
+		nrows = rows->nrows;
+		for (int i = 0; i < nrows; i++) {
+			const char *rel = bj_rows_get(rows, i, 1);
+
+			if (r->dry_run) {
+				bj_log_info("would delete artifact %s of job %lld", rel, id);
+				r->st.artifacts++;
+				continue;
+			}
+			r->st.artifacts += unlink_logged(r, id, rel);
+			if (bj_db_execp(r->db, BJ_SQL_REAPER_ITEM_ARTIFACT_GONE, NULL,
+			    BJ_PARAMS(BJ_P_INT(bj_rows_int(rows, i, 0)))) == -1) {
+				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+				bj_rows_free(rows);
+				return -1;
+			}
+		}
+		bj_rows_free(rows);
+		/* a dry run clears nothing: one batch says what it would do */
+		if (nrows < r->batch || r->dry_run)
+			return 0;
 	}
-	bj_rows_free(rows);
-	return nrows == r->batch && !r->dry_run ? 1 : 0;
+}
+
+/*
+ * Job id's files, its items' and then its own, and the mark that they are
+ * gone, under its row's lock and only if it is still due: a retry of the
+ * job (which locks the row, then clears artifact_expires_at) cannot start
+ * a round whose earlier stages' files are being deleted. In the caller's
+ * transaction; 0 (done, or no longer due) or -1.
+ */
+static int
+purge_job_files(struct bj_reaper *r, long long id)
+{
+	struct bj_rows *lock = bj_db_queryp(r->db, BJ_SQL_REAPER_ARTIFACT_LOCK,
+	    BJ_PARAMS(BJ_P_INT(id)));
+	char *rel;
+
+	if (lock == NULL) {
+		bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+		return -1;
+	}
+	if (lock->nrows == 0) {
+		bj_rows_free(lock);
+		return 0;	/* retried meanwhile, or another run took it */
+	}
+	rel = bj_rows_get(lock, 0, 0) ? bj_xstrdup(bj_rows_get(lock, 0, 0)) : NULL;
+	bj_rows_free(lock);
+	if (purge_item_artifacts(r, id) == -1) {
+		free(rel);
+		return -1;
+	}
+	if (rel != NULL)
+		r->st.artifacts += unlink_logged(r, id, rel);
+	free(rel);
+	if (bj_db_execp(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL, BJ_PARAMS(BJ_P_INT(id))) == -1) {
+		bj_log_err("job %lld: %s", id, bj_db_error(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* What a dry run would delete of the due jobs, deleting nothing; 0 or -1. */
+static int
+purge_artifacts_dry(struct bj_reaper *r, const struct bj_rows *rows)
+{
+	for (int i = 0; i < rows->nrows; i++) {
+		long long id = bj_rows_int(rows, i, 0);
+		const char *rel = bj_rows_get(rows, i, 1);
+
+		if (purge_item_artifacts(r, id) == -1)
+			return -1;
+		if (rel != NULL) {
+			bj_log_info("would delete artifact %s of job %lld", rel, id);
+			r->st.artifacts++;
+		}
+	}
+	return 0;
 }
 
 /* Delete expired artifact files, the job's and its items', and mark them deleted; 0 or -1. */
@@ -121,7 +181,7 @@ purge_artifacts(struct bj_reaper *r)
 {
 	for (;;) {
 		struct bj_rows *rows;
-		int nrows, again = 0;
+		int nrows, rc = 0;
 
 		if (!bj_reaper_go_on(r))
 			return 0;
@@ -132,55 +192,32 @@ purge_artifacts(struct bj_reaper *r)
 			return -1;
 		}
 		nrows = rows->nrows;
+		if (r->dry_run) {
+			rc = purge_artifacts_dry(r, rows);
+			bj_rows_free(rows);
+			return rc;
+		}
 		/*
 		 * The batch's marks share one commit. Killed before it, the
 		 * files are gone and the next run finds them gone (0): safe.
 		 */
-		if (!r->dry_run && bj_db_begin(r->db) == -1) {
+		if (bj_db_begin(r->db) == -1) {
 			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
 			bj_rows_free(rows);
 			return -1;
 		}
-		for (int i = 0; i < nrows; i++) {
-			long long id = bj_rows_int(rows, i, 0);
-			const char *rel = bj_rows_get(rows, i, 1);
-			int more = purge_item_artifacts(r, id);
-
-			if (more == -1) {
-				bj_db_rollback(r->db);
-				bj_rows_free(rows);
-				return -1;
-			}
-			if (r->dry_run) {
-				if (rel != NULL) {
-					bj_log_info("would delete artifact %s of job %lld", rel, id);
-					r->st.artifacts++;
-				}
-				continue;
-			}
-			if (more) {
-				/* the job stays due until its items' files are gone */
-				again = 1;
-				continue;
-			}
-			if (rel != NULL)
-				r->st.artifacts += unlink_logged(r, id, rel);
-			if (bj_db_execp(r->db, BJ_SQL_REAPER_ARTIFACT_GONE, NULL,
-			    BJ_PARAMS(BJ_P_INT(id))) == -1) {
-				bj_log_err("job %lld: %s", id, bj_db_error(r->db));
-				bj_db_rollback(r->db);
-				bj_rows_free(rows);
-				return -1;
-			}
-		}
-		if (!r->dry_run && bj_db_commit(r->db) == -1) {
-			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
-			bj_db_rollback(r->db);
-			bj_rows_free(rows);
-			return -1;
-		}
+		for (int i = 0; i < nrows && rc == 0; i++)
+			rc = purge_job_files(r, bj_rows_int(rows, i, 0));
 		bj_rows_free(rows);
-		if ((nrows < r->batch && !again) || r->dry_run)
+		if (rc == 0 && bj_db_commit(r->db) == -1) {
+			bj_log_err("artifact sweep: %s", bj_db_error(r->db));
+			rc = -1;
+		}
+		if (rc == -1) {
+			bj_db_rollback(r->db);
+			return -1;
+		}
+		if (nrows < r->batch)
 			return 0;
 	}
 }

@@ -757,6 +757,63 @@ test_item_artifacts_purged_with_job(void)
 	    " AND artifact = 'stage/kept.csv'", kept_item), 1);
 }
 
+/*
+ * A retry holding the job's row while the reaper sweeps its expired files
+ * (the retry locks the row, then clears artifact_expires_at): the sweep
+ * waits for it, finds the job no longer due, and the retried round keeps
+ * its first stage's file, which its second stage is to read.
+ */
+static void
+test_retry_keeps_files_from_the_sweep(void)
+{
+	long long job = plant_job("failed", 3, "fail_job", 3600), it;
+	char p[1200];
+	int st = -1, waited = 0, ended = 0;
+	pid_t pid;
+
+	snprintf(p, sizeof p, "%s/stage", artroot);
+	mkdir(p, 0755);
+	it = plant_item(job, 0, "succeeded", 1, 0);
+	plant_item(job, 1, "failed", 3, 0);
+	count_job(job);
+	snprintf(p, sizeof p, "%s/stage/round1.csv", artroot);
+	put_file(p);
+	sqlf("UPDATE items SET artifact = 'stage/round1.csv' WHERE id = %lld", it);
+	sqlf("UPDATE jobs SET finished_at = NOW(6), artifact = NULL,"
+	    " artifact_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", job);
+
+	CU_ASSERT_EQUAL_FATAL(bj_db_begin(db), 0);
+	CU_ASSERT_EQUAL_FATAL(bj_job_retry_round(db, job, 0, "by the test"), BJ_OK);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct bj_db *d = bj_db_new(conf);
+		struct bj_reaper r;
+
+		if (bj_db_connect(d) == -1)
+			_exit(2);
+		reaper_init(&r, d, 10);
+		_exit(bj_reaper_purge(&r) == 0 ? 0 : 1);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	/* until the sweep waits for the job's row (or has ended without waiting) */
+	for (int i = 0; i < 200 && !waited && !ended; i++) {
+		usleep(50000);
+		waited = scalarf("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+		    " WHERE trx_state = 'LOCK WAIT'") > 0;
+		ended = waitpid(pid, &st, WNOHANG) == pid;
+	}
+	CU_ASSERT_TRUE(waited);
+	CU_ASSERT_EQUAL_FATAL(bj_db_commit(db), 0);
+	if (!ended)
+		waitpid(pid, &st, 0);
+	CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_TRUE(exists(p));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND artifact = 'stage/round1.csv'", it), 1);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld AND round = 2"
+	    " AND artifact_deleted_at IS NULL AND artifact_expires_at IS NULL", job), 1);
+}
+
 /* The path walker on its own: refusals and results. */
 static void
 test_unlink_artifact_rules(void)
@@ -1138,6 +1195,8 @@ main(void)
 	CU_add_test(s, "artifact path rules", test_unlink_artifact_rules);
 	CU_add_test(s, "items' artifacts go with the job's, in the root only",
 	    test_item_artifacts_purged_with_job);
+	CU_add_test(s, "a retry keeps its files from the artifact sweep",
+	    test_retry_keeps_files_from_the_sweep);
 	CU_add_test(s, "row purge", test_row_purge);
 	CU_add_test(s, "repairs", test_repairs);
 	CU_add_test(s, "outcome decided by the items", test_outcome_decided_by_items);
