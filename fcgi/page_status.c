@@ -651,18 +651,26 @@ add_form(struct bj_req *req, struct bj_html_el *parent, const struct bj_job *j,
 	return f;
 }
 
+/* A hidden field of form f. */
+static void
+add_hidden(struct bj_html_el *f, const char *name, const char *value)
+{
+	struct bj_html_el *in = bj_html_add(f, "input", NULL);
+
+	bj_html_attr(in, "type", "hidden");
+	bj_html_attr(in, "name", name);
+	bj_html_attr(in, "value", value);
+}
+
 struct bj_html_el *
 bj_page_form(struct bj_html_el *parent, const char *url, const char *label, const char *csrf)
 {
-	struct bj_html_el *f, *in, *b;
+	struct bj_html_el *f, *b;
 
 	f = bj_html_add(parent, "form", NULL);
 	bj_html_attr(f, "method", "post");
 	bj_html_attr(f, "action", url);
-	in = bj_html_add(f, "input", NULL);
-	bj_html_attr(in, "type", "hidden");
-	bj_html_attr(in, "name", "csrf");
-	bj_html_attr(in, "value", csrf);
+	add_hidden(f, "csrf", csrf);
 	b = bj_html_add(f, "button", label);
 	bj_html_attr(b, "type", "submit");
 	return f;
@@ -707,7 +715,7 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 	unsigned char key[BJ_CSRF_KEYMAX];
 	size_t keylen;
 	char csrf[BJ_CSRF_LEN], round[16];
-	struct bj_html_el *div, *f, *in;
+	struct bj_html_el *div, *f;
 
 	if (bj_job_state_terminal(j->state) && !bj_job_can_retry(j->state))
 		return;
@@ -729,10 +737,7 @@ add_actions(struct bj_req *req, const struct bj_job *j, struct bj_html_el *body)
 		/* the round it retries: the same form posted twice starts one round */
 		f = add_form(req, div, j, "retry", _("Retry failed items"), csrf);
 		snprintf(round, sizeof round, "%d", j->round);
-		in = bj_html_add(f, "input", NULL);
-		bj_html_attr(in, "type", "hidden");
-		bj_html_attr(in, "name", "round");
-		bj_html_attr(in, "value", round);
+		add_hidden(f, "round", round);
 	}
 }
 
