@@ -11,7 +11,7 @@
  *
  * This replaced a libxml2 tree: building and serialising it was about a
  * quarter of a status page view's CPU (docs/PERFORMANCE.md). The tests
- * check every page with an HTML5 parser and read text back through
+ * pass pages through an HTML5 validator and read texts back through
  * libxml2's parser.
  */
 #include "config.h"
