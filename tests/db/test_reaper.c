@@ -799,8 +799,8 @@ test_retry_keeps_files_from_the_sweep(void)
 		reaper_init(&r, d, 10);
 		_exit(bj_reaper_purge(&r) == 0 ? 0 : 1);
 	}
-	/* until the sweep waits for the job's row (or has ended without waiting) */
-	for (int i = 0; i < 200 && !waited && !ended; i++) {
+	/* until the sweep waits for the job's row (or has ended without waiting), 30 s at most */
+	for (int i = 0; i < 600 && !waited && !ended; i++) {
 		usleep(50000);
 		waited = scalarf("SELECT COUNT(*) FROM information_schema.INNODB_TRX"
 		    " WHERE trx_state = 'LOCK WAIT'") > 0;
