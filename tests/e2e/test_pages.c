@@ -396,31 +396,50 @@ test_finished_job_stops_refreshing(void)
 	bj_http_reply_free(&r);
 }
 
-/* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
+/*
+ * GET base path as user (NULL: signed out), with Accept-Language
+ * accept_language and If-None-Match inm (each NULL: none): the status; its
+ * ETag into etag; the reply into r, when not NULL (the caller frees it).
+ */
 static long
-get_cond(const char *base, const char *path, const char *user, const char *inm,
-    char etag[48])
+get_page(const char *base, const char *path, const char *user, const char *accept_language,
+    const char *inm, struct bj_http_reply *r, char etag[48])
 {
-	struct bj_http_reply r;
-	char url[700], cond[100], *v;
-	const char *h[3] = { NULL, NULL, NULL };
+	struct bj_http_reply own;
+	char url[700], lang[80], cond[100], *v;
+	const char *h[4] = { NULL, NULL, NULL, NULL };
 	int n = 0;
 	long st;
 
+	if (r == NULL)
+		r = &own;
 	if (user != NULL)
 		h[n++] = bj_plant_auth(user);
+	if (accept_language != NULL) {
+		snprintf(lang, sizeof lang, "Accept-Language: %s", accept_language);
+		h[n++] = lang;
+	}
 	if (inm != NULL) {
 		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
 		h[n++] = cond;
 	}
 	snprintf(url, sizeof url, "%s%s", base, path);
-	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, &r), 0);
-	st = r.status;
-	v = bj_http_header(&r, "ETag");
+	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, r), 0);
+	st = r->status;
+	v = bj_http_header(r, "ETag");
 	snprintf(etag, 48, "%s", v ? v : "");
 	free(v);
-	bj_http_reply_free(&r);
+	if (r == &own)
+		bj_http_reply_free(&own);
 	return st;
+}
+
+/* GET path as user with If-None-Match inm (NULL: none): the status; its ETag into etag. */
+static long
+get_cond(const char *base, const char *path, const char *user, const char *inm,
+    char etag[48])
+{
+	return get_page(base, path, user, NULL, inm, NULL, etag);
 }
 
 /*
@@ -479,20 +498,7 @@ static long
 get_lang(const char *path, const char *accept_language, const char *inm,
     struct bj_http_reply *r, char etag[48])
 {
-	char url[700], lang[80], cond[100], *v;
-	const char *h[4] = { bj_plant_auth("alice"), lang, NULL, NULL };
-
-	snprintf(lang, sizeof lang, "Accept-Language: %s", accept_language);
-	if (inm != NULL) {
-		snprintf(cond, sizeof cond, "If-None-Match: %s", inm);
-		h[2] = cond;
-	}
-	snprintf(url, sizeof url, "%s%s", e2e.url, path);
-	CU_ASSERT_EQUAL_FATAL(bj_http("GET", url, h, NULL, 0, r), 0);
-	v = bj_http_header(r, "ETag");
-	snprintf(etag, 48, "%s", v ? v : "");
-	free(v);
-	return r->status;
+	return get_page(e2e.url, path, "alice", accept_language, inm, r, etag);
 }
 
 /*
