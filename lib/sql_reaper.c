@@ -297,11 +297,17 @@ const char BJ_SQL_REAPER_ARTIFACT_GONE[] =
     "UPDATE jobs SET artifact_deleted_at = NOW(6), version = version + 1"
     " WHERE id = ? AND artifact_deleted_at IS NULL AND artifact_expires_at < NOW(6)";
 
-/* ix_jobs_finished: ended jobs past the purge age whose file is gone */
+/*
+ * ix_jobs_finished: ended jobs past the purge age whose files are gone.
+ * Every ended job has an artifact_expires_at, and the artifact sweep marks
+ * it deleted even without a file of its own: its items' intermediate files
+ * go then, so a job whose retention outlasts the purge age keeps its rows
+ * (the files' only record) until they are gone.
+ */
 const char BJ_SQL_REAPER_PURGE_DUE[] =
     "SELECT id FROM jobs WHERE finished_at < NOW(6) - INTERVAL ? SECOND"
     " AND state IN ('succeeded','failed','cancelled','expired')"
-    " AND (artifact IS NULL OR artifact_deleted_at IS NOT NULL)"
+    " AND (artifact_deleted_at IS NOT NULL OR artifact_expires_at IS NULL)"
     " ORDER BY finished_at LIMIT ?";
 
 const char BJ_SQL_REAPER_PURGE_ITEMS[] = "DELETE FROM items WHERE job_id = ? LIMIT ?";

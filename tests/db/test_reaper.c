@@ -876,6 +876,44 @@ test_row_purge(void)
 	CU_ASSERT(r.st.rows >= 10);
 }
 
+/*
+ * A job past the purge age whose retention runs longer, without a file of
+ * its own (a failed job) but with its first stage's: its rows, the only
+ * record of that file, stay until the file has gone with its retention.
+ */
+static void
+test_row_purge_waits_for_files(void)
+{
+	struct bj_reaper r;
+	long long job = plant_job("failed", 3, "fail_job", 3600);
+	long long it = plant_item(job, 0, "succeeded", 1, 0);
+	char p[1200];
+
+	plant_item(job, 1, "failed", 3, 0);
+	count_job(job);
+	snprintf(p, sizeof p, "%s/stage", artroot);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/stage/long.csv", artroot);
+	put_file(p);
+	sqlf("UPDATE items SET artifact = 'stage/long.csv' WHERE id = %lld", it);
+	sqlf("UPDATE jobs SET finished_at = NOW(6) - INTERVAL 40 DAY, artifact = NULL,"
+	    " artifact_expires_at = NOW(6) + INTERVAL 10 DAY WHERE id = %lld", job);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld", job), 1);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE id = %lld"
+	    " AND artifact = 'stage/long.csv'", it), 1);
+	CU_ASSERT_TRUE(exists(p));
+
+	/* retention over: the file goes, then the rows, in one run */
+	sqlf("UPDATE jobs SET artifact_expires_at = NOW(6) - INTERVAL 1 SECOND WHERE id = %lld", job);
+	reaper_init(&r, db, 10);
+	CU_ASSERT_EQUAL(bj_reaper_purge(&r), 0);
+	CU_ASSERT_FALSE(exists(p));
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM jobs WHERE id = %lld", job), 0);
+	CU_ASSERT_EQUAL(scalarf("SELECT COUNT(*) FROM items WHERE job_id = %lld", job), 0);
+}
+
 /* Impossible rows: terminal jobs with claimed/pending items, drifted counters. */
 static void
 test_repairs(void)
@@ -1202,6 +1240,7 @@ main(void)
 	CU_add_test(s, "a retry keeps its files from the artifact sweep",
 	    test_retry_keeps_files_from_the_sweep);
 	CU_add_test(s, "row purge", test_row_purge);
+	CU_add_test(s, "row purge waits for a job's files", test_row_purge_waits_for_files);
 	CU_add_test(s, "repairs", test_repairs);
 	CU_add_test(s, "outcome decided by the items", test_outcome_decided_by_items);
 	CU_add_test(s, "dry run changes nothing", test_dry_run_changes_nothing);
