@@ -6,8 +6,9 @@
  * are escaped for where they land (text, attribute value, URL attribute)
  * when the tree is written out; text that is not UTF-8 comes out as
  * U+FFFD. There is no call that inserts markup, apart from the style
- * sheet, which is ours. Links are checked: only relative paths and
- * http(s) URLs become an href.
+ * sheet, which is ours. Element and attribute names are the callers'
+ * own constants and are written as they are: never pass data as a name.
+ * Links are checked: only relative paths and http(s) URLs become an href.
  *
  * Ownership: a struct bj_html owns every element made from it and a copy
  * of every string handed to it; elements are borrowed pointers valid
