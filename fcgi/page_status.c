@@ -1092,7 +1092,7 @@ bj_page_status(struct bj_req *req)
 	if (refresh > 0)
 		bj_html_refresh(h, refresh);
 	body = bj_html_body(h);
-	if (bj_page_user(req) != NULL) {
+	if (user != NULL) {
 		char *list = bj_xasprintf("%s/jobs", req->app->conf->base_path);
 		bj_html_link(bj_html_add(body, "nav", NULL), list, _("All my jobs"));
 		free(list);

@@ -299,10 +299,12 @@ const char BJ_SQL_REAPER_ARTIFACT_GONE[] =
 
 /*
  * ix_jobs_finished: ended jobs past the purge age whose files are gone.
- * Every ended job has an artifact_expires_at, and the artifact sweep marks
+ * Ending a job sets its artifact_expires_at, and the artifact sweep marks
  * it deleted even without a file of its own: its items' intermediate files
  * go then, so a job whose retention outlasts the purge age keeps its rows
- * (the files' only record) until they are gone.
+ * (the files' only record) until they are gone. A row without an expiry
+ * (written by hand, or by the tests and the bench) has no files to wait
+ * for.
  */
 const char BJ_SQL_REAPER_PURGE_DUE[] =
     "SELECT id FROM jobs WHERE finished_at < NOW(6) - INTERVAL ? SECOND"
